@@ -1,0 +1,82 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/** Where a loaded model came from. */
+export type ModelFormat = 'tfjs-layers' | 'tfjs-graph' | 'keras-v3' | 'keras-h5';
+
+/** One model input: its name, shape without the batch dimension, and the value range actmax assumes. */
+export interface InputInfo {
+  name: string;
+  shape: number[];
+  /** Default box for this input: from the model's metadata if it has one, else [0, 1]. */
+  range: [number, number];
+  rangeSource: 'metadata' | 'default';
+}
+
+/** One model output. */
+export interface OutputInfo {
+  name: string;
+  /** Shape without the batch dimension. */
+  shape: number[];
+  /** Number of values per example (product of `shape`). */
+  units: number;
+  /** Name of the layer (or graph node) that produces this output. */
+  layer: string;
+  /** A final softmax/sigmoid that `logit` objectives take off automatically; null when the output is already linear. */
+  finalActivation: 'softmax' | 'sigmoid' | null;
+  /** Class names when known (from the model's metadata). */
+  classNames?: string[];
+}
+
+/** One layer (or graph node) of the model. */
+export interface LayerInfo {
+  name: string;
+  className: string;
+  /** Output shape without the batch dimension. */
+  outputShape: number[];
+  /** Values per example in the output. */
+  units: number;
+  /** The layer's activation, when it has one (`relu`, `softmax`, …). */
+  activation?: string;
+  /** Names of the layers feeding this one. */
+  inbound: string[];
+}
+
+/**
+ * A loaded model, whatever its file format: the TF.js model (the reference engine) plus what
+ * actmax knows about it.
+ *
+ * @example
+ * const model = await loadModel('models/fashion-mnist-mlp');
+ * console.log(model.inputs[0].shape, model.outputs[0].classNames);
+ */
+export interface ActmaxModel {
+  /** The path, URL or name it was loaded from. */
+  readonly source: string;
+  readonly format: ModelFormat;
+  /** Keras version that wrote the file, when recorded. */
+  readonly kerasVersion?: string;
+  readonly inputs: InputInfo[];
+  readonly outputs: OutputInfo[];
+  readonly layers: LayerInfo[];
+  /** The model's user-defined metadata (class names, test accuracy, input range …). */
+  readonly metadata: Record<string, unknown>;
+  /** Things a user should know about how the file was read (e.g. float64 weights computed as float32). */
+  readonly notes: string[];
+  /** The TF.js model. */
+  readonly net: tf.LayersModel | tf.GraphModel;
+  /** Free the model's weights. */
+  dispose(): void;
+}
+
+/**
+ * What a format-specific loader returns: the TF.js model plus what the file said about itself.
+ * `load.ts` turns it into an {@link ActmaxModel}.
+ */
+export interface LoadedNet {
+  net: tf.LayersModel | tf.GraphModel;
+  format: ModelFormat;
+  kerasVersion?: string;
+  /** User-defined metadata (class names, input range, …). */
+  metadata: Record<string, unknown>;
+  notes: string[];
+}
