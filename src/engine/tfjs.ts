@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildForward, tapKey, type Tap } from '../model/activations.js';
+import { compileBatchObjective, objectiveTaps } from '../objectives/compile.js';
+import type { Engine, EngineRequest, Evaluation } from './engine.js';
+
+/** Extra hook for image pipelines: transform each optimised input (e.g. jitter) before the model sees it. */
+export interface TfjsEngineOptions {
+  transformInput?: (x: tf.Tensor, inputIndex: number) => tf.Tensor;
+}
+
+/**
+ * The TF.js reference engine: one forward program with every tap the objectives need, one
+ * `tf.grads` call per step, every tensor freed.
+ *
+ * @example
+ * const engine = await createTfjsEngine({ model, targets: [{ kind: 'logit', index: 1 }], rowsPerTarget: 4, optimize: [0], fixed: new Map() });
+ * const { values, grads } = await engine.valueAndGrad([x]);
+ */
+export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptions = {}): Promise<Engine> {
+  const { model, targets, rowsPerTarget } = req;
+  const rows = targets.length * rowsPerTarget;
+  const taps: Tap[] = targets.flatMap((t) => objectiveTaps(model, t));
+  const forward = buildForward(model, taps);
+  const hints = new Map(forward.taps.map((t, i) => [t.layer, forward.tapShapes[i]] as [string, number[]]));
+  const objective = compileBatchObjective(model, targets, rowsPerTarget, hints);
+  const tapIndex = new Map(forward.taps.map((t, i) => [tapKey(t), i]));
+  const shapes = model.inputs.map((i) => [rows, ...i.shape]);
+  const fixedTensors = new Map<number, tf.Tensor>();
+  for (const [idx, v] of req.fixed) {
+    fixedTensors.set(idx, tf.keep(tf.tidy(() => tf.tensor(v, [1, ...model.inputs[idx].shape]).tile([rows, ...model.inputs[idx].shape.map(() => 1)]))));
+  }
+
+  const assemble = (opt: tf.Tensor[]): tf.Tensor[] =>
+    model.inputs.map((_, i) => {
+      const k = req.optimize.indexOf(i);
+      if (k >= 0) return opts.transformInput ? opts.transformInput(opt[k], i) : opt[k];
+      return fixedTensors.get(i)!;
+    });
+
+  const run = (inputs: tf.Tensor[]) => {
+    const { outputs, taps: tapValues } = forward.run(inputs);
+    const values = objective.evaluate({ tap: (t) => tapValues[tapIndex.get(tapKey(t))!], outputs, inputs });
+    return { values, outputs };
+  };
+
+  const toTensors = (xs: Float32Array[]) => req.optimize.map((i, k) => tf.tensor(xs[k], shapes[i]));
+
+  return {
+    name: `tfjs-${tf.getBackend()}`,
+    rows,
+    async valueAndGrad(xs) {
+      const xt = toTensors(xs);
+      let kept: tf.Tensor | null = null;
+      const grads = tf.tidy(() =>
+        tf.grads((...opt: tf.Tensor[]) => {
+          const v = run(assemble(opt)).values;
+          kept = tf.keep(v);
+          return v.sum();
+        })(xt),
+      );
+      const values = (kept as unknown as tf.Tensor).dataSync() as Float32Array;
+      const out = { values: Float32Array.from(values), grads: grads.map((g) => g.dataSync() as Float32Array) };
+      (kept as unknown as tf.Tensor).dispose();
+      tf.dispose(grads);
+      tf.dispose(xt);
+      return out;
+    },
+    async evaluate(xs): Promise<Evaluation> {
+      const xt = toTensors(xs);
+      const res = tf.tidy(() => {
+        // Evaluate without transforms: the reported value is for the input as it stands.
+        const inputs = model.inputs.map((_, i) => {
+          const k = req.optimize.indexOf(i);
+          return k >= 0 ? xt[k] : fixedTensors.get(i)!;
+        });
+        const { values, outputs } = run(inputs);
+        return [values, ...outputs];
+      });
+      const out = { values: Float32Array.from(res[0].dataSync()), outputs: res.slice(1).map((o) => Float32Array.from(o.dataSync())) };
+      tf.dispose(res);
+      tf.dispose(xt);
+      return out;
+    },
+    dispose() {
+      objective.dispose();
+      forward.dispose();
+      for (const t of fixedTensors.values()) t.dispose();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ActmaxError } from '../errors.js';
+import type { ActmaxModel, InputInfo } from '../model/types.js';
+import { decodePng } from './png.js';
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function flattenNested(v: unknown, file: string, out: number[] = []): number[] {
+  if (Array.isArray(v)) for (const x of v) flattenNested(x, file, out);
+  else if (typeof v === 'number') out.push(v);
+  else throw new ActmaxError('bad-input', `${file}: expected numbers, found ${v === null ? 'null' : typeof v}`);
+  return out;
+}
+
+function shapeOfNested(v: unknown): number[] {
+  const s: number[] = [];
+  let cur = v;
+  while (Array.isArray(cur)) {
+    s.push(cur.length);
+    cur = cur[0];
+  }
+  return s;
+}
+
+function checkValues(values: number[], info: InputInfo, file: string): Float32Array {
+  const n = prod(info.shape);
+  if (values.length !== n) {
+    throw new ActmaxError('bad-input', `${file}: input "${info.name}" needs ${n} values (shape [${info.shape.join(', ')}]), got ${values.length}`);
+  }
+  const bad = values.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) throw new ActmaxError('bad-input', `${file}: value ${bad} of input "${info.name}" is ${values[bad]}; inputs must be finite numbers`);
+  return Float32Array.from(values);
+}
+
+function fromJsonValue(v: unknown, info: InputInfo, file: string): Float32Array {
+  const nestedShape = shapeOfNested(v);
+  if (nestedShape.length > 1 && prod(nestedShape) !== prod(info.shape)) {
+    throw new ActmaxError('bad-input', `${file}: input "${info.name}" has shape [${info.shape.join(', ')}], the file gives [${nestedShape.join(', ')}]`);
+  }
+  return checkValues(flattenNested(v, file), info, file);
+}
+
+/**
+ * Read an input file for a model: `.json` (flat array, nested array of the input's shape, or an
+ * object keyed by input name), `.png` (scaled to the input's range; grey or RGB to match; the
+ * size must match) or `.csv` (one row of features). Returns flat values by input name.
+ *
+ * @example
+ * const values = await readInputFile('shirt.png', model); // { flatten_input: Float32Array(784) }
+ */
+export async function readInputFile(file: string, model: ActmaxModel, only?: InputInfo): Promise<Record<string, Float32Array>> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ActmaxError(code === 'ENOENT' ? 'file-not-found' : 'file-unreadable', code === 'ENOENT' ? `input file not found: ${file}` : `cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseInputBytes(bytes, file, model, only);
+}
+
+/** Same as {@link readInputFile} for bytes already in memory. @example parseInputBytes(bytes, 'x.json', model) */
+export function parseInputBytes(bytes: Uint8Array, file: string, model: ActmaxModel, only?: InputInfo): Record<string, Float32Array> {
+  const ext = path.extname(file).toLowerCase();
+  const first = only ?? model.inputs[0];
+  if (ext === '.png') return { [first.name]: pngToInput(bytes, file, first) };
+  const text = new TextDecoder().decode(bytes);
+  if (ext === '.csv') {
+    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+    const numeric = lines.filter((l) => l.split(',').every((c) => c.trim() !== '' && Number.isFinite(Number(c))));
+    if (numeric.length !== 1) throw new ActmaxError('bad-input', `${file}: a CSV input must have exactly one row of numbers (a header row is allowed), found ${numeric.length}`);
+    return { [first.name]: checkValues(numeric[0].split(',').map(Number), first, file) };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ActmaxError('bad-input', `${file} is not valid JSON (${(e as Error).message}); give a flat array, a nested array or {"inputName": [...]}, or use .png/.csv`);
+  }
+  if (Array.isArray(json)) return { [first.name]: fromJsonValue(json, first, file) };
+  if (json && typeof json === 'object') {
+    const obj = json as Record<string, unknown>;
+    const out: Record<string, Float32Array> = {};
+    const names = model.inputs.map((i) => i.name);
+    for (const [k, v] of Object.entries(obj)) {
+      const info = model.inputs.find((i) => i.name === k);
+      if (!info) throw new ActmaxError('unknown-input', `${file}: "${k}" is not an input of this model; inputs are: ${names.join(', ')}`);
+      out[k] = fromJsonValue(v, info, file);
+    }
+    return out;
+  }
+  throw new ActmaxError('bad-input', `${file}: expected an array or an object keyed by input name`);
+}
+
+function pngToInput(bytes: Uint8Array, file: string, info: InputInfo): Float32Array {
+  const img = decodePng(bytes, file);
+  const [h, w] = info.shape;
+  const c = info.shape.length === 3 ? info.shape[2] : info.shape.length === 2 ? 1 : -1;
+  if (c < 0 || ![1, 3, 4].includes(c)) throw new ActmaxError('bad-input', `${file}: input "${info.name}" has shape [${info.shape.join(', ')}], which is not an image; use .json or .csv`);
+  if (img.width !== w || img.height !== h) throw new ActmaxError('bad-input', `${file} is ${img.width}×${img.height}; input "${info.name}" needs ${w}×${h}`);
+  const [lo, hi] = info.range;
+  const out = new Float32Array(h * w * c);
+  for (let p = 0; p < h * w; p++) {
+    const r = img.data[p * 4], g = img.data[p * 4 + 1], b = img.data[p * 4 + 2], a = img.data[p * 4 + 3];
+    if (c === 1) out[p] = lo + ((0.299 * r + 0.587 * g + 0.114 * b) / 255) * (hi - lo);
+    else for (let k = 0; k < c; k++) out[p * c + k] = lo + ([r, g, b, a][k] / 255) * (hi - lo);
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import { ActmaxError } from '../errors.js';
+import type { ActmaxModel, InputInfo, LayerInfo, LoadedNet, OutputInfo } from './types.js';
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function isLayers(net: tf.LayersModel | tf.GraphModel): net is tf.LayersModel {
+  return Array.isArray((net as tf.LayersModel).layers);
+}
+
+function cleanShape(shape: Array<number | null> | undefined, what: string, source: string): number[] {
+  const s = (shape ?? []).slice(1);
+  if (s.some((d) => d == null || d < 0)) {
+    throw new ActmaxError('unsupported', `${source}: ${what} has an unknown dimension (shape [${s.map((d) => d ?? '?').join(', ')}]); actmax needs a fixed input shape`);
+  }
+  return s as number[];
+}
+
+/** Final activation of a layer as actmax sees it: the function it ends with, when that is softmax/sigmoid. */
+export function finalActivationOf(layer: tf.layers.Layer): 'softmax' | 'sigmoid' | null {
+  const cls = layer.getClassName();
+  if (cls === 'Softmax') return 'softmax';
+  const act = (layer.getConfig() as { activation?: unknown }).activation;
+  if (act === 'softmax' || act === 'sigmoid') return act;
+  return null;
+}
+
+function rangeFor(metadata: Record<string, unknown>, name: string, index: number): Pick<InputInfo, 'range' | 'rangeSource'> {
+  const byName = metadata.inputRanges as Record<string, unknown> | undefined;
+  const cand = (byName && (byName[name] ?? byName[index])) ?? (index === 0 ? metadata.inputRange : undefined);
+  if (Array.isArray(cand) && cand.length === 2 && cand.every((v) => typeof v === 'number' && Number.isFinite(v)) && cand[0] < cand[1]) {
+    return { range: [cand[0], cand[1]], rangeSource: 'metadata' };
+  }
+  return { range: [0, 1], rangeSource: 'default' };
+}
+
+function classNamesFor(metadata: Record<string, unknown>, name: string, index: number, units: number): string[] | undefined {
+  let names = metadata.classNames as unknown;
+  if (names && !Array.isArray(names) && typeof names === 'object') names = (names as Record<string, unknown>)[name];
+  else if (index > 0) names = undefined;
+  if (Array.isArray(names) && names.length === units && names.every((n) => typeof n === 'string')) return names as string[];
+  return undefined;
+}
+
+/**
+ * Turn a format loader's result into an {@link ActmaxModel}: inputs with their default ranges,
+ * outputs with their final activation and class names, and every layer.
+ *
+ * @example
+ * const model = describeModel(await loadModelFiles(files, 'model.json'), 'model.json');
+ */
+export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
+  const { net, metadata } = loaded;
+  let inputs: InputInfo[];
+  let outputs: OutputInfo[];
+  let layers: LayerInfo[];
+  if (isLayers(net)) {
+    inputs = net.inputs.map((t, i) => {
+      const name = net.inputLayers[i]?.name ?? t.name;
+      return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
+    });
+    outputs = net.outputs.map((t, i) => {
+      const layer = net.outputLayers[i];
+      const name = net.outputNames?.[i] ?? layer.name;
+      const shape = (t.shape.slice(1) as Array<number | null>).map((d) => d ?? 1);
+      const units = prod(shape);
+      return { name, shape, units, layer: layer.name, finalActivation: finalActivationOf(layer), classNames: classNamesFor(metadata, name, i, units) };
+    });
+    layers = net.layers.map((l) => {
+      const raw = l.outputShape as unknown;
+      const first = Array.isArray(raw) && Array.isArray(raw[0]) ? (raw[0] as Array<number | null>) : (raw as Array<number | null>);
+      const outputShape = first.slice(1).map((d) => d ?? 1);
+      const cfg = l.getConfig() as { activation?: unknown };
+      const inbound = (l.inboundNodes[0]?.inboundLayers ?? []).map((x) => x.name);
+      return {
+        name: l.name,
+        className: l.getClassName(),
+        outputShape,
+        units: prod(outputShape),
+        activation: typeof cfg.activation === 'string' ? cfg.activation : undefined,
+        inbound,
+      };
+    });
+  } else {
+    inputs = net.inputs.map((t, i) => ({ name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i) }));
+    outputs = net.outputs.map((t, i) => {
+      const shape = ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
+      const units = prod(shape);
+      return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units) };
+    });
+    layers = [];
+  }
+  return {
+    source,
+    format: loaded.format,
+    kerasVersion: loaded.kerasVersion,
+    inputs,
+    outputs,
+    layers,
+    metadata,
+    notes: loaded.notes,
+    net,
+    dispose: () => net.dispose(),
+  };
+}

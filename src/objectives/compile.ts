@@ -1,0 +1,300 @@
+import * as tf from '@tensorflow/tfjs';
+import { ActmaxError } from '../errors.js';
+import { tapKey, type Tap } from '../model/activations.js';
+import type { ActmaxModel, OutputInfo } from '../model/types.js';
+import type { ObjectiveSpec } from './spec.js';
+import { formatObjective } from './format.js';
+
+/** What an objective reads during one evaluation: the taps it declared, the model's outputs and inputs. */
+export interface EvalContext {
+  tap(t: Tap): tf.Tensor;
+  outputs: tf.Tensor[];
+  inputs: tf.Tensor[];
+}
+
+/** A linear read-out of one tap: value = Σ w_i · tap_i (flat). */
+interface LinearAtom {
+  tap: Tap;
+  weights: Float32Array;
+}
+/** Anything else: a function of the context giving one value per row. */
+interface GeneralAtom {
+  taps: Tap[];
+  weight: number;
+  fn(ctx: EvalContext): tf.Tensor1D;
+}
+interface Atoms {
+  linear: LinearAtom[];
+  general: GeneralAtom[];
+}
+
+/**
+ * Objectives for a batch: `targets[t]` is maximised on rows [t·rowsPerTarget, (t+1)·rowsPerTarget).
+ * Linear objectives (logit, neuron, channel, direction and their sums) of all targets are one
+ * weighted read-out, so 10 classes cost one batched pass, not a loop.
+ */
+export interface CompiledBatchObjective {
+  taps: Tap[];
+  rows: number;
+  evaluate(ctx: EvalContext): tf.Tensor1D;
+  dispose(): void;
+}
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Find a model output by name or index. @example resolveOutput(model, 'dense_1') */
+export function resolveOutput(model: ActmaxModel, output: string | number | undefined): { info: OutputInfo; index: number } {
+  if (output === undefined) return { info: model.outputs[0], index: 0 };
+  const names = model.outputs.map((o) => o.name);
+  const index = typeof output === 'number' ? output : names.indexOf(output);
+  if (index < 0 || index >= model.outputs.length) {
+    throw new ActmaxError('unknown-output', `output "${output}" does not exist; outputs are: ${names.join(', ')}`);
+  }
+  return { info: model.outputs[index], index };
+}
+
+function checkIndex(spec: ObjectiveSpec, index: number, units: number, what: string): void {
+  if (!Number.isInteger(index) || index < 0 || index >= units) {
+    throw new ActmaxError('index-out-of-range', `${formatObjective(spec)}: index ${index} is out of range; ${what} has ${units} units (0–${units - 1})`);
+  }
+}
+
+function layerShape(model: ActmaxModel, layer: string, tapShapes: Map<string, number[]>): number[] {
+  const known = tapShapes.get(layer);
+  if (known) return known;
+  const info = model.layers.find((l) => l.name === layer);
+  if (!info) {
+    const names = model.layers.map((l) => l.name);
+    throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${names.length > 15 ? names.slice(0, 15).join(', ') + ', …' : names.join(', ')}`);
+  }
+  return info.outputShape;
+}
+
+/** Shapes known from a probe (graph models) keyed by layer name; layers models use their own metadata. */
+export type ShapeHints = Map<string, number[]>;
+
+function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, scale = 1): Atoms {
+  const linear = (tap: Tap, weights: Float32Array): Atoms => ({ linear: [{ tap, weights: scale === 1 ? weights : weights.map((w) => w * scale) }], general: [] });
+  const general = (taps: Tap[], fn: (ctx: EvalContext) => tf.Tensor1D): Atoms => ({ linear: [], general: [{ taps, weight: scale, fn }] });
+  switch (spec.kind) {
+    case 'logit': {
+      const { info } = resolveOutput(model, spec.output);
+      checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
+      const w = new Float32Array(info.units);
+      w[spec.index] = 1;
+      return linear({ layer: info.layer, pre: info.finalActivation !== null }, w);
+    }
+    case 'prob': {
+      const { info, index } = resolveOutput(model, spec.output);
+      checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
+      const w = new Float32Array(info.units);
+      w[spec.index] = 1;
+      const wt = () => tf.tensor2d(w, [info.units, 1]);
+      return general([], (ctx) => tf.tidy(() => ctx.outputs[index].reshape([-1, info.units]).matMul(wt()).reshape([-1]) as tf.Tensor1D));
+    }
+    case 'margin': {
+      const { info } = resolveOutput(model, spec.output);
+      checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
+      if (info.units < 2) throw new ActmaxError('bad-spec', `${formatObjective(spec)}: a margin needs at least 2 output units`);
+      const tap = { layer: info.layer, pre: info.finalActivation !== null };
+      const onehot = new Float32Array(info.units);
+      onehot[spec.index] = 1;
+      return general([tap], (ctx) =>
+        tf.tidy(() => {
+          const z = ctx.tap(tap).reshape([-1, info.units]);
+          const oh = tf.tensor2d(onehot, [1, info.units]);
+          const own = z.mul(oh).sum(1);
+          // Largest other logit: push the own unit far down before the max.
+          const others = z.sub(oh.mul(1e9)).max(1);
+          return own.sub(others) as tf.Tensor1D;
+        }),
+      );
+    }
+    case 'target': {
+      const { info, index } = resolveOutput(model, spec.output);
+      checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
+      const w = new Float32Array(info.units);
+      w[spec.index] = 1;
+      return general([], (ctx) =>
+        tf.tidy(() => {
+          const v = ctx.outputs[index].reshape([-1, info.units]).mul(tf.tensor2d(w, [1, info.units])).sum(1);
+          return v.sub(spec.value).square().neg() as tf.Tensor1D;
+        }),
+      );
+    }
+    case 'neuron': {
+      const shape = layerShape(model, spec.layer, hints);
+      const units = prod(shape);
+      let flat: number;
+      if (Array.isArray(spec.index)) {
+        if (spec.index.length !== shape.length) {
+          throw new ActmaxError('bad-spec', `${formatObjective(spec)}: layer "${spec.layer}" has shape [${shape.join(', ')}]; give ${shape.length} coordinates or one flat index`);
+        }
+        flat = 0;
+        spec.index.forEach((c, d) => {
+          if (!Number.isInteger(c) || c < 0 || c >= shape[d]) throw new ActmaxError('index-out-of-range', `${formatObjective(spec)}: coordinate ${d} is ${c}, but layer "${spec.layer}" has shape [${shape.join(', ')}]`);
+          flat = flat * shape[d] + c;
+        });
+      } else {
+        flat = spec.index;
+        checkIndex(spec, flat, units, `layer "${spec.layer}"`);
+      }
+      const w = new Float32Array(units);
+      w[flat] = 1;
+      return linear({ layer: spec.layer, pre: !!spec.pre }, w);
+    }
+    case 'channel': {
+      const shape = layerShape(model, spec.layer, hints);
+      const channels = shape[shape.length - 1] ?? 1;
+      checkIndex(spec, spec.channel, channels, `layer "${spec.layer}" (channels)`);
+      const units = prod(shape);
+      const positions = units / channels;
+      const w = new Float32Array(units);
+      for (let p = 0; p < positions; p++) w[p * channels + spec.channel] = 1 / positions;
+      return linear({ layer: spec.layer, pre: !!spec.pre }, w);
+    }
+    case 'direction': {
+      const shape = layerShape(model, spec.layer, hints);
+      const units = prod(shape);
+      const channels = shape[shape.length - 1] ?? 1;
+      const v = spec.vector;
+      if (v.some((x) => !Number.isFinite(x))) throw new ActmaxError('bad-input', `${formatObjective(spec)}: the direction vector contains NaN or Infinity`);
+      const w = new Float32Array(units);
+      if (v.length === units) w.set(v);
+      else if (v.length === channels) {
+        const positions = units / channels;
+        for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) w[p * channels + c] = v[c] / positions;
+      } else {
+        throw new ActmaxError('bad-spec', `${formatObjective(spec)}: the vector has ${v.length} values; layer "${spec.layer}" needs ${units} (all units) or ${channels} (one per channel)`);
+      }
+      return linear({ layer: spec.layer, pre: !!spec.pre }, w);
+    }
+    case 'layerEnergy': {
+      layerShape(model, spec.layer, hints);
+      const tap = { layer: spec.layer, pre: !!spec.pre };
+      return general([tap], (ctx) => tf.tidy(() => { const a = ctx.tap(tap); return a.reshape([a.shape[0], -1]).square().mean(1) as tf.Tensor1D; }));
+    }
+    case 'inputL1':
+    case 'inputL2':
+    case 'totalVariation': {
+      const idx = resolveInputIndex(model, spec.input);
+      return general([], (ctx) => tf.tidy(() => inputPenalty(spec.kind, ctx.inputs[idx])));
+    }
+    case 'sum': {
+      const out: Atoms = { linear: [], general: [] };
+      for (const term of spec.terms) {
+        const a = atomsOf(model, term.objective, hints, scale * term.weight);
+        out.linear.push(...a.linear);
+        out.general.push(...a.general);
+      }
+      return out;
+    }
+    default:
+      throw new ActmaxError('bad-spec', `unknown objective kind "${(spec as { kind: string }).kind}"`);
+  }
+}
+
+/** Mean |x|, mean x², or total variation (mean absolute difference of neighbours along every spatial axis). */
+function inputPenalty(kind: 'inputL1' | 'inputL2' | 'totalVariation', x: tf.Tensor): tf.Tensor1D {
+  const rows = x.shape[0];
+  if (kind === 'inputL1') return x.abs().reshape([rows, -1]).mean(1) as tf.Tensor1D;
+  if (kind === 'inputL2') return x.square().reshape([rows, -1]).mean(1) as tf.Tensor1D;
+  // Spatial axes: all but batch and (when rank ≥ 3) the channel axis.
+  const rank = x.rank;
+  const spatial = rank >= 4 ? rank - 2 : rank - 1;
+  let total: tf.Tensor = tf.zeros([rows]);
+  for (let ax = 1; ax <= spatial; ax++) {
+    const n = x.shape[ax];
+    if (n < 2) continue;
+    const begin = new Array(rank).fill(0);
+    const size = x.shape.slice();
+    size[ax] = n - 1;
+    const a = x.slice(begin, size);
+    const b2 = begin.slice();
+    b2[ax] = 1;
+    const b = x.slice(b2, size);
+    total = total.add(a.sub(b).abs().reshape([rows, -1]).mean(1));
+  }
+  return total as tf.Tensor1D;
+}
+
+/** Find a model input by name or index. @example resolveInputIndex(model, 'pixels') // 0 */
+export function resolveInputIndex(model: ActmaxModel, input: string | number | undefined): number {
+  if (input === undefined) return 0;
+  const names = model.inputs.map((i) => i.name);
+  const idx = typeof input === 'number' ? input : names.indexOf(input);
+  if (idx < 0 || idx >= names.length) throw new ActmaxError('unknown-input', `input "${input}" does not exist; inputs are: ${names.join(', ')}`);
+  return idx;
+}
+
+/** Every tap the objective reads (for building the forward program). @example objectiveTaps(model, spec) */
+export function objectiveTaps(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints = new Map()): Tap[] {
+  const a = atomsOf(model, spec, hints);
+  return [...a.linear.map((l) => l.tap), ...a.general.flatMap((g) => g.taps)];
+}
+
+/**
+ * Compile one objective per target into one batched evaluation.
+ *
+ * @example
+ * const obj = compileBatchObjective(model, [{ kind: 'logit', index: 3 }], 8); // 8 restarts of one target
+ */
+export function compileBatchObjective(model: ActmaxModel, targets: ObjectiveSpec[], rowsPerTarget: number, hints: ShapeHints = new Map()): CompiledBatchObjective {
+  const atoms = targets.map((t) => atomsOf(model, t, hints));
+  const rows = targets.length * rowsPerTarget;
+  // Group linear atoms by tap into one [rows, units] weight matrix each.
+  const byTap = new Map<string, { tap: Tap; units: number; w: Float32Array }>();
+  atoms.forEach((a, t) => {
+    for (const l of a.linear) {
+      const k = tapKey(l.tap);
+      let g = byTap.get(k);
+      if (!g) {
+        g = { tap: l.tap, units: l.weights.length, w: new Float32Array(rows * l.weights.length) };
+        byTap.set(k, g);
+      }
+      for (let r = t * rowsPerTarget; r < (t + 1) * rowsPerTarget; r++) {
+        const base = r * g.units;
+        for (let i = 0; i < g.units; i++) g.w[base + i] += l.weights[i];
+      }
+    }
+  });
+  const weightTensors = [...byTap.values()].map((g) => ({ tap: g.tap, units: g.units, w: tf.keep(tf.tensor2d(g.w, [rows, g.units])) }));
+  const hasGeneral = atoms.some((a) => a.general.length > 0);
+  const taps = [...byTap.values()].map((g) => g.tap).concat(atoms.flatMap((a) => a.general.flatMap((g) => g.taps)));
+  return {
+    taps,
+    rows,
+    evaluate(ctx) {
+      return tf.tidy(() => {
+        let total: tf.Tensor = tf.zeros([rows]);
+        for (const g of weightTensors) total = total.add(ctx.tap(g.tap).reshape([rows, g.units]).mul(g.w).sum(1));
+        if (hasGeneral) {
+          const parts = atoms.map((a, t) => {
+            if (a.general.length === 0) return tf.zeros([rowsPerTarget]);
+            const begin = t * rowsPerTarget;
+            const sliceCtx: EvalContext = {
+              tap: (tp) => sliceRows(ctx.tap(tp), begin, rowsPerTarget),
+              outputs: ctx.outputs.map((o) => sliceRows(o, begin, rowsPerTarget)),
+              inputs: ctx.inputs.map((x) => sliceRows(x, begin, rowsPerTarget)),
+            };
+            return a.general.reduce<tf.Tensor>((acc, g) => acc.add(g.fn(sliceCtx).mul(g.weight)), tf.zeros([rowsPerTarget]));
+          });
+          total = total.add(parts.length === 1 ? parts[0] : tf.concat(parts));
+        }
+        return total as tf.Tensor1D;
+      });
+    },
+    dispose() {
+      for (const g of weightTensors) g.w.dispose();
+    },
+  };
+}
+
+function sliceRows(x: tf.Tensor, begin: number, size: number): tf.Tensor {
+  if (begin === 0 && size === x.shape[0]) return x;
+  const b = new Array(x.rank).fill(0);
+  b[0] = begin;
+  const s = x.shape.slice();
+  s[0] = size;
+  return x.slice(b, s);
+}

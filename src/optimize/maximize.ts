@@ -1,0 +1,350 @@
+import { ActmaxError } from '../errors.js';
+import type { Constraint } from '../constraints/constraint.js';
+import { resolveConstraints, projectInPlace, roundToLevels, roundOneHot, residuals, type ResolvedConstraints } from '../constraints/index.js';
+import type { Engine, EngineFactory } from '../engine/engine.js';
+import { createTfjsEngine } from '../engine/tfjs.js';
+import type { ActmaxModel } from '../model/types.js';
+import { asObjective, type Objective } from '../objectives/objective.js';
+import type { ObjectiveSpec } from '../objectives/spec.js';
+import { formatObjective } from '../objectives/format.js';
+import { resolveInputIndex } from '../objectives/compile.js';
+import { createOptimizer, type OptimizerName } from './optimizers.js';
+import { Rng } from './rng.js';
+import { currentBackend } from '../backend.js';
+
+/** How to start: random in the box, one constant, or a given input (flat, one example). */
+export type InitSpec = 'random' | { constant: number } | { input: number[] | Float32Array };
+
+/** Progress of a run, passed to `onStep`. */
+export interface StepInfo {
+  step: number;
+  steps: number;
+  /** Best objective value so far per target. */
+  best: number[];
+  /** Current value per row (targets × restarts). */
+  current: Float32Array;
+  /** Current input of each row of the first optimised input (rows × features); read, do not keep. */
+  x: Float32Array;
+  rowsPerTarget: number;
+}
+
+/** Options of {@link maximize}. Every field has a default. */
+export interface MaximizeOptions {
+  /** Gradient steps (default 200). */
+  steps?: number;
+  /** Random restarts per target, run as one batch; the best is kept (default 4). */
+  restarts?: number;
+  optimizer?: OptimizerName;
+  /** Step size, in units of the input's range (default: adam 0.05, sgd 0.01, normalized 0.5, sign 0.02). */
+  lr?: number;
+  /** `cosine` decays the step size to 5 % over the run (default); `constant` keeps it. */
+  schedule?: 'cosine' | 'constant';
+  /** Same seed ⇒ identical result (default 0). */
+  seed?: number;
+  init?: InitSpec;
+  constraints?: Constraint[];
+  /** Model inputs to optimise, by name or index (default: all). */
+  optimize?: Array<string | number>;
+  /** Values of the inputs that are not optimised (flat), by input name. */
+  inputs?: Record<string, number[] | Float32Array>;
+  /** Record the best value every N steps (default: ≈100 samples per run). */
+  historyEvery?: number;
+  /** Called after every step; return `false` to stop early. */
+  onStep?: (info: StepInfo) => void | boolean;
+  signal?: AbortSignal;
+  /** Compute engine (default: TF.js on the current backend). */
+  engine?: EngineFactory;
+}
+
+/** The answer for one target. */
+export interface TargetResult {
+  objective: string;
+  spec: ObjectiveSpec;
+  /** Objective value of `input` (after rounding, when `levels`/`oneHot` apply). */
+  value: number;
+  /** The best input (flat, first optimised input); `inputs` has all of them by name. */
+  input: number[];
+  shape: number[];
+  inputs: Record<string, number[]>;
+  /** Every model output for `input`, flat, by output name. */
+  outputs: Record<string, number[]>;
+  /** Violation of each constraint at `input` (0 = satisfied). */
+  residuals: Record<string, number>;
+  /** Which restart won. */
+  restart: number;
+  /** Value before rounding to levels / one-hot, when rounding applied. */
+  unrounded?: { value: number; input: number[] };
+  /** Best value so far, sampled over the steps. */
+  history: Array<{ step: number; value: number }>;
+}
+
+/** What {@link maximize} returns: one result per target plus the run's settings and timings. */
+export interface MaximizeResult {
+  results: TargetResult[];
+  seed: number;
+  steps: number;
+  restarts: number;
+  optimizer: OptimizerName;
+  lr: number;
+  engine: string;
+  backend: string;
+  /** Rows re-initialised because their value or gradient became NaN/Infinity. */
+  reinitialized: number;
+  interrupted: boolean;
+  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
+}
+
+const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.05, sgd: 0.01, normalized: 0.5, sign: 0.02 };
+
+function toSpecs(objective: Objective | ObjectiveSpec | Array<Objective | ObjectiveSpec>): ObjectiveSpec[] {
+  const list = Array.isArray(objective) ? objective : [objective];
+  if (list.length === 0) throw new ActmaxError('bad-spec', 'no objective given; e.g. logit:0');
+  return list.map((o) => asObjective(o).spec);
+}
+
+function intOption(name: string, v: number | undefined, dflt: number, min: number): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < min) throw new ActmaxError('bad-option', `${name} must be an integer ≥ ${min}, got ${v}`);
+  return x;
+}
+
+function checkFinite(name: string, v: ArrayLike<number>): void {
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) throw new ActmaxError('bad-input', `${name} contains NaN or Infinity at position ${i}; give finite numbers`);
+  }
+}
+
+/**
+ * Find inputs that maximise an objective by projected gradient ascent: all targets × restarts in
+ * one batch, every step followed by the exact projection onto the constraints, the best row per
+ * target kept.
+ *
+ * @example
+ * const model = await loadModel('models/fashion-mnist-mlp');
+ * const res = await maximize(model, logit(1), { steps: 200, constraints: [box(0, 1)] });
+ * console.log(res.results[0].value, res.results[0].outputs);
+ */
+export async function maximize(
+  model: ActmaxModel,
+  objective: Objective | ObjectiveSpec | Array<Objective | ObjectiveSpec>,
+  options: MaximizeOptions = {},
+): Promise<MaximizeResult> {
+  const t0 = performance.now();
+  const targets = toSpecs(objective);
+  const steps = intOption('steps', options.steps, 200, 0);
+  const restarts = intOption('restarts', options.restarts, 4, 1);
+  const seed = intOption('seed', options.seed, 0, 0);
+  const optimizerName = options.optimizer ?? 'adam';
+  if (!(optimizerName in DEFAULT_LR)) throw new ActmaxError('bad-option', `unknown optimizer "${optimizerName}"; choose adam, sgd, normalized or sign`);
+  const lr0 = options.lr ?? DEFAULT_LR[optimizerName];
+  if (!(lr0 > 0) || !Number.isFinite(lr0)) throw new ActmaxError('bad-option', `lr must be a positive number, got ${options.lr}`);
+  const constraints = options.constraints ?? [];
+  const rows = targets.length * restarts;
+
+  // Which inputs are optimised, which are held.
+  const optimize = (options.optimize ?? model.inputs.map((_, i) => i)).map((o) => resolveInputIndex(model, o));
+  if (optimize.length === 0) throw new ActmaxError('bad-option', 'no input to optimise');
+  const fixed = new Map<number, Float32Array>();
+  model.inputs.forEach((info, i) => {
+    if (optimize.includes(i)) return;
+    const given = options.inputs?.[info.name];
+    if (!given) throw new ActmaxError('bad-input', `input "${info.name}" is not optimised, so its value must be given (--input FILE with a "${info.name}" entry)`);
+    const n = info.shape.reduce((a, b) => a * b, 1);
+    if (given.length !== n) throw new ActmaxError('bad-input', `input "${info.name}" needs ${n} values, got ${given.length}`);
+    checkFinite(`input "${info.name}"`, given);
+    fixed.set(i, Float32Array.from(given));
+  });
+
+  // Constraints per optimised input, and the starting points.
+  const rng = new Rng(seed);
+  const init = options.init ?? 'random';
+  const sizes = optimize.map((i) => model.inputs[i].shape.reduce((a, b) => a * b, 1));
+  const resolved: ResolvedConstraints[] = [];
+  const xs: Float32Array[] = optimize.map((inputIndex, k) => {
+    const info = model.inputs[inputIndex];
+    const n = sizes[k];
+    let initial: Float32Array | undefined;
+    if (typeof init === 'object' && 'input' in init) {
+      if (k === 0) {
+        if (init.input.length !== n) throw new ActmaxError('bad-input', `the initial input has ${init.input.length} values; input "${info.name}" needs ${n}`);
+        checkFinite('the initial input', init.input);
+        initial = Float32Array.from(init.input);
+      }
+    }
+    const rc = resolveConstraints(constraints.filter((c) => optimize.length === 1 || resolveInputIndex(model, c.input) === inputIndex), { ...info }, inputIndex, initial);
+    resolved.push(rc);
+    const x = new Float32Array(rows * n);
+    const ref = referenceOf(constraints, model, inputIndex);
+    for (let r = 0; r < rows; r++) fillRow(x, r, n, rc, init, r % restarts === 0 ? initial : undefined, rng, r % restarts === 0 ? ref : undefined);
+    projectInPlace(x, rows, rc);
+    return x;
+  });
+
+  const factory = options.engine ?? ((req) => createTfjsEngine(req));
+  const engine: Engine = await factory({ model, targets, rowsPerTarget: restarts, optimize, fixed });
+  try {
+    const optimizers = sizes.map((n) => createOptimizer(optimizerName, rows, n));
+    const bestValue = new Float64Array(rows).fill(-Infinity);
+    const bestX = xs.map((x) => new Float32Array(x.length));
+    const historyEvery = options.historyEvery ?? Math.max(1, Math.ceil(steps / 100));
+    const history: Array<Array<{ step: number; value: number }>> = targets.map(() => []);
+    let reinitialized = 0;
+    let interrupted = false;
+    let stepsRun = 0;
+
+    const record = (values: Float32Array) => {
+      for (let r = 0; r < rows; r++) {
+        const v = values[r];
+        if (Number.isFinite(v) && v > bestValue[r]) {
+          bestValue[r] = v;
+          xs.forEach((x, k) => bestX[k].set(x.subarray(r * sizes[k], (r + 1) * sizes[k]), r * sizes[k]));
+        }
+      }
+    };
+    const targetBest = () => targets.map((_, t) => {
+      let b = -Infinity;
+      for (let r = t * restarts; r < (t + 1) * restarts; r++) b = Math.max(b, bestValue[r]);
+      return b;
+    });
+
+    for (let step = 0; step < steps; step++) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const { values, grads } = await engine.valueAndGrad(xs);
+      // Rows whose value or gradient is not finite start again from a random point.
+      for (let r = 0; r < rows; r++) {
+        let bad = !Number.isFinite(values[r]);
+        for (let k = 0; k < xs.length && !bad; k++) {
+          const g = grads[k];
+          for (let i = r * sizes[k], e = i + sizes[k]; i < e; i++) if (!Number.isFinite(g[i])) { bad = true; break; }
+        }
+        if (bad) {
+          reinitialized++;
+          values[r] = NaN;
+          xs.forEach((x, k) => {
+            fillRow(x, r, sizes[k], resolved[k], 'random', undefined, rng, undefined);
+            grads[k].fill(0, r * sizes[k], (r + 1) * sizes[k]);
+            optimizers[k].resetRow(r);
+          });
+        }
+      }
+      record(values);
+      const lr = options.schedule === 'constant' ? lr0 : lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps))));
+      xs.forEach((x, k) => {
+        const rc = resolved[k];
+        optimizers[k].step(x, grads[k], lr * rangeScale(rc));
+        projectInPlace(x, rows, rc);
+      });
+      stepsRun++;
+      if (step % historyEvery === 0) targetBest().forEach((v, t) => history[t].push({ step, value: v }));
+      if (options.onStep) {
+        const cont = options.onStep({ step, steps, best: targetBest(), current: values, x: xs[0], rowsPerTarget: restarts });
+        if (cont === false) break;
+      }
+    }
+    // The last update has not been evaluated yet.
+    const last = await engine.evaluate(xs);
+    record(last.values);
+    targetBest().forEach((v, t) => history[t].push({ step: stepsRun, value: v }));
+
+    // Best restart per target, then rounding (levels / one-hot) and a final evaluation.
+    const winners = targets.map((_, t) => {
+      let best = t * restarts;
+      for (let r = t * restarts; r < (t + 1) * restarts; r++) if (bestValue[r] > bestValue[best]) best = r;
+      return best;
+    });
+    if (!winners.every((r) => Number.isFinite(bestValue[r]))) {
+      throw new ActmaxError('bad-input', 'every step gave NaN or Infinity; check the model and the input range');
+    }
+    const finalX = xs.map((_, k) => {
+      const out = new Float32Array(rows * sizes[k]);
+      winners.forEach((r, t) => {
+        for (let j = 0; j < restarts; j++) out.set(bestX[k].subarray(r * sizes[k], (r + 1) * sizes[k]), (t * restarts + j) * sizes[k]);
+      });
+      return out;
+    });
+    const unrounded = await engine.evaluate(finalX);
+    const rounded = finalX.map((x) => Float32Array.from(x));
+    let didRound = false;
+    rounded.forEach((x, k) => {
+      didRound = roundOneHot(x, rows, resolved[k]) || didRound;
+      didRound = roundToLevels(x, rows, resolved[k]) || didRound;
+    });
+    const final = didRound ? await engine.evaluate(rounded) : unrounded;
+
+    const results: TargetResult[] = targets.map((spec, t) => {
+      const row = t * restarts;
+      const inputs: Record<string, number[]> = {};
+      optimize.forEach((i, k) => (inputs[model.inputs[i].name] = Array.from(rounded[k].subarray(row * sizes[k], (row + 1) * sizes[k]))));
+      const outputs: Record<string, number[]> = {};
+      model.outputs.forEach((o, k) => (outputs[o.name] = Array.from(final.outputs[k].subarray(row * o.units, (row + 1) * o.units))));
+      const res: Record<string, number> = {};
+      optimize.forEach((_, k) => {
+        const r = residuals(rounded[k].subarray(row * sizes[k], (row + 1) * sizes[k]), resolved[k]);
+        for (const [name, v] of Object.entries(r)) res[optimize.length > 1 ? `${model.inputs[optimize[k]].name}.${name}` : name] = v;
+      });
+      const first = model.inputs[optimize[0]];
+      return {
+        objective: formatObjective(spec),
+        spec,
+        value: final.values[row],
+        input: inputs[first.name],
+        shape: first.shape,
+        inputs,
+        outputs,
+        residuals: res,
+        restart: winners[t] - t * restarts,
+        ...(didRound ? { unrounded: { value: unrounded.values[row], input: Array.from(finalX[0].subarray(row * sizes[0], (row + 1) * sizes[0])) } } : {}),
+        history: history[t],
+      };
+    });
+    const totalMs = performance.now() - t0;
+    return {
+      results,
+      seed,
+      steps: stepsRun,
+      restarts,
+      optimizer: optimizerName,
+      lr: lr0,
+      engine: engine.name,
+      backend: currentBackend(),
+      reinitialized,
+      interrupted,
+      timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / (totalMs / 1000) },
+    };
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** Typical width of the feasible box, so `lr` is in units of the input's range. */
+function rangeScale(rc: ResolvedConstraints): number {
+  let s = 0, c = 0;
+  for (let i = 0; i < rc.lo.length; i++) {
+    const w = rc.hi[i] - rc.lo[i];
+    if (w > 0 && Number.isFinite(w)) { s += w; c++; }
+  }
+  return c ? s / c : 1;
+}
+
+function referenceOf(constraints: Constraint[], model: ActmaxModel, inputIndex: number): number[] | undefined {
+  for (const c of constraints) {
+    if ((c.kind === 'ball' || c.kind === 'mask') && c.ref && resolveInputIndex(model, c.input) === inputIndex) return c.ref;
+  }
+  return undefined;
+}
+
+function fillRow(x: Float32Array, r: number, n: number, rc: ResolvedConstraints, init: InitSpec, initial: Float32Array | undefined, rng: Rng, ref: number[] | undefined): void {
+  const base = r * n;
+  for (let i = 0; i < n; i++) {
+    const lo = rc.lo[i], hi = rc.hi[i];
+    let v: number;
+    if (initial) v = initial[i];
+    else if (ref) v = ref[i];
+    else if (typeof init === 'object' && 'constant' in init) v = init.constant;
+    else v = Number.isFinite(lo) && Number.isFinite(hi) ? lo + (hi - lo) * rng.uniform() : rng.normal();
+    x[base + i] = v;
+  }
+}

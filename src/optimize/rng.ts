@@ -1,0 +1,29 @@
+/**
+ * A small seeded PRNG (mulberry32): same seed ⇒ same stream on every platform, so results are
+ * reproducible.
+ *
+ * @example
+ * const rng = new Rng(42); rng.uniform(); // 0.6011…
+ */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+  }
+  /** Uniform in [0, 1). @example rng.uniform() */
+  uniform(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Standard normal (Box–Muller). @example rng.normal() */
+  normal(): number {
+    const u = Math.max(this.uniform(), 1e-12);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
+  }
+  /** Integer in [lo, hi]. @example rng.int(-2, 2) */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.uniform() * (hi - lo + 1));
+  }
+}
