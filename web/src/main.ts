@@ -77,6 +77,8 @@ const wasmPrefix = new URL('wasm/', document.baseURI).href;
 let settings: Settings = settingsFromQuery(location.search);
 let worker: Worker | null = null;
 let backend = '';
+/** Why backends before the chosen one were not used. */
+let backendNote = '';
 let exactAvailable = false;
 let summary: ModelSummary | null = null;
 let examples: Example[] = [];
@@ -177,6 +179,7 @@ function onWorkerMessage(msg: WorkerToPage): void {
   switch (msg.type) {
     case 'ready':
       backend = msg.backend;
+      backendNote = msg.tried.filter((t) => !t.endsWith(': ok')).join('; ');
       exactAvailable = msg.exactAvailable;
       document.body.dataset.backend = backend;
       say(`Compute backend: ${backend}. Loading the model…`);
@@ -244,7 +247,7 @@ function onModel(s: ModelSummary): void {
   if (mask && mask.length !== prod(input.shape.slice(0, 2))) mask = null;
   el.maskBox.hidden = !el.maskOn.checked;
   drawMask();
-  say(`Model ready: ${name} on ${backend}.${s.notes.length ? ' Note: ' + s.notes.join(' ') : ''}`);
+  say(`Model ready: ${name} on ${backend}${backendNote ? ` (${backendNote})` : ''}.${s.notes.length ? ' Note: ' + s.notes.join(' ') : ''}`);
   validateObjective();
   updateButtons();
   clearResults();

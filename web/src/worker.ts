@@ -44,6 +44,12 @@ async function pickBackend(choice: BackendChoice, wasmPrefix: string, tried: str
       await tf.ready();
       const check = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]);
       if (check !== 3) throw new Error(`1+2 gave ${check}`);
+      // WebGL emulated on the CPU (SwiftShader, llvmpipe) is several times slower than WASM SIMD.
+      const renderer = name === 'webgl' ? webglRenderer() : '';
+      if (choice === 'auto' && /swiftshader|llvmpipe|software/i.test(renderer)) {
+        tried.push(`webgl: software renderer (${renderer}), skipped`);
+        continue;
+      }
       tried.push(`${name}: ok`);
       return name;
     } catch (e) {
@@ -51,6 +57,18 @@ async function pickBackend(choice: BackendChoice, wasmPrefix: string, tried: str
     }
   }
   throw new Error(`no TF.js backend could start (${tried.join('; ')})`);
+}
+
+/** The GPU's name as WebGL reports it ('' when unknown). */
+function webglRenderer(): string {
+  try {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+    if (!gl) return '';
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+  } catch {
+    return '';
+  }
 }
 
 function summarize(m: ActmaxModel, bundled: boolean): ModelSummary {
