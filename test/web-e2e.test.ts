@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../src/cli/serve.js';
+import { encodeMask } from '../web/src/settings.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -153,6 +154,36 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it('reproduces a run with constraints from its link: example reference, L∞ ball, painted mask, levels', async () => {
+    const examples = JSON.parse(readFileSync(path.join(repoRoot, 'models', 'fashion-mnist-mlp', 'examples.json'), 'utf8')).examples as Array<{ className: string; input: number[] }>;
+    const ref = examples[2].input;
+    // Editable: the left half of the picture only.
+    const editable = Array.from({ length: 784 }, (_, i) => i % 28 < 14);
+    const query = new URLSearchParams({ obj: 'logit:2', steps: '80', seed: '3', ref: 'ex:2', eps: '0.1', norm: 'inf', levels: '256', mask: encodeMask(editable) });
+    await page.goto(`${server.url}?${query}`);
+    await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
+    expect(await page.inputValue('#ref')).toBe('ex:2');
+    expect(await page.isChecked('#mask-on')).toBe(true);
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.waitForFunction(() => /Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
+    await page.screenshot({ path: path.join(artifacts, 'web-constraints.png'), fullPage: true });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
+    const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    expect([doc.objective, doc.seed, doc.steps]).toEqual(['logit:2', 3, 80]);
+    const x = doc.input as number[];
+    let maxDiff = 0;
+    x.forEach((v, i) => {
+      maxDiff = Math.max(maxDiff, Math.abs(v - ref[i]));
+      // Masked pixels keep the reference exactly; editable ones lie on the k/255 grid.
+      if (!editable[i]) expect(Math.abs(v - ref[i]), `masked pixel ${i}`).toBeLessThan(1e-6);
+      else expect(Math.abs(v * 255 - Math.round(v * 255)), `level of pixel ${i}`).toBeLessThan(1e-3);
+    });
+    // Rounding to 256 levels may move a pixel by half a level past the ball.
+    expect(maxDiff).toBeLessThanOrEqual(0.1 + 0.5 / 255 + 1e-6);
+    expect(maxDiff).toBeGreaterThan(0.05);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 
   it.skipIf(!hasKerasLoader)('loads a dropped .keras CNN and maximises one class on it (skipped until the Keras loader of branch keras is merged)', async () => {
     await page.setInputFiles('#model-files', kerasFixture);

@@ -754,9 +754,9 @@ function onDone(results: TargetResult[], run: RunSummary): void {
   results.forEach((r, t) => {
     drawInput(v.bestCanvases[t], r.input, 0, v.shape, v.range);
     const valueEl = v.bestCanvases[t].closest('figure')!.querySelector('.value') as HTMLElement;
-    valueEl.textContent = `value ${fmt(r.value)} (restart ${r.restart})`;
-    const last = v.series[t][v.series[t].length - 1];
-    if (!last || last[0] < run.steps) v.series[t].push([run.steps, Math.max(r.value, last?.[1] ?? -Infinity)]);
+    valueEl.textContent = `value ${fmt(r.value)} (restart ${r.restart}${r.unrounded ? `; ${fmt(r.unrounded.value)} before rounding` : ''})`;
+    // The library's own sampled history is exact; the live series only saw throttled updates.
+    if (r.history.length) v.series[t] = r.history.filter((h) => Number.isFinite(h.value)).map((h) => [h.step, h.value]);
   });
   drawChart(el.chart, v.series, v.steps, v.labels);
   el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(run.timings.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${run.backend}`;
