@@ -138,6 +138,36 @@ export class ActmaxReLU extends tf.layers.Layer {
   }
 }
 
+/**
+ * Keras `Flatten`, which (unlike tfjs's) also accepts rank-2 inputs, where it is the identity.
+ * With `channels_first` it moves channels last first, as Keras does.
+ */
+export class ActmaxFlatten extends tf.layers.Layer {
+  static className = 'ActmaxFlatten';
+  private readonly channelsFirst: boolean;
+  constructor(args: Kwargs) {
+    super(args as object);
+    this.channelsFirst = args.dataFormat === 'channelsFirst';
+  }
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const rest = shape.slice(1);
+    return [shape[0], rest.some((d) => d == null) ? null : rest.reduce<number>((a, b) => a * (b as number), 1)];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      let x = oneTensor(inputs);
+      if (this.channelsFirst && x.rank > 2) {
+        x = tf.transpose(x, [0, ...Array.from({ length: x.rank - 2 }, (_, i) => i + 2), 1]);
+      }
+      return tf.reshape(x, [x.shape[0], -1]);
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), dataFormat: this.channelsFirst ? 'channelsFirst' : 'channelsLast' };
+  }
+}
+
 /** Base of the activation classes below (tfjs's `Activation` base class is not exported). */
 abstract class ActivationFn extends tf.serialization.Serializable {
   abstract apply(x: tf.Tensor): tf.Tensor;
@@ -224,6 +254,18 @@ export class BudgetZeros extends tf.serialization.Serializable {
   }
 }
 
+/**
+ * The Keras class name of a layer built by actmax (its stand-ins `ActmaxFlatten`, `ActmaxReLU`
+ * report as `Flatten`, `ReLU`).
+ *
+ * @example
+ * kerasClassName(model.getLayer('flatten')); // 'Flatten'
+ */
+export function kerasClassName(layer: tf.layers.Layer): string {
+  const name = layer.getClassName();
+  return name.startsWith('Actmax') ? name.slice('Actmax'.length) : name;
+}
+
 let registered = false;
 
 /**
@@ -236,7 +278,7 @@ let registered = false;
 export function registerCustomLayers(): void {
   if (registered) return;
   registered = true;
-  for (const cls of [Subtract, Normalization, ActmaxReLU, HardSigmoidKeras3, Silu, LeakyReluActivation, BudgetZeros]) {
+  for (const cls of [Subtract, Normalization, ActmaxFlatten, ActmaxReLU, HardSigmoidKeras3, Silu, LeakyReluActivation, BudgetZeros]) {
     tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
   }
 }

@@ -192,6 +192,8 @@ function normaliseLayerConfig(className: string, name: string, config: Dict, ctx
       if (config.groups !== undefined && config.groups !== null && config.groups !== 1) refuse(`grouped convolution (groups=${JSON.stringify(config.groups)}) is not supported`);
       delete config.groups;
       return className;
+    case 'Flatten':
+      return 'ActmaxFlatten'; // tfjs's Flatten refuses rank-2 inputs, Keras's does not
     case 'Dense':
       if (config.lora_rank !== undefined && config.lora_rank !== null) refuse('LoRA-adapted Dense layers are not supported');
       return className;
