@@ -168,6 +168,28 @@ export class ActmaxFlatten extends tf.layers.Layer {
   }
 }
 
+/** Keras `ELU` layer with any `alpha` (tfjs's only supports alpha = 1). */
+export class ActmaxELU extends tf.layers.Layer {
+  static className = 'ActmaxELU';
+  private readonly alpha: number;
+  constructor(args: Kwargs) {
+    super(args as object);
+    this.alpha = (args.alpha as number | undefined) ?? 1;
+  }
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    return inputShape;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = oneTensor(inputs);
+      return tf.where(tf.greater(x, 0), x, tf.mul(tf.elu(x), this.alpha));
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), alpha: this.alpha };
+  }
+}
+
 /** Base of the activation classes below (tfjs's `Activation` base class is not exported). */
 abstract class ActivationFn extends tf.serialization.Serializable {
   abstract apply(x: tf.Tensor): tf.Tensor;
@@ -278,7 +300,7 @@ let registered = false;
 export function registerCustomLayers(): void {
   if (registered) return;
   registered = true;
-  for (const cls of [Subtract, Normalization, ActmaxFlatten, ActmaxReLU, HardSigmoidKeras3, Silu, LeakyReluActivation, BudgetZeros]) {
+  for (const cls of [Subtract, Normalization, ActmaxFlatten, ActmaxELU, ActmaxReLU, HardSigmoidKeras3, Silu, LeakyReluActivation, BudgetZeros]) {
     tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
   }
 }

@@ -184,10 +184,17 @@ function normaliseLayerConfig(className: string, name: string, config: Dict, ctx
       const threshold = Number(config.threshold ?? 0);
       return slope !== 0 || threshold !== 0 ? 'ActmaxReLU' : 'ReLU';
     }
+    case 'ELU':
+      return Number(config.alpha ?? 1) === 1 ? 'ELU' : 'ActmaxELU';
+    case 'SeparableConv2D':
+      // tfjs refuses kernel_* fields on SeparableConv2D (it has depthwise_/pointwise_ ones).
+      delete config.kernel_initializer;
+      delete config.kernel_regularizer;
+      delete config.kernel_constraint;
+    // falls through
     case 'Conv1D':
     case 'Conv2D':
     case 'Conv2DTranspose':
-    case 'SeparableConv2D':
     case 'DepthwiseConv2D':
       if (config.groups !== undefined && config.groups !== null && config.groups !== 1) refuse(`grouped convolution (groups=${JSON.stringify(config.groups)}) is not supported`);
       delete config.groups;
