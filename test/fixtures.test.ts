@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFiles } from '../src/model/formats.js';
 import { ActmaxError } from '../src/errors.js';
-import { filesFromDisk, fixturesDir, relError, useBackend } from './helpers/model-files.js';
+import { filesFromDisk, fixturesDir, relError, useBackend } from '../src/model/testing/model-files.js';
 
 const TOL = 1e-4;
 

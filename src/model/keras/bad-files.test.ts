@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ActmaxError } from '../../errors.js';
 import { loadModelFiles } from '../formats.js';
 import { readZip } from './zip.js';
-import { filesFromMemory, fixturesDir, useBackend } from '../../../test/helpers/model-files.js';
-import { k3Functional, k3Layer, k3Sequential, writeKerasV3, writeLegacyH5 } from '../../../test/helpers/write-keras.js';
+import { filesFromMemory, fixturesDir, useBackend } from '../testing/model-files.js';
+import { k3Functional, k3Layer, k3Sequential, writeKerasV3, writeLegacyH5 } from '../testing/write-keras.js';
 
 const fixture = (p: string) => new Uint8Array(readFileSync(path.join(fixturesDir, p)));
 

@@ -1,10 +1,13 @@
 /**
  * Small TF.js layer / activation / initializer classes for Keras features that tfjs-layers lacks
- * (Subtract, Normalization, ReLU with slope/threshold, Keras 3's hard_sigmoid, `silu`), plus an
- * initializer that refuses to allocate more than a per-load budget of floats.
+ * (Subtract, Normalization, ReLU with slope/threshold, ELU with any alpha, Flatten of rank-2
+ * inputs, Keras 3's hard_sigmoid, `silu`), plus an initializer that refuses to allocate more than
+ * a per-load budget of floats.
  *
- * They are registered once with `tf.serialization.registerClass`, so a normalised Keras config that
- * names them deserialises through the ordinary tfjs-layers path. None of them runs code from a file.
+ * They are registered once with `tf.serialization.registerClass` under their Keras class names
+ * (Flatten, ReLU and ELU replace tfjs's own classes, of which they are supersets), so a normalised
+ * Keras config deserialises through the ordinary tfjs-layers path and a model saved back to TF.js
+ * format keeps standard class names. None of them runs code from a file.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../../errors.js';
@@ -105,7 +108,7 @@ export class Normalization extends tf.layers.Layer {
  * at `max_value` (tfjs's ReLU only has `maxValue`).
  */
 export class ActmaxReLU extends tf.layers.Layer {
-  static className = 'ActmaxReLU';
+  static className = 'ReLU'; // replaces tfjs's ReLU (a superset of it)
   private readonly maxValue: number | null;
   private readonly negativeSlope: number;
   private readonly threshold: number;
@@ -122,8 +125,10 @@ export class ActmaxReLU extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = oneTensor(inputs);
       const t = this.threshold;
-      const above = tf.greaterEqual(x, t);
-      let y = tf.where(above, x, tf.mul(tf.sub(x, t), this.negativeSlope));
+      let y =
+        this.negativeSlope === 0 && t === 0
+          ? tf.relu(x)
+          : tf.where(tf.greaterEqual(x, t), x, tf.mul(tf.sub(x, t), this.negativeSlope));
       if (this.maxValue != null) y = tf.minimum(y, this.maxValue);
       return y;
     });
@@ -143,7 +148,7 @@ export class ActmaxReLU extends tf.layers.Layer {
  * With `channels_first` it moves channels last first, as Keras does.
  */
 export class ActmaxFlatten extends tf.layers.Layer {
-  static className = 'ActmaxFlatten';
+  static className = 'Flatten'; // replaces tfjs's Flatten (a superset of it)
   private readonly channelsFirst: boolean;
   constructor(args: Kwargs) {
     super(args as object);
@@ -170,7 +175,7 @@ export class ActmaxFlatten extends tf.layers.Layer {
 
 /** Keras `ELU` layer with any `alpha` (tfjs's only supports alpha = 1). */
 export class ActmaxELU extends tf.layers.Layer {
-  static className = 'ActmaxELU';
+  static className = 'ELU'; // replaces tfjs's ELU (a superset of it)
   private readonly alpha: number;
   constructor(args: Kwargs) {
     super(args as object);
@@ -274,18 +279,6 @@ export class BudgetZeros extends tf.serialization.Serializable {
   getConfig(): tf.serialization.ConfigDict {
     return { budgetId: this.budgetId };
   }
-}
-
-/**
- * The Keras class name of a layer built by actmax (its stand-ins `ActmaxFlatten`, `ActmaxReLU`
- * report as `Flatten`, `ReLU`).
- *
- * @example
- * kerasClassName(model.getLayer('flatten')); // 'Flatten'
- */
-export function kerasClassName(layer: tf.layers.Layer): string {
-  const name = layer.getClassName();
-  return name.startsWith('Actmax') ? name.slice('Actmax'.length) : name;
 }
 
 let registered = false;

@@ -8,9 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFiles } from '../formats.js';
 import { kerasSnakeCase } from './normalise-config.js';
-import { kerasClassName } from './custom-layers.js';
-import { filesFromMemory, relError, useBackend } from '../../../test/helpers/model-files.js';
-import { k3Functional, k3Layer, writeKerasV3, writeLegacyH5, type Var } from '../../../test/helpers/write-keras.js';
+import { filesFromMemory, relError, useBackend } from '../testing/model-files.js';
+import { k3Functional, k3Layer, writeKerasV3, writeLegacyH5, type Var } from '../testing/write-keras.js';
 
 const TOL = 1e-4;
 
@@ -308,7 +307,7 @@ function modelConfig(c: LayerCase): unknown {
 async function runCase(c: LayerCase, bytes: Uint8Array, name: string): Promise<void> {
   const loaded = await loadModelFiles(filesFromMemory(name, bytes), name);
   const net = loaded.net as tf.LayersModel;
-  expect(kerasClassName(net.getLayer('probe'))).toBe(c.cls);
+  expect(net.getLayer('probe').getClassName()).toBe(c.cls);
   const xs = c.inputs.map((shape, i) => tf.tensor(values([2, ...shape], 100 + i), [2, ...shape]));
   const w = (c.vars ?? []).map((x) => tf.tensor(x.v.data as number[], x.v.shape));
   const y = net.predict(xs) as tf.Tensor;

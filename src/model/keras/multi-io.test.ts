@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFiles } from '../formats.js';
-import { filesFromMemory, relError, useBackend } from '../../../test/helpers/model-files.js';
-import { k3Functional, k3Layer, writeKerasV3, writeLegacyH5, type Var } from '../../../test/helpers/write-keras.js';
+import { filesFromMemory, relError, useBackend } from '../testing/model-files.js';
+import { k3Functional, k3Layer, writeKerasV3, writeLegacyH5, type Var } from '../testing/write-keras.js';
 
 /** Deterministic weights in [-1, 1). */
 function seeded(seed: number): () => number {

@@ -179,13 +179,6 @@ function normaliseLayerConfig(className: string, name: string, config: Dict, ctx
         delete config.negative_slope;
       }
       return className;
-    case 'ReLU': {
-      const slope = Number(config.negative_slope ?? 0);
-      const threshold = Number(config.threshold ?? 0);
-      return slope !== 0 || threshold !== 0 ? 'ActmaxReLU' : 'ReLU';
-    }
-    case 'ELU':
-      return Number(config.alpha ?? 1) === 1 ? 'ELU' : 'ActmaxELU';
     case 'SeparableConv2D':
       // tfjs refuses kernel_* fields on SeparableConv2D (it has depthwise_/pointwise_ ones).
       delete config.kernel_initializer;
@@ -199,8 +192,6 @@ function normaliseLayerConfig(className: string, name: string, config: Dict, ctx
       if (config.groups !== undefined && config.groups !== null && config.groups !== 1) refuse(`grouped convolution (groups=${JSON.stringify(config.groups)}) is not supported`);
       delete config.groups;
       return className;
-    case 'Flatten':
-      return 'ActmaxFlatten'; // tfjs's Flatten refuses rank-2 inputs, Keras's does not
     case 'Dense':
       if (config.lora_rank !== undefined && config.lora_rank !== null) refuse('LoRA-adapted Dense layers are not supported');
       return className;
@@ -252,8 +243,9 @@ function convertInboundNode(node: Json, ctx: NormaliseContext, layer: string, cl
   return tensors;
 }
 
-/** `["x",0,0]` or `[["x",0,0], ...]` → `[["x",0,0], ...]`. */
+/** `["x",0,0]`, `[["x",0,0], ...]` or Keras 3's `{key: ["x",0,0]}` → `[["x",0,0], ...]`. */
 function tensorList(v: Json | undefined): Json[] {
+  if (isDict(v)) return Object.values(v).flatMap((t) => tensorList(t));
   if (!Array.isArray(v)) return [];
   if (v.length > 0 && typeof v[0] === 'string') return [v];
   return v;

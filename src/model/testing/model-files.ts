@@ -1,12 +1,12 @@
-/** Test helpers: model files from disk, the fixture folder, backend set-up, vector comparison. */
+/** Test support (not part of the library API): model files from disk or memory, the fixture folder, backend set-up, vector comparison. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import type { ModelFiles } from '../../src/model/formats.js';
+import type { ModelFiles } from '../formats.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const fixturesDir = path.resolve(repoRoot, '../shared/fixtures');
 
 /** ModelFiles for a file on disk; siblings are read relative to its folder. */
