@@ -184,3 +184,24 @@ describe('tfjs-e2e-load-predict (numbers recorded by the TF.js team)', () => {
     });
   }
 });
+
+describe('no leaked tensors', () => {
+  it('loading and disposing each kind of model leaves no tensors behind', async () => {
+    const paths = [
+      'keras2-h5-hls4ml/keras_jetTagger_Conv2D_small.h5',
+      'keras3-keras-mnist-mlp-cnn/mnist_cnn.keras',
+      'keras2.15-mlp-bn-mnist-multiformat/tfjs_layers/model.json',
+      'tfjs-graph-dense-fusedmatmul/model.json',
+    ];
+    for (const p of paths) {
+      const before = tf.memory().numTensors;
+      const loaded = await loadModelFiles(await filesFromDisk(path.join(fixturesDir, p)), p);
+      loaded.net.dispose();
+      expect(tf.memory().numTensors, p).toBe(before);
+    }
+    const before = tf.memory().numTensors;
+    const p = path.join(fixturesDir, 'keras3-keras-custom-layers-qkeras/qkeras-v3_3layer.keras');
+    await loadModelFiles(await filesFromDisk(p), 'q.keras').catch(() => undefined);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -18,13 +18,13 @@ export interface WeightArray {
   data: Float32Array | Int32Array;
 }
 
-/** Short name of a weight: `sequential/dense/kernel:0` → `kernel`. */
+/** Short name of a weight. @example shortWeightName('sequential/dense/kernel:0'); // 'kernel' */
 export function shortWeightName(name: string): string {
   const last = name.split('/').pop() ?? name;
   return last.replace(/:\d+$/, '');
 }
 
-/** Product of a shape's dimensions (1 for a scalar). */
+/** Product of a shape's dimensions (1 for a scalar). @example shapeSize([28, 28, 1]); // 784 */
 export function shapeSize(shape: readonly (number | null)[]): number {
   return shape.reduce<number>((a, b) => a * (b ?? 1), 1);
 }
@@ -125,7 +125,8 @@ export function setNamedLayerWeights(layer: tf.layers.Layer, values: WeightArray
         ordered.push({ shape: [], data: new Float32Array([0]) });
         continue;
       }
-      throw new ActmaxError('bad-model', `${file}: layer "${layer.name}" needs a weight "${short}" but the file only has ${values.length ? values.map((x) => `"${x.name}"`).join(', ') : 'none'} for it`);
+      const has = values.length ? `only has ${values.map((x) => `"${x.name}"`).join(', ')} for it` : 'has no weights for it';
+      throw new ActmaxError('bad-model', `${file}: layer "${layer.name}" needs a weight "${short}" but the file ${has}`);
     }
     byName.delete(short);
     ordered.push(v);
@@ -141,7 +142,7 @@ export function weightedLayers(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.filter((l) => l.weights.length > 0);
 }
 
-/** Converts a float64/int array from a file to float32, recording a note once. */
+/** Converts a float64/int array from a file to float32, noting float64. @example toFloat32(new Float64Array([1, 2]), notes, 'm.h5') */
 export function toFloat32(data: ArrayLike<number | bigint>, notes: string[], what: string): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof Float64Array) {

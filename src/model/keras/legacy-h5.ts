@@ -8,7 +8,7 @@ import { ActmaxError } from '../../errors.js';
 import { buildFromConfig, setNamedLayerWeights, weightedLayers, type WeightArray } from './build.js';
 import { getEntity, readDataset, readStringAttr, readStringListAttr, withH5, type Dataset, type Group } from './h5.js';
 
-/** Major version from a Keras version string (`2.15.0` → 2, `3.3.3` → 3, `2.2.4-tf` → 2). */
+/** Major version from a Keras version string (2 when unknown). @example kerasMajorVersion('3.3.3'); // 3 */
 export function kerasMajorVersion(version: string | undefined): number {
   const m = /^(\d+)\./.exec(version ?? '');
   return m ? Number(m[1]) : 2;

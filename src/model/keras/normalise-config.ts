@@ -328,7 +328,7 @@ export function normaliseModelConfig(top: unknown, ctx: NormaliseContext): Norma
   };
 }
 
-/** Keras's own class → weight-group name rule (`BatchNormalization` → `batch_normalization`). */
+/** Keras's own class → weight-group name rule. @example kerasSnakeCase('BatchNormalization'); // 'batch_normalization' */
 export function kerasSnakeCase(className: string): string {
   let s = className.replace(/\W+/g, '');
   s = s.replace(/(.)([A-Z][a-z]+)/g, '$1_$2');
