@@ -185,7 +185,10 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
-  it.skipIf(!hasKerasLoader)('loads a dropped .keras CNN and maximises one class on it (skipped until the Keras loader of branch keras is merged)', async () => {
+  it.skipIf(!hasKerasLoader)('loads a dropped .keras CNN and maximises one class on it', async () => {
+    // A fresh page: the previous test's constraints (a Fashion-MNIST reference, mask) would carry over.
+    await page.goto(server.url);
+    await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
     await page.setInputFiles('#model-files', kerasFixture);
     await page.waitForFunction(() => /Model ready: mnist_cnn\.keras/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
     expect(await page.textContent('#model-name')).toContain('28×28×1');

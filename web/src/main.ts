@@ -130,7 +130,7 @@ const featureCount = () => (summary ? prod(summary.inputs[0].shape) : 0);
 function classNamesOf(outputIndex: number): string[] {
   const out = summary?.outputs[outputIndex];
   if (!out) return [];
-  return out.classNames ?? Array.from({ length: out.units }, (_, i) => `unit ${i}`);
+  return out.classNames ?? Array.from({ length: out.units }, (_, i) => `class ${i}`);
 }
 
 function targetLabel(spec: ObjectiveSpec): string {
@@ -278,7 +278,7 @@ function populateObjectiveControls(s: ModelSummary): void {
 
 function fillClasses(): void {
   const names = classNamesOf(Number(el.objOutput.value || 0));
-  el.objClass.replaceChildren(...names.map((n, i) => option(String(i), `${n} (${i})`)), option('all', 'every class (one picture each)'));
+  el.objClass.replaceChildren(...names.map((n, i) => option(String(i), n === `class ${i}` ? n : `${n} (${i})`)), option('all', 'every class (one picture each)'));
 }
 
 function showBuilderRows(): void {

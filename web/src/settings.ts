@@ -33,8 +33,8 @@ export interface Settings {
 
 export const DEFAULTS: Settings = {
   objective: 'logit:0',
-  steps: 200,
-  restarts: 4,
+  steps: 150,
+  restarts: 6,
   optimizer: 'adam',
   lr: null,
   seed: 0,
