@@ -145,6 +145,11 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PNG' }).click()]);
     expect(readFileSync(await png.path()).subarray(1, 4).toString()).toBe('PNG');
 
+    // Exact: this build has no browser MILP solver yet, and the page says so rather than inventing a result.
+    await page.getByRole('button', { name: 'Exact' }).click();
+    await page.waitForFunction(() => /not available in this build|incumbent|optimal/i.test(document.getElementById('exact-status')!.textContent ?? ''), null, { timeout: 30_000 });
+    console.log(`web-e2e: Exact → ${await page.textContent('#exact-status')}`);
+
     // The settings are in the URL, so the link reproduces the run.
     const q = new URL(page.url()).searchParams;
     expect([q.get('obj'), q.get('steps')]).toEqual(['logit:1', '4000']);

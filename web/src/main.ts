@@ -758,6 +758,7 @@ function onDone(results: TargetResult[], run: RunSummary): void {
     // The library's own sampled history is exact; the live series only saw throttled updates.
     if (r.history.length) v.series[t] = r.history.filter((h) => Number.isFinite(h.value)).map((h) => [h.step, h.value]);
   });
+  v.steps = Math.max(1, run.steps); // a stopped run's chart spans the steps it ran
   drawChart(el.chart, v.series, v.steps, v.labels);
   el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(run.timings.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${run.backend}`;
   say(`${run.interrupted ? 'Stopped' : 'Finished'}: ${results.map((r, t) => `${v.labels[t]} = ${fmt(r.value)}`).slice(0, 4).join(', ')}${results.length > 4 ? ', …' : ''}.`);
@@ -834,7 +835,7 @@ function updateButtons(): void {
 function startExact(): void {
   if (!summary) return;
   if (!exactAvailable) {
-    el.exactStatus.textContent = 'Exact solver not available in this build: it has not been included yet. Gradient search (Run) still works.';
+    el.exactStatus.textContent = 'Exact solver not available in this build (the browser has no HiGHS solver worker yet); gradient search (Run) still works.';
     return;
   }
   const parsed = parseTargets();
