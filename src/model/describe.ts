@@ -56,12 +56,12 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   let layers: LayerInfo[];
   if (isLayers(net)) {
     inputs = net.inputs.map((t, i) => {
-      const name = net.inputLayers[i]?.name ?? t.name;
+      const name = (t.sourceLayer as tf.layers.Layer | undefined)?.name ?? t.name;
       return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
     });
     outputs = net.outputs.map((t, i) => {
-      const layer = net.outputLayers[i];
-      const name = net.outputNames?.[i] ?? layer.name;
+      const layer = t.sourceLayer as tf.layers.Layer;
+      const name = layer.name;
       const shape = (t.shape.slice(1) as Array<number | null>).map((d) => d ?? 1);
       const units = prod(shape);
       return { name, shape, units, layer: layer.name, finalActivation: finalActivationOf(layer), classNames: classNamesFor(metadata, name, i, units) };

@@ -171,7 +171,7 @@ export async function maximize(
         initial = Float32Array.from(init.input);
       }
     }
-    const rc = resolveConstraints(constraints.filter((c) => optimize.length === 1 || resolveInputIndex(model, c.input) === inputIndex), { ...info }, inputIndex, initial);
+    const rc = resolveConstraints(constraints, { name: info.name, shape: info.shape, range: info.range }, inputIndex, initial);
     resolved.push(rc);
     const x = new Float32Array(rows * n);
     const ref = referenceOf(constraints, model, inputIndex);
@@ -269,8 +269,10 @@ export async function maximize(
     const rounded = finalX.map((x) => Float32Array.from(x));
     let didRound = false;
     rounded.forEach((x, k) => {
-      didRound = roundOneHot(x, rows, resolved[k]) || didRound;
-      didRound = roundToLevels(x, rows, resolved[k]) || didRound;
+      const rc = resolved[k];
+      if (rc.oneHot.length > 0) roundOneHot(x, rows, rc);
+      if (rc.levels !== null) roundToLevels(x, rows, rc);
+      didRound ||= rc.oneHot.length > 0 || rc.levels !== null;
     });
     const final = didRound ? await engine.evaluate(rounded) : unrounded;
 

@@ -1,0 +1,242 @@
+import { Command, CommanderError, Option } from 'commander';
+import path from 'node:path';
+import { useBackend, type BackendName } from '../backend.js';
+import { ActmaxError, isActmaxError } from '../errors.js';
+import { loadModel } from '../model/load.js';
+import type { ActmaxModel } from '../model/types.js';
+import { parseObjective, OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
+import { maximize } from '../optimize/maximize.js';
+import type { OptimizerName } from '../optimize/optimizers.js';
+import { readInputFile } from '../io/inputs.js';
+import { runJson, writeRunFiles } from '../io/results.js';
+import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
+import { renderInspect } from './commands/inspect.js';
+import { predictOnce } from './commands/predict.js';
+import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
+import { progressBar } from './render.js';
+import type { Constraint } from '../constraints/constraint.js';
+
+/** Exit codes: 0 ok, 1 bug, 2 a problem the user can fix, 130 interrupted. */
+export const EXIT = { ok: 0, bug: 1, usage: 2, interrupted: 130 } as const;
+
+function int(name: string) {
+  return (v: string) => {
+    if (!/^\d+$/.test(v)) throw new ActmaxError('bad-option', `--${name} must be a non-negative integer, got "${v}"`);
+    return Number(v);
+  };
+}
+function float(name: string) {
+  return (v: string) => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x)) throw new ActmaxError('bad-option', `--${name} must be a number, got "${v}"`);
+    return x;
+  };
+}
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+const backendOption = () => new Option('--backend <name>', 'TF.js backend').choices(['wasm', 'cpu', 'tensorflow']).default('wasm');
+
+async function withModel<T>(file: string, backend: BackendName, fn: (m: ActmaxModel) => Promise<T>): Promise<T> {
+  await useBackend(backend);
+  const model = await loadModel(file);
+  try {
+    return await fn(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+function ctxFor(model: ActmaxModel) {
+  return {
+    outputUnits: (o: string | number | undefined) => {
+      const out = o === undefined ? model.outputs[0] : typeof o === 'number' ? model.outputs[o] : model.outputs.find((x) => x.name === o);
+      if (!out) throw new ActmaxError('unknown-output', `output "${o}" does not exist; outputs are: ${model.outputs.map((x) => x.name).join(', ')}`);
+      return out.units;
+    },
+    layerShape: (layer: string) => {
+      const l = model.layers.find((x) => x.name === layer);
+      if (!l) throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${model.layers.map((x) => x.name).join(', ')}`);
+      return l.outputShape;
+    },
+  };
+}
+
+/** Build the CLI program (exported for tests). */
+export function buildProgram(io: { out: (s: string) => void; err: (s: string) => void }): Command {
+  const program = new Command();
+  program
+    .name('actmax')
+    .description('Find the input that makes a trained network\'s output as large as possible, under constraints.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError(false);
+
+  program
+    .command('inspect')
+    .description('show inputs (shape, range), layers, outputs (with class names) and objective specs valid for a model')
+    .argument('<model>', 'model.json (or its directory), .keras or .h5 file')
+    .option('--json', 'print one JSON document')
+    .addOption(backendOption())
+    .action(async (file: string, o: { json?: boolean; backend: BackendName }) => {
+      await withModel(file, o.backend, async (model) => io.out(renderInspect(model, !!o.json) + '\n'));
+    });
+
+  program
+    .command('predict')
+    .description("run the model on an input: all outputs, or one layer's activation")
+    .argument('<model>')
+    .requiredOption('--input <file>', 'input as .json (flat, nested or {name: values}), .png or .csv')
+    .option('--layer <name>', "print this layer's activation instead of the outputs")
+    .option('--json', 'print one JSON document')
+    .addOption(backendOption())
+    .action(async (file: string, o: { input: string; layer?: string; json?: boolean; backend: BackendName }) => {
+      await withModel(file, o.backend, async (model) => {
+        const values = await readInputFile(o.input, model);
+        const res = predictOnce(model, values, o.layer);
+        if (o.json) {
+          io.out(JSON.stringify(o.layer ? { activation: res.activation } : { outputs: res.outputs }) + '\n');
+          return;
+        }
+        if (o.layer) {
+          io.out(`${o.layer}: [${res.activation!.map((v) => v.toPrecision(5)).join(', ')}]\n`);
+          return;
+        }
+        for (const out of model.outputs) {
+          const v = res.outputs[out.name];
+          const top = v.map((p, i) => ({ p, i })).sort((a, b) => b.p - a.p).slice(0, 5);
+          io.out(`${out.name}:\n` + top.map((t) => `  ${t.i}${out.classNames ? ` ${out.classNames[t.i]}` : ''}: ${t.p.toPrecision(5)}`).join('\n') + '\n');
+        }
+      });
+    });
+
+  program
+    .command('maximize')
+    .description('find inputs that maximise an objective by projected gradient ascent')
+    .argument('<model>')
+    .requiredOption('--objective <spec>', OBJECTIVE_GRAMMAR)
+    .option('--constraint <spec>', CONSTRAINT_GRAMMAR, collect, [])
+    .option('--steps <n>', 'gradient steps', int('steps'), 200)
+    .option('--restarts <n>', 'random restarts per target (one batch; the best is kept)', int('restarts'), 4)
+    .addOption(new Option('--optimizer <name>', 'step rule').choices(['adam', 'sgd', 'normalized', 'sign']).default('adam'))
+    .option('--lr <x>', 'step size in units of the input range', float('lr'))
+    .option('--seed <n>', 'random seed (same seed ⇒ same result)', int('seed'), 0)
+    .option('--init <spec>', 'random | const:V | FILE', 'random')
+    .option('--input <file>', 'values of inputs that are not optimised (JSON keyed by input name)')
+    .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
+    .option('--out <dir>', 'output directory', 'actmax-out')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .addOption(backendOption())
+    .action(async (file: string, o: MaximizeCliOptions) => {
+      await withModel(file, o.backend, (model) => maximizeCommand(model, o, io));
+    });
+
+  program
+    .command('demo')
+    .description('every class of the bundled Fashion-MNIST model, maximised in one batched run; writes grid.png and report.json')
+    .option('--out <dir>', 'output directory', 'actmax-out')
+    .addOption(backendOption())
+    .action(async (o: { out: string; backend: BackendName }) => {
+      await useBackend(o.backend);
+      const bar = progressBar(DEMO_SETTINGS.steps, 'demo', true);
+      const { rows, text, files } = await runDemo(o.out, (s) => bar.update(s, NaN));
+      bar.stop();
+      io.out(text + '\n');
+      io.out(`wrote ${files.join(', ')}\n`);
+      const weak = rows.filter((r) => r.probability < 0.99);
+      if (weak.length) io.err(`warning: ${weak.map((r) => r.name).join(', ')} reached p < 0.99\n`);
+    });
+  return program;
+}
+
+interface MaximizeCliOptions {
+  objective: string;
+  constraint: string[];
+  steps: number;
+  restarts: number;
+  optimizer: OptimizerName;
+  lr?: number;
+  seed: number;
+  init: string;
+  input?: string;
+  optimize?: string;
+  out: string;
+  json?: boolean;
+  backend: BackendName;
+}
+
+async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
+  const targets = parseObjective(o.objective, ctxFor(model));
+  const init = await parseInit(o.init, model);
+  const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
+  const constraints: Constraint[] = [];
+  for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
+  const fixed = o.input ? await readInputFile(o.input, model) : undefined;
+  const optimize = o.optimize ? o.optimize.split(',').map((s) => s.trim()) : fixed ? model.inputs.map((i) => i.name).filter((n) => !(n in fixed)) : undefined;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const bar = progressBar(o.steps, 'maximize', !o.json);
+  try {
+    const run = await maximize(model, targets, {
+      steps: o.steps,
+      restarts: o.restarts,
+      optimizer: o.optimizer,
+      lr: o.lr,
+      seed: o.seed,
+      init,
+      constraints,
+      optimize,
+      inputs: fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined,
+      signal: controller.signal,
+      onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
+    });
+    bar.stop();
+    const files = await writeRunFiles(o.out, run, model);
+    if (o.json) io.out(JSON.stringify(runJson(run, model)) + '\n');
+    else {
+      for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}\n`);
+      io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+    }
+    if (run.interrupted) {
+      io.err('interrupted: wrote the best result so far\n');
+      process.exitCode = EXIT.interrupted;
+    }
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * Run the CLI with arguments; returns the exit code. ActmaxError → one line on stderr, exit 2.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2));
+ */
+export async function runCli(argv: string[], io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) }): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT.ok;
+      return EXIT.usage; // commander already printed its one-line message
+    }
+    if (isActmaxError(e)) {
+      io.err(`actmax: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return EXIT.usage;
+    }
+    io.err(`actmax: internal error (a bug; please report it):\n${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.bug;
+  }
+}
+
+const isMain = process.argv[1] && /(?:^|[\\/])main\.(?:ts|js)$/.test(process.argv[1]);
+if (isMain) {
+  runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

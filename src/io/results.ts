@@ -1,0 +1,78 @@
+import path from 'node:path';
+import type { ActmaxModel } from '../model/types.js';
+import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
+import { writeFileAtomic } from './atomic.js';
+import { encodePng, gridImage, isImageShape, toRgba } from './png.js';
+
+/** The JSON document of one target: what `result.json` and `--json` hold. */
+export function targetJson(r: TargetResult, run: MaximizeResult, model: ActmaxModel, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { spec: _spec, history, ...rest } = r;
+  return {
+    ...rest,
+    ...extra,
+    model: model.source,
+    seed: run.seed,
+    steps: run.steps,
+    restarts: run.restarts,
+    optimizer: run.optimizer,
+    lr: run.lr,
+    engine: run.engine,
+    interrupted: run.interrupted,
+    reinitialized: run.reinitialized,
+    history,
+    timings: run.timings,
+  };
+}
+
+/** The whole run as one JSON document (`{results: [...]}` for several targets). @example runJson(run, model) */
+export function runJson(run: MaximizeResult, model: ActmaxModel, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  if (run.results.length === 1) return targetJson(run.results[0], run, model, extra);
+  return { results: run.results.map((r) => targetJson(r, run, model, extra)) };
+}
+
+/** Label of a target for grids: the class name when the objective reads one output unit. */
+export function targetLabel(r: TargetResult, model: ActmaxModel): string {
+  const s = r.spec;
+  if ((s.kind === 'logit' || s.kind === 'prob' || s.kind === 'margin') && s.output === undefined) {
+    const names = model.outputs[0].classNames;
+    if (names) return names[s.index];
+  }
+  return r.objective;
+}
+
+/**
+ * Write a run's files atomically: `result.json`, then `input.png` (image inputs) or `input.csv`
+ * (1-D inputs) for one target, or a labelled `grid.png` for several. Returns the paths written.
+ *
+ * @example
+ * await writeRunFiles('actmax-out', run, model);
+ */
+export async function writeRunFiles(outDir: string, run: MaximizeResult, model: ActmaxModel, extra: Record<string, unknown> = {}): Promise<string[]> {
+  const written: string[] = [];
+  const first = run.results[0];
+  const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
+  const range = info.range;
+  if (isImageShape(first.shape)) {
+    if (run.results.length === 1) {
+      const scale = Math.max(1, Math.floor(280 / Math.max(first.shape[0], first.shape[1])));
+      const f = path.join(outDir, 'input.png');
+      await writeFileAtomic(f, encodePng(toRgba(first.input, first.shape, range, scale)));
+      written.push(f);
+    } else {
+      const f = path.join(outDir, 'grid.png');
+      const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r, model), sublabel: r.value.toFixed(2) }));
+      await writeFileAtomic(f, encodePng(gridImage(panels, first.shape, range)));
+      written.push(f);
+    }
+  } else if (first.shape.length <= 1) {
+    const f = path.join(outDir, 'input.csv');
+    const header = ['objective', ...first.input.map((_, i) => `x${i}`)].join(',');
+    const lines = run.results.map((r) => [JSON.stringify(r.objective), ...r.input.map((v) => String(v))].join(','));
+    await writeFileAtomic(f, [header, ...lines].join('\n') + '\n');
+    written.push(f);
+  }
+  const f = path.join(outDir, 'result.json');
+  await writeFileAtomic(f, JSON.stringify(runJson(run, model, extra), null, 2) + '\n');
+  written.push(f);
+  return written;
+}

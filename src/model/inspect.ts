@@ -1,0 +1,51 @@
+import type { ActmaxModel } from './types.js';
+
+/** A summary of a model for people and tools: what `actmax inspect` prints. */
+export interface ModelSummary {
+  source: string;
+  format: string;
+  kerasVersion?: string;
+  inputs: Array<{ name: string; shape: number[]; range: [number, number]; rangeSource: string }>;
+  outputs: Array<{ name: string; shape: number[]; units: number; finalActivation: string | null; classes: Array<{ index: number; name?: string }> }>;
+  layers: Array<{ name: string; className: string; outputShape: number[]; units: number; activation?: string }>;
+  exampleObjectives: string[];
+  notes: string[];
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * Summarise a model: inputs with ranges (and whether the range came from metadata), every layer,
+ * outputs with class names, and objective specs that are valid for it.
+ *
+ * @example
+ * const s = summarizeModel(model); console.log(s.exampleObjectives); // ['logit:0', 'logit:all', …]
+ */
+export function summarizeModel(model: ActmaxModel): ModelSummary {
+  const out0 = model.outputs[0];
+  const multiOut = model.outputs.length > 1;
+  const o = (k: number) => (multiOut ? `${out0.name}:${k}` : `${k}`);
+  const examples = [`logit:${o(0)}`, `logit:${multiOut ? out0.name + ':' : ''}all`, `prob:${o(Math.min(1, out0.units - 1))}`];
+  if (out0.units > 1) examples.push(`margin:${o(0)}`, `logit:${o(0)}-0.5*logit:${o(1)}`);
+  const hidden = model.layers.filter((l) => !['InputLayer', 'Flatten', 'Dropout', 'Reshape'].includes(l.className) && !model.outputs.some((x) => x.layer === l.name));
+  const dense = hidden.find((l) => l.outputShape.length === 1);
+  if (dense) examples.push(`neuron:${dense.name}:0`, `layer:${dense.name}`);
+  const conv = hidden.find((l) => l.outputShape.length >= 2);
+  if (conv) examples.push(`channel:${conv.name}:0`, `channel:${conv.name}:all`);
+  return {
+    source: model.source,
+    format: model.format,
+    ...(model.kerasVersion ? { kerasVersion: model.kerasVersion } : {}),
+    inputs: model.inputs.map((i) => ({ name: i.name, shape: i.shape, range: i.range, rangeSource: i.rangeSource })),
+    outputs: model.outputs.map((x) => ({
+      name: x.name,
+      shape: x.shape,
+      units: x.units,
+      finalActivation: x.finalActivation,
+      classes: Array.from({ length: Math.min(x.units, 1000) }, (_, index) => ({ index, ...(x.classNames ? { name: x.classNames[index] } : {}) })),
+    })),
+    layers: model.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, units: l.units, ...(l.activation ? { activation: l.activation } : {}) })),
+    exampleObjectives: examples,
+    notes: model.notes,
+    metadata: model.metadata,
+  };
+}
