@@ -94,6 +94,8 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    // No busy-waiting between ops: spinning threads burn a core that other work (or another process) needs.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });
   const dims = [rows, ...model.inputs[0].shape];
   const run = async (x: Float32Array, fetch: string[]) => {
