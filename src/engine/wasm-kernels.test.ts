@@ -39,6 +39,11 @@ const cases: Case[] = [
     inputShape: [6, 6, 2],
     build: () => seq([6, 6, 2], [tf.layers.conv2d({ filters: 3, kernelSize: 3, inputShape: [6, 6, 2], kernelInitializer: seeded(8), biasInitializer: tf.initializers.constant({ value: -3 }) }), tf.layers.maxPooling2d({ poolSize: 2 })]),
   },
+  {
+    name: 'Conv2D relu (negative bias, dead windows) → MaxPooling2D',
+    inputShape: [6, 6, 2],
+    build: () => seq([6, 6, 2], [tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', inputShape: [6, 6, 2], kernelInitializer: seeded(18), biasInitializer: tf.initializers.constant({ value: -0.3 }) }), tf.layers.maxPooling2d({ poolSize: 2 })]),
+  },
   { name: 'Conv2D ELU → MaxPooling2D', inputShape: [6, 6, 2], build: () => seq([6, 6, 2], [tf.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'elu', inputShape: [6, 6, 2], kernelInitializer: seeded(9), biasInitializer: tf.initializers.constant({ value: -1 }) }), tf.layers.maxPooling2d({ poolSize: 2 })]) },
   { name: 'AveragePooling2D (same)', inputShape: [5, 5, 2], build: () => seq([5, 5, 2], [tf.layers.averagePooling2d({ poolSize: 2, padding: 'same', inputShape: [5, 5, 2] })]) },
   {

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
  *    Conv2DBackpropFilter (hit by every linear Conv2D: the fused-conv gradient computes the filter
  *    gradient even when only the input gradient is wanted) and UnsortedSegmentSum (gradient of gather).
  *  - WASM's MaxPoolGrad sends the gradient to the window's first element when the whole window is
- *    negative; its Conv3DBackpropInputV2 is wrong.
+ *    negative (it then runs only for non-negative inputs, else the CPU kernel); its
+ *    Conv3DBackpropInputV2 is wrong.
  *  - The CPU backend's ResizeNearestNeighborGrad (UpSampling2D) reads dy with the wrong batch stride
  *    for batch > 1.
  *  - Both backends' AvgPoolGrad divide by the full window size, but the forward op averages over the
@@ -29,7 +30,6 @@ const VIA_CPU = [
   'DepthwiseConv2dNativeBackpropFilter',
   'Conv2DBackpropFilter',
   'UnsortedSegmentSum',
-  'MaxPoolGrad',
   'Conv3DBackpropInputV2',
 ] as const;
 
@@ -175,12 +175,32 @@ function patchDilatedConv2dGradient(): void {
   });
 }
 
-function install(kernelName: string, backendName: string, kernelFunc: KernelFunc): void {
+/**
+ * WASM's own MaxPoolGrad is right whenever every window's maximum is ≥ 0 and a window with maximum
+ * 0 is all zeros (any choice among equal zeros is then fine) — guaranteed when the pooled input has
+ * no negative value, the usual ReLU → MaxPool case. Otherwise the CPU kernel runs.
+ */
+function maxPoolGrad(wasmOwn: KernelFunc, cpuFallback: KernelFunc): KernelFunc {
+  return ((args: { inputs: Record<string, TensorInfo>; backend: unknown }) => {
+    const wasm = args.backend as { typedArrayFromHeap(t: TensorInfo): ArrayLike<number> };
+    const x = wasm.typedArrayFromHeap(args.inputs.input);
+    let nonNegative = true;
+    for (let i = 0; i < x.length; i++) {
+      if (!(x[i] >= 0)) {
+        nonNegative = false;
+        break;
+      }
+    }
+    return (nonNegative ? wasmOwn : cpuFallback)(args as never);
+  }) as unknown as KernelFunc;
+}
+
+function install(kernelName: string, backendName: string, kernelFunc: KernelFunc, setupFunc?: tf.KernelConfig['setupFunc']): void {
   const key = `${backendName}_${kernelName}`;
   const current = tf.getKernel(kernelName, backendName);
   if (current && current.kernelFunc === installed.get(key)) return;
   if (current) tf.unregisterKernel(kernelName, backendName);
-  tf.registerKernel({ kernelName, backendName, kernelFunc });
+  tf.registerKernel({ kernelName, backendName, kernelFunc, setupFunc });
   installed.set(key, kernelFunc);
 }
 
@@ -206,6 +226,11 @@ export function installKernelFixes(): void {
   const resize = installed.get('cpu_ResizeNearestNeighborGrad') ?? installed.get('wasm_ResizeNearestNeighborGrad') ?? (resizeNearestNeighborGrad as unknown as KernelFunc);
   install('ResizeNearestNeighborGrad', 'cpu', resize);
   if (wasmLoaded) install('ResizeNearestNeighborGrad', 'wasm', resize);
+  if (wasmLoaded) {
+    const current = tf.getKernel('MaxPoolGrad', 'wasm');
+    const ours = installed.get('wasm_MaxPoolGrad');
+    if (current && current.kernelFunc !== ours) install('MaxPoolGrad', 'wasm', maxPoolGrad(current.kernelFunc, viaCpu('MaxPoolGrad')), current.setupFunc); // its setup binds the WASM function
+  }
   const avg = installed.get('cpu_AvgPoolGrad') ?? (avgPoolGrad as unknown as KernelFunc);
   install('AvgPoolGrad', 'cpu', avg);
   if (wasmLoaded) install('AvgPoolGrad', 'wasm', avg);

@@ -141,6 +141,16 @@ describe('ONNX engine = TF.js reference engine', () => {
     model.dispose();
   });
 
+  it('functional model: Conv2D same → GlobalAveragePooling2D → Dense', async () => {
+    const input = tf.input({ shape: [7, 9, 3], name: 'img' });
+    const c = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: glorot(21), biasInitializer: bias(22) }).apply(input) as tf.SymbolicTensor;
+    const p = tf.layers.globalAveragePooling2d({}).apply(c) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: glorot(23) }).apply(p) as tf.SymbolicTensor;
+    const model = wrap(tf.model({ inputs: input, outputs: out }), 'functional');
+    await compareEngines(model, [{ kind: 'logit', index: 2 }, { kind: 'channel', layer: model.layers.find((l) => l.className === 'Conv2D')!.name, channel: 1 }], 2);
+    model.dispose();
+  });
+
   it('says why it cannot run non-linear objectives and unsupported layers', () => {
     expect(onnxSupport(mlp, [{ kind: 'prob', index: 1 }])).toMatch(/linear objectives/);
     expect(onnxSupport(mlp, [{ kind: 'margin', index: 1 }])).toMatch(/linear objectives/);

@@ -66,6 +66,7 @@ function weightsOf(layer: tf.layers.Layer): Map<string, { shape: number[]; data:
 /**
  * Why this model cannot be compiled to ONNX, or null when it can. Supported: chains of Dense,
  * Flatten, Conv2D (valid/same, strides, dilations), MaxPooling2D (non-overlapping windows),
+ * GlobalAveragePooling2D,
  * BatchNormalization, ReLU/Activation layers, Dropout; activations linear, relu, sigmoid, tanh,
  * softmax, elu.
  *
@@ -84,6 +85,9 @@ export function onnxUnsupportedReason(model: ActmaxModel): string | null {
       case 'Dense':
       case 'Flatten':
       case 'Dropout':
+        break;
+      case 'GlobalAveragePooling2D':
+        if (cfg.dataFormat === 'channelsFirst' || cfg.keepdims) return `layer "${layer.name}": this GlobalAveragePooling2D variant is not compiled to ONNX`;
         break;
       case 'Conv2D':
         if (cfg.dataFormat === 'channelsFirst') return `layer "${layer.name}": channels-first Conv2D is not compiled to ONNX`;
@@ -292,6 +296,18 @@ export function buildGradientGraph(model: ActmaxModel, readouts: LinearReadout[]
         const [y, idx] = g.op('MaxPool', [s.name], { kernel_shape: [ph, pw], strides: [sh, sw] }, 2);
         const outShape = g.constI64('shape', [rows, C, H, W]);
         push({ name: y, layout: 'nchw', shape: [geo.out[0], geo.out[1], C] }, (dy) => g.op1('MaxUnpool', [dy, idx, outShape], { kernel_shape: [ph, pw], strides: [sh, sw] }));
+        markPre();
+        break;
+      }
+      case 'GlobalAveragePooling2D': {
+        toNchw();
+        const s = cur();
+        const [H, W, C] = s.shape;
+        const y = g.op1('Reshape', [g.op1('GlobalAveragePool', [s.name]), g.constI64('shape', [-1, C])]);
+        const inv = g.constF('invArea', Float32Array.of(1 / (H * W)), []);
+        push({ name: y, layout: 'keras', shape: [C] }, (dy) =>
+          g.op1('Expand', [g.op1('Mul', [g.op1('Reshape', [dy, g.constI64('shape', [-1, C, 1, 1])]), inv]), g.constI64('shape', [rows, C, H, W])]),
+        );
         markPre();
         break;
       }
