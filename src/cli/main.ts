@@ -9,6 +9,8 @@ import { maximize } from '../optimize/maximize.js';
 import type { OptimizerName } from '../optimize/optimizers.js';
 import { readInputFile } from '../io/inputs.js';
 import { runJson, writeRunFiles } from '../io/results.js';
+import { toTfjsLayers } from '../model/convert.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
 import { renderInspect } from './commands/inspect.js';
 import { predictOnce } from './commands/predict.js';
@@ -115,8 +117,8 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .argument('<model>')
     .requiredOption('--objective <spec>', OBJECTIVE_GRAMMAR)
     .option('--constraint <spec>', CONSTRAINT_GRAMMAR, collect, [])
-    .option('--steps <n>', 'gradient steps', int('steps'), 200)
-    .option('--restarts <n>', 'random restarts per target (one batch; the best is kept)', int('restarts'), 4)
+    .option('--steps <n>', 'gradient steps', int('steps'), 150)
+    .option('--restarts <n>', 'random restarts per target (one batch; the best is kept)', int('restarts'), 6)
     .addOption(new Option('--optimizer <name>', 'step rule').choices(['adam', 'sgd', 'normalized', 'sign']).default('adam'))
     .option('--lr <x>', 'step size in units of the input range', float('lr'))
     .option('--seed <n>', 'random seed (same seed ⇒ same result)', int('seed'), 0)
@@ -128,6 +130,22 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .addOption(backendOption())
     .action(async (file: string, o: MaximizeCliOptions) => {
       await withModel(file, o.backend, (model) => maximizeCommand(model, o, io));
+    });
+
+  program
+    .command('convert')
+    .description('write a model (.keras, .h5, TF.js) as a TF.js layers model (model.json + weights.bin) for the browser')
+    .argument('<model>')
+    .argument('<outDir>')
+    .addOption(backendOption())
+    .action(async (file: string, outDir: string, o: { backend: BackendName }) => {
+      await withModel(file, o.backend, async (model) => {
+        const files = await toTfjsLayers(model);
+        // Weights first, model.json last: a reader never sees a model.json without its weights.
+        await writeFileAtomic(path.join(outDir, 'weights.bin'), files['weights.bin']);
+        await writeFileAtomic(path.join(outDir, 'model.json'), files['model.json']);
+        io.out(`wrote ${path.join(outDir, 'model.json')} and weights.bin (${files['weights.bin'].byteLength} bytes) from ${model.format}\n`);
+      });
     });
 
   program

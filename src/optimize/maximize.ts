@@ -30,12 +30,12 @@ export interface StepInfo {
 
 /** Options of {@link maximize}. Every field has a default. */
 export interface MaximizeOptions {
-  /** Gradient steps (default 200). */
+  /** Gradient steps (default 150). */
   steps?: number;
-  /** Random restarts per target, run as one batch; the best is kept (default 4). */
+  /** Random restarts per target, run as one batch; the best is kept (default 6). */
   restarts?: number;
   optimizer?: OptimizerName;
-  /** Step size, in units of the input's range (default: adam 0.05, sgd 0.01, normalized 0.5, sign 0.02). */
+  /** Step size, in units of the input's range (default: adam 0.1, sgd 0.01, normalized 0.5, sign 0.02). */
   lr?: number;
   /** `cosine` decays the step size to 5 % over the run (default); `constant` keeps it. */
   schedule?: 'cosine' | 'constant';
@@ -94,7 +94,7 @@ export interface MaximizeResult {
   timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
 }
 
-const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.05, sgd: 0.01, normalized: 0.5, sign: 0.02 };
+const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.1, sgd: 0.01, normalized: 0.5, sign: 0.02 };
 
 function toSpecs(objective: Objective | ObjectiveSpec | Array<Objective | ObjectiveSpec>): ObjectiveSpec[] {
   const list = Array.isArray(objective) ? objective : [objective];
@@ -131,8 +131,8 @@ export async function maximize(
 ): Promise<MaximizeResult> {
   const t0 = performance.now();
   const targets = toSpecs(objective);
-  const steps = intOption('steps', options.steps, 200, 0);
-  const restarts = intOption('restarts', options.restarts, 4, 1);
+  const steps = intOption('steps', options.steps, 150, 0);
+  const restarts = intOption('restarts', options.restarts, 6, 1);
   const seed = intOption('seed', options.seed, 0, 0);
   const optimizerName = options.optimizer ?? 'adam';
   if (!(optimizerName in DEFAULT_LR)) throw new ActmaxError('bad-option', `unknown optimizer "${optimizerName}"; choose adam, sgd, normalized or sign`);
