@@ -7,6 +7,7 @@ import type { ActmaxModel } from '../model/types.js';
 import { parseObjective, OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
 import { maximize } from '../optimize/maximize.js';
 import type { OptimizerName } from '../optimize/optimizers.js';
+import type { EngineChoice } from '../engine/select.js';
 import { readInputFile } from '../io/inputs.js';
 import { runJson, writeRunFiles } from '../io/results.js';
 import { toTfjsLayers } from '../model/convert.js';
@@ -127,6 +128,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
+    .addOption(new Option('--engine <name>', 'compute engine: auto = native ONNX when it supports the model, else TF.js').choices(['auto', 'tfjs', 'onnx']).default('auto'))
     .addOption(backendOption())
     .action(async (file: string, o: MaximizeCliOptions) => {
       await withModel(file, o.backend, (model) => maximizeCommand(model, o, io));
@@ -179,6 +181,7 @@ interface MaximizeCliOptions {
   optimize?: string;
   out: string;
   json?: boolean;
+  engine: EngineChoice;
   backend: BackendName;
 }
 
@@ -207,6 +210,7 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       optimize,
       inputs: fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined,
       signal: controller.signal,
+      engine: o.engine,
       onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
     });
     bar.stop();

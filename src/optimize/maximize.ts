@@ -2,7 +2,7 @@ import { ActmaxError } from '../errors.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { resolveConstraints, projectInPlace, roundToLevels, roundOneHot, residuals, type ResolvedConstraints } from '../constraints/index.js';
 import type { Engine, EngineFactory } from '../engine/engine.js';
-import { createTfjsEngine } from '../engine/tfjs.js';
+import { chooseEngine, type EngineChoice } from '../engine/select.js';
 import type { ActmaxModel } from '../model/types.js';
 import { asObjective, type Objective } from '../objectives/objective.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
@@ -52,8 +52,11 @@ export interface MaximizeOptions {
   /** Called after every step; return `false` to stop early. */
   onStep?: (info: StepInfo) => void | boolean;
   signal?: AbortSignal;
-  /** Compute engine (default: TF.js on the current backend). */
-  engine?: EngineFactory;
+  /**
+   * Compute engine: `auto` (default) runs the native ONNX engine when it supports the model and
+   * objectives, else TF.js; `tfjs` and `onnx` force one; or pass your own factory.
+   */
+  engine?: EngineChoice | EngineFactory;
 }
 
 /** The answer for one target. */
@@ -180,7 +183,7 @@ export async function maximize(
     return x;
   });
 
-  const factory = options.engine ?? ((req) => createTfjsEngine(req));
+  const factory = typeof options.engine === 'function' ? options.engine : (await chooseEngine(model, targets, { engine: options.engine ?? 'auto', optimize })).factory;
   const engine: Engine = await factory({ model, targets, rowsPerTarget: restarts, optimize, fixed });
   try {
     const optimizers = sizes.map((n) => createOptimizer(optimizerName, rows, n));
@@ -217,8 +220,11 @@ export async function maximize(
       for (let r = 0; r < rows; r++) {
         let bad = !Number.isFinite(values[r]);
         for (let k = 0; k < xs.length && !bad; k++) {
+          // NaN and ±Infinity propagate into a sum (±Inf together give NaN): one test per row.
           const g = grads[k];
-          for (let i = r * sizes[k], e = i + sizes[k]; i < e; i++) if (!Number.isFinite(g[i])) { bad = true; break; }
+          let sum = 0;
+          for (let i = r * sizes[k], e = i + sizes[k]; i < e; i++) sum += g[i];
+          bad = !Number.isFinite(sum) && g.subarray(r * sizes[k], (r + 1) * sizes[k]).some((v) => !Number.isFinite(v));
         }
         if (bad) {
           reinitialized++;
