@@ -9,6 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { loadModel } from '../../src/model/load.js';
 import { maximize } from '../../src/optimize/maximize.js';
 import { createTfjsEngine } from '../../src/engine/tfjs.js';
+import { installKernelFixes } from '../../src/engine/wasm-kernels.js';
 import type { Engine, EngineFactory } from '../../src/engine/engine.js';
 import type { ActmaxModel } from '../../src/model/types.js';
 import type { BackendChoice, ExactRequest, ModelSummary, PageToWorker, RunRequest, WorkerToPage } from './messages.js';
@@ -34,6 +35,8 @@ function errorMessage(e: unknown): { code?: string; message: string } {
 /** Try the backends in order; each must also compute a tiny sum correctly before it is trusted. */
 async function pickBackend(choice: BackendChoice, wasmPrefix: string, tried: string[]): Promise<string> {
   setWasmPaths(wasmPrefix);
+  // The WASM module is imported above, so its kernels exist: add the missing/corrected gradients.
+  installKernelFixes();
   const order: Array<'webgl' | 'wasm' | 'cpu'> = choice === 'auto' ? ['webgl', 'wasm', 'cpu'] : [choice, ...(['wasm', 'cpu'] as const).filter((b) => b !== choice)];
   for (const name of order) {
     try {
