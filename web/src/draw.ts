@@ -79,7 +79,7 @@ export function scaledCanvas(values: ArrayLike<number>, shape: number[], range: 
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 /** Objective (best so far) over steps, one line per target. */
-export function drawChart(canvas: HTMLCanvasElement, series: Array<Array<[number, number]>>, steps: number, labels: string[]): void {
+export function drawChart(canvas: HTMLCanvasElement, series: Array<Array<[number, number]>>, steps: number, _labels: string[]): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const dpr = window.devicePixelRatio || 1;
@@ -121,13 +121,7 @@ export function drawChart(canvas: HTMLCanvasElement, series: Array<Array<[number
     s.forEach(([step, v], i) => (i === 0 ? ctx.moveTo(X(step), Y(v)) : ctx.lineTo(X(step), Y(v))));
     ctx.stroke();
   });
-  if (series.length > 1 && series.length <= 10) {
-    ctx.textAlign = 'left';
-    series.forEach((_, t) => {
-      ctx.fillStyle = PALETTE[t % PALETTE.length];
-      ctx.fillText(labels[t] ?? `#${t}`, pad.l + 6 + (t % 5) * Math.max(60, W / 5), pad.t + 14 + Math.floor(t / 5) * 14);
-    });
-  }
+  // No legend: each target's colour is shown by the swatch in its picture's caption.
 }
 
 /** A number in at most 4 significant digits. */

@@ -658,6 +658,7 @@ function startRun(): void {
 
 function buildTiles(v: RunView): void {
   el.tiles.replaceChildren();
+  el.tiles.classList.toggle('many', v.targets.length > 4);
   v.bestCanvases = [];
   v.restartButtons = [];
   v.targets.forEach((_, t) => {
@@ -761,7 +762,7 @@ function onDone(results: TargetResult[], run: RunSummary): void {
   v.steps = Math.max(1, run.steps); // a stopped run's chart spans the steps it ran
   drawChart(el.chart, v.series, v.steps, v.labels);
   el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(run.timings.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${run.backend}`;
-  say(`${run.interrupted ? 'Stopped' : 'Finished'}: ${results.map((r, t) => `${v.labels[t]} = ${fmt(r.value)}`).slice(0, 4).join(', ')}${results.length > 4 ? ', …' : ''}.`);
+  say(`${run.interrupted ? 'Stopped' : 'Finished'}: ${results.map((r, t) => `${v.labels[t]} = ${fmt(r.value)}`).slice(0, 4).join(', ')}${results.length > 4 ? ', …' : '.'}`);
   renderOutputs();
   updateButtons();
 }
