@@ -9,7 +9,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startServer, type RunningServer } from '../src/cli/serve.js';
+import { spawn } from 'node:child_process';
+
+/** `actmax serve --port 0` as a user runs it: a child process, the URL read from its output. */
+function startCliServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'actmax.js'), 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`actmax serve printed no URL: ${out}`)), 30_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], close: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
+      }
+    });
+    child.stderr.on('data', (d) => (out += d));
+    child.once('exit', (code) => reject(new Error(`actmax serve exited with ${code}: ${out}`)));
+  });
+}
 import { encodeMask } from '../web/src/settings.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -62,7 +81,7 @@ const canvasStats = (page: Page, selector: string) =>
   }, selector);
 
 describe.skipIf(!hasChromium)('web playground in Chromium', () => {
-  let server: RunningServer;
+  let server: { url: string; close(): Promise<void> };
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -70,7 +89,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
   beforeAll(async () => {
     buildIfNeeded();
     mkdirSync(artifacts, { recursive: true });
-    server = await startServer({ port: 0, root: repoRoot, log: () => {} });
+    server = await startCliServer();
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,

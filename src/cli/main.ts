@@ -11,6 +11,8 @@ import type { EngineChoice } from '../engine/select.js';
 import { readInputFile } from '../io/inputs.js';
 import { runJson, writeRunFiles } from '../io/results.js';
 import { toTfjsLayers } from '../model/convert.js';
+import { startServer } from './serve.js';
+import { PACKAGE_ROOT } from './paths.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
 import { renderInspect } from './commands/inspect.js';
@@ -147,6 +149,20 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
         await writeFileAtomic(path.join(outDir, 'weights.bin'), files['weights.bin']);
         await writeFileAtomic(path.join(outDir, 'model.json'), files['model.json']);
         io.out(`wrote ${path.join(outDir, 'model.json')} and weights.bin (${files['weights.bin'].byteLength} bytes) from ${model.format}\n`);
+      });
+    });
+
+  program
+    .command('serve')
+    .description('serve the web playground (and the bundled model) on this machine; prints the URL')
+    .option('--port <n>', 'port (0 = any free port)', int('port'), 8080)
+    .option('--host <h>', 'address to bind (other machines can reach 0.0.0.0 — only use it on a trusted network)', '127.0.0.1')
+    .action(async (o: { port: number; host: string }) => {
+      const running = await startServer({ port: o.port, host: o.host, root: PACKAGE_ROOT, log: (s: string) => io.out(s + '\n') });
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
       });
     });
 
