@@ -15,6 +15,8 @@ import type { Piece, ResolvedBall, ResolvedConstraints, ResolvedHalfspace } from
 const DYKSTRA_TOL = 1e-9;
 const DYKSTRA_MAX_CYCLES = 2000;
 const MAX_ROOT_ITERS = 100;
+/** Histogram bins for the breakpoints of the fast L2 projection. */
+export const HIST_BINS = 32;
 /** Violation above which a projection is reported as failed. */
 const FINAL_TOL = 1e-6;
 
@@ -34,12 +36,24 @@ export function projectInPlace(x: Float32Array | Float64Array, rows: number, rc:
   const { pieces, z, x: out } = rc.work;
   const lo = rc.lo;
   const hi = rc.hi;
+  const only = pieces.length === 1 ? pieces[0] : null;
+  if (only !== null && only.kind === 'l2' && only.refInBox) {
+    // The hot path of gradient search with an L2 budget: straight from and to float32.
+    for (let r = 0; r < rows; r++) projectBoxL2RefInBox(x, r * n, x, r * n, rc, only.set);
+    return;
+  }
   if (pieces.length === 0) {
+    const { loF, hiF } = rc.work;
     for (let r = 0; r < rows; r++) {
       const off = r * n;
       for (let i = 0; i < n; i++) {
         const v = x[off + i];
-        x[off + i] = v < lo[i] ? lo[i] : v > hi[i] ? hi[i] : v;
+        const l = loF[i];
+        const h = hiF[i];
+        const below = +(v < l);
+        const above = +(v > h);
+        // Branch-free clip (exactly l, h or v); NaN stays NaN.
+        x[off + i] = v * (1 - below - above) + l * below + h * above;
       }
     }
     return;
@@ -141,7 +155,8 @@ function projectPiece(piece: Piece, z: Float64Array, out: Float64Array, rc: Reso
       projectBoxSimplexes(z, out, rc);
       return;
     case 'l2':
-      projectBoxL2(z, out, rc.lo, rc.hi, piece.set);
+      if (piece.refInBox) projectBoxL2RefInBox(z, 0, out, 0, rc, piece.set);
+      else projectBoxL2(z, out, rc.lo, rc.hi, piece.set);
       return;
     case 'l1':
       projectBoxL1(z, out, rc.lo, rc.hi, piece.set);
@@ -207,6 +222,134 @@ function projectBoxL2(z: Float64Array, out: Float64Array, lo: Float64Array, hi: 
   for (let i = 0; i < n; i++) {
     const v = r[i] + tf * (z[i] - r[i]);
     out[i] = v < lo[i] ? lo[i] : v > hi[i] ? hi[i] : v;
+  }
+}
+
+/**
+ * box ∩ {‖x − r‖₂ ≤ eps} when r lies in the box, reading row `src[so …]` and writing
+ * `dst[dOff …]` (they may be the same memory). In s = t² the squared distance is
+ * g(s) = Σ min(s·d_i², c_i²) with c_i the distance from r to the bound that d_i points at: concave,
+ * piecewise linear, with breakpoints b_i = c_i²/d_i². Only the features clipped at s = 1 have a
+ * breakpoint below 1, and each Newton pass drops those whose side of the root is already known,
+ * so after the first pass the work shrinks to the few breakpoints near the root.
+ */
+function projectBoxL2RefInBox(
+  src: Float32Array | Float64Array,
+  so: number,
+  dst: Float32Array | Float64Array,
+  dOff: number,
+  rc: ResolvedConstraints,
+  ball: ResolvedBall,
+): void {
+  const n = rc.n;
+  // Finite bounds and 0/1 arithmetic instead of branches: the clip pattern of real inputs is
+  // too irregular for the branch predictor, and these loops are the hot path.
+  const { z, candD2: cd, candC2: cc, candB: cb, loF: lo, hiF: hi } = rc.work;
+  const r = ball.ref;
+  const e2 = ball.eps * ball.eps;
+  let free = 0; // Σ d² of features never clipped for s ≤ 1
+  let m = 0;
+  let clippedAt1 = 0;
+  for (let i = 0; i < n; i++) {
+    const zi = src[so + i];
+    z[i] = zi;
+    const ri = r[i];
+    const di = zi - ri;
+    const d2 = di * di;
+    const below = +(zi < lo[i]);
+    const above = +(zi > hi[i]);
+    const q = (lo[i] - ri) * below + (hi[i] - ri) * above;
+    const c2 = q * q;
+    const isClipped = below | above;
+    cd[m] = d2;
+    cc[m] = c2;
+    m += isClipped;
+    free += d2 * (1 - isClipped);
+    clippedAt1 += c2;
+  }
+  let t = 1;
+  if (free + clippedAt1 > e2) {
+    // Breakpoints, and a histogram of them on [0, 1]: g at the bin edges is exact, which
+    // brackets the root in one bin before any Newton pass.
+    const hd = rc.work.histD2;
+    const hc = rc.work.histC2;
+    hd.fill(0);
+    hc.fill(0);
+    for (let j = 0; j < m; j++) {
+      const b = cc[j] / cd[j];
+      cb[j] = b;
+      const bin = (b * HIST_BINS) | 0;
+      hd[bin] += cd[j];
+      hc[bin] += cc[j];
+    }
+    // g(k/K) = k/K · (free + Σ_{bins ≥ k} d²) + Σ_{bins < k} c²; g(1) > e² ≥ g(0) = 0.
+    let freeAbove = free;
+    for (let bin = 0; bin <= HIST_BINS; bin++) freeAbove += hd[bin];
+    let clippedBelow = 0;
+    let k0 = 0;
+    for (let bin = 1; bin <= HIST_BINS; bin++) {
+      const fa = freeAbove - hd[bin - 1];
+      const cbw = clippedBelow + hc[bin - 1];
+      if ((bin / HIST_BINS) * fa + cbw > e2) break;
+      freeAbove = fa;
+      clippedBelow = cbw;
+      k0 = bin;
+    }
+    // Bracket [sl, su] with g(sl) ≤ e² < g(su).
+    let sl = k0 / HIST_BINS;
+    let su = Math.min(1, (k0 + 1) / HIST_BINS);
+    let clipped = 0; // Σ c² of features known to be clipped at the root
+    let A = freeAbove; // g(s) = s·A + C on the current piece (here: at sl)
+    let C = clippedBelow;
+    let s = sl;
+    for (let it = 0; it < MAX_ROOT_ITERS; it++) {
+      let sn = A > 0 ? (e2 - C) / A : NaN;
+      if (!(sn > sl && sn < su)) sn = 0.5 * (sl + su);
+      // One pass over the open breakpoints: retire those outside (sl, su), evaluate at sn.
+      let a = 0;
+      let c = 0;
+      let k = 0;
+      for (let j = 0; j < m; j++) {
+        const b = cb[j];
+        const d2 = cd[j];
+        const c2 = cc[j];
+        const retireLo = +(b <= sl);
+        const retireHi = +(b >= su);
+        const keep = 1 - (retireLo | retireHi);
+        clipped += c2 * retireLo;
+        free += d2 * retireHi;
+        const freeAtSn = +(b > sn) * keep;
+        a += d2 * freeAtSn;
+        c += c2 * (keep - freeAtSn);
+        cb[k] = b;
+        cd[k] = d2;
+        cc[k] = c2;
+        k += keep;
+      }
+      m = k;
+      A = free + a;
+      C = clipped + c;
+      s = sn;
+      const g = s * A + C;
+      if (Math.abs(g - e2) <= 1e-13 * e2) break;
+      if (g > e2) su = s;
+      else sl = s;
+      if (su - sl <= 1e-16) {
+        s = sl;
+        break;
+      }
+    }
+    t = Math.sqrt(s);
+  }
+  for (let i = 0; i < n; i++) {
+    const ri = r[i];
+    const v = ri + t * (z[i] - ri);
+    const l = lo[i];
+    const h = hi[i];
+    const below = +(v < l);
+    const above = +(v > h);
+    // Exactly l, h or v: the other terms are multiplied by 0.
+    dst[dOff + i] = v * (1 - below - above) + l * below + h * above;
   }
 }
 
