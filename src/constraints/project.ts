@@ -244,7 +244,7 @@ function projectBoxL2RefInBox(
   const n = rc.n;
   // Finite bounds and 0/1 arithmetic instead of branches: the clip pattern of real inputs is
   // too irregular for the branch predictor, and these loops are the hot path.
-  const { z, candD2: cd, candC2: cc, candB: cb, loF: lo, hiF: hi } = rc.work;
+  const { l2z: z, candD2: cd, candC2: cc, candB: cb, loF: lo, hiF: hi } = rc.work;
   const r = ball.ref;
   const e2 = ball.eps * ball.eps;
   let free = 0; // Σ d² of features never clipped for s ≤ 1

@@ -87,7 +87,8 @@ export interface ProjectionWork {
   /** lo/hi with ±Infinity replaced by ±Number.MAX_VALUE, for branch-free clipping (0·bound must be 0). */
   loF: Float64Array;
   hiF: Float64Array;
-  /** Breakpoint lists of the fast L2 method (n each). */
+  /** The fast L2 method's copy of its input row and breakpoint lists (n each). */
+  l2z: Float64Array;
   candD2: Float64Array;
   candC2: Float64Array;
   candB: Float64Array;
@@ -408,6 +409,7 @@ export function resolveConstraints(
       groupOf,
       loF: lo.map((v) => Math.max(v, -Number.MAX_VALUE)),
       hiF: hi.map((v) => Math.min(v, Number.MAX_VALUE)),
+      l2z: new Float64Array(l2.length > 0 ? n : 0),
       candD2: new Float64Array(l2.length > 0 ? n : 0),
       candC2: new Float64Array(l2.length > 0 ? n : 0),
       candB: new Float64Array(l2.length > 0 ? n : 0),
