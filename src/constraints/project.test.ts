@@ -496,6 +496,8 @@ describe('validation messages', () => {
   });
 
   it('sets that each meet the box but have no common point', () => {
-    fails([l2([0, 0], 0.5), linear([-1, -1], -1.5)], 'infeasible', /constraints on input "x" have no common point: .* is still violated/, 2);
+    // Two pieces (solved by the nested method) and three (Dykstra).
+    fails([l2([0, 0], 0.5), linear([-1, -1], -1.5)], 'infeasible', /constraints on input "x" have no common point: a·x ≤ b cannot be reached within the other constraints/, 2);
+    fails([l2([0, 0], 0.5), l1([0, 0], 0.6), linear([-1, -1], -1.5)], 'infeasible', /constraints on input "x" have no common point: after 2000 Dykstra cycles .* is still violated by/, 2);
   });
 });
