@@ -304,13 +304,25 @@ function projectBoxL2RefInBox(
   rc: ResolvedConstraints,
   ball: ResolvedBall,
 ): void {
-  const n = rc.n;
-  // Finite bounds and 0/1 arithmetic instead of branches: the clip pattern of real inputs is
-  // too irregular for the branch predictor, and these loops are the hot path.
-  const { l2z: z, candD2: cd, candC2: cc, candB: cb, loF: lo, hiF: hi } = rc.work;
-  const r = ball.ref;
+  // Three small functions rather than one: V8 compiles the two full passes much better alone.
+  const m = l2Gather(src, so, rc, ball);
+  const sums = rc.work.l2Sums;
   const e2 = ball.eps * ball.eps;
-  let free = 0; // Σ d² of features never clipped for s ≤ 1
+  const t = sums[0] + sums[1] > e2 ? Math.sqrt(l2Root(rc, m, sums[0], sums[1], e2)) : 1;
+  l2Write(dst, dOff, rc, ball, t);
+}
+
+/**
+ * First pass of the fast L2 method: copies the row to `l2z`, lists (d², c²) of the features
+ * clipped at s = 1, and leaves Σ d² of the others and Σ c² of the listed in `l2Sums`.
+ * Finite bounds and 0/1 arithmetic instead of branches: the clip pattern of real inputs is too
+ * irregular for the branch predictor.
+ */
+function l2Gather(src: Float32Array | Float64Array, so: number, rc: ResolvedConstraints, ball: ResolvedBall): number {
+  const n = rc.n;
+  const { l2z: z, candD2: cd, candC2: cc, loF: lo, hiF: hi } = rc.work;
+  const r = ball.ref;
+  let free = 0;
   let m = 0;
   let clippedAt1 = 0;
   for (let i = 0; i < n; i++) {
@@ -330,80 +342,16 @@ function projectBoxL2RefInBox(
     free += d2 * (1 - isClipped);
     clippedAt1 += c2;
   }
-  let t = 1;
-  if (free + clippedAt1 > e2) {
-    // Breakpoints, and a histogram of them on [0, 1]: g at the bin edges is exact, which
-    // brackets the root in one bin before any Newton pass.
-    const hd = rc.work.histD2;
-    const hc = rc.work.histC2;
-    hd.fill(0);
-    hc.fill(0);
-    for (let j = 0; j < m; j++) {
-      const b = cc[j] / cd[j];
-      cb[j] = b;
-      const bin = (b * HIST_BINS) | 0;
-      hd[bin] += cd[j];
-      hc[bin] += cc[j];
-    }
-    // g(k/K) = k/K · (free + Σ_{bins ≥ k} d²) + Σ_{bins < k} c²; g(1) > e² ≥ g(0) = 0.
-    let freeAbove = free;
-    for (let bin = 0; bin <= HIST_BINS; bin++) freeAbove += hd[bin];
-    let clippedBelow = 0;
-    let k0 = 0;
-    for (let bin = 1; bin <= HIST_BINS; bin++) {
-      const fa = freeAbove - hd[bin - 1];
-      const cbw = clippedBelow + hc[bin - 1];
-      if ((bin / HIST_BINS) * fa + cbw > e2) break;
-      freeAbove = fa;
-      clippedBelow = cbw;
-      k0 = bin;
-    }
-    // Bracket [sl, su] with g(sl) ≤ e² < g(su).
-    let sl = k0 / HIST_BINS;
-    let su = Math.min(1, (k0 + 1) / HIST_BINS);
-    let clipped = 0; // Σ c² of features known to be clipped at the root
-    let A = freeAbove; // g(s) = s·A + C on the current piece (here: at sl)
-    let C = clippedBelow;
-    let s = sl;
-    for (let it = 0; it < MAX_ROOT_ITERS; it++) {
-      let sn = A > 0 ? (e2 - C) / A : NaN;
-      if (!(sn > sl && sn < su)) sn = 0.5 * (sl + su);
-      // One pass over the open breakpoints: retire those outside (sl, su), evaluate at sn.
-      let a = 0;
-      let c = 0;
-      let k = 0;
-      for (let j = 0; j < m; j++) {
-        const b = cb[j];
-        const d2 = cd[j];
-        const c2 = cc[j];
-        const retireLo = +(b <= sl);
-        const retireHi = +(b >= su);
-        const keep = 1 - (retireLo | retireHi);
-        clipped += c2 * retireLo;
-        free += d2 * retireHi;
-        const freeAtSn = +(b > sn) * keep;
-        a += d2 * freeAtSn;
-        c += c2 * (keep - freeAtSn);
-        cb[k] = b;
-        cd[k] = d2;
-        cc[k] = c2;
-        k += keep;
-      }
-      m = k;
-      A = free + a;
-      C = clipped + c;
-      s = sn;
-      const g = s * A + C;
-      if (Math.abs(g - e2) <= 1e-13 * e2) break;
-      if (g > e2) su = s;
-      else sl = s;
-      if (su - sl <= 1e-16) {
-        s = sl;
-        break;
-      }
-    }
-    t = Math.sqrt(s);
-  }
+  rc.work.l2Sums[0] = free;
+  rc.work.l2Sums[1] = clippedAt1;
+  return m;
+}
+
+/** Last pass of the fast L2 method: dst = clip(r + t·(z − r)), exactly l, h or the value. */
+function l2Write(dst: Float32Array | Float64Array, dOff: number, rc: ResolvedConstraints, ball: ResolvedBall, t: number): void {
+  const n = rc.n;
+  const { l2z: z, loF: lo, hiF: hi } = rc.work;
+  const r = ball.ref;
   for (let i = 0; i < n; i++) {
     const ri = r[i];
     const v = ri + t * (z[i] - ri);
@@ -411,9 +359,84 @@ function projectBoxL2RefInBox(
     const h = hi[i];
     const below = +(v < l);
     const above = +(v > h);
-    // Exactly l, h or v: the other terms are multiplied by 0.
     dst[dOff + i] = v * (1 - below - above) + l * below + h * above;
   }
+}
+
+/** The root s of g(s) = e² over the m listed breakpoints (see {@link projectBoxL2RefInBox}). */
+function l2Root(rc: ResolvedConstraints, m: number, free: number, clippedAt1: number, e2: number): number {
+  const { candD2: cd, candC2: cc, candB: cb } = rc.work;
+  // Breakpoints, and a histogram of them on [0, 1]: g at the bin edges is exact, which
+  // brackets the root in one bin before any Newton pass.
+  const hd = rc.work.histD2;
+  const hc = rc.work.histC2;
+  hd.fill(0);
+  hc.fill(0);
+  for (let j = 0; j < m; j++) {
+    const b = cc[j] / cd[j];
+    cb[j] = b;
+    const bin = (b * HIST_BINS) | 0;
+    hd[bin] += cd[j];
+    hc[bin] += cc[j];
+  }
+  // g(k/K) = k/K · (free + Σ_{bins ≥ k} d²) + Σ_{bins < k} c²; g(1) > e² ≥ g(0) = 0.
+  let freeAbove = free;
+  for (let bin = 0; bin <= HIST_BINS; bin++) freeAbove += hd[bin];
+  let clippedBelow = 0;
+  let k0 = 0;
+  for (let bin = 1; bin <= HIST_BINS; bin++) {
+    const fa = freeAbove - hd[bin - 1];
+    const cbw = clippedBelow + hc[bin - 1];
+    if ((bin / HIST_BINS) * fa + cbw > e2) break;
+    freeAbove = fa;
+    clippedBelow = cbw;
+    k0 = bin;
+  }
+  // Bracket [sl, su] with g(sl) ≤ e² < g(su).
+  let sl = k0 / HIST_BINS;
+  let su = Math.min(1, (k0 + 1) / HIST_BINS);
+  let clipped = 0; // Σ c² of features known to be clipped at the root
+  let A = freeAbove; // g(s) = s·A + C on the current piece (here: at sl)
+  let C = clippedBelow;
+  let s = sl;
+  for (let it = 0; it < MAX_ROOT_ITERS; it++) {
+    let sn = A > 0 ? (e2 - C) / A : NaN;
+    if (!(sn > sl && sn < su)) sn = 0.5 * (sl + su);
+    // One pass over the open breakpoints: retire those outside (sl, su), evaluate at sn.
+    let a = 0;
+    let c = 0;
+    let k = 0;
+    for (let j = 0; j < m; j++) {
+      const b = cb[j];
+      const d2 = cd[j];
+      const c2 = cc[j];
+      const retireLo = +(b <= sl);
+      const retireHi = +(b >= su);
+      const keep = 1 - (retireLo | retireHi);
+      clipped += c2 * retireLo;
+      free += d2 * retireHi;
+      const freeAtSn = +(b > sn) * keep;
+      a += d2 * freeAtSn;
+      c += c2 * (keep - freeAtSn);
+      cb[k] = b;
+      cd[k] = d2;
+      cc[k] = c2;
+      k += keep;
+    }
+    m = k;
+    A = free + a;
+    C = clipped + c;
+    s = sn;
+    const g = s * A + C;
+    if (Math.abs(g - e2) <= 1e-13 * e2) break;
+    if (g > e2) su = s;
+    else sl = s;
+    if (su - sl <= 1e-16) {
+      s = sl;
+      break;
+    }
+  }
+  return s;
 }
 
 /**

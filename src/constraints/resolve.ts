@@ -89,6 +89,8 @@ export interface ProjectionWork {
   hiF: Float64Array;
   /** The fast L2 method's copy of its input row and breakpoint lists (n each). */
   l2z: Float64Array;
+  /** Two sums the first pass hands to the root finder. */
+  l2Sums: Float64Array;
   candD2: Float64Array;
   candC2: Float64Array;
   candB: Float64Array;
@@ -410,6 +412,7 @@ export function resolveConstraints(
       loF: lo.map((v) => Math.max(v, -Number.MAX_VALUE)),
       hiF: hi.map((v) => Math.min(v, Number.MAX_VALUE)),
       l2z: new Float64Array(l2.length > 0 ? n : 0),
+      l2Sums: new Float64Array(2),
       candD2: new Float64Array(l2.length > 0 ? n : 0),
       candC2: new Float64Array(l2.length > 0 ? n : 0),
       candB: new Float64Array(l2.length > 0 ? n : 0),
