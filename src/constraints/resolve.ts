@@ -1,6 +1,6 @@
 import { ActmaxError } from '../errors.js';
 import type { Constraint } from './constraint.js';
-import { checkIntersection } from './project.js';
+import { checkIntersection, HIST_BINS } from './project.js';
 
 /** The input a constraint list is resolved for: its name, shape (no batch) and default range. */
 export interface ConstraintInput {
@@ -69,7 +69,8 @@ export interface ResolvedConstraints {
 /** One piece of the intersection, always intersected with the box `lo`/`hi`. Internal. */
 export type Piece =
   | { kind: 'simplexes' }
-  | { kind: 'l2'; set: ResolvedBall }
+  /** refInBox: the reference lies in lo/hi, which allows the faster breakpoint method. */
+  | { kind: 'l2'; set: ResolvedBall; refInBox: boolean }
   | { kind: 'l1'; set: ResolvedBall }
   | { kind: 'linear'; set: ResolvedHalfspace };
 
@@ -83,6 +84,19 @@ export interface ProjectionWork {
   increments: Float64Array;
   /** Group membership: groupOf[i] = group index or −1. */
   groupOf: Int32Array;
+  /** lo/hi with ±Infinity replaced by ±Number.MAX_VALUE, for branch-free clipping (0·bound must be 0). */
+  loF: Float64Array;
+  hiF: Float64Array;
+  /** The fast L2 method's copy of its input row and breakpoint lists (n each). */
+  l2z: Float64Array;
+  /** Two sums the first pass hands to the root finder. */
+  l2Sums: Float64Array;
+  candD2: Float64Array;
+  candC2: Float64Array;
+  candB: Float64Array;
+  /** Histogram of those breakpoints (HIST_BINS + 1 bins). */
+  histD2: Float64Array;
+  histC2: Float64Array;
 }
 
 const KINDS = ['box', 'ball', 'mask', 'levels', 'linear', 'oneHot'];
@@ -368,7 +382,7 @@ export function resolveConstraints(
 
   const pieces: Piece[] = [];
   if (oneHot.length > 0) pieces.push({ kind: 'simplexes' });
-  for (const set of l2) pieces.push({ kind: 'l2', set });
+  for (const set of l2) pieces.push({ kind: 'l2', set, refInBox: set.ref.every((v, i) => v >= lo[i] && v <= hi[i]) });
   for (const set of l1) pieces.push({ kind: 'l1', set });
   for (const set of linear) pieces.push({ kind: 'linear', set });
 
@@ -395,6 +409,15 @@ export function resolveConstraints(
       w: new Float64Array(n),
       increments: new Float64Array(pieces.length > 1 ? pieces.length * n : 0),
       groupOf,
+      loF: lo.map((v) => Math.max(v, -Number.MAX_VALUE)),
+      hiF: hi.map((v) => Math.min(v, Number.MAX_VALUE)),
+      l2z: new Float64Array(l2.length > 0 ? n : 0),
+      l2Sums: new Float64Array(2),
+      candD2: new Float64Array(l2.length > 0 ? n : 0),
+      candC2: new Float64Array(l2.length > 0 ? n : 0),
+      candB: new Float64Array(l2.length > 0 ? n : 0),
+      histD2: new Float64Array(HIST_BINS + 1),
+      histC2: new Float64Array(HIST_BINS + 1),
     },
   };
   checkIntersection(rc);
