@@ -29,6 +29,16 @@ const FINAL_TOL = 1e-6;
  * projectInPlace(batch, 1000, rc); // every row now lies in [0,1]^784 ∩ {‖x − ref‖₂ ≤ 2}
  */
 export function projectInPlace(x: Float32Array | Float64Array, rows: number, rc: ResolvedConstraints): void {
+  const work = rc.work;
+  work.pieces = x instanceof Float32Array ? work.pieces32 : work.exactPieces;
+  try {
+    projectRows(x, rows, rc);
+  } finally {
+    work.pieces = work.exactPieces;
+  }
+}
+
+function projectRows(x: Float32Array | Float64Array, rows: number, rc: ResolvedConstraints): void {
   const n = rc.n;
   if (x.length < rows * n) {
     throw new ActmaxError('bad-input', `projectInPlace: ${rows} rows of ${n} need ${rows * n} values, got ${x.length}`);

@@ -76,7 +76,11 @@ export type Piece =
 
 /** Scratch buffers so that projecting a batch allocates nothing per row. Internal. */
 export interface ProjectionWork {
+  /** The pieces in use by the projection now: `exactPieces`, or `pieces32` while writing float32. */
   pieces: Piece[];
+  exactPieces: Piece[];
+  /** The same sets shrunk by float32 rounding, so a stored float32 row still satisfies them. */
+  pieces32: Piece[];
   z: Float64Array;
   x: Float64Array;
   w: Float64Array;
@@ -382,9 +386,37 @@ export function resolveConstraints(
 
   const pieces: Piece[] = [];
   if (oneHot.length > 0) pieces.push({ kind: 'simplexes' });
-  for (const set of l2) pieces.push({ kind: 'l2', set, refInBox: set.ref.every((v, i) => v >= lo[i] && v <= hi[i]) });
-  for (const set of l1) pieces.push({ kind: 'l1', set });
-  for (const set of linear) pieces.push({ kind: 'linear', set });
+  // Search stores inputs as float32: project onto sets shrunk by the worst rounding error of a
+  // float32 row (2^-23 relative per feature), so the stored row still satisfies the constraint.
+  const F32 = 2 ** -23;
+  const mag = (i: number, ref?: Float64Array, eps = 0) => {
+    const m = Math.max(Math.abs(lo[i]), Math.abs(hi[i]));
+    // Inside a ball |x_i| ≤ |ref_i| + eps, whatever the box.
+    return ref ? Math.min(m, Math.abs(ref[i]) + eps) : m;
+  };
+  const shrinkBall = (set: ResolvedBall, p: 1 | 2): ResolvedBall => {
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += p === 2 ? mag(i, set.ref, set.eps) ** 2 : mag(i, set.ref, set.eps);
+    const margin = F32 * (p === 2 ? Math.sqrt(acc) : acc);
+    return { ref: set.ref, eps: Math.max(set.eps / 2, set.eps - margin) };
+  };
+  const pieces32: Piece[] = [];
+  if (oneHot.length > 0) pieces32.push({ kind: 'simplexes' });
+  for (const set of l2) {
+    const refInBox = set.ref.every((v, i) => v >= lo[i] && v <= hi[i]);
+    pieces.push({ kind: 'l2', set, refInBox });
+    pieces32.push({ kind: 'l2', set: shrinkBall(set, 2), refInBox });
+  }
+  for (const set of l1) {
+    pieces.push({ kind: 'l1', set });
+    pieces32.push({ kind: 'l1', set: shrinkBall(set, 1) });
+  }
+  for (const set of linear) {
+    let margin = 0;
+    for (let i = 0; i < n; i++) margin += set.a[i] === 0 ? 0 : Math.abs(set.a[i]) * mag(i);
+    pieces.push({ kind: 'linear', set });
+    pieces32.push({ kind: 'linear', set: Number.isFinite(margin) ? { a: set.a, b: set.b - F32 * margin } : set });
+  }
 
   const rc: ResolvedConstraints = {
     input: input.name,
@@ -404,6 +436,8 @@ export function resolveConstraints(
     levels,
     work: {
       pieces,
+      pieces32,
+      exactPieces: pieces,
       z: new Float64Array(n),
       x: new Float64Array(n),
       w: new Float64Array(n),
