@@ -18,7 +18,7 @@ export interface ImageDefaults extends Required<ImageOptions> {
 }
 
 /** Total-variation weight of the small-image default (TV is a mean over pixels, logits are O(10)). */
-export const SMALL_IMAGE_TV = 2;
+export const SMALL_IMAGE_TV = 0.5;
 
 /**
  * Choose the image machinery from the input's shape: flat/tabular → none; small images (≤ 64 px,
@@ -26,7 +26,7 @@ export const SMALL_IMAGE_TV = 2;
  * parameterisation (colour-decorrelated when RGB) and the standard transforms.
  *
  * @example
- * imageDefaults(model) // { kind: 'small', param: 'pixel', transforms: [{ kind: 'jitter', pixels: 2 }], regularizers: [{ kind: 'tv', weight: 2 }], … }
+ * imageDefaults(model) // { kind: 'small', param: 'pixel', transforms: [{ kind: 'jitter', pixels: 2 }], regularizers: [{ kind: 'tv', weight: 0.5 }], … }
  */
 export function imageDefaults(model: ActmaxModel, inputIndex = 0): ImageDefaults {
   const info = model.inputs[inputIndex];
