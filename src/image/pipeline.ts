@@ -73,7 +73,10 @@ export function buildImagePipeline(
   const given: ImageOptions = options === 'auto' ? {} : options;
   const firstImage = optimize.find((i) => imageDims(model.inputs[i].shape) !== null);
   const defaults = imageDefaults(model, firstImage ?? optimize[0]);
-  const paramSpec = normalizeParam(given.param ?? defaults.param);
+  const requested = normalizeParam(given.param ?? defaults.param);
+  // Spectral decorrelates RGB unless told otherwise; say so in the summary.
+  const firstDims = firstImage !== undefined ? imageDims(model.inputs[firstImage].shape) : null;
+  const paramSpec = requested.kind === 'spectral' && requested.decorrelate === undefined ? { ...requested, decorrelate: firstDims?.[2] === 3 } : requested;
   const transforms = given.transforms ?? defaults.transforms;
   const regularizers: RegularizerSpec[] = given.regularizers ?? defaults.regularizers;
   transforms.forEach(checkTransform);

@@ -289,7 +289,7 @@ export async function maximize(
       const lr = options.schedule === 'constant' ? lr0 : lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps))));
       xs.forEach((x, k) => {
         const rc = resolved[k];
-        optimizers[k].step(x, grads[k], lr * rangeScale(rc));
+        optimizers[k].step(x, grads[k], lr * (pipeline?.params[k]?.stepScale ?? rangeScale(rc)));
         pipeline?.afterStep(k, x, rows);
         projectInPlace(x, rows, rc);
       });

@@ -26,6 +26,8 @@ export interface Parameterisation {
   readonly description: string;
   /** Variables per row. */
   readonly size: number;
+  /** Step size multiplier: `lr` is in units of the input's range, and p moves the input less per unit than pixels do. */
+  readonly stepScale: number;
   /** The input's shape (no batch). */
   readonly shape: number[];
   /** p [rows, size] → input [rows, ...shape], differentiable; call inside tf.tidy. */
@@ -96,6 +98,7 @@ export function createParam(spec: ParamSpec, shape: number[], range: [number, nu
     return {
       description: `sigmoid into [${lo}, ${hi}]${colorText}`,
       size: n,
+      stepScale: 4,
       shape,
       render: (p) => tf.tidy(() => squash(p.reshape([p.shape[0], ...shape]))),
       init(rng, out) {
@@ -121,6 +124,7 @@ export function createParam(spec: ParamSpec, shape: number[], range: [number, nu
   return {
     description: `spectral (1/f^${decay})${colorText}, sigmoid into [${lo}, ${hi}]`,
     size: n,
+    stepScale: 4,
     shape,
     render: (p) => tf.tidy(() => {
       const rows = p.shape[0];
