@@ -1,5 +1,6 @@
 // Generate the README's example pictures (docs/images/) from the bundled model and the CNN
-// fixtures in ../shared/fixtures: `npx tsx scripts/readme-pictures.ts`. Deterministic (fixed seeds).
+// fixtures in ../shared/fixtures: `npx tsx scripts/readme-pictures.ts` (add `atlas` to redo only the
+// channel atlases). Deterministic (fixed seeds).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ import { maximize, type MaximizeOptions, type MaximizeResult } from '../src/opti
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(repo, '../shared/fixtures');
 const outDir = path.join(repo, 'docs', 'images');
+const atlasOnly = process.argv[2] === 'atlas';
 
 async function grid(file: string, run: MaximizeResult, model: ActmaxModel): Promise<void> {
   const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r, model), sublabel: r.value.toFixed(1) }));
@@ -36,8 +38,8 @@ async function classes(model: ActmaxModel, name: string, objective: string, opts
 }
 
 async function channels(model: ActmaxModel, name: string, layer: string, units: number): Promise<void> {
-  const targets = Array.from({ length: units }, (_, channel) => ({ kind: 'channel' as const, layer, channel, pre: true }));
-  const run = await maximize(model, targets, { seed: 2, steps: 150, restarts: 3, keepRestarts: true, image: { regularizers: [{ kind: 'tv', weight: 0.01 }, { kind: 'diversity', weight: 0.02, layer }] } });
+  const targets = Array.from({ length: units }, (_, channel) => ({ kind: 'channel' as const, layer, channel }));
+  const run = await maximize(model, targets, { seed: 2, steps: 150, restarts: 3, keepRestarts: true, image: { regularizers: [{ kind: 'tv', weight: 0.05 }, { kind: 'diversity', weight: 0.1, layer }] } });
   const img = atlasImage(run, model, { scale: 3 });
   await writeFileAtomic(path.join(outDir, `${name}-atlas.png`), encodePng(img));
   console.log(`wrote docs/images/${name}-atlas.png (${img.width}×${img.height})`);
@@ -47,16 +49,18 @@ await useBackend('wasm');
 
 // The bundled model: every class without and with the image defaults, and an animation.
 const bundled = await loadModel(path.join(repo, 'models', 'fashion-mnist-mlp'));
-await classes(bundled, 'fashion', 'margin:all', { steps: 200, restarts: 4 });
+if (!atlasOnly) await classes(bundled, 'fashion', 'margin:all', { steps: 200, restarts: 4 });
 const anim = await maximize(bundled, parseObjective('margin:0', {}).concat(parseObjective('margin:5', {}), parseObjective('margin:8', {})), { seed: 1, steps: 120, restarts: 1, image: 'auto', frames: frameSteps(120, 13), constraints: [{ kind: 'box', lo: 0, hi: 1 }] });
-await writeFileAtomic(path.join(outDir, 'fashion-animation.gif'), encodeGif(animationFrames(anim, bundled), 150));
-console.log('wrote docs/images/fashion-animation.gif');
+if (!atlasOnly) {
+  await writeFileAtomic(path.join(outDir, 'fashion-animation.gif'), encodeGif(animationFrames(anim, bundled), 150));
+  console.log('wrote docs/images/fashion-animation.gif');
+}
 bundled.dispose();
 
 // CNN fixtures (read with the Keras loaders; skipped with a note where a file cannot be read).
 const cnns: Array<[string, string, string, number, number]> = [
-  ['keras3-keras-mnist-mlp-cnn/mnist_cnn.keras', 'mnist-cnn', 'conv2d', 8, 100],
-  ['keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5', 'marabou-cnn', 'conv2d_14', 8, 200],
+  ['keras3-keras-mnist-mlp-cnn/mnist_cnn.keras', 'mnist-cnn', 'conv2d_1', 8, 100],
+  ['keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5', 'marabou-cnn', 'conv2d_15', 4, 200],
 ];
 for (const [file, name, layer, units, steps] of cnns) {
   const f = path.join(fixtures, file);
@@ -72,7 +76,7 @@ for (const [file, name, layer, units, steps] of cnns) {
     console.log(`skip ${file}: ${e.message}`);
     continue;
   }
-  await classes(model, name, 'margin:all', { steps, restarts: 2 });
+  if (!atlasOnly) await classes(model, name, 'margin:all', { steps, restarts: 2 });
   await channels(model, name, layer, units);
   model.dispose();
 }
