@@ -20,6 +20,8 @@ export interface ImagePipeline {
   afterStep(k: number, x: Float32Array, rows: number): void;
   /** One line per setting that applies, for reports. */
   summary: string[];
+  /** False when nothing applies (plain pixels, no transforms, no regularisers): the loop can skip it. */
+  active: boolean;
   dispose(): void;
 }
 
@@ -163,6 +165,7 @@ export function buildImagePipeline(
       blurRows(x, rows, dims[k]!, blur.weight);
     },
     summary,
+    active: params.some((p) => p !== null) || (transforms.length > 0 && dims.some((d) => d !== null)) || extraTerms.length > 0 || (!!blur && blur.weight > 0),
     dispose() {
       kept.forEach((p) => p.dispose());
     },

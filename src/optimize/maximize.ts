@@ -2,6 +2,7 @@ import { ActmaxError } from '../errors.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { resolveConstraints, projectInPlace, roundToLevels, roundOneHot, residuals, type ResolvedConstraints } from '../constraints/index.js';
 import type { Engine, EngineFactory } from '../engine/engine.js';
+import { chooseEngine, type EngineChoice } from '../engine/select.js';
 import { createTfjsEngine } from '../engine/tfjs.js';
 import type { ActmaxModel } from '../model/types.js';
 import { asObjective, type Objective } from '../objectives/objective.js';
@@ -32,12 +33,12 @@ export interface StepInfo {
 
 /** Options of {@link maximize}. Every field has a default. */
 export interface MaximizeOptions {
-  /** Gradient steps (default 200). */
+  /** Gradient steps (default 150). */
   steps?: number;
-  /** Random restarts per target, run as one batch; the best is kept (default 4). */
+  /** Random restarts per target, run as one batch; the best is kept (default 6). */
   restarts?: number;
   optimizer?: OptimizerName;
-  /** Step size, in units of the input's range (default: adam 0.05, sgd 0.01, normalized 0.5, sign 0.02). */
+  /** Step size, in units of the input's range (default: adam 0.1, sgd 0.01, normalized 0.5, sign 0.02). */
   lr?: number;
   /** `cosine` decays the step size to 5 % over the run (default); `constant` keeps it. */
   schedule?: 'cosine' | 'constant';
@@ -54,8 +55,12 @@ export interface MaximizeOptions {
   /** Called after every step; return `false` to stop early. */
   onStep?: (info: StepInfo) => void | boolean;
   signal?: AbortSignal;
-  /** Compute engine (default: TF.js on the current backend). */
-  engine?: EngineFactory;
+  /**
+   * Compute engine: `auto` (default) runs the native ONNX engine when it supports the model and
+   * objectives, else TF.js; `tfjs` and `onnx` force one; or pass your own factory.
+   * An active image pipeline (`image`) runs on TF.js only.
+   */
+  engine?: EngineChoice | EngineFactory;
   // --- image pipeline (src/image) ---
   /** Parameterisation, transforms and regularisers for image inputs; `'auto'` = `imageDefaults(model)`; omitted = none. */
   image?: ImageOptions | 'auto';
@@ -111,7 +116,7 @@ export interface MaximizeResult {
   restartInputs?: Float32Array;
 }
 
-const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.05, sgd: 0.01, normalized: 0.5, sign: 0.02 };
+const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.1, sgd: 0.01, normalized: 0.5, sign: 0.02 };
 
 function toSpecs(objective: Objective | ObjectiveSpec | Array<Objective | ObjectiveSpec>): ObjectiveSpec[] {
   const list = Array.isArray(objective) ? objective : [objective];
@@ -148,8 +153,8 @@ export async function maximize(
 ): Promise<MaximizeResult> {
   const t0 = performance.now();
   const targets = toSpecs(objective);
-  const steps = intOption('steps', options.steps, 200, 0);
-  const restarts = intOption('restarts', options.restarts, 4, 1);
+  const steps = intOption('steps', options.steps, 150, 0);
+  const restarts = intOption('restarts', options.restarts, 6, 1);
   const seed = intOption('seed', options.seed, 0, 0);
   const optimizerName = options.optimizer ?? 'adam';
   if (!(optimizerName in DEFAULT_LR)) throw new ActmaxError('bad-option', `unknown optimizer "${optimizerName}"; choose adam, sgd, normalized or sign`);
@@ -175,7 +180,10 @@ export async function maximize(
   // Constraints per optimised input, and the starting points.
   const rng = new Rng(seed);
   const init = options.init ?? 'random';
-  const pipeline: ImagePipeline | null = options.image ? buildImagePipeline(model, optimize, options.image, { seed, constraints }) : null;
+  const built = options.image ? buildImagePipeline(model, optimize, options.image, { seed, constraints }) : null;
+  // A pipeline that changes nothing (e.g. 'auto' on a tabular input) is left out, so any engine can run.
+  const pipeline: ImagePipeline | null = built?.active ? built : null;
+  if (built && !built.active) built.dispose();
   const inputSizes = optimize.map((i) => model.inputs[i].shape.reduce((a, b) => a * b, 1));
   const sizes = optimize.map((_, k) => pipeline?.params[k]?.size ?? inputSizes[k]);
   const resolved: ResolvedConstraints[] = [];
@@ -220,9 +228,15 @@ export async function maximize(
     return x;
   });
 
-  const factory = options.engine ?? ((req) => createTfjsEngine(req));
   let engine: Engine;
   try {
+    let factory: EngineFactory;
+    if (typeof options.engine === 'function') factory = options.engine;
+    else if (pipeline) {
+      // The image pipeline's render/transform/extra terms are TF.js ops.
+      if (options.engine === 'onnx') throw new ActmaxError('bad-option', 'engine "onnx" cannot run the image pipeline (parameterisation, transforms, regularisers); use engine tfjs or auto, or turn the pipeline off (--image none)');
+      factory = (req) => createTfjsEngine(req);
+    } else factory = (await chooseEngine(model, targets, { engine: options.engine ?? 'auto', optimize })).factory;
     engine = await factory({ model, targets, rowsPerTarget: restarts, optimize, fixed, ...(pipeline ? { pipeline: pipeline.engine } : {}) });
   } catch (e) {
     pipeline?.dispose();
@@ -270,8 +284,11 @@ export async function maximize(
       for (let r = 0; r < rows; r++) {
         let bad = !Number.isFinite(values[r]);
         for (let k = 0; k < xs.length && !bad; k++) {
+          // NaN and ±Infinity propagate into a sum (±Inf together give NaN): one test per row.
           const g = grads[k];
-          for (let i = r * sizes[k], e = i + sizes[k]; i < e; i++) if (!Number.isFinite(g[i])) { bad = true; break; }
+          let sum = 0;
+          for (let i = r * sizes[k], e = i + sizes[k]; i < e; i++) sum += g[i];
+          bad = !Number.isFinite(sum) && g.subarray(r * sizes[k], (r + 1) * sizes[k]).some((v) => !Number.isFinite(v));
         }
         if (bad) {
           reinitialized++;
