@@ -56,11 +56,12 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   let layers: LayerInfo[];
   if (isLayers(net)) {
     inputs = net.inputs.map((t, i) => {
-      const name = net.inputLayers[i]?.name ?? t.name;
+      const name = net.inputLayers?.[i]?.name ?? t.sourceLayer?.name ?? t.name;
       return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
     });
     outputs = net.outputs.map((t, i) => {
-      const layer = net.outputLayers[i];
+      // Sequential models do not always fill `outputLayers`; the tensor knows its layer.
+      const layer = net.outputLayers?.[i] ?? (t.sourceLayer as tf.layers.Layer);
       const name = net.outputNames?.[i] ?? layer.name;
       const shape = (t.shape.slice(1) as Array<number | null>).map((d) => d ?? 1);
       const units = prod(shape);
