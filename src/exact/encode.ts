@@ -133,8 +133,10 @@ export function encode(net: PLNetwork, rc: ResolvedConstraints, b: Bounds, objec
   }
 
   // --- network ---
+  const live = objective && !relax ? liveVars(net, b, objective, upTo) : new Uint8Array(upTo).fill(1);
   for (let v = rc.n; v < upTo; v++) {
     const d = net.vars[v];
+    if (!live[v]) continue;
     switch (d.kind) {
       case 'input':
         break;
@@ -269,6 +271,26 @@ export function encode(net: PLNetwork, rc: ResolvedConstraints, b: Bounds, objec
     objective_ = { idx: [...mm.keys()], coef: [...mm.values()], c: lin.c };
   }
   return { columns, rows, objective: objective_, inputCols, varCol, varScale, sources, stats };
+}
+
+/**
+ * Variables the objective depends on, given the bounds: a ReLU fixed at 0 does not need its
+ * pre-activation, so neither column nor row is written for it.
+ */
+function liveVars(net: PLNetwork, b: Bounds, objective: ExactObjective, upTo: number): Uint8Array {
+  const live = new Uint8Array(upTo);
+  const mark = (e: LinExpr) => e.idx.forEach((v) => (live[v] = 1));
+  mark(objective.linear);
+  objective.margins.forEach((m) => m.others.forEach(mark));
+  for (let v = upTo - 1; v >= 0; v--) {
+    if (!live[v]) continue;
+    const d = net.vars[v];
+    if (d.kind === 'affine') mark(d.expr);
+    else if (d.kind === 'relu' || d.kind === 'leaky') {
+      if (!(d.kind === 'relu' && b.hi[d.src] <= 0)) live[d.src] = 1;
+    } else if (d.kind === 'max') d.srcs.forEach((s) => (live[s] = 1));
+  }
+  return live;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface ExactOptions {
   /** Seconds for LP bound tightening, or false to skip it (default: up to 20 % of timeLimit, at most 30 s). */
   tighten?: number | false;
   onProgress?: (p: ExactProgress) => void;
+  /** Extra HiGHS options, e.g. `{ mip_heuristic_effort: 0.2 }` (names as in HiGHS; unknown names throw). */
+  solverOptions?: Record<string, number | string | boolean>;
   /** Abort: the solve stops and the best input so far is returned (`interrupted: true`). */
   signal?: AbortSignal;
 }
@@ -203,6 +205,7 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
       gapTolerance,
       start: startCols,
       signal: options.signal,
+      solverOptions: options.solverOptions,
       onProgress: (p) => {
         const bound = p.bound === null ? iaBound : Math.min(p.bound, iaBound);
         const inc = p.incumbent === null ? best : Math.max(best ?? -Infinity, p.incumbent);
