@@ -51,8 +51,9 @@ export interface FusedRun {
 
 /**
  * Run the steps through the engine's fused ascent. onStep-style callbacks still see every step
- * (values, best), but they arrive after each chunk, and a stop or abort takes effect at the end of
- * the chunk in progress. Rows whose value or gradient turns non-finite are handled as in the
+ * (values, best), but they arrive after each chunk (with `x` at the chunk's end); a stop (onStep
+ * returning false) or an abort ends the run exactly after that step, as in the per-step loop (the
+ * chunk's first steps are replayed one at a time). Rows whose value or gradient turns non-finite are handled as in the
  * per-step loop: that chunk is replayed one step at a time and those rows re-initialised.
  *
  * @example
@@ -63,9 +64,9 @@ export async function runFused(run: FusedRun): Promise<{ stepsRun: number; reini
   const ascent: Ascent = await run.engine.ascent!(plan);
   const adam = plan.optimizer === 'adam';
   let state: AscentState = {
-    x: run.x,
+    x: run.x.slice(),
     ...(adam ? { m: new Float32Array(rows * n), v: new Float32Array(rows * n) } : {}),
-    bestX: run.bestX,
+    bestX: run.bestX.slice(),
     bestValue: Float32Array.from(run.bestValue),
   };
   const t = new Int32Array(rows);
@@ -85,13 +86,41 @@ export async function runFused(run: FusedRun): Promise<{ stepsRun: number; reini
     }
     return a;
   };
-  // The caller's x and bestX always hold the latest state (onStep reads x).
-  const keep = (s: AscentState): AscentState => {
+  // The caller's x, bestX (and, per step, bestValue) show the latest state: onStep reads them.
+  const publish = (s: AscentState) => {
     run.x.set(s.x);
     run.bestX.set(s.bestX);
-    return { ...s, x: run.x, bestX: run.bestX };
+    for (let r = 0; r < rows; r++) run.bestValue[r] = s.bestValue[r];
   };
-  let step = 0, reinitialized = 0, interrupted = false, stop = false;
+  let reinitialized = 0;
+  /** One step, with the per-step loop's handling of rows whose value or gradient is not finite. */
+  const singleStep = async (step: number, report: boolean): Promise<boolean> => {
+    const before = state;
+    const o = await ascent.run(before, alphasFor(step, 1));
+    const next = o.state;
+    for (let r = 0; r < rows; r++) {
+      t[r]++;
+      if (Number.isFinite(o.bad[r])) continue;
+      // Re-initialise the row, forget its optimiser state, do not record its value; the per-step
+      // loop then takes a zero-gradient step, so x stays and t = 1.
+      reinitialized++;
+      o.values[r] = NaN;
+      next.bestValue[r] = before.bestValue[r];
+      next.bestX.set(before.bestX.subarray(r * n, (r + 1) * n), r * n);
+      run.reinitRow(next.x, r);
+      if (adam) {
+        next.m!.fill(0, r * n, (r + 1) * n);
+        next.v!.fill(0, r * n, (r + 1) * n);
+      }
+      t[r] = 1;
+    }
+    state = next;
+    if (!report) return true;
+    publish(state);
+    return run.afterStep(step, o.values);
+  };
+
+  let step = 0, interrupted = false, stop = false;
   while (step < steps && !stop) {
     if (run.signal?.aborted) {
       interrupted = true;
@@ -99,44 +128,42 @@ export async function runFused(run: FusedRun): Promise<{ stepsRun: number; reini
     }
     const count = Math.min(chunk, steps - step);
     const out = await ascent.run(state, alphasFor(step, count));
-    if (out.bad.every(Number.isFinite)) {
-      for (let r = 0; r < rows; r++) t[r] += count;
-      state = keep(out.state);
+    if (!out.bad.every(Number.isFinite)) {
+      // Some row went non-finite: replay this chunk step by step, re-initialising such rows.
       for (let j = 0; j < count && !stop; j++) {
-        copyRow(run.bestValue, out.best, j, rows);
-        stop = !run.afterStep(step + j, out.values.subarray(j * rows, (j + 1) * rows));
+        if (j > 0 && run.signal?.aborted) {
+          interrupted = stop = true;
+          break;
+        }
+        stop = !(await singleStep(step, true));
+        step++;
       }
-      step += count;
       continue;
     }
-    // Some row went non-finite: replay this chunk step by step, re-initialising such rows.
-    for (let j = 0; j < count && !stop; j++, step++) {
-      const before = state;
-      const o = await ascent.run(before, alphasFor(step, 1));
-      const next = o.state;
-      const values = o.values;
-      for (let r = 0; r < rows; r++) {
-        t[r]++;
-        if (Number.isFinite(o.bad[r])) continue;
-        reinitialized++;
-        values[r] = NaN;
-        next.bestValue[r] = before.bestValue[r];
-        o.best[r] = before.bestValue[r];
-        next.bestX.set(before.bestX.subarray(r * n, (r + 1) * n), r * n);
-        // The per-step loop takes a zero-gradient step after re-initialising: x stays, t = 1.
-        run.reinitRow(next.x, r);
-        if (adam) {
-          next.m!.fill(0, r * n, (r + 1) * n);
-          next.v!.fill(0, r * n, (r + 1) * n);
-        }
-        t[r] = 1;
+    run.x.set(out.state.x);
+    run.bestX.set(out.state.bestX);
+    let done = count;
+    for (let j = 0; j < count; j++) {
+      copyRow(run.bestValue, out.best, j, rows);
+      const last = j === count - 1;
+      if (!run.afterStep(step + j, out.values.subarray(j * rows, (j + 1) * rows)) || (!last && run.signal?.aborted)) {
+        interrupted = !!run.signal?.aborted;
+        stop = true;
+        done = j + 1;
+        break;
       }
-      state = keep(next);
-      copyRow(run.bestValue, o.best, 0, rows);
-      stop = !run.afterStep(step, values);
     }
+    if (done < count) {
+      // Stopped inside the chunk: redo its first steps from the chunk's start, so the run ends
+      // exactly where the per-step loop would.
+      for (let j = 0; j < done; j++) await singleStep(step + j, false);
+    } else {
+      for (let r = 0; r < rows; r++) t[r] += count;
+      state = out.state;
+    }
+    step += done;
   }
-  for (let r = 0; r < rows; r++) run.bestValue[r] = state.bestValue[r];
+  publish(state);
   return { stepsRun: step, reinitialized, interrupted };
 }
 

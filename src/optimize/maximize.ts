@@ -53,7 +53,8 @@ export interface MaximizeOptions {
   /**
    * Called after every step; return `false` to stop early. On the fused fast path (ONNX engine,
    * adam/sign, box-like constraints) the calls for a chunk of steps (10–25) come together after
-   * the chunk, `x` is the input at the chunk's end, and a stop takes effect at the chunk's end.
+   * the chunk, and `x` is the input at the chunk's end; a stop or abort still ends the run right
+   * after the step it came in.
    */
   onStep?: (info: StepInfo) => void | boolean;
   signal?: AbortSignal;
