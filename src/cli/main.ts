@@ -20,6 +20,12 @@ import { predictOnce } from './commands/predict.js';
 import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
 import { progressBar } from './render.js';
 import type { Constraint } from '../constraints/constraint.js';
+// Image pipeline (issue 5)
+import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../image/specs.js';
+import { expandUnits, imageOptionsFromFlags, type ImageFlags } from './image-flags.js';
+import { frameSteps } from '../image/animation.js';
+import { writeImageFiles } from '../image/files.js';
+import { isImageShape } from '../io/png.js';
 
 /** Exit codes: 0 ok, 1 bug, 2 a problem the user can fix, 130 interrupted. */
 export const EXIT = { ok: 0, bug: 1, usage: 2, interrupted: 130 } as const;
@@ -130,7 +136,14 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
-    .addOption(new Option('--engine <name>', 'compute engine: auto = native ONNX when it supports the model, else TF.js').choices(['auto', 'tfjs', 'onnx']).default('auto'))
+    .addOption(new Option('--engine <name>', 'compute engine: auto = native ONNX when it supports the model, else TF.js (the image pipeline runs on TF.js)').choices(['auto', 'tfjs', 'onnx']).default('auto'))
+    // Image pipeline (issue 5)
+    .addOption(new Option('--image <mode>', 'image machinery: auto (defaults from the input shape, shown by `actmax inspect`) or none').choices(['auto', 'none']).default('auto'))
+    .option('--param <spec>', PARAM_GRAMMAR)
+    .option('--transform <spec>', TRANSFORM_GRAMMAR, collect, [])
+    .option('--regularizer <spec>', REGULARIZER_GRAMMAR, collect, [])
+    .option('--units <list>', 'with --objective channel:LAYER or neuron:LAYER: render these units in one batch (all, or e.g. 0-7,12); writes atlas.png')
+    .option('--animate <frames>', 'also write animation.gif with this many frames of the optimisation', int('animate'))
     .addOption(backendOption())
     .action(async (file: string, o: MaximizeCliOptions) => {
       await withModel(file, o.backend, (model) => maximizeCommand(model, o, io));
@@ -199,10 +212,19 @@ interface MaximizeCliOptions {
   json?: boolean;
   engine: EngineChoice;
   backend: BackendName;
+  // Image pipeline (issue 5)
+  image: string;
+  param?: string;
+  transform: string[];
+  regularizer: string[];
+  units?: string;
+  animate?: number;
 }
 
 async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = parseObjective(o.objective, ctxFor(model));
+  const targets = o.units !== undefined ? expandUnits(o.objective, o.units, ctxFor(model)) : parseObjective(o.objective, ctxFor(model));
+  const image = imageOptionsFromFlags(model, o as ImageFlags);
+  const pictures = isImageShape(model.inputs[0].shape);
   const init = await parseInit(o.init, model);
   const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
   const constraints: Constraint[] = [];
@@ -228,9 +250,13 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       signal: controller.signal,
       engine: o.engine,
       onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
+      image,
+      keepRestarts: pictures && o.restarts > 1,
+      ...(o.animate !== undefined ? { frames: frameSteps(o.steps, o.animate) } : {}),
     });
     bar.stop();
-    const files = await writeRunFiles(o.out, run, model);
+    const files = await writeRunFiles(o.out, run, model, run.image ? { image: run.image } : {});
+    files.push(...(await writeImageFiles(o.out, run, model)));
     if (o.json) io.out(JSON.stringify(runJson(run, model)) + '\n');
     else {
       for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}\n`);
