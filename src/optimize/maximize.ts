@@ -286,8 +286,9 @@ export async function maximize(
       return options.onStep?.({ step, steps, best: targetBest(), current: values, x: xs[0], rowsPerTarget: restarts }) !== false;
     };
 
-    // Fast path: the engine runs chunks of steps natively (fused.ts), same maths as the loop below.
-    const plan = fusedPlan(engine, optimizerName, xs.length, resolved[0]);
+    // Fast path: the engine runs chunks of steps natively (fused.ts), same maths as the loop below
+    // (never with an image pipeline: its render/transform steps live in the loop).
+    const plan = pipeline ? null : fusedPlan(engine, optimizerName, xs.length, resolved[0]);
     if (plan) {
       const fused = await runFused({
         engine, plan, rows, n: sizes[0], steps, x: xs[0], bestValue, bestX: bestX[0], signal: options.signal,
