@@ -1,4 +1,5 @@
 import type { TargetResult } from '../../src/optimize/maximize.js';
+import type { ExactResult } from '../../src/exact/maximizeExact.js';
 import type { RunSummary } from './messages.js';
 
 /**
@@ -26,4 +27,17 @@ export function targetJson(r: TargetResult, run: RunSummary, modelSource: string
     history,
     timings: run.timings,
   };
+}
+
+/**
+ * The JSON document of an exact (MILP) result: the library's ExactResult without its spec (status,
+ * value, upperBound, gap, input, outputs, residuals, nodes, solveSeconds, …), the model, and the
+ * gradient search's value for the same target when a run preceded it.
+ *
+ * @example
+ * const doc = exactJson(result, 'models/fashion-mnist-mlp/model.json', { value: 3.1, restart: 2 });
+ */
+export function exactJson(r: ExactResult, modelSource: string, gradient: { value: number; restart: number } | null): Record<string, unknown> {
+  const { spec: _spec, ...rest } = r;
+  return { method: 'exact', ...rest, model: modelSource, ...(gradient ? { gradientSearch: gradient } : {}) };
 }
