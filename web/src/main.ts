@@ -886,8 +886,8 @@ function shownInput(t: number): number[] | null {
   return view?.results?.[t]?.input ?? null;
 }
 
-const gapText = (g: number | null) => (g === null ? '—' : Number.isFinite(g) ? `${(100 * g).toPrecision(3)} %` : '∞');
-const PHASES = { 'warm-start': 'finding a starting point (gradient search)', bounds: 'tightening neuron bounds (LP)', solve: 'branch and bound (HiGHS)' } as const;
+const gapText = (g: number | null) => (g === null ? '—' : !Number.isFinite(g) ? '∞' : g === 0 ? '0 %' : g < 1e-6 ? '< 0.0001 %' : `${(100 * g).toPrecision(3)} %`);
+const PHASES = { 'warm-start': 'preparing a starting point', bounds: 'tightening neuron bounds (LP)', solve: 'branch and bound (HiGHS)' } as const;
 
 function showExactNumbers(state: string, incumbent: number | null, bound: number | null, gap: number | null, nodes: number, seconds: number): void {
   el.exactNumbers.hidden = false;
@@ -931,6 +931,7 @@ function startExact(): void {
   exactLive = { target: t, incumbent: null, bound: null };
   v.exact[t] = null;
   el.exactStatus.textContent = `Solving ${v.labels[t]} exactly (time limit ${timeLimit} s${start ? ', starting from the run\'s result' : ''})…`;
+  delete el.exactState.dataset.status;
   showExactNumbers('starting', null, null, null, 0, 0);
   send({ type: 'exact', exact: { id: exactId, target: parsed.specs[t], constraints: built.constraints, timeLimit, ...(start ? { start } : {}) } });
   updateButtons();
