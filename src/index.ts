@@ -22,3 +22,8 @@ export { applyTransforms, standardTransforms, type TransformSpec } from './trans
 export { atlasImage } from './image/atlas.js';
 export { animationFrames, encodeGif, frameSteps } from './image/animation.js';
 export { writeImageFiles } from './image/files.js';
+// The exact answer (issue 4): certified maximum of piecewise-linear networks by MILP (HiGHS).
+export { maximizeExact, type ExactOptions, type ExactResult, type ExactProgress } from './exact/index.js';
+// Engines and conversion.
+export { chooseEngine, type EngineChoice } from './engine/select.js';
+export { toTfjsLayers } from './model/convert.js';

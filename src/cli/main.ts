@@ -18,6 +18,7 @@ import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
 import { renderInspect } from './commands/inspect.js';
 import { predictOnce } from './commands/predict.js';
 import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
+import { runExact } from './commands/exact.js';
 import { progressBar } from './render.js';
 import type { Constraint } from '../constraints/constraint.js';
 // Image pipeline (issue 5)
@@ -150,6 +151,23 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     });
 
   program
+    .command('exact')
+    .description('the certified global maximum for piecewise-linear (ReLU) networks, by mixed-integer programming (HiGHS)')
+    .argument('<model>')
+    .requiredOption('--objective <spec>', 'a linear objective: logit:K, margin:K, neuron:LAYER:I, or weighted sums of them')
+    .option('--constraint <spec>', CONSTRAINT_GRAMMAR + ' (L2 balls are not linear: not supported here)', collect, [])
+    .option('--time-limit <s>', 'seconds for the MILP solve per target', float('time-limit'), 60)
+    .option('--gap <x>', 'stop and report optimal when (bound − value)/|value| ≤ x', float('gap'), 0)
+    .option('--no-warm-start', 'start the solver cold (default: gradient search first)')
+    .option('--init <spec>', 'reference for mask constraints: FILE')
+    .option('--out <dir>', 'output directory', 'actmax-out')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .addOption(backendOption())
+    .action(async (file: string, o: ExactCliOptions) => {
+      await withModel(file, o.backend, (model) => exactCommand(model, o, io));
+    });
+
+  program
     .command('convert')
     .description('write a model (.keras, .h5, TF.js) as a TF.js layers model (model.json + weights.bin) for the browser')
     .argument('<model>')
@@ -195,6 +213,63 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
       if (weak.length) io.err(`warning: ${weak.map((r) => r.name).join(', ')} reached p < 0.99\n`);
     });
   return program;
+}
+
+interface ExactCliOptions {
+  objective: string;
+  constraint: string[];
+  timeLimit: number;
+  gap: number;
+  warmStart: boolean;
+  init?: string;
+  out: string;
+  json?: boolean;
+  backend: BackendName;
+}
+
+async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
+  const targets = parseObjective(o.objective, ctxFor(model));
+  if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
+  const init = await parseInit(o.init, model);
+  const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
+  const constraints: Constraint[] = [];
+  for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const tty = !o.json && process.stderr.isTTY;
+  let last = 0;
+  try {
+    const { results, json, files, interrupted } = await runExact(model, targets, o.out, {
+      constraints,
+      timeLimit: o.timeLimit,
+      gapTolerance: o.gap,
+      warmStart: o.warmStart,
+      signal: controller.signal,
+      onProgress: (t, line) => {
+        if (!tty || Date.now() - last < 250) return;
+        last = Date.now();
+        process.stderr.write(`\r\x1b[K[${t + 1}/${targets.length}] ${line}`);
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    if (o.json) io.out(JSON.stringify(json) + '\n');
+    else {
+      for (const r of results) {
+        const v = r.value === null ? 'none found' : r.value.toPrecision(8);
+        io.out(`${r.objective}: ${r.status}  value ${v}  upper bound ${r.upperBound?.toPrecision(8) ?? '-'}  gap ${r.gap === null ? '-' : (100 * r.gap).toFixed(3) + '%'}  (${r.solveSeconds.toFixed(1)} s, ${r.nodes} nodes)\n`);
+      }
+      io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+    }
+    if (interrupted) {
+      io.err('interrupted: wrote the best result so far\n');
+      process.exitCode = EXIT.interrupted;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 interface MaximizeCliOptions {

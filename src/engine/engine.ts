@@ -61,8 +61,54 @@ export interface Engine {
   valueAndGrad(xs: Float32Array[]): Promise<{ values: Float32Array; grads: Float32Array[] }>;
   /** Values and all model outputs at `xs` (no gradient). */
   evaluate(xs: Float32Array[]): Promise<Evaluation>;
+  /**
+   * Optional fused fast path: several optimiser steps with box clipping and best tracking in one
+   * native call (single optimised input). Engines without it run the per-step loop in `maximize`.
+   */
+  ascent?(plan: AscentPlan): Promise<Ascent>;
   dispose(): void;
 }
 
 /** Builds an engine for a request. @example const engine = await createTfjsEngine(request) */
 export type EngineFactory = (req: EngineRequest) => Promise<Engine>;
+
+/** The fused ascent an engine may offer: K steps of optimiser + box clip + best tracking per call. */
+export interface AscentPlan {
+  optimizer: 'adam' | 'sign';
+  /** Per-feature bounds of the optimised input (flat); the clip after every step. */
+  lo: Float32Array;
+  hi: Float32Array;
+  /** Adam's β1, β2 and the epsilon of the unnormalised moments (eps / √(1-β2)). */
+  b1: number;
+  b2: number;
+  eps: number;
+}
+
+/**
+ * State carried between fused calls (rows × features, flat, except `bestValue` [rows]). Adam's
+ * moments are unnormalised: m̃ = Σ β1^j g, ṽ = Σ β2^j g² (absent for sign steps).
+ */
+export interface AscentState {
+  x: Float32Array;
+  m?: Float32Array;
+  v?: Float32Array;
+  bestX: Float32Array;
+  bestValue: Float32Array;
+}
+
+/** What one fused call returns: the new state and per-step values (steps × rows, flat). */
+export interface AscentChunk {
+  state: AscentState;
+  /** Objective value of each row at each step, before that step's update. */
+  values: Float32Array;
+  /** Best value so far of each row after each step. */
+  best: Float32Array;
+  /** Per row: finite when all values and gradients of the row stayed finite during the call. */
+  bad: Float32Array;
+}
+
+/** A prepared fused ascent (one plan); `run` does `alphas.length / rows` steps. */
+export interface Ascent {
+  /** `alphas`: per-step, per-row step sizes (steps × rows, flat), schedule and bias corrections folded in. */
+  run(state: AscentState, alphas: Float32Array): Promise<AscentChunk>;
+}

@@ -10,6 +10,7 @@ import type { ObjectiveSpec } from '../objectives/spec.js';
 import { formatObjective } from '../objectives/format.js';
 import { resolveInputIndex } from '../objectives/compile.js';
 import { createOptimizer, type OptimizerName } from './optimizers.js';
+import { fusedPlan, runFused } from './fused.js';
 import { Rng } from './rng.js';
 import { currentBackend } from '../backend.js';
 import { buildImagePipeline, type ImagePipeline } from '../image/pipeline.js';
@@ -52,7 +53,12 @@ export interface MaximizeOptions {
   inputs?: Record<string, number[] | Float32Array>;
   /** Record the best value every N steps (default: ≈100 samples per run). */
   historyEvery?: number;
-  /** Called after every step; return `false` to stop early. */
+  /**
+   * Called after every step; return `false` to stop early. On the fused fast path (ONNX engine,
+   * adam/sign, box-like constraints) the calls for a chunk of steps (10–25) come together after
+   * the chunk, and `x` is the input at the chunk's end; a stop or abort still ends the run right
+   * after the step it came in.
+   */
   onStep?: (info: StepInfo) => void | boolean;
   signal?: AbortSignal;
   /**
@@ -273,7 +279,31 @@ export async function maximize(
       return b;
     });
 
-    for (let step = 0; step < steps; step++) {
+    const lrAt = (step: number) => (options.schedule === 'constant' ? lr0 : lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps)))));
+    /** History and onStep after a step; false when onStep asks to stop. */
+    const afterStep = (step: number, values: Float32Array): boolean => {
+      if (step % historyEvery === 0) targetBest().forEach((v, t) => history[t].push({ step, value: v }));
+      return options.onStep?.({ step, steps, best: targetBest(), current: values, x: xs[0], rowsPerTarget: restarts }) !== false;
+    };
+
+    // Fast path: the engine runs chunks of steps natively (fused.ts), same maths as the loop below
+    // (never with an image pipeline: its render/transform steps live in the loop).
+    const plan = pipeline ? null : fusedPlan(engine, optimizerName, xs.length, resolved[0]);
+    if (plan) {
+      const fused = await runFused({
+        engine, plan, rows, n: sizes[0], steps, x: xs[0], bestValue, bestX: bestX[0], signal: options.signal,
+        lrAt: (step) => lrAt(step) * rangeScale(resolved[0]),
+        reinitRow: (x, r) => {
+          fillRow(x, r, sizes[0], resolved[0], 'random', undefined, rng, undefined);
+          projectInPlace(x.subarray(r * sizes[0], (r + 1) * sizes[0]), 1, resolved[0]);
+        },
+        afterStep,
+      });
+      ({ stepsRun, reinitialized, interrupted } = fused);
+    }
+
+    // The per-step loop (every engine, optimiser and constraint); skipped when the fast path ran.
+    for (let step = 0; step < (plan ? 0 : steps); step++) {
       if (options.signal?.aborted) {
         interrupted = true;
         break;
@@ -303,7 +333,7 @@ export async function maximize(
         }
       }
       record(values);
-      const lr = options.schedule === 'constant' ? lr0 : lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps))));
+      const lr = lrAt(step);
       xs.forEach((x, k) => {
         const rc = resolved[k];
         optimizers[k].step(x, grads[k], lr * (pipeline?.params[k]?.stepScale ?? rangeScale(rc)));
@@ -311,11 +341,7 @@ export async function maximize(
         projectInPlace(x, rows, rc);
       });
       stepsRun++;
-      if (step % historyEvery === 0) targetBest().forEach((v, t) => history[t].push({ step, value: v }));
-      if (options.onStep) {
-        const cont = options.onStep({ step, steps, best: targetBest(), current: values, x: xs[0], rowsPerTarget: restarts });
-        if (cont === false) break;
-      }
+      if (!afterStep(step, values)) break;
     }
     // The last update has not been evaluated yet.
     const last = await engine.evaluate(xs);

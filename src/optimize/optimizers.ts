@@ -10,6 +10,9 @@ export interface Optimizer {
   resetRow(row: number): void;
 }
 
+/** Adam's constants: decay rates of the first and second moments, and ε. */
+export const ADAM = { b1: 0.9, b2: 0.999, eps: 1e-8 } as const;
+
 /**
  * Create an optimiser for `rows` rows of `n` features.
  * - `adam`: Adam (β1 0.9, β2 0.999), robust default.
@@ -26,7 +29,7 @@ export function createOptimizer(name: OptimizerName, rows: number, n: number): O
       const m = new Float32Array(rows * n);
       const v = new Float32Array(rows * n);
       const t = new Int32Array(rows);
-      const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+      const { b1, b2, eps } = ADAM;
       return {
         step(x, g, lr) {
           for (let r = 0; r < rows; r++) {

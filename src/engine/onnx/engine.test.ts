@@ -46,14 +46,14 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-async function compareEngines(model: ActmaxModel, targets: ObjectiveSpec[], rowsPerTarget = 2, threads = 1): Promise<void> {
+async function compareEngines(model: ActmaxModel, targets: ObjectiveSpec[], rowsPerTarget = 2, threads = 1, inputs = randomInputs): Promise<void> {
   expect(onnxSupport(model, targets)).toBeNull();
   const req = { model, targets, rowsPerTarget, optimize: [0], fixed: new Map<number, Float32Array>() };
   const ref = await createTfjsEngine(req);
   const onnx = await createOnnxEngine(req, { threads });
   try {
     const n = model.inputs[0].shape.reduce((a, b) => a * b, 1);
-    const x = randomInputs(ref.rows, n, 7);
+    const x = inputs(ref.rows, n, 7);
     const a = await ref.valueAndGrad([x]);
     const b = await onnx.valueAndGrad([x]);
     expect(maxRelDiff(b.values, a.values)).toBeLessThan(TOL);
@@ -138,6 +138,32 @@ describe('ONNX engine = TF.js reference engine', () => {
     m.add(tf.layers.dense({ units: 2, kernelInitializer: glorot(14) }));
     const model = wrap(m, 'odd');
     await compareEngines(model, [{ kind: 'logit', index: 0 }, { kind: 'logit', index: 1 }], 3);
+    model.dispose();
+  });
+
+  it('max pooling: windows that do not tile the image, and ties (constant input) go to the first maximum', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: glorot(31), biasInitializer: bias(32) }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.conv2d({ filters: 2, kernelSize: 1, kernelInitializer: glorot(33), biasInitializer: bias(34) }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 3 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 2, kernelInitializer: glorot(35) }));
+    const model = wrap(m, 'pools');
+    const targets: ObjectiveSpec[] = [{ kind: 'logit', index: 0 }, { kind: 'logit', index: 1 }];
+    await compareEngines(model, targets, 3);
+    // Half the rows constant: every pooling window is a tie (the linear conv keeps negative ties
+    // too). Reference: TF.js CPU (first maximum of the window); the WASM MaxPoolGrad breaks ties elsewhere.
+    await useBackend('cpu');
+    try {
+      await compareEngines(model, targets, 3, 1, (rows, n, seed) => {
+        const x = randomInputs(rows, n, seed);
+        x.fill(0.5, 0, (rows / 2) * n);
+        return x;
+      });
+    } finally {
+      await useBackend('wasm');
+    }
     model.dispose();
   });
 

