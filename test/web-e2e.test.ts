@@ -177,7 +177,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const [stoppedDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
     const stopped = JSON.parse(readFileSync(await stoppedDl.path(), 'utf8'));
     console.log(`web-e2e: Exact stopped: value ${stopped.value}, bound ${stopped.upperBound}, ${stopped.nodes} nodes, ${stopped.solveSeconds} s`);
-    expect([stopped.method, stopped.status, stopped.interrupted]).toEqual(['exact', 'time-limit', true]);
+    expect([stopped.method, stopped.status, stopped.interrupted, stopped.timeLimit]).toEqual(['exact (MILP, HiGHS)', 'time-limit', true, 30]);
     expect(stopped.value).toBeGreaterThanOrEqual(doc.value - 1e-5 * Math.max(1, Math.abs(doc.value)));
     expect(stopped.upperBound).toBeGreaterThanOrEqual(stopped.value);
     expect(stopped.input.every((v: number) => v >= 0 && v <= 1)).toBe(true);
@@ -254,7 +254,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const [exactDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
     const doc = JSON.parse(readFileSync(await exactDl.path(), 'utf8'));
     console.log(`web-e2e: exact value ${doc.value} (gradient search ${grad.value}), bound ${doc.upperBound}, gap ${doc.gap}, ${doc.nodes} nodes, ${doc.solveSeconds} s in HiGHS`);
-    expect([doc.method, doc.status, doc.objective]).toEqual(['exact', 'optimal', 'margin:3']);
+    expect([doc.method, doc.status, doc.objective, doc.timeLimit]).toEqual(['exact (MILP, HiGHS)', 'optimal', 'margin:3', 60]);
     expect(doc.value).toBeGreaterThanOrEqual(grad.value - 1e-5 * Math.max(1, Math.abs(grad.value)));
     expect(doc.upperBound).toBeCloseTo(doc.value, 6);
     expect(doc.gap).toBeLessThanOrEqual(1e-6);

@@ -115,6 +115,8 @@ interface RunView {
   constraintsKey: string;
   /** Exact (MILP) results per target, once the solver has answered. */
   exact: Array<ExactResult | null>;
+  /** The time limit each target's exact solve had (for its JSON). */
+  exactTimeLimit: number[];
   bestCanvases: HTMLCanvasElement[];
   restartButtons: HTMLButtonElement[][];
 }
@@ -677,6 +679,7 @@ function newView(id: number, targets: ObjectiveSpec[], restarts: number, steps: 
     summary: null,
     constraintsKey,
     exact: targets.map(() => null),
+    exactTimeLimit: targets.map(() => DEFAULTS.exactTime),
     bestCanvases: [],
     restartButtons: [],
   };
@@ -930,6 +933,7 @@ function startExact(): void {
   exactId = ++runId;
   exactLive = { target: t, incumbent: null, bound: null };
   v.exact[t] = null;
+  v.exactTimeLimit[t] = timeLimit;
   el.exactStatus.textContent = `Solving ${v.labels[t]} exactly (time limit ${timeLimit} s${start ? ', starting from the run\'s result' : ''})…`;
   delete el.exactState.dataset.status;
   showExactNumbers('starting', null, null, null, 0, 0);
@@ -1098,7 +1102,7 @@ el.dlJson.addEventListener('click', () => {
   const r = view?.results?.[t];
   if (!view || !summary) return;
   let doc: Record<string, unknown>;
-  if (ex && ex.input.length) doc = exactJson(ex, summary.source, r ? { value: r.value, restart: r.restart } : null);
+  if (ex && ex.input.length) doc = exactJson(ex, summary.source, view.exactTimeLimit[t], r ? { value: r.value, restart: r.restart } : null);
   else if (r && view.summary) doc = targetJson(r, view.summary, summary.source);
   else return;
   download(new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' }), `${fileStem(selected.target)}.json`);
