@@ -1,7 +1,8 @@
 /**
  * The web playground end to end, in Debian's Chromium driven by playwright-core: the served app
  * loads the bundled model, maximises "Trouser" live in its worker, stays responsive, downloads
- * a result, and loads a dropped Keras model. Screenshots go to test-artifacts/.
+ * a result, proves an exact maximum with HiGHS in a Web Worker (and stops one), and loads a
+ * dropped Keras model. Screenshots go to test-artifacts/.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -164,10 +165,22 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PNG' }).click()]);
     expect(readFileSync(await png.path()).subarray(1, 4).toString()).toBe('PNG');
 
-    // Exact: this build has no browser MILP solver yet, and the page says so rather than inventing a result.
+    // Exact from the run's result (full box: not provable in seconds): live numbers, then Stop returns the best input so far.
     await page.getByRole('button', { name: 'Exact' }).click();
-    await page.waitForFunction(() => /not available in this build|incumbent|optimal/i.test(document.getElementById('exact-status')!.textContent ?? ''), null, { timeout: 30_000 });
-    console.log(`web-e2e: Exact → ${await page.textContent('#exact-status')}`);
+    await page.waitForFunction(() => /branch and bound/.test(document.getElementById('exact-state')!.textContent ?? ''), null, { timeout: 60_000 });
+    const live = (await page.textContent('#exact-numbers'))!.replace(/\s+/g, ' ');
+    console.log(`web-e2e: Exact (full box, logit:1) live: ${live}`);
+    expect(await page.isEnabled('#stop')).toBe(true);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForFunction(() => !!document.getElementById('exact-state')!.dataset.status, null, { timeout: 30_000 });
+    expect(await page.textContent('#exact-state')).toBe('time-limit (stopped)');
+    const [stoppedDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
+    const stopped = JSON.parse(readFileSync(await stoppedDl.path(), 'utf8'));
+    console.log(`web-e2e: Exact stopped: value ${stopped.value}, bound ${stopped.upperBound}, ${stopped.nodes} nodes, ${stopped.solveSeconds} s`);
+    expect([stopped.method, stopped.status, stopped.interrupted, stopped.timeLimit]).toEqual(['exact (MILP, HiGHS)', 'time-limit', true, 30]);
+    expect(stopped.value).toBeGreaterThanOrEqual(doc.value - 1e-5 * Math.max(1, Math.abs(doc.value)));
+    expect(stopped.upperBound).toBeGreaterThanOrEqual(stopped.value);
+    expect(stopped.input.every((v: number) => v >= 0 && v <= 1)).toBe(true);
 
     // The settings are in the URL, so the link reproduces the run.
     const q = new URL(page.url()).searchParams;
@@ -206,6 +219,76 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     // Rounding to 256 levels may move a pixel by half a level past the ball.
     expect(maxDiff).toBeLessThanOrEqual(0.1 + 0.5 / 255 + 1e-6);
     expect(maxDiff).toBeGreaterThan(0.05);
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('proves the exact maximum in the browser: margin of Dress within L∞ ε = 0.02 of a T-shirt', async () => {
+    const examples = JSON.parse(readFileSync(path.join(repoRoot, 'models', 'fashion-mnist-mlp', 'examples.json'), 'utf8')).examples as Array<{ className: string; input: number[] }>;
+    const ref = examples[0].input;
+    const query = new URLSearchParams({ obj: 'margin:3', steps: '150', ref: 'ex:0', eps: '0.02', norm: 'inf', xt: '60' });
+    await page.goto(`${server.url}?${query}`);
+    await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
+    expect(await page.inputValue('#exact-time')).toBe('60');
+    // Gradient search first: its value is what the exact answer must match or beat.
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.waitForFunction(() => /Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
+    const [gradDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
+    const grad = JSON.parse(readFileSync(await gradDl.path(), 'utf8'));
+
+    // Every state the Exact panel shows, to see that it reported progress before the end.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { exactStates: string[] }).exactStates = seen;
+      const node = document.getElementById('exact-state')!;
+      new MutationObserver(() => seen.push(node.textContent ?? '')).observe(node, { childList: true, characterData: true, subtree: true });
+    });
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Exact' }).click();
+    await page.waitForFunction(() => !!document.getElementById('exact-state')!.dataset.status, null, { timeout: 90_000 });
+    const states = await page.evaluate(() => (window as unknown as { exactStates: string[] }).exactStates);
+    console.log(`web-e2e: Exact margin:3 in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${(await page.textContent('#exact-numbers'))!.replace(/\s+/g, ' ')}; states seen: ${[...new Set(states)].join(' → ')}`);
+    expect(await page.textContent('#exact-state')).toBe('optimal');
+    expect(new Set(states).size).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: path.join(artifacts, 'web-exact-optimal.png'), fullPage: true });
+
+    const [exactDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
+    const doc = JSON.parse(readFileSync(await exactDl.path(), 'utf8'));
+    console.log(`web-e2e: exact value ${doc.value} (gradient search ${grad.value}), bound ${doc.upperBound}, gap ${doc.gap}, ${doc.nodes} nodes, ${doc.solveSeconds} s in HiGHS`);
+    expect([doc.method, doc.status, doc.objective, doc.timeLimit]).toEqual(['exact (MILP, HiGHS)', 'optimal', 'margin:3', 60]);
+    expect(doc.value).toBeGreaterThanOrEqual(grad.value - 1e-5 * Math.max(1, Math.abs(grad.value)));
+    expect(doc.upperBound).toBeCloseTo(doc.value, 6);
+    expect(doc.gap).toBeLessThanOrEqual(1e-6);
+    expect(doc.nodes).toBeGreaterThanOrEqual(0);
+    expect(doc.solveSeconds).toBeGreaterThan(0);
+    expect(doc.gradientSearch.value).toBe(grad.value);
+    // The answer respects the ball and the value range.
+    const x = doc.input as number[];
+    expect(x).toHaveLength(784);
+    x.forEach((v, i) => {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+      expect(Math.abs(v - ref[i]), `pixel ${i}`).toBeLessThanOrEqual(0.02 + 1e-9);
+    });
+    // The page shows it: the picture and the outputs are the exact input's.
+    expect(await page.textContent('#probs-for')).toContain('exact result');
+    expect(await page.textContent('#tiles figcaption')).toMatch(/exact optimum/);
+    const stats = await canvasStats(page, 'canvas[data-role="best"][data-target="0"]');
+    expect(stats.max - stats.min).toBeGreaterThan(100);
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
+
+  it('says why Exact cannot run: a probability objective and an L2 ball', async () => {
+    await page.goto(`${server.url}?${new URLSearchParams({ obj: 'prob:1' })}`);
+    await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
+    await page.getByRole('button', { name: 'Exact' }).click();
+    await page.waitForFunction(() => /Exact solver: /.test(document.getElementById('exact-status')!.textContent ?? ''), null, { timeout: 60_000 });
+    expect(await page.textContent('#exact-status')).toMatch(/cannot maximise prob:1: it is not linear/);
+    await page.goto(`${server.url}?${new URLSearchParams({ obj: 'logit:1', ref: 'ex:0', eps: '0.5', norm: '2' })}`);
+    await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
+    await page.getByRole('button', { name: 'Exact' }).click();
+    await page.waitForFunction(() => /Exact solver: /.test(document.getElementById('exact-status')!.textContent ?? ''), null, { timeout: 60_000 });
+    expect(await page.textContent('#exact-status')).toMatch(/cannot use an L2 ball/);
+    expect(await page.isEnabled('#exact')).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 120_000);
 

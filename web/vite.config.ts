@@ -1,7 +1,9 @@
 /**
  * Vite build of the web playground: web/ → web-dist/. The TF.js WASM binaries are copied to
- * web-dist/wasm/ (the worker points `setWasmPaths` there); the bundled model is NOT copied: the
- * dev server and `actmax serve` both serve it from models/fashion-mnist-mlp/.
+ * web-dist/wasm/ (the worker points `setWasmPaths` there) and the `highs` package's ES module and
+ * WebAssembly to web-dist/highs/ (the exact solver's Web Worker imports them by URL); the bundled
+ * model is NOT copied: the dev server and `actmax serve` both serve it from models/fashion-mnist-mlp/.
+ * src/exact/solver-thread.ts (Node worker threads) is replaced by its browser twin.
  */
 import { defineConfig, type Plugin } from 'vite';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
@@ -12,6 +14,8 @@ const webDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(webDir, '..');
 const wasmDir = path.join(repoRoot, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const highsDir = path.join(repoRoot, 'node_modules', 'highs', 'build');
+const HIGHS_FILES = ['highs.mjs', 'highs.wasm'];
 const modelDir = path.join(repoRoot, 'models', 'fashion-mnist-mlp');
 const MODEL_FILES = ['model.json', 'weights.bin', 'examples.json'];
 
@@ -27,6 +31,9 @@ function actmaxAssets(): Plugin {
         if (url.startsWith('/wasm/') && WASM_FILES.includes(url.slice(6))) {
           file = path.join(wasmDir, url.slice(6));
           type = 'application/wasm';
+        } else if (url.startsWith('/highs/') && HIGHS_FILES.includes(url.slice(7))) {
+          file = path.join(highsDir, url.slice(7));
+          type = url.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
         } else if (url.startsWith('/models/fashion-mnist-mlp/') && MODEL_FILES.includes(url.slice(26))) {
           file = path.join(modelDir, url.slice(26));
           if (file.endsWith('.json')) type = 'application/json';
@@ -41,6 +48,9 @@ function actmaxAssets(): Plugin {
       for (const f of WASM_FILES) {
         this.emitFile({ type: 'asset', fileName: `wasm/${f}`, source: readFileSync(path.join(wasmDir, f)) });
       }
+      for (const f of HIGHS_FILES) {
+        this.emitFile({ type: 'asset', fileName: `highs/${f}`, source: readFileSync(path.join(highsDir, f)) });
+      }
     },
   };
 }
@@ -49,6 +59,10 @@ export default defineConfig({
   root: webDir,
   base: './',
   plugins: [actmaxAssets()],
+  resolve: {
+    // The exact solver's worker: a Web Worker here, a Node worker thread in the library.
+    alias: [{ find: /^\.\/solver-thread\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'solver-thread.browser.ts') }],
+  },
   worker: { format: 'es' },
   build: {
     outDir: path.join(repoRoot, 'web-dist'),

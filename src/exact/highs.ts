@@ -1,13 +1,13 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import { ActmaxError } from '../errors.js';
 import type { Milp } from './encode.js';
+import { startSolverThread, type SolverThread } from './solver-thread.js';
 
 /**
  * The one adapter to HiGHS (npm `highs`, HiGHS compiled to WebAssembly). Solves run in a worker
- * thread so the main thread stays free: progress and every new incumbent come back as messages,
- * an abort asks HiGHS to stop at its next checkpoint, and a worker that does not answer (HiGHS
- * does not check its time limit during presolve) is terminated, keeping the best incumbent seen.
+ * (a Node worker thread, or a Web Worker in the browser build: solver-thread.ts) so the calling
+ * thread stays free: progress and every new incumbent come back as messages, an abort asks HiGHS
+ * to stop at its next checkpoint, and a worker that does not answer (HiGHS does not check its time
+ * limit during presolve; a browser without shared memory cannot signal it at all) is terminated,
+ * keeping the best incumbent seen. The solver's own code is in highs-core.ts.
  */
 
 /** Progress of a MILP solve. `incumbent`/`bound` are objective values (maximised). */
@@ -119,100 +119,10 @@ function toWire(milp: Milp, withObjective = true): WireModel {
   };
 }
 
-// The worker is plain CommonJS JavaScript (no TypeScript loader needed in the thread).
-const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
-const loadHighs = require(workerData.highsPath);
-const stop = new Int32Array(workerData.stop);
-const ready = loadHighs();
-const post = (m) => parentPort.postMessage(m);
-const inf = (h, v) => (v === Infinity ? h.infinity : v === -Infinity ? -h.infinity : v);
-function build(h, w) {
-  const model = h.createModel();
-  model.passModel({
-    numCols: w.numCols, numRows: w.numRows,
-    sense: w.maximize ? h.constants.objectiveSense.maximize : h.constants.objectiveSense.minimize,
-    offset: w.offset, colCost: w.colCost,
-    colLower: w.colLower.map((v) => inf(h, v)), colUpper: w.colUpper.map((v) => inf(h, v)),
-    rowLower: w.rowLower.map((v) => inf(h, v)), rowUpper: w.rowUpper.map((v) => inf(h, v)),
-    matrix: { format: 'csr', numRows: w.numRows, numCols: w.numCols, starts: w.starts, indices: w.indices, values: w.values },
-    integrality: w.integrality,
-  });
-  return model;
-}
-function safe(f, d) { try { const v = f(); return v === undefined ? d : v; } catch { return d; } }
-function runMip(h, msg) {
-  const m = build(h, msg.model);
-  const t0 = Date.now();
-  try {
-    m.options.set({ output_flag: false, time_limit: msg.timeLimit, mip_rel_gap: msg.gap, ...msg.options });
-    if (msg.start) safe(() => m.setSolution({ colValue: msg.start }));
-    const ct = h.constants.callbackType;
-    let lastPost = 0;
-    const progress = (d) => {
-      post({ type: 'progress', incumbent: d.mip_primal_bound ?? null, bound: d.mip_dual_bound ?? null, gap: d.mip_gap ?? null,
-        nodes: Number(d.mip_node_count ?? 0), seconds: (Date.now() - t0) / 1000 });
-    };
-    const r = m.run({
-      [ct.mipImprovingSolution](e) {
-        post({ type: 'incumbent', objective: e.data.objective_function_value, colValue: e.data.mip_solution });
-      },
-      [ct.mipLogging](e) { progress(e.data); lastPost = Date.now(); },
-      [ct.mipInterrupt](e) {
-        if (Atomics.load(stop, 0) !== 0 || (Date.now() - t0) / 1000 > msg.timeLimit) e.interrupt();
-        if (Date.now() - lastPost > 500) { progress(e.data); lastPost = Date.now(); }
-      },
-    });
-    const sol = safe(() => m.getSolution().colValue, null);
-    const hasSol = safe(() => m.info.get('primal_solution_status'), 0) === 2;
-    post({ type: 'done', modelStatus: r.modelStatus,
-      objective: hasSol ? safe(() => m.getObjectiveValue(), null) : null,
-      // An LP (no integer columns) has no MIP bound: its optimum is the bound.
-      bound: msg.model.integrality.some((v) => v !== 0) ? safe(() => m.info.get('mip_dual_bound'), null)
-        : r.modelStatus === h.constants.modelStatus.optimal ? safe(() => m.getObjectiveValue(), null) : null,
-      nodes: Math.max(0, Number(safe(() => m.info.get('mip_node_count'), 0))),
-      colValue: hasSol ? sol : null, seconds: (Date.now() - t0) / 1000 });
-  } finally { m.dispose(); }
-}
-function runBounds(h, msg) {
-  const m = build(h, msg.model);
-  const t0 = Date.now();
-  const lo = new Float64Array(msg.targets.length).fill(-Infinity);
-  const hi = new Float64Array(msg.targets.length).fill(Infinity);
-  let done = 0;
-  try {
-    m.options.set({ output_flag: false, time_limit: Math.max(0.01, msg.seconds) });
-    const optimal = h.constants.modelStatus.optimal;
-    for (let k = 0; k < msg.targets.length; k++) {
-      if ((Date.now() - t0) / 1000 > msg.seconds || Atomics.load(stop, 0) !== 0) break;
-      const c = msg.targets[k];
-      m.changeColCost(c, 1);
-      for (const sense of ['min', 'max']) {
-        m.changeObjectiveSense(sense === 'min' ? h.constants.objectiveSense.minimize : h.constants.objectiveSense.maximize);
-        const r = m.run();
-        if (r.modelStatus === optimal) {
-          const v = m.getObjectiveValue();
-          if (sense === 'min') lo[k] = v; else hi[k] = v;
-        }
-      }
-      m.changeColCost(c, 0);
-      done++;
-    }
-  } finally { m.dispose(); }
-  post({ type: 'bounds', lo, hi, done, seconds: (Date.now() - t0) / 1000 });
-}
-parentPort.on('message', (msg) => {
-  ready.then((h) => {
-    if (msg.type === 'mip') runMip(h, msg);
-    else if (msg.type === 'bounds') runBounds(h, msg);
-  }).catch((e) => post({ type: 'error', message: String((e && e.stack) || e) }));
-});
-`;
-
 const STATUS: Record<number, SolveOutcome['status']> = { 7: 'optimal', 8: 'infeasible', 9: 'infeasible', 10: 'unbounded', 13: 'time-limit', 17: 'interrupted' };
 
 /**
- * A HiGHS instance in a worker thread. Start one per exact maximisation, close it at the end.
+ * A HiGHS instance in a worker (thread). Start one per exact maximisation, close it at the end.
  *
  * @example
  * const solver = await HighsSolver.start();
@@ -220,29 +130,24 @@ const STATUS: Record<number, SolveOutcome['status']> = { 7: 'optimal', 8: 'infea
  * finally { await solver.close(); }
  */
 export class HighsSolver {
-  private readonly stop: Int32Array;
-  private constructor(private worker: Worker, stop: SharedArrayBuffer) {
-    this.stop = new Int32Array(stop);
-  }
+  /** True once the worker was terminated (by close, or to stop a solve that could not be signalled). */
+  private ended = false;
+  private constructor(private readonly thread: SolverThread) {}
 
-  /** Start the worker (HiGHS loads its WebAssembly in the thread). */
+  /** Start the worker (HiGHS loads its WebAssembly there). */
   static async start(): Promise<HighsSolver> {
-    const require = createRequire(import.meta.url);
-    let highsPath: string;
-    try {
-      highsPath = require.resolve('highs');
-    } catch {
-      throw new ActmaxError('unsupported', 'exact mode needs the npm package "highs"; install it with npm install highs');
-    }
-    const stop = new SharedArrayBuffer(4);
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { highsPath, stop } });
-    worker.unref();
-    return new HighsSolver(worker, stop);
+    return new HighsSolver(startSolverThread());
   }
 
   /** Terminate the worker. */
   async close(): Promise<void> {
-    await this.worker.terminate();
+    this.ended = true;
+    await this.thread.terminate();
+  }
+
+  private kill(): void {
+    this.ended = true;
+    void this.thread.terminate();
   }
 
   /**
@@ -250,29 +155,34 @@ export class HighsSolver {
    * within `seconds`. Targets not reached keep ±Infinity.
    */
   solveBounds(milp: Milp, targets: number[], seconds: number, signal?: AbortSignal): Promise<{ lo: Float64Array; hi: Float64Array; done: number }> {
+    const unreached = () => ({ lo: new Float64Array(targets.length).fill(-Infinity), hi: new Float64Array(targets.length).fill(Infinity), done: 0 });
+    if (this.ended || signal?.aborted) return Promise.resolve(unreached());
     const model = toWire(milp, false);
-    this.stop[0] = 0;
+    this.thread.clearStop();
     return new Promise((resolve, reject) => {
-      const onAbort = () => Atomics.store(this.stop, 0, 1);
-      signal?.addEventListener('abort', onAbort);
-      const handler = (m: { type: string; lo: Float64Array; hi: Float64Array; done: number; message?: string }) => {
-        if (m.type === 'bounds') {
-          cleanup();
-          resolve(m);
-        } else if (m.type === 'error') {
-          cleanup();
-          reject(new Error(`HiGHS worker: ${m.message}`));
+      let settled = false;
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        offMessage();
+        offError();
+        signal?.removeEventListener('abort', onAbort);
+        f();
+      };
+      const onAbort = () => {
+        // Without a stop signal the LPs run on until their budget is spent: end the worker instead.
+        if (!this.thread.requestStop()) {
+          this.kill();
+          settle(() => resolve(unreached()));
         }
       };
-      const onError = (e: Error) => { cleanup(); reject(e); };
-      const cleanup = () => {
-        this.worker.off('message', handler);
-        this.worker.off('error', onError);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      this.worker.on('message', handler);
-      this.worker.on('error', onError);
-      this.worker.postMessage({ type: 'bounds', model, targets, seconds });
+      const offMessage = this.thread.onMessage((m) => {
+        if (m.type === 'bounds') settle(() => resolve(m as unknown as { lo: Float64Array; hi: Float64Array; done: number }));
+        else if (m.type === 'error') settle(() => reject(new Error(`HiGHS worker: ${String(m.message)}`)));
+      });
+      const offError = this.thread.onError((e) => settle(() => reject(e)));
+      signal?.addEventListener('abort', onAbort);
+      this.thread.post({ type: 'bounds', model, targets, seconds });
     });
   }
 
@@ -281,44 +191,46 @@ export class HighsSolver {
    * an abort or a hung presolve still returns the best one found.
    */
   solveMip(milp: Milp, options: MipOptions): Promise<SolveOutcome> {
-    const model = toWire(milp);
-    this.stop[0] = 0;
     const started = performance.now();
     let best: { objective: number; colValue: Float64Array } | null = null;
     let lastProgress: SolveProgress | null = null;
+    const stopped = (): SolveOutcome => ({
+      status: options.signal?.aborted ? 'interrupted' : 'time-limit',
+      modelStatus: -1,
+      objective: best?.objective ?? null,
+      bound: lastProgress?.bound ?? null,
+      colValue: best?.colValue ?? null,
+      nodes: lastProgress?.nodes ?? 0,
+      seconds: (performance.now() - started) / 1000,
+      killed: true,
+    });
+    if (this.ended) return Promise.resolve(stopped());
+    const model = toWire(milp);
+    this.thread.clearStop();
     return new Promise((resolve, reject) => {
       let settled = false;
       // Grace beyond the time limit before the worker is terminated (presolve ignores time_limit).
       const hardStop = setTimeout(() => kill(), (options.timeLimit + Math.max(3, options.timeLimit * 0.1)) * 1000);
-      let abortTimer: NodeJS.Timeout | undefined;
+      let abortTimer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => {
-        Atomics.store(this.stop, 0, 1);
-        abortTimer = setTimeout(() => kill(), 2000);
+        if (this.thread.requestStop()) abortTimer = setTimeout(() => kill(), 2000);
+        else kill();
       };
-      const finish = (out: SolveOutcome) => {
+      const settle = (f: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(hardStop);
         if (abortTimer) clearTimeout(abortTimer);
         options.signal?.removeEventListener('abort', onAbort);
-        this.worker.off('message', handler);
-        this.worker.off('error', onError);
-        resolve(out);
+        offMessage();
+        offError();
+        f();
       };
       const kill = () => {
-        void this.worker.terminate();
-        finish({
-          status: options.signal?.aborted ? 'interrupted' : 'time-limit',
-          modelStatus: -1,
-          objective: best?.objective ?? null,
-          bound: lastProgress?.bound ?? null,
-          colValue: best?.colValue ?? null,
-          nodes: lastProgress?.nodes ?? 0,
-          seconds: (performance.now() - started) / 1000,
-          killed: true,
-        });
+        this.kill();
+        settle(() => resolve(stopped()));
       };
-      const handler = (m: Record<string, unknown>) => {
+      const offMessage = this.thread.onMessage((m) => {
         if (m.type === 'progress') {
           lastProgress = m as unknown as SolveProgress;
           const bound = lastProgress.bound;
@@ -334,7 +246,7 @@ export class HighsSolver {
           let bound = m.bound as number | null;
           if (bound !== null && (!Number.isFinite(bound) || Math.abs(bound) >= 1e30)) bound = null;
           const colValue = (m.colValue as Float64Array | null) ?? best?.colValue ?? null;
-          finish({
+          const out: SolveOutcome = {
             status: STATUS[code] ?? 'other',
             modelStatus: code,
             objective: (m.objective as number | null) ?? best?.objective ?? null,
@@ -343,25 +255,16 @@ export class HighsSolver {
             nodes: m.nodes as number,
             seconds: m.seconds as number,
             killed: false,
-          });
+          };
+          settle(() => resolve(out));
         } else if (m.type === 'error') {
-          if (settled) return;
-          settled = true;
-          clearTimeout(hardStop);
-          reject(new Error(`HiGHS worker: ${String(m.message)}`));
+          settle(() => reject(new Error(`HiGHS worker: ${String(m.message)}`)));
         }
-      };
-      const onError = (e: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(hardStop);
-        reject(e);
-      };
+      });
+      const offError = this.thread.onError((e) => settle(() => reject(e)));
       options.signal?.addEventListener('abort', onAbort);
+      this.thread.post({ type: 'mip', model, timeLimit: options.timeLimit, gap: options.gapTolerance, start: options.start, options: { ...DEFAULT_MIP_OPTIONS, ...(options.start ? WARM_MIP_OPTIONS : {}), ...options.solverOptions } });
       if (options.signal?.aborted) onAbort();
-      this.worker.on('message', handler);
-      this.worker.on('error', onError);
-      this.worker.postMessage({ type: 'mip', model, timeLimit: options.timeLimit, gap: options.gapTolerance, start: options.start, options: { ...DEFAULT_MIP_OPTIONS, ...(options.start ? WARM_MIP_OPTIONS : {}), ...options.solverOptions } });
     });
   }
 }

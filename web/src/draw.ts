@@ -78,8 +78,22 @@ export function scaledCanvas(values: ArrayLike<number>, shape: number[], range: 
 
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-/** Objective (best so far) over steps, one line per target. */
-export function drawChart(canvas: HTMLCanvasElement, series: Array<Array<[number, number]>>, steps: number, _labels: string[]): void {
+/** The exact solver's live numbers, drawn across the chart: best value found and proven bound. */
+export interface ChartExact {
+  incumbent: number | null;
+  bound: number | null;
+  /** Colour of the target it belongs to. */
+  color: string;
+}
+
+/**
+ * Objective (best so far) over steps, one line per target; with `exact`, the exact solver's
+ * incumbent (solid) and proven upper bound (dashed) as horizontal lines.
+ *
+ * @example
+ * drawChart(canvas, [[[0, 1.5], [10, 3.2]]], 10, ['Trouser'], { incumbent: 3.3, bound: 4, color: PALETTE[0] });
+ */
+export function drawChart(canvas: HTMLCanvasElement, series: Array<Array<[number, number]>>, steps: number, _labels: string[], exact?: ChartExact | null): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const dpr = window.devicePixelRatio || 1;
@@ -96,6 +110,8 @@ export function drawChart(canvas: HTMLCanvasElement, series: Array<Array<[number
   const H = cssH - pad.t - pad.b;
   let lo = Infinity, hi = -Infinity;
   for (const s of series) for (const [, v] of s) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const lines = exact ? ([['exact best', exact.incumbent, []], ['proven bound', exact.bound, [6, 4]]] as Array<[string, number | null, number[]]>).filter(([, v]) => v !== null && Number.isFinite(v)) : [];
+  for (const [, v] of lines) { lo = Math.min(lo, v!); hi = Math.max(hi, v!); }
   ctx.strokeStyle = '#999';
   ctx.lineWidth = 1;
   ctx.strokeRect(pad.l, pad.t, W, H);
@@ -121,6 +137,23 @@ export function drawChart(canvas: HTMLCanvasElement, series: Array<Array<[number
     s.forEach(([step, v], i) => (i === 0 ? ctx.moveTo(X(step), Y(v)) : ctx.lineTo(X(step), Y(v))));
     ctx.stroke();
   });
+  ctx.textAlign = 'right';
+  let lastLabelY = -Infinity;
+  for (const [name, v, dash] of lines) {
+    ctx.strokeStyle = exact!.color;
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash(dash);
+    ctx.beginPath();
+    ctx.moveTo(pad.l, Y(v!));
+    ctx.lineTo(pad.l + W, Y(v!));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    // When the bound meets the best value the lines coincide: keep the labels apart.
+    let labelY = Math.max(pad.t + 10, Y(v!) - 3);
+    if (Math.abs(labelY - lastLabelY) < 13) labelY = lastLabelY + 14;
+    ctx.fillText(`${name} ${fmt(v!)}`, pad.l + W - 4, labelY);
+    lastLabelY = labelY;
+  }
   // No legend: each target's colour is shown by the swatch in its picture's caption.
 }
 

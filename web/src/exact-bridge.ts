@@ -1,38 +1,60 @@
 /**
- * The worker's link to the exact MILP maximiser (src/exact/, HiGHS in WebAssembly). This build
- * does not contain the exact solver yet, so `exactAvailable()` is false and the page says so
- * instead of showing a result; wiring it means filling in `runExact` with `maximizeExact`.
+ * The compute worker's link to the exact MILP maximiser (src/exact/, HiGHS in WebAssembly). The
+ * web build swaps the solver's Node worker thread for a nested Web Worker (solver-thread.browser.ts,
+ * chosen by an alias in web/vite.config.ts) that loads `highs/highs.mjs` and `highs/highs.wasm`.
  */
+import { maximizeExact, type ExactResult } from '../../src/exact/maximizeExact.js';
+import { setHighsLocation } from '../../src/exact/solver-thread.browser.js';
 import type { ActmaxModel } from '../../src/model/types.js';
 import type { ExactRequest } from './messages.js';
 
-/** Progress of an exact solve: best value found, proven upper bound, relative gap. */
+/** Progress of an exact solve: phase, best value found, proven upper bound, relative gap. */
 export interface ExactProgress {
+  phase: 'warm-start' | 'bounds' | 'solve';
   incumbent: number | null;
   bound: number | null;
   gap: number | null;
+  nodes: number;
   seconds: number;
 }
 
-/** The end of an exact solve. */
-export interface ExactOutcome extends ExactProgress {
-  status: string;
-  value: number | null;
-  input: number[] | null;
-  outputs: number[] | null;
-}
+/** The end of an exact solve: the library's result (structured-cloneable). */
+export type ExactOutcome = ExactResult;
 
-/** Is the exact solver part of this build? @example if (!exactAvailable()) showMessage() */
+/**
+ * Is the exact solver usable here? It needs Web Workers inside the compute worker.
+ *
+ * @example if (!exactAvailable()) showMessage()
+ */
 export function exactAvailable(): boolean {
-  return false;
+  return typeof Worker === 'function' && typeof Blob === 'function' && typeof URL.createObjectURL === 'function';
 }
 
 /**
- * Run the exact solver on one target. Only call when {@link exactAvailable} is true.
+ * Where the page serves the `highs` files (a folder URL with highs.mjs and highs.wasm).
+ *
+ * @example
+ * configureExact(new URL('highs/', document.baseURI).href);
+ */
+export function configureExact(highsFolderUrl: string): void {
+  setHighsLocation(highsFolderUrl);
+}
+
+/**
+ * Run the exact solver on one target. An abort stops the solve and returns the best input so far
+ * (status `time-limit`, `interrupted: true`). Unsupported objectives, constraints or layers throw
+ * the library's one-line ActmaxError (`unsupported`).
  *
  * @example
  * const outcome = await runExact(model, request, signal, (p) => show(p));
  */
-export async function runExact(_model: ActmaxModel, _req: ExactRequest, _signal: AbortSignal, _onProgress: (p: ExactProgress) => void): Promise<ExactOutcome> {
-  throw new Error('the exact solver is not available in this build');
+export async function runExact(model: ActmaxModel, req: ExactRequest, signal: AbortSignal, onProgress: (p: ExactProgress) => void): Promise<ExactOutcome> {
+  const result = await maximizeExact(model, req.target, {
+    constraints: req.constraints,
+    timeLimit: req.timeLimit,
+    ...(req.start ? { warmStart: req.start } : {}),
+    signal,
+    onProgress: (p) => onProgress({ phase: p.phase, incumbent: p.incumbent, bound: p.bound, gap: p.gap, nodes: p.nodes, seconds: p.seconds }),
+  });
+  return result;
 }

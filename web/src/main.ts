@@ -9,10 +9,11 @@ import type { ObjectiveSpec } from '../../src/objectives/spec.js';
 import type { Constraint } from '../../src/constraints/constraint.js';
 import type { TargetResult } from '../../src/optimize/maximize.js';
 import type { OptimizerName } from '../../src/optimize/optimizers.js';
+import type { ExactResult } from '../../src/exact/maximizeExact.js';
 import type { BackendChoice, ModelSummary, PageToWorker, RunSummary, WorkerToPage } from './messages.js';
 import { DEFAULTS, settingsFromQuery, settingsToQuery, type Norm, type Settings } from './settings.js';
 import { drawChart, drawInput, fmt, imageDims, isImageShape, PALETTE, scaledCanvas } from './draw.js';
-import { targetJson } from './result-json.js';
+import { exactJson, targetJson } from './result-json.js';
 
 // ---------- elements ----------
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -63,6 +64,13 @@ const el = {
   probs: $<HTMLOListElement>('probs'),
   probsFor: $<HTMLSpanElement>('probs-for'),
   exactStatus: $<HTMLParagraphElement>('exact-status'),
+  exactTime: $<HTMLInputElement>('exact-time'),
+  exactNumbers: $<HTMLDListElement>('exact-numbers'),
+  exactState: $<HTMLElement>('exact-state'),
+  exactIncumbent: $<HTMLElement>('exact-incumbent'),
+  exactBound: $<HTMLElement>('exact-bound'),
+  exactGap: $<HTMLElement>('exact-gap'),
+  exactTimeUsed: $<HTMLElement>('exact-time-used'),
   dlPng: $<HTMLButtonElement>('dl-png'),
   dlJson: $<HTMLButtonElement>('dl-json'),
 };
@@ -73,6 +81,7 @@ interface Example { label: number; className: string; testIndex?: number; input:
 const bundledModelUrl = new URL('models/fashion-mnist-mlp/model.json', document.baseURI).href;
 const examplesUrl = new URL('models/fashion-mnist-mlp/examples.json', document.baseURI).href;
 const wasmPrefix = new URL('wasm/', document.baseURI).href;
+const highsPrefix = new URL('highs/', document.baseURI).href;
 
 let settings: Settings = settingsFromQuery(location.search);
 let worker: Worker | null = null;
@@ -102,6 +111,12 @@ interface RunView {
   outputs: Float32Array | null;
   results: TargetResult[] | null;
   summary: RunSummary | null;
+  /** The constraints the run used (JSON), so Exact knows whether a result may be its start. */
+  constraintsKey: string;
+  /** Exact (MILP) results per target, once the solver has answered. */
+  exact: Array<ExactResult | null>;
+  /** The time limit each target's exact solve had (for its JSON). */
+  exactTimeLimit: number[];
   bestCanvases: HTMLCanvasElement[];
   restartButtons: HTMLButtonElement[][];
 }
@@ -112,6 +127,8 @@ let view: RunView | null = null;
 let selected: { target: number; restart: number | null } = { target: 0, restart: null };
 let exactId = 0;
 let exactRunning = false;
+/** The target the exact solver works on and its live numbers (drawn on the chart). */
+let exactLive: { target: number; incumbent: number | null; bound: number | null } | null = null;
 
 // ---------- helpers ----------
 function say(text: string, kind: 'info' | 'error' = 'info'): void {
@@ -164,7 +181,7 @@ function startWorker(choice: BackendChoice): void {
   worker.onmessage = (ev: MessageEvent<WorkerToPage>) => onWorkerMessage(ev.data);
   worker.onerror = (ev) => say(`The compute worker failed: ${ev.message || 'unknown error'}`, 'error');
   say('Starting the compute worker…');
-  send({ type: 'init', backend: choice, wasmPrefix, modelUrl: bundledModelUrl });
+  send({ type: 'init', backend: choice, wasmPrefix, highsPrefix, modelUrl: bundledModelUrl });
   if (droppedFiles) sendFiles(droppedFiles);
   updateButtons();
 }
@@ -199,7 +216,10 @@ function onWorkerMessage(msg: WorkerToPage): void {
     case 'error':
       if (msg.id !== undefined && msg.id === exactId && exactRunning) {
         exactRunning = false;
+        exactLive = null;
+        el.exactNumbers.hidden = true;
         el.exactStatus.textContent = `Exact solver: ${msg.message}`;
+        redrawChart();
       } else if (msg.id !== undefined && view && msg.id === view.id) {
         running = false;
         say(msg.message, 'error');
@@ -214,12 +234,10 @@ function onWorkerMessage(msg: WorkerToPage): void {
       updateButtons();
       break;
     case 'exact-progress':
-      el.exactStatus.textContent = `Working (${msg.seconds.toFixed(1)} s): incumbent ${msg.incumbent === null ? '—' : fmt(msg.incumbent)}, bound ${msg.bound === null ? '—' : fmt(msg.bound)}, gap ${msg.gap === null ? '—' : (100 * msg.gap).toFixed(2) + ' %'}`;
+      if (msg.id === exactId && exactRunning) onExactProgress(msg);
       break;
     case 'exact-done':
-      exactRunning = false;
-      el.exactStatus.textContent = `${msg.status} after ${msg.seconds.toFixed(1)} s: value ${msg.value === null ? '—' : fmt(msg.value)}, bound ${msg.bound === null ? '—' : fmt(msg.bound)}, gap ${msg.gap === null ? '—' : (100 * msg.gap).toFixed(2) + ' %'}`;
-      updateButtons();
+      if (msg.id === exactId && exactRunning) onExactDone(msg.result);
       break;
   }
 }
@@ -536,6 +554,7 @@ function writeForm(s: Settings): void {
   el.maskOn.checked = s.mask !== null;
   el.maskBox.hidden = !el.maskOn.checked;
   el.levels.value = s.levels > 1 ? String(s.levels) : '';
+  el.exactTime.value = String(s.exactTime);
 }
 
 function readForm(): Settings {
@@ -563,6 +582,7 @@ function readForm(): Settings {
     norm: el.norm.value as Norm,
     mask: el.maskOn.checked ? ensureMask() : null,
     levels: levels > 1 ? levels : 0,
+    exactTime: exactTimeLimit(),
   };
 }
 
@@ -622,29 +642,14 @@ function startRun(): void {
   saveSettings();
   const s = settings;
   const id = ++runId;
-  const info = summary.inputs[0];
-  view = {
-    id,
-    targets: parsed.specs,
-    labels: parsed.specs.map(targetLabel),
-    restarts: s.restarts,
-    steps: s.steps,
-    shape: info.shape,
-    range: currentRange(),
-    series: parsed.specs.map(() => []),
-    x: null,
-    current: null,
-    outputs: null,
-    results: null,
-    summary: null,
-    bestCanvases: [],
-    restartButtons: [],
-  };
+  view = newView(id, parsed.specs, s.restarts, s.steps, JSON.stringify(built.constraints));
   selected = { target: 0, restart: null };
   buildTiles(view);
   running = true;
+  exactLive = null;
+  el.exactNumbers.hidden = true;
   updateButtons();
-  el.exactStatus.textContent = exactAvailable ? 'Press Exact to prove the best value for the selected target.' : el.exactStatus.textContent;
+  el.exactStatus.textContent = exactAvailable ? 'Press Exact to prove the best value for the selected target (this run\'s result becomes its starting point).' : el.exactStatus.textContent;
   say(`Running ${parsed.specs.length} target${parsed.specs.length > 1 ? 's' : ''} × ${s.restarts} restarts for ${s.steps} steps on ${backend}…`);
   send({
     type: 'run',
@@ -653,7 +658,39 @@ function startRun(): void {
       ...(s.lr !== null ? { lr: s.lr } : {}), seed: s.seed, constraints: built.constraints, ...(built.init ? { init: built.init } : {}),
     },
   });
-  drawChart(el.chart, view.series, view.steps, view.labels);
+  redrawChart();
+}
+
+/** A fresh view of targets × restarts (restarts 0: an exact-only view, one picture per target). */
+function newView(id: number, targets: ObjectiveSpec[], restarts: number, steps: number, constraintsKey: string): RunView {
+  return {
+    id,
+    targets,
+    labels: targets.map(targetLabel),
+    restarts,
+    steps,
+    shape: summary!.inputs[0].shape,
+    range: currentRange(),
+    series: targets.map(() => []),
+    x: null,
+    current: null,
+    outputs: null,
+    results: null,
+    summary: null,
+    constraintsKey,
+    exact: targets.map(() => null),
+    exactTimeLimit: targets.map(() => DEFAULTS.exactTime),
+    bestCanvases: [],
+    restartButtons: [],
+  };
+}
+
+/** The chart of the current view, with the exact solver's best value and bound when it has them. */
+function redrawChart(): void {
+  const v = view;
+  const exact = exactLive && v ? { incumbent: exactLive.incumbent, bound: exactLive.bound, color: PALETTE[exactLive.target % PALETTE.length] } : null;
+  if (!v) drawChart(el.chart, [], 1, []);
+  else drawChart(el.chart, v.series, v.steps, v.labels, exact);
 }
 
 function buildTiles(v: RunView): void {
@@ -742,7 +779,7 @@ function onProgress(msg: Extract<WorkerToPage, { type: 'progress' }>): void {
     const valueEl = v.bestCanvases[t].closest('figure')!.querySelector('.value') as HTMLElement;
     valueEl.textContent = Number.isFinite(msg.best[t]) ? `best ${fmt(msg.best[t])}` : '';
   });
-  drawChart(el.chart, v.series, v.steps, v.labels);
+  redrawChart();
   el.runInfo.textContent = `Step ${msg.step} / ${msg.steps} · ${Math.round(msg.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${backend}`;
   renderOutputs();
 }
@@ -760,7 +797,7 @@ function onDone(results: TargetResult[], run: RunSummary): void {
     if (r.history.length) v.series[t] = r.history.filter((h) => Number.isFinite(h.value)).map((h) => [h.step, h.value]);
   });
   v.steps = Math.max(1, run.steps); // a stopped run's chart spans the steps it ran
-  drawChart(el.chart, v.series, v.steps, v.labels);
+  redrawChart();
   el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(run.timings.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${run.backend}`;
   say(`${run.interrupted ? 'Stopped' : 'Finished'}: ${results.map((r, t) => `${v.labels[t]} = ${fmt(r.value)}`).slice(0, 4).join(', ')}${results.length > 4 ? ', …' : '.'}`);
   renderOutputs();
@@ -775,7 +812,11 @@ function renderOutputs(): void {
   const t = selected.target;
   let values: ArrayLike<number> | null = null;
   let what = '';
-  if (v.results && selected.restart === null) {
+  const exact = v.exact[t];
+  if (exact && selected.restart === null) {
+    values = exact.outputs[out.name] ?? null;
+    what = `for the exact result of ${v.labels[t]}`;
+  } else if (v.results && selected.restart === null) {
     values = v.results[t]?.outputs[out.name] ?? null;
     what = `for the result of ${v.labels[t]}`;
   } else if (v.outputs) {
@@ -817,26 +858,55 @@ function clearResults(): void {
   el.probs.replaceChildren();
   el.probsFor.textContent = '';
   el.runInfo.textContent = 'Press Run to start.';
-  drawChart(el.chart, [], 1, []);
+  exactLive = null;
+  el.exactNumbers.hidden = true;
+  redrawChart();
   updateButtons();
 }
 
 function updateButtons(): void {
   const ready = summary !== null && worker !== null;
-  el.run.disabled = !ready || running;
-  el.stop.disabled = !running;
+  el.run.disabled = !ready || running || exactRunning;
+  el.stop.disabled = !running && !exactRunning;
   el.exact.disabled = !ready || running || exactRunning;
-  const has = !!view?.results?.[selected.target];
+  el.exact.textContent = exactRunning ? 'Solving…' : 'Exact';
+  const has = !!shownInput(selected.target);
   el.dlPng.disabled = !has || !isImageShape(view!.shape);
   el.dlJson.disabled = !has;
   el.run.textContent = running ? 'Running…' : 'Run';
 }
 
 // ---------- exact ----------
+function exactTimeLimit(): number {
+  const v = numberOrNull(el.exactTime);
+  return v !== null && v > 0 && v <= 3600 ? v : DEFAULTS.exactTime;
+}
+
+/** The input shown for target t: the exact result when there is one, else the gradient search's. */
+function shownInput(t: number): number[] | null {
+  const ex = view?.exact[t];
+  if (ex && ex.input.length) return ex.input;
+  return view?.results?.[t]?.input ?? null;
+}
+
+const gapText = (g: number | null) => (g === null ? '—' : !Number.isFinite(g) ? '∞' : g === 0 ? '0 %' : g < 1e-6 ? '< 0.0001 %' : `${(100 * g).toPrecision(3)} %`);
+const PHASES = { 'warm-start': 'preparing a starting point', bounds: 'tightening neuron bounds (LP)', solve: 'branch and bound (HiGHS)' } as const;
+
+function showExactNumbers(state: string, incumbent: number | null, bound: number | null, gap: number | null, nodes: number, seconds: number): void {
+  el.exactNumbers.hidden = false;
+  el.exactState.textContent = state;
+  el.exactIncumbent.textContent = incumbent === null ? '—' : fmt(incumbent);
+  el.exactIncumbent.dataset.value = incumbent === null ? '' : String(incumbent);
+  el.exactBound.textContent = bound === null ? '—' : fmt(bound);
+  el.exactBound.dataset.value = bound === null ? '' : String(bound);
+  el.exactGap.textContent = gapText(gap);
+  el.exactTimeUsed.textContent = `${nodes.toLocaleString('en')} nodes · ${seconds.toFixed(1)} s`;
+}
+
 function startExact(): void {
-  if (!summary) return;
+  if (!summary || running || exactRunning) return;
   if (!exactAvailable) {
-    el.exactStatus.textContent = 'Exact solver not available in this build (the browser has no HiGHS solver worker yet); gradient search (Run) still works.';
+    el.exactStatus.textContent = 'Exact solver not available: this browser cannot start the solver\'s Web Worker; gradient search (Run) still works.';
     return;
   }
   const parsed = parseTargets();
@@ -845,11 +915,59 @@ function startExact(): void {
     el.exactStatus.textContent = 'error' in parsed ? parsed.error : 'error' in built ? built.error : '';
     return;
   }
+  saveSettings();
+  const key = JSON.stringify(built.constraints);
+  // Keep the run's pictures when the objective is the same; otherwise a fresh view, one picture per target.
+  if (!view || JSON.stringify(view.targets) !== JSON.stringify(parsed.specs)) {
+    view = newView(++runId, parsed.specs, 0, 1, key);
+    selected = { target: 0, restart: null };
+    buildTiles(view);
+    el.runInfo.textContent = '';
+  }
+  const v = view;
   const t = Math.min(selected.target, parsed.specs.length - 1);
+  // The run's result is a good start only if it was found under the same constraints.
+  const start = v.constraintsKey === key ? v.results?.[t]?.input : undefined;
+  const timeLimit = exactTimeLimit();
   exactRunning = true;
   exactId = ++runId;
-  el.exactStatus.textContent = `Solving ${targetLabel(parsed.specs[t])} exactly…`;
-  send({ type: 'exact', exact: { id: exactId, target: parsed.specs[t], constraints: built.constraints, timeLimit: 60, ...(view?.results?.[t] ? { start: view.results[t].input } : {}) } });
+  exactLive = { target: t, incumbent: null, bound: null };
+  v.exact[t] = null;
+  v.exactTimeLimit[t] = timeLimit;
+  el.exactStatus.textContent = `Solving ${v.labels[t]} exactly (time limit ${timeLimit} s${start ? ', starting from the run\'s result' : ''})…`;
+  delete el.exactState.dataset.status;
+  showExactNumbers('starting', null, null, null, 0, 0);
+  send({ type: 'exact', exact: { id: exactId, target: parsed.specs[t], constraints: built.constraints, timeLimit, ...(start ? { start } : {}) } });
+  updateButtons();
+}
+
+function onExactProgress(msg: Extract<WorkerToPage, { type: 'exact-progress' }>): void {
+  if (!exactLive) return;
+  exactLive.incumbent = msg.incumbent;
+  exactLive.bound = msg.bound;
+  showExactNumbers(PHASES[msg.phase], msg.incumbent, msg.bound, msg.gap, msg.nodes, msg.seconds);
+  redrawChart();
+}
+
+function onExactDone(r: ExactResult): void {
+  exactRunning = false;
+  const t = exactLive?.target ?? selected.target;
+  const state = r.interrupted ? `${r.status} (stopped)` : r.status;
+  showExactNumbers(state, r.value, r.upperBound, r.gap, r.nodes, r.totalSeconds);
+  el.exactState.dataset.status = r.status;
+  el.exactStatus.textContent = `${r.objective}: ${r.message}.${r.source === 'warm-start' ? ' The best input is the starting point: the solver found none better.' : ''}`;
+  const v = view;
+  if (v && r.input.length) {
+    v.exact[t] = r;
+    exactLive = { target: t, incumbent: r.value, bound: r.upperBound };
+    drawInput(v.bestCanvases[t], r.input, 0, v.shape, v.range);
+    const valueEl = v.bestCanvases[t].closest('figure')!.querySelector('.value') as HTMLElement;
+    valueEl.textContent = `exact ${r.status === 'optimal' ? 'optimum' : 'best'} ${fmt(r.value!)}${r.status === 'optimal' ? '' : ` (bound ${fmt(r.upperBound!)})`}`;
+    select(t, null);
+  } else {
+    exactLive = null;
+  }
+  redrawChart();
   updateButtons();
 }
 
@@ -875,7 +993,10 @@ el.form.addEventListener('submit', (ev) => {
 });
 el.stop.addEventListener('click', () => {
   if (view && running) send({ type: 'stop', id: view.id });
-  if (exactRunning) send({ type: 'stop-exact', id: exactId });
+  if (exactRunning) {
+    send({ type: 'stop-exact', id: exactId });
+    el.exactStatus.textContent = 'Stopping the exact solver; the best input so far comes back…';
+  }
 });
 el.exact.addEventListener('click', startExact);
 el.copyLink.addEventListener('click', async () => {
@@ -893,7 +1014,7 @@ el.objClass.addEventListener('change', builderToSpec);
 el.objLayer.addEventListener('change', builderToSpec);
 el.objUnit.addEventListener('input', builderToSpec);
 el.objSpec.addEventListener('input', () => { specToBuilder(el.objSpec.value); validateObjective(); saveSettings(); });
-for (const input of [el.lo, el.hi, el.eps, el.norm, el.levels, el.steps, el.restarts, el.optimizer, el.lr, el.seed]) {
+for (const input of [el.lo, el.hi, el.eps, el.norm, el.levels, el.steps, el.restarts, el.optimizer, el.lr, el.seed, el.exactTime]) {
   input.addEventListener('change', saveSettings);
 }
 el.ref.addEventListener('change', () => { drawMask(); saveSettings(); });
@@ -971,17 +1092,22 @@ for (const target of [el.drop, document.body]) {
   });
 }
 el.dlPng.addEventListener('click', () => {
-  const r = view?.results?.[selected.target];
-  if (!r || !view) return;
-  scaledCanvas(r.input, view.shape, view.range).toBlob((blob) => { if (blob) download(blob, `${fileStem(selected.target)}.png`); }, 'image/png');
+  const input = shownInput(selected.target);
+  if (!input || !view) return;
+  scaledCanvas(input, view.shape, view.range).toBlob((blob) => { if (blob) download(blob, `${fileStem(selected.target)}.png`); }, 'image/png');
 });
 el.dlJson.addEventListener('click', () => {
-  const r = view?.results?.[selected.target];
-  if (!r || !view?.summary || !summary) return;
-  const doc = targetJson(r, view.summary, summary.source);
+  const t = selected.target;
+  const ex = view?.exact[t];
+  const r = view?.results?.[t];
+  if (!view || !summary) return;
+  let doc: Record<string, unknown>;
+  if (ex && ex.input.length) doc = exactJson(ex, summary.source, view.exactTimeLimit[t], r ? { value: r.value, restart: r.restart } : null);
+  else if (r && view.summary) doc = targetJson(r, view.summary, summary.source);
+  else return;
   download(new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' }), `${fileStem(selected.target)}.json`);
 });
-window.addEventListener('resize', () => { if (view) drawChart(el.chart, view.series, view.steps, view.labels); });
+window.addEventListener('resize', redrawChart);
 
 // ---------- start ----------
 writeForm(settings);

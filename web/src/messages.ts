@@ -7,6 +7,7 @@ import type { InputInfo, LayerInfo, ModelFormat, OutputInfo } from '../../src/mo
 import type { ObjectiveSpec } from '../../src/objectives/spec.js';
 import type { OptimizerName } from '../../src/optimize/optimizers.js';
 import type { TargetResult } from '../../src/optimize/maximize.js';
+import type { ExactResult } from '../../src/exact/maximizeExact.js';
 
 /** Which TF.js backend the worker should use; `auto` tries WebGL, then WASM, then CPU. */
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
@@ -49,15 +50,18 @@ export interface ExactRequest {
   id: number;
   target: ObjectiveSpec;
   constraints: Constraint[];
-  /** Seconds HiGHS may run. */
+  /** Seconds HiGHS may run (the warm start and bound tightening come on top). */
   timeLimit: number;
-  /** A starting solution (the best gradient-search input), which HiGHS needs to find incumbents early. */
+  /**
+   * A starting solution (the best gradient-search input for this target and these constraints),
+   * which HiGHS needs to find incumbents early; without one the library runs its own gradient search.
+   */
   start?: number[];
 }
 
 /** Page → worker. */
 export type PageToWorker =
-  | { type: 'init'; backend: BackendChoice; wasmPrefix: string; modelUrl: string }
+  | { type: 'init'; backend: BackendChoice; wasmPrefix: string; highsPrefix: string; modelUrl: string }
   | { type: 'load-url'; url: string }
   | { type: 'load-files'; files: Record<string, ArrayBuffer> }
   | { type: 'run'; run: RunRequest }
@@ -102,16 +106,17 @@ export type WorkerToPage =
     }
   | { type: 'done'; id: number; results: TargetResult[]; run: RunSummary }
   | { type: 'error'; id?: number; code?: string; message: string }
-  | { type: 'exact-progress'; id: number; incumbent: number | null; bound: number | null; gap: number | null; seconds: number }
   | {
-      type: 'exact-done';
+      type: 'exact-progress';
       id: number;
-      status: string;
-      value: number | null;
+      phase: 'warm-start' | 'bounds' | 'solve';
+      /** Best value found so far, proven upper bound, (bound − incumbent)/|incumbent|. */
+      incumbent: number | null;
       bound: number | null;
       gap: number | null;
-      input: number[] | null;
-      outputs: number[] | null;
+      nodes: number;
+      /** Seconds since the exact call started. */
       seconds: number;
     }
+  | { type: 'exact-done'; id: number; result: ExactResult }
   | { type: 'exact-unavailable'; id: number; message: string };

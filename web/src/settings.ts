@@ -29,6 +29,8 @@ export interface Settings {
   mask: boolean[] | null;
   /** Quantised levels; 0 = off. */
   levels: number;
+  /** Seconds the exact solver (MILP) may search. */
+  exactTime: number;
 }
 
 export const DEFAULTS: Settings = {
@@ -46,6 +48,7 @@ export const DEFAULTS: Settings = {
   norm: 'inf',
   mask: null,
   levels: 0,
+  exactTime: 30,
 };
 
 const OPTIMIZERS: OptimizerName[] = ['adam', 'sgd', 'normalized', 'sign'];
@@ -110,6 +113,8 @@ export function settingsFromQuery(query: string): Settings {
   s.mask = mask ? decodeMask(mask) : null;
   s.levels = num(q.get('levels'), true, 0) ?? 0;
   if (s.levels === 1) s.levels = 0;
+  const xt = num(q.get('xt'), false, 0);
+  if (xt !== null && xt > 0 && xt <= 3600) s.exactTime = xt;
   return s;
 }
 
@@ -130,5 +135,6 @@ export function settingsToQuery(s: Settings): string {
   if (s.norm !== DEFAULTS.norm) q.set('norm', s.norm);
   if (s.mask) q.set('mask', encodeMask(s.mask));
   if (s.levels > 1) q.set('levels', String(s.levels));
+  if (s.exactTime !== DEFAULTS.exactTime) q.set('xt', String(s.exactTime));
   return q.toString();
 }

@@ -13,7 +13,7 @@ import { installKernelFixes } from '../../src/engine/wasm-kernels.js';
 import type { Engine, EngineFactory } from '../../src/engine/engine.js';
 import type { ActmaxModel } from '../../src/model/types.js';
 import type { BackendChoice, ExactRequest, ModelSummary, PageToWorker, RunRequest, WorkerToPage } from './messages.js';
-import { runExact, exactAvailable } from './exact-bridge.js';
+import { runExact, exactAvailable, configureExact } from './exact-bridge.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -176,14 +176,14 @@ async function exact(req: ExactRequest): Promise<void> {
   const m = model;
   if (!m) return post({ type: 'error', id: req.id, message: 'no model is loaded yet' });
   if (!exactAvailable()) {
-    return post({ type: 'exact-unavailable', id: req.id, message: 'the exact solver is not available in this build; use gradient search (Run)' });
+    return post({ type: 'exact-unavailable', id: req.id, message: 'this browser cannot start a Web Worker inside the compute worker, which the exact solver needs; use gradient search (Run)' });
   }
   activeExact?.abort.abort();
   const abort = new AbortController();
   activeExact = { id: req.id, abort };
   try {
-    const done = await runExact(m, req, abort.signal, (p) => post({ type: 'exact-progress', id: req.id, ...p }));
-    post({ type: 'exact-done', id: req.id, ...done });
+    const result = await runExact(m, req, abort.signal, (p) => post({ type: 'exact-progress', id: req.id, ...p }));
+    post({ type: 'exact-done', id: req.id, result });
   } catch (e) {
     post({ type: 'error', id: req.id, ...errorMessage(e) });
   } finally {
@@ -196,6 +196,7 @@ self.onmessage = (ev: MessageEvent<PageToWorker>) => {
   switch (msg.type) {
     case 'init': {
       bundledUrl = msg.modelUrl;
+      configureExact(msg.highsPrefix);
       const tried: string[] = [];
       backendReady = pickBackend(msg.backend, msg.wasmPrefix, tried);
       backendReady.then(
