@@ -332,7 +332,7 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
     bar.stop();
     const files = await writeRunFiles(o.out, run, model, run.image ? { image: run.image } : {});
     files.push(...(await writeImageFiles(o.out, run, model)));
-    if (o.json) io.out(JSON.stringify(runJson(run, model)) + '\n');
+    if (o.json) io.out(JSON.stringify(runJson(run, model.source)) + '\n');
     else {
       for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}\n`);
       io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);

@@ -1,34 +1,10 @@
 import path from 'node:path';
 import type { ActmaxModel } from '../model/types.js';
 import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
+export { targetJson, runJson, exactJson } from './result-json.js';
 import { writeFileAtomic } from './atomic.js';
 import { encodePng, gridImage, isImageShape, toRgba } from './png.js';
-
-/** The JSON document of one target: what `result.json` and `--json` hold. */
-export function targetJson(r: TargetResult, run: MaximizeResult, model: ActmaxModel, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const { spec: _spec, history, ...rest } = r;
-  return {
-    ...rest,
-    ...extra,
-    model: model.source,
-    seed: run.seed,
-    steps: run.steps,
-    restarts: run.restarts,
-    optimizer: run.optimizer,
-    lr: run.lr,
-    engine: run.engine,
-    interrupted: run.interrupted,
-    reinitialized: run.reinitialized,
-    history,
-    timings: run.timings,
-  };
-}
-
-/** The whole run as one JSON document (`{results: [...]}` for several targets). @example runJson(run, model) */
-export function runJson(run: MaximizeResult, model: ActmaxModel, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  if (run.results.length === 1) return targetJson(run.results[0], run, model, extra);
-  return { results: run.results.map((r) => targetJson(r, run, model, extra)) };
-}
+import { runJson } from './result-json.js';
 
 /** Label of a target for grids: the class name when the objective reads one output unit. */
 export function targetLabel(r: Pick<TargetResult, "spec" | "objective">, model: ActmaxModel): string {
@@ -51,7 +27,7 @@ export async function writeRunFiles(outDir: string, run: MaximizeResult, model: 
   const panels = run.results.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r, model), value: r.value }));
   const written = await writeInputFiles(outDir, panels, model);
   const f = path.join(outDir, 'result.json');
-  await writeFileAtomic(f, JSON.stringify(runJson(run, model, extra), null, 2) + '\n');
+  await writeFileAtomic(f, JSON.stringify(runJson(run, model.source, extra), null, 2) + '\n');
   written.push(f);
   return written;
 }

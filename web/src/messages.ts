@@ -69,19 +69,9 @@ export type PageToWorker =
   | { type: 'exact'; exact: ExactRequest }
   | { type: 'stop-exact'; id: number };
 
-/** The run's settings and totals, as in maximize's result (minus the per-target results). */
-export interface RunSummary {
-  seed: number;
-  steps: number;
-  restarts: number;
-  optimizer: OptimizerName;
-  lr: number;
-  engine: string;
-  backend: string;
-  reinitialized: number;
-  interrupted: boolean;
-  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
-}
+/** The run's settings and totals (the library's type). */
+export type { RunSummary } from '../../src/io/result-json.js';
+import type { RunSummary } from '../../src/io/result-json.js';
 
 /** Worker → page. */
 export type WorkerToPage =

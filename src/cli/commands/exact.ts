@@ -3,14 +3,9 @@ import type { Constraint } from '../../constraints/constraint.js';
 import { maximizeExact, type ExactResult } from '../../exact/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { targetLabel, writeInputFiles } from '../../io/results.js';
+import { exactJson } from '../../io/result-json.js';
 import type { ActmaxModel } from '../../model/types.js';
 import type { ObjectiveSpec } from '../../objectives/spec.js';
-
-/** The JSON document of one exact answer: maximize's fields plus status, upperBound, gap, nodes, solveSeconds. */
-export function exactJson(r: ExactResult, model: ActmaxModel, timeLimit: number): Record<string, unknown> {
-  const { spec: _spec, ...rest } = r;
-  return { ...rest, model: model.source, method: 'exact (MILP, HiGHS)', timeLimit, timings: { totalMs: r.totalSeconds * 1000, solveSeconds: r.solveSeconds } };
-}
 
 /** Options of {@link runExact}. */
 export interface ExactRunOptions {
@@ -43,7 +38,7 @@ export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], out
     results.push(r);
   }
   const interrupted = o.signal.aborted || results.some((r) => r.interrupted);
-  const docs = results.map((r) => exactJson(r, model, o.timeLimit));
+  const docs = results.map((r) => exactJson(r, model.source, o.timeLimit));
   const json = docs.length === 1 ? { ...docs[0], interrupted } : { results: docs, interrupted };
   const withInput = results.filter((r) => r.input.length > 0);
   const files = withInput.length
