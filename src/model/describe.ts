@@ -57,6 +57,9 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   if (isLayers(net)) {
     inputs = net.inputs.map((t, i) => {
       const name = (t.sourceLayer as tf.layers.Layer | undefined)?.name ?? t.name;
+      if (t.dtype !== 'float32') {
+        throw new ActmaxError('unsupported', `${source}: input "${name}" has dtype ${JSON.stringify(t.dtype)}; actmax optimises float32 inputs`);
+      }
       return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
     });
     outputs = net.outputs.map((t, i) => {

@@ -207,7 +207,14 @@ export async function maximize(
       return b;
     });
 
+    let lastYield = performance.now();
     for (let step = 0; step < steps; step++) {
+      // The engine's work is synchronous: without a macrotask break now and then, signal handlers
+      // (Ctrl-C), timers and a browser's UI never run, so an abort could not arrive mid-run.
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
       if (options.signal?.aborted) {
         interrupted = true;
         break;
@@ -319,6 +326,13 @@ export async function maximize(
   } finally {
     engine.dispose();
   }
+}
+
+/** How often (ms) a run lets other tasks run: signal handlers, timers, UI events. */
+const YIELD_EVERY_MS = 20;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Typical width of the feasible box, so `lr` is in units of the input's range. */
