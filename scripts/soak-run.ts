@@ -41,7 +41,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
  * @example
  * const r = await soak({ steps: 2000 }); console.log(r.tensorCounts, r.rssDrift);
  */
-export async function soak(opts: { steps: number; every?: number; warmup?: number; restarts?: number; backend?: "wasm" | "cpu"; gc?: boolean }): Promise<SoakReport> {
+export async function soak(opts: { steps: number; every?: number; warmup?: number; restarts?: number; backend?: 'wasm' | 'cpu'; gc?: boolean }): Promise<SoakReport> {
   const backend = await useBackend(opts.backend ?? 'wasm');
   const model = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
   const every = opts.every ?? 100;
@@ -50,7 +50,7 @@ export async function soak(opts: { steps: number; every?: number; warmup?: numbe
   const t0 = performance.now();
   const sample = (step: number) => {
     const m = tf.memory();
-    if (opts.gc && typeof globalThis.gc === "function") globalThis.gc();
+    if (opts.gc && typeof globalThis.gc === 'function') globalThis.gc();
     const mu = process.memoryUsage();
     samples.push({ step, numTensors: m.numTensors, numBytes: m.numBytes, rssMb: mu.rss / 2 ** 20, heapMb: mu.heapUsed / 2 ** 20 });
   };

@@ -37,8 +37,25 @@ for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
   });
 }
 
+/** Misbehaviours on request, so tests can prove the harness detects each kind of failure. */
+async function selfTest(file: string): Promise<void> {
+  const what = file.split(/[\\/]/).pop();
+  if (what === 'selftest-hang') for (;;);
+  if (what === 'selftest-exit') process.exit(7);
+  if (what === 'selftest-throw') throw new TypeError('cannot read properties of undefined');
+  if (what === 'selftest-escape') setTimeout(() => { throw new RangeError('thrown from a timer'); }, 0);
+  if (what === 'selftest-oom') {
+    const hold: Uint8Array[] = [];
+    for (;;) {
+      hold.push(new Uint8Array(32 << 20).fill(1));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
+
 async function runOne(file: string): Promise<Omit<ChildResult, 'id' | 'ms'>> {
   try {
+    if (process.env.ACTMAX_FUZZ_SELFTEST === '1') await selfTest(file);
     const model = await loadModel(file);
     try {
       const forward = buildForward(model, []);

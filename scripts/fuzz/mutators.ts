@@ -77,8 +77,10 @@ const replaceMain: Mutator = (rng, b) => {
 
 type Path = Array<string | number>;
 
+/** Paths to every value (at most 64 deep: mutants of mutants can be pathologically nested). */
 function leafPaths(v: unknown, p: Path = [], out: Path[] = []): Path[] {
   out.push(p);
+  if (p.length >= 64) return out;
   if (Array.isArray(v)) v.forEach((x, i) => leafPaths(x, [...p, i], out));
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) leafPaths(x, [...p, k], out);
   return out;

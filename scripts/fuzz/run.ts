@@ -122,14 +122,14 @@ class Child {
   private rssTimer: NodeJS.Timeout | null = null;
   private killedFor: 'hang' | 'oom' | null = null;
   private served = 0;
-  constructor(private readonly opts: Required<Pick<FuzzOptions, 'timeoutMs' | 'memLimitMb' | 'recycleEvery'>>) {}
+  constructor(private readonly opts: Required<Pick<FuzzOptions, 'timeoutMs' | 'memLimitMb' | 'recycleEvery'>> & { env?: NodeJS.ProcessEnv }) {}
 
   private start(): Promise<void> {
     this.out = '';
     this.errTail = '';
     this.killedFor = null;
     this.served = 0;
-    const proc = spawn(process.execPath, ['--import', 'tsx', '--max-old-space-size=2048', CHILD, '--serve'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', '--max-old-space-size=2048', CHILD, '--serve'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...this.opts.env } });
     this.proc = proc;
     let signalReady: () => void;
     const ready = new Promise<void>((r) => (signalReady = r));
@@ -240,6 +240,28 @@ async function writeBundle(dir: string, b: Bundle): Promise<string> {
     await fs.writeFile(p, data);
   }
   return path.join(dir, b.main);
+}
+
+/**
+ * Run given files (no mutation) through the child harness and classify each: for checking the
+ * harness itself and for replaying kept mutants.
+ *
+ * @example
+ * await classifyFiles(['fuzz-failures/m12/model.json']) // [{ kind: 'crash', ... }]
+ */
+export async function classifyFiles(files: string[], opts: { timeoutMs?: number; memLimitMb?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Array<{ file: string; kind: OutcomeKind; message?: string; detail?: string }>> {
+  const child = new Child({ timeoutMs: opts.timeoutMs ?? 10_000, memLimitMb: opts.memLimitMb ?? 2048, recycleEvery: 1_000_000, env: opts.env });
+  const out: Array<{ file: string; kind: OutcomeKind; message?: string; detail?: string }> = [];
+  try {
+    for (const [i, file] of files.entries()) {
+      await child.started();
+      const r = await child.run(i, file);
+      out.push({ file, kind: r.kind, message: r.res?.message, detail: r.detail });
+    }
+  } finally {
+    child.close();
+  }
+  return out;
 }
 
 /** Judge an ActmaxError's message: one line, and it names the file. */

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import { loadModelFiles, type ModelFiles } from './formats.js';
 import { describeModel } from './describe.js';
-import { checkFiniteWeights, oneLine } from './guards.js';
+import { checkFiniteOutputs, checkFiniteWeights, oneLine } from './guards.js';
 import type { ActmaxModel, LoadedNet } from './types.js';
 
 /** Largest model or weight file actmax reads (bytes): larger ones are refused before reading. */
@@ -41,7 +41,9 @@ export async function loadModel(source: ModelSource): Promise<ActmaxModel> {
   }
   try {
     checkFiniteWeights(namedWeights(loaded.net), name);
-    return describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : name);
+    const model = describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : name);
+    checkFiniteOutputs(model, name);
+    return model;
   } catch (e) {
     loaded.net.dispose();
     throw asLoadError(e, name);
