@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from './errors.js';
+import { installKernelFixes } from './engine/wasm-kernels.js';
 
 /** Compute backends actmax can run TF.js on. `tensorflow` needs the user's own `@tensorflow/tfjs-node`. */
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -21,9 +22,11 @@ async function registerWasm(): Promise<void> {
  */
 export async function useBackend(name?: BackendName): Promise<BackendName> {
   const wanted: BackendName = name ?? 'wasm';
+  if (wanted === 'wasm') await registerWasm();
+  // Missing/wrong gradient kernels of TF.js 4.22 (WASM and CPU); idempotent.
+  installKernelFixes();
   if (tf.getBackend() === wanted && tf.engine().backend) return wanted;
   if (wanted === 'wasm') {
-    await registerWasm();
     try {
       if (await tf.setBackend('wasm')) {
         await tf.ready();

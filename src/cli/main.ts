@@ -7,8 +7,13 @@ import type { ActmaxModel } from '../model/types.js';
 import { parseObjective, OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
 import { maximize } from '../optimize/maximize.js';
 import type { OptimizerName } from '../optimize/optimizers.js';
+import type { EngineChoice } from '../engine/select.js';
 import { readInputFile } from '../io/inputs.js';
 import { runJson, writeRunFiles } from '../io/results.js';
+import { toTfjsLayers } from '../model/convert.js';
+import { startServer } from './serve.js';
+import { PACKAGE_ROOT } from './paths.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
 import { renderInspect } from './commands/inspect.js';
 import { predictOnce } from './commands/predict.js';
@@ -115,8 +120,8 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .argument('<model>')
     .requiredOption('--objective <spec>', OBJECTIVE_GRAMMAR)
     .option('--constraint <spec>', CONSTRAINT_GRAMMAR, collect, [])
-    .option('--steps <n>', 'gradient steps', int('steps'), 200)
-    .option('--restarts <n>', 'random restarts per target (one batch; the best is kept)', int('restarts'), 4)
+    .option('--steps <n>', 'gradient steps', int('steps'), 150)
+    .option('--restarts <n>', 'random restarts per target (one batch; the best is kept)', int('restarts'), 6)
     .addOption(new Option('--optimizer <name>', 'step rule').choices(['adam', 'sgd', 'normalized', 'sign']).default('adam'))
     .option('--lr <x>', 'step size in units of the input range', float('lr'))
     .option('--seed <n>', 'random seed (same seed ⇒ same result)', int('seed'), 0)
@@ -125,9 +130,40 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
+    .addOption(new Option('--engine <name>', 'compute engine: auto = native ONNX when it supports the model, else TF.js').choices(['auto', 'tfjs', 'onnx']).default('auto'))
     .addOption(backendOption())
     .action(async (file: string, o: MaximizeCliOptions) => {
       await withModel(file, o.backend, (model) => maximizeCommand(model, o, io));
+    });
+
+  program
+    .command('convert')
+    .description('write a model (.keras, .h5, TF.js) as a TF.js layers model (model.json + weights.bin) for the browser')
+    .argument('<model>')
+    .argument('<outDir>')
+    .addOption(backendOption())
+    .action(async (file: string, outDir: string, o: { backend: BackendName }) => {
+      await withModel(file, o.backend, async (model) => {
+        const files = await toTfjsLayers(model);
+        // Weights first, model.json last: a reader never sees a model.json without its weights.
+        await writeFileAtomic(path.join(outDir, 'weights.bin'), files['weights.bin']);
+        await writeFileAtomic(path.join(outDir, 'model.json'), files['model.json']);
+        io.out(`wrote ${path.join(outDir, 'model.json')} and weights.bin (${files['weights.bin'].byteLength} bytes) from ${model.format}\n`);
+      });
+    });
+
+  program
+    .command('serve')
+    .description('serve the web playground (and the bundled model) on this machine; prints the URL')
+    .option('--port <n>', 'port (0 = any free port)', int('port'), 8080)
+    .option('--host <h>', 'address to bind (other machines can reach 0.0.0.0 — only use it on a trusted network)', '127.0.0.1')
+    .action(async (o: { port: number; host: string }) => {
+      const running = await startServer({ port: o.port, host: o.host, root: PACKAGE_ROOT, log: (s: string) => io.out(s + '\n') });
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 
   program
@@ -161,6 +197,7 @@ interface MaximizeCliOptions {
   optimize?: string;
   out: string;
   json?: boolean;
+  engine: EngineChoice;
   backend: BackendName;
 }
 
@@ -189,6 +226,7 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       optimize,
       inputs: fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined,
       signal: controller.signal,
+      engine: o.engine,
       onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
     });
     bar.stop();

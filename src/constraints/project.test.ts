@@ -108,7 +108,7 @@ function simplexBySorting(v: number[]): number[] {
 }
 
 /** Brute force in 2-D: the closest feasible point of a fine grid over [-1, 2]². */
-function closestOnGrid(z: number[], rc: ResolvedConstraints, steps = 600): number {
+function closestOnGrid(z: number[], rc: ResolvedConstraints, steps = 400): number {
   let best = Infinity;
   const pt = new Float64Array(2);
   for (let a = 0; a <= steps; a++) {
@@ -221,6 +221,8 @@ describe('box ∩ one set: optimal (brute force in 2-D, variational inequality i
   const cases: Array<[string, (r: () => number, n: number) => Constraint[]]> = [
     // References partly outside the box; radii grow with n so that the ball still meets it.
     ['box ∩ L2', (r, n) => [l2(randomVector(r, n, -0.3, 1.3), (0.25 + 0.5 * r()) * Math.sqrt(n / 2))]],
+    ['box ∩ L2, reference inside the box', (r, n) => [l2(randomVector(r, n, 0, 1), (0.1 + 0.4 * r()) * Math.sqrt(n))]],
+    ['box ∩ L2, reference on the boundary', (r, n) => [l2(randomVector(r, n, 0, 1).map((v) => (v < 0.3 ? 0 : v > 0.7 ? 1 : v)), 0.3 * Math.sqrt(n))]],
     ['box ∩ L1', (r, n) => [l1(randomVector(r, n, -0.3, 1.3), ((0.3 + 0.6 * r()) * n) / 2)]],
     ['box ∩ halfspace', (r, n) => [linear(randomVector(r, n, -1, 1), 0.2 * r())]],
     ['box ∩ L∞', (r, n) => [linf(randomVector(r, n, 0, 1), 0.2)]],
@@ -234,7 +236,7 @@ describe('box ∩ one set: optimal (brute force in 2-D, variational inequality i
         const z = randomVector(r, 2, -1, 2);
         const p = project(z, rc);
         expect(maxResidual(p, rc)).toBeLessThanOrEqual(1e-9);
-        // The grid's spacing is 0.005: it can only beat p by rounding error.
+        // The grid spacing is 0.0075: it can only beat p by rounding error.
         expect(dist(p, z)).toBeLessThanOrEqual(closestOnGrid(z, rc) + 1e-9);
       }
     });
@@ -299,6 +301,23 @@ describe('intersections of several sets (Dykstra): feasible, idempotent, optimal
       const p = project(z, rc);
       expect(maxResidual(p, rc)).toBeLessThanOrEqual(1e-8);
       expect(dist(p, z)).toBeLessThanOrEqual(closestOnGrid(z, rc) + 1e-8);
+    }
+  });
+});
+
+describe('box ∩ L2 at image size', () => {
+  it('784 features, reference inside the box: optimal for several radii, including 0', () => {
+    const r = rng(21);
+    const n = 784;
+    const ref = randomVector(r, n, 0, 1).map((v) => (v < 0.2 ? 0 : v > 0.9 ? 1 : v));
+    for (const eps of [0, 0.5, 2, 6, 12]) {
+      const rc = resolve([l2(ref, eps)], n);
+      for (let trial = 0; trial < 3; trial++) {
+        const z = Float64Array.from(randomVector(r, n, -0.6, 1.6));
+        const p = project(z, rc);
+        expectOptimal(z, p, rc, r, 1.6);
+        if (eps === 0) p.forEach((v, i) => expect(v).toBe(ref[i]));
+      }
     }
   });
 });
@@ -477,6 +496,8 @@ describe('validation messages', () => {
   });
 
   it('sets that each meet the box but have no common point', () => {
-    fails([l2([0, 0], 0.5), linear([-1, -1], -1.5)], 'infeasible', /constraints on input "x" have no common point: .* is still violated/, 2);
+    // Two pieces (solved by the nested method) and three (Dykstra).
+    fails([l2([0, 0], 0.5), linear([-1, -1], -1.5)], 'infeasible', /constraints on input "x" have no common point: a·x ≤ b cannot be reached within the other constraints/, 2);
+    fails([l2([0, 0], 0.5), l1([0, 0], 0.6), linear([-1, -1], -1.5)], 'infeasible', /constraints on input "x" have no common point: after 2000 Dykstra cycles .* is still violated by/, 2);
   });
 });

@@ -15,6 +15,8 @@ import type { Piece, ResolvedBall, ResolvedConstraints, ResolvedHalfspace } from
 const DYKSTRA_TOL = 1e-9;
 const DYKSTRA_MAX_CYCLES = 2000;
 const MAX_ROOT_ITERS = 100;
+/** Histogram bins for the breakpoints of the fast L2 projection. */
+export const HIST_BINS = 32;
 /** Violation above which a projection is reported as failed. */
 const FINAL_TOL = 1e-6;
 
@@ -27,6 +29,16 @@ const FINAL_TOL = 1e-6;
  * projectInPlace(batch, 1000, rc); // every row now lies in [0,1]^784 ∩ {‖x − ref‖₂ ≤ 2}
  */
 export function projectInPlace(x: Float32Array | Float64Array, rows: number, rc: ResolvedConstraints): void {
+  const work = rc.work;
+  work.pieces = x instanceof Float32Array ? work.pieces32 : work.exactPieces;
+  try {
+    projectRows(x, rows, rc);
+  } finally {
+    work.pieces = work.exactPieces;
+  }
+}
+
+function projectRows(x: Float32Array | Float64Array, rows: number, rc: ResolvedConstraints): void {
   const n = rc.n;
   if (x.length < rows * n) {
     throw new ActmaxError('bad-input', `projectInPlace: ${rows} rows of ${n} need ${rows * n} values, got ${x.length}`);
@@ -34,12 +46,24 @@ export function projectInPlace(x: Float32Array | Float64Array, rows: number, rc:
   const { pieces, z, x: out } = rc.work;
   const lo = rc.lo;
   const hi = rc.hi;
+  const only = pieces.length === 1 ? pieces[0] : null;
+  if (only !== null && only.kind === 'l2' && only.refInBox) {
+    // The hot path of gradient search with an L2 budget: straight from and to float32.
+    for (let r = 0; r < rows; r++) projectBoxL2RefInBox(x, r * n, x, r * n, rc, only.set);
+    return;
+  }
   if (pieces.length === 0) {
+    const { loF, hiF } = rc.work;
     for (let r = 0; r < rows; r++) {
       const off = r * n;
       for (let i = 0; i < n; i++) {
         const v = x[off + i];
-        x[off + i] = v < lo[i] ? lo[i] : v > hi[i] ? hi[i] : v;
+        const l = loF[i];
+        const h = hiF[i];
+        const below = +(v < l);
+        const above = +(v > h);
+        // Branch-free clip (exactly l, h or v); NaN stays NaN.
+        x[off + i] = v * (1 - below - above) + l * below + h * above;
       }
     }
     return;
@@ -69,7 +93,70 @@ export function projectRow(z: Float64Array, out: Float64Array, rc: ResolvedConst
     projectPiece(pieces[0], z, out, rc);
     return;
   }
+  const last = pieces[1];
+  if (pieces.length === 2 && last.kind === 'linear') {
+    nestedHalfspace(z, out, rc, pieces[0], last.set);
+    return;
+  }
   dykstra(z, out, rc);
+}
+
+/**
+ * box ∩ S ∩ {a·x ≤ b} for one other piece S, exactly: x(μ) = P_{box∩S}(z − μa) is the
+ * projection once μ ≥ 0 solves a·x(μ) = b (or μ = 0 when x(0) already satisfies it); a·x(μ) is
+ * nonincreasing in μ, so a bracketed regula falsi (Illinois) finds μ. Much faster than
+ * Dykstra when both sets are active, which is the slow case for alternating projections.
+ */
+function nestedHalfspace(z: Float64Array, out: Float64Array, rc: ResolvedConstraints, inner: Piece, hs: ResolvedHalfspace): void {
+  const { w } = rc.work;
+  const { a, b } = hs;
+  const n = rc.n;
+  const tol = 1e-12 * (1 + Math.abs(b));
+  const phi = (mu: number): number => {
+    for (let i = 0; i < n; i++) w[i] = z[i] - mu * a[i];
+    projectPiece(inner, w, out, rc);
+    let s = -b;
+    for (let i = 0; i < n; i++) s += a[i] * out[i];
+    return s;
+  };
+  let fl = phi(0);
+  if (fl <= tol) return;
+  let ml = 0;
+  let aa = 0;
+  for (let i = 0; i < n; i++) aa += a[i] * a[i];
+  // Find μh with φ(μh) ≤ 0, starting from the step that would suffice without S.
+  let mh = fl / aa;
+  let fh = phi(mh);
+  for (let k = 0; fh > tol && k < 200; k++) {
+    ml = mh;
+    fl = fh;
+    mh *= 2;
+    fh = phi(mh);
+  }
+  if (fh > tol) {
+    throw new ActmaxError('infeasible', `constraints on input "${rc.input}" have no common point: a·x ≤ b cannot be reached within the other constraints`);
+  }
+  let mu = mh;
+  let f = fh;
+  let side = 0;
+  for (let it = 0; it < 200 && Math.abs(f) > tol && mh - ml > 1e-15 * (1 + mh); it++) {
+    mu = (ml * fh - mh * fl) / (fh - fl);
+    if (!(mu > ml && mu < mh)) mu = 0.5 * (ml + mh);
+    f = phi(mu);
+    if (f > 0) {
+      ml = mu;
+      fl = f;
+      if (side === -1) fh *= 0.5; // Illinois: keep the stale end from stalling the iteration
+      side = -1;
+    } else {
+      mh = mu;
+      fh = f;
+      if (side === 1) fl *= 0.5;
+      side = 1;
+    }
+  }
+  // Leave the feasible side of the root in `out`.
+  if (f > tol) phi(mh);
 }
 
 function clipInto(z: Float64Array, out: Float64Array, lo: Float64Array, hi: Float64Array): void {
@@ -141,7 +228,8 @@ function projectPiece(piece: Piece, z: Float64Array, out: Float64Array, rc: Reso
       projectBoxSimplexes(z, out, rc);
       return;
     case 'l2':
-      projectBoxL2(z, out, rc.lo, rc.hi, piece.set);
+      if (piece.refInBox) projectBoxL2RefInBox(z, 0, out, 0, rc, piece.set);
+      else projectBoxL2(z, out, rc.lo, rc.hi, piece.set);
       return;
     case 'l1':
       projectBoxL1(z, out, rc.lo, rc.hi, piece.set);
@@ -208,6 +296,157 @@ function projectBoxL2(z: Float64Array, out: Float64Array, lo: Float64Array, hi: 
     const v = r[i] + tf * (z[i] - r[i]);
     out[i] = v < lo[i] ? lo[i] : v > hi[i] ? hi[i] : v;
   }
+}
+
+/**
+ * box ∩ {‖x − r‖₂ ≤ eps} when r lies in the box, reading row `src[so …]` and writing
+ * `dst[dOff …]` (they may be the same memory). In s = t² the squared distance is
+ * g(s) = Σ min(s·d_i², c_i²) with c_i the distance from r to the bound that d_i points at: concave,
+ * piecewise linear, with breakpoints b_i = c_i²/d_i². Only the features clipped at s = 1 have a
+ * breakpoint below 1, and each Newton pass drops those whose side of the root is already known,
+ * so after the first pass the work shrinks to the few breakpoints near the root.
+ */
+function projectBoxL2RefInBox(
+  src: Float32Array | Float64Array,
+  so: number,
+  dst: Float32Array | Float64Array,
+  dOff: number,
+  rc: ResolvedConstraints,
+  ball: ResolvedBall,
+): void {
+  // Three small functions rather than one: V8 compiles the two full passes much better alone.
+  const m = l2Gather(src, so, rc, ball);
+  const sums = rc.work.l2Sums;
+  const e2 = ball.eps * ball.eps;
+  const t = sums[0] + sums[1] > e2 ? Math.sqrt(l2Root(rc, m, sums[0], sums[1], e2)) : 1;
+  l2Write(dst, dOff, rc, ball, t);
+}
+
+/**
+ * First pass of the fast L2 method: copies the row to `l2z`, lists (d², c²) of the features
+ * clipped at s = 1, and leaves Σ d² of the others and Σ c² of the listed in `l2Sums`.
+ * Finite bounds and 0/1 arithmetic instead of branches: the clip pattern of real inputs is too
+ * irregular for the branch predictor.
+ */
+function l2Gather(src: Float32Array | Float64Array, so: number, rc: ResolvedConstraints, ball: ResolvedBall): number {
+  const n = rc.n;
+  const { l2z: z, candD2: cd, candC2: cc, loF: lo, hiF: hi } = rc.work;
+  const r = ball.ref;
+  let free = 0;
+  let m = 0;
+  let clippedAt1 = 0;
+  for (let i = 0; i < n; i++) {
+    const zi = src[so + i];
+    z[i] = zi;
+    const ri = r[i];
+    const di = zi - ri;
+    const d2 = di * di;
+    const below = +(zi < lo[i]);
+    const above = +(zi > hi[i]);
+    const q = (lo[i] - ri) * below + (hi[i] - ri) * above;
+    const c2 = q * q;
+    const isClipped = below | above;
+    cd[m] = d2;
+    cc[m] = c2;
+    m += isClipped;
+    free += d2 * (1 - isClipped);
+    clippedAt1 += c2;
+  }
+  rc.work.l2Sums[0] = free;
+  rc.work.l2Sums[1] = clippedAt1;
+  return m;
+}
+
+/** Last pass of the fast L2 method: dst = clip(r + t·(z − r)), exactly l, h or the value. */
+function l2Write(dst: Float32Array | Float64Array, dOff: number, rc: ResolvedConstraints, ball: ResolvedBall, t: number): void {
+  const n = rc.n;
+  const { l2z: z, loF: lo, hiF: hi } = rc.work;
+  const r = ball.ref;
+  for (let i = 0; i < n; i++) {
+    const ri = r[i];
+    const v = ri + t * (z[i] - ri);
+    const l = lo[i];
+    const h = hi[i];
+    const below = +(v < l);
+    const above = +(v > h);
+    dst[dOff + i] = v * (1 - below - above) + l * below + h * above;
+  }
+}
+
+/** The root s of g(s) = e² over the m listed breakpoints (see {@link projectBoxL2RefInBox}). */
+function l2Root(rc: ResolvedConstraints, m: number, free: number, clippedAt1: number, e2: number): number {
+  const { candD2: cd, candC2: cc, candB: cb } = rc.work;
+  // Breakpoints, and a histogram of them on [0, 1]: g at the bin edges is exact, which
+  // brackets the root in one bin before any Newton pass.
+  const hd = rc.work.histD2;
+  const hc = rc.work.histC2;
+  hd.fill(0);
+  hc.fill(0);
+  for (let j = 0; j < m; j++) {
+    const b = cc[j] / cd[j];
+    cb[j] = b;
+    const bin = (b * HIST_BINS) | 0;
+    hd[bin] += cd[j];
+    hc[bin] += cc[j];
+  }
+  // g(k/K) = k/K · (free + Σ_{bins ≥ k} d²) + Σ_{bins < k} c²; g(1) > e² ≥ g(0) = 0.
+  let freeAbove = free;
+  for (let bin = 0; bin <= HIST_BINS; bin++) freeAbove += hd[bin];
+  let clippedBelow = 0;
+  let k0 = 0;
+  for (let bin = 1; bin <= HIST_BINS; bin++) {
+    const fa = freeAbove - hd[bin - 1];
+    const cbw = clippedBelow + hc[bin - 1];
+    if ((bin / HIST_BINS) * fa + cbw > e2) break;
+    freeAbove = fa;
+    clippedBelow = cbw;
+    k0 = bin;
+  }
+  // Bracket [sl, su] with g(sl) ≤ e² < g(su).
+  let sl = k0 / HIST_BINS;
+  let su = Math.min(1, (k0 + 1) / HIST_BINS);
+  let clipped = 0; // Σ c² of features known to be clipped at the root
+  let A = freeAbove; // g(s) = s·A + C on the current piece (here: at sl)
+  let C = clippedBelow;
+  let s = sl;
+  for (let it = 0; it < MAX_ROOT_ITERS; it++) {
+    let sn = A > 0 ? (e2 - C) / A : NaN;
+    if (!(sn > sl && sn < su)) sn = 0.5 * (sl + su);
+    // One pass over the open breakpoints: retire those outside (sl, su), evaluate at sn.
+    let a = 0;
+    let c = 0;
+    let k = 0;
+    for (let j = 0; j < m; j++) {
+      const b = cb[j];
+      const d2 = cd[j];
+      const c2 = cc[j];
+      const retireLo = +(b <= sl);
+      const retireHi = +(b >= su);
+      const keep = 1 - (retireLo | retireHi);
+      clipped += c2 * retireLo;
+      free += d2 * retireHi;
+      const freeAtSn = +(b > sn) * keep;
+      a += d2 * freeAtSn;
+      c += c2 * (keep - freeAtSn);
+      cb[k] = b;
+      cd[k] = d2;
+      cc[k] = c2;
+      k += keep;
+    }
+    m = k;
+    A = free + a;
+    C = clipped + c;
+    s = sn;
+    const g = s * A + C;
+    if (Math.abs(g - e2) <= 1e-13 * e2) break;
+    if (g > e2) su = s;
+    else sl = s;
+    if (su - sl <= 1e-16) {
+      s = sl;
+      break;
+    }
+  }
+  return s;
 }
 
 /**
@@ -546,5 +785,9 @@ export function checkIntersection(rc: ResolvedConstraints): void {
     z[i] = Number.isFinite(l) && Number.isFinite(h) ? 0.5 * (l + h) : Number.isFinite(l) ? l : Number.isFinite(h) ? h : 0;
   }
   const out = new Float64Array(rc.n);
-  dykstra(z, out, rc);
+  projectRow(z, out, rc);
+  const worst = worstViolation(out, rc);
+  if (worst.amount > FINAL_TOL) {
+    throw new ActmaxError('infeasible', `constraints on input "${rc.input}" have no common point: ${worst.name} stays violated by ${worst.amount.toPrecision(3)}`);
+  }
 }

@@ -1,6 +1,6 @@
 import { ActmaxError } from '../errors.js';
 import type { Constraint } from './constraint.js';
-import { checkIntersection } from './project.js';
+import { checkIntersection, HIST_BINS } from './project.js';
 
 /** The input a constraint list is resolved for: its name, shape (no batch) and default range. */
 export interface ConstraintInput {
@@ -69,13 +69,18 @@ export interface ResolvedConstraints {
 /** One piece of the intersection, always intersected with the box `lo`/`hi`. Internal. */
 export type Piece =
   | { kind: 'simplexes' }
-  | { kind: 'l2'; set: ResolvedBall }
+  /** refInBox: the reference lies in lo/hi, which allows the faster breakpoint method. */
+  | { kind: 'l2'; set: ResolvedBall; refInBox: boolean }
   | { kind: 'l1'; set: ResolvedBall }
   | { kind: 'linear'; set: ResolvedHalfspace };
 
 /** Scratch buffers so that projecting a batch allocates nothing per row. Internal. */
 export interface ProjectionWork {
+  /** The pieces in use by the projection now: `exactPieces`, or `pieces32` while writing float32. */
   pieces: Piece[];
+  exactPieces: Piece[];
+  /** The same sets shrunk by float32 rounding, so a stored float32 row still satisfies them. */
+  pieces32: Piece[];
   z: Float64Array;
   x: Float64Array;
   w: Float64Array;
@@ -83,6 +88,19 @@ export interface ProjectionWork {
   increments: Float64Array;
   /** Group membership: groupOf[i] = group index or −1. */
   groupOf: Int32Array;
+  /** lo/hi with ±Infinity replaced by ±Number.MAX_VALUE, for branch-free clipping (0·bound must be 0). */
+  loF: Float64Array;
+  hiF: Float64Array;
+  /** The fast L2 method's copy of its input row and breakpoint lists (n each). */
+  l2z: Float64Array;
+  /** Two sums the first pass hands to the root finder. */
+  l2Sums: Float64Array;
+  candD2: Float64Array;
+  candC2: Float64Array;
+  candB: Float64Array;
+  /** Histogram of those breakpoints (HIST_BINS + 1 bins). */
+  histD2: Float64Array;
+  histC2: Float64Array;
 }
 
 const KINDS = ['box', 'ball', 'mask', 'levels', 'linear', 'oneHot'];
@@ -368,9 +386,37 @@ export function resolveConstraints(
 
   const pieces: Piece[] = [];
   if (oneHot.length > 0) pieces.push({ kind: 'simplexes' });
-  for (const set of l2) pieces.push({ kind: 'l2', set });
-  for (const set of l1) pieces.push({ kind: 'l1', set });
-  for (const set of linear) pieces.push({ kind: 'linear', set });
+  // Search stores inputs as float32: project onto sets shrunk by the worst rounding error of a
+  // float32 row (2^-23 relative per feature), so the stored row still satisfies the constraint.
+  const F32 = 2 ** -23;
+  const mag = (i: number, ref?: Float64Array, eps = 0) => {
+    const m = Math.max(Math.abs(lo[i]), Math.abs(hi[i]));
+    // Inside a ball |x_i| ≤ |ref_i| + eps, whatever the box.
+    return ref ? Math.min(m, Math.abs(ref[i]) + eps) : m;
+  };
+  const shrinkBall = (set: ResolvedBall, p: 1 | 2): ResolvedBall => {
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += p === 2 ? mag(i, set.ref, set.eps) ** 2 : mag(i, set.ref, set.eps);
+    const margin = F32 * (p === 2 ? Math.sqrt(acc) : acc);
+    return { ref: set.ref, eps: Math.max(set.eps / 2, set.eps - margin) };
+  };
+  const pieces32: Piece[] = [];
+  if (oneHot.length > 0) pieces32.push({ kind: 'simplexes' });
+  for (const set of l2) {
+    const refInBox = set.ref.every((v, i) => v >= lo[i] && v <= hi[i]);
+    pieces.push({ kind: 'l2', set, refInBox });
+    pieces32.push({ kind: 'l2', set: shrinkBall(set, 2), refInBox });
+  }
+  for (const set of l1) {
+    pieces.push({ kind: 'l1', set });
+    pieces32.push({ kind: 'l1', set: shrinkBall(set, 1) });
+  }
+  for (const set of linear) {
+    let margin = 0;
+    for (let i = 0; i < n; i++) margin += set.a[i] === 0 ? 0 : Math.abs(set.a[i]) * mag(i);
+    pieces.push({ kind: 'linear', set });
+    pieces32.push({ kind: 'linear', set: Number.isFinite(margin) ? { a: set.a, b: set.b - F32 * margin } : set });
+  }
 
   const rc: ResolvedConstraints = {
     input: input.name,
@@ -390,11 +436,22 @@ export function resolveConstraints(
     levels,
     work: {
       pieces,
+      pieces32,
+      exactPieces: pieces,
       z: new Float64Array(n),
       x: new Float64Array(n),
       w: new Float64Array(n),
       increments: new Float64Array(pieces.length > 1 ? pieces.length * n : 0),
       groupOf,
+      loF: lo.map((v) => Math.max(v, -Number.MAX_VALUE)),
+      hiF: hi.map((v) => Math.min(v, Number.MAX_VALUE)),
+      l2z: new Float64Array(l2.length > 0 ? n : 0),
+      l2Sums: new Float64Array(2),
+      candD2: new Float64Array(l2.length > 0 ? n : 0),
+      candC2: new Float64Array(l2.length > 0 ? n : 0),
+      candB: new Float64Array(l2.length > 0 ? n : 0),
+      histD2: new Float64Array(HIST_BINS + 1),
+      histC2: new Float64Array(HIST_BINS + 1),
     },
   };
   checkIntersection(rc);

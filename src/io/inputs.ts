@@ -9,6 +9,7 @@ const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 function flattenNested(v: unknown, file: string, out: number[] = []): number[] {
   if (Array.isArray(v)) for (const x of v) flattenNested(x, file, out);
   else if (typeof v === 'number') out.push(v);
+  else if (v === null) out.push(NaN); // NaN/Infinity written by Python's json, or a null
   else throw new ActmaxError('bad-input', `${file}: expected numbers, found ${v === null ? 'null' : typeof v}`);
   return out;
 }
@@ -82,7 +83,8 @@ export function parseInputBytes(bytes: Uint8Array, file: string, model: ActmaxMo
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // Python's json writes NaN/Infinity bare: read them so the error can say which value is not finite.
+    json = JSON.parse(text.replace(/(?<![\w".])-?(?:NaN|Infinity)(?![\w"])/g, 'null'));
   } catch (e) {
     throw new ActmaxError('bad-input', `${file} is not valid JSON (${(e as Error).message}); give a flat array, a nested array or {"inputName": [...]}, or use .png/.csv`);
   }

@@ -242,22 +242,7 @@ export function objectiveTaps(model: ActmaxModel, spec: ObjectiveSpec, hints: Sh
 export function compileBatchObjective(model: ActmaxModel, targets: ObjectiveSpec[], rowsPerTarget: number, hints: ShapeHints = new Map()): CompiledBatchObjective {
   const atoms = targets.map((t) => atomsOf(model, t, hints));
   const rows = targets.length * rowsPerTarget;
-  // Group linear atoms by tap into one [rows, units] weight matrix each.
-  const byTap = new Map<string, { tap: Tap; units: number; w: Float32Array }>();
-  atoms.forEach((a, t) => {
-    for (const l of a.linear) {
-      const k = tapKey(l.tap);
-      let g = byTap.get(k);
-      if (!g) {
-        g = { tap: l.tap, units: l.weights.length, w: new Float32Array(rows * l.weights.length) };
-        byTap.set(k, g);
-      }
-      for (let r = t * rowsPerTarget; r < (t + 1) * rowsPerTarget; r++) {
-        const base = r * g.units;
-        for (let i = 0; i < g.units; i++) g.w[base + i] += l.weights[i];
-      }
-    }
-  });
+  const byTap = groupLinear(atoms, rows, rowsPerTarget);
   const weightTensors = [...byTap.values()].map((g) => ({ tap: g.tap, units: g.units, w: tf.keep(tf.tensor2d(g.w, [rows, g.units])) }));
   const hasGeneral = atoms.some((a) => a.general.length > 0);
   const taps = [...byTap.values()].map((g) => g.tap).concat(atoms.flatMap((a) => a.general.flatMap((g) => g.taps)));
@@ -288,6 +273,47 @@ export function compileBatchObjective(model: ActmaxModel, targets: ObjectiveSpec
       for (const g of weightTensors) g.w.dispose();
     },
   };
+}
+
+/** Group linear atoms by tap into one [rows, units] weight matrix each. */
+function groupLinear(atoms: Atoms[], rows: number, rowsPerTarget: number): Map<string, LinearReadout> {
+  const byTap = new Map<string, LinearReadout>();
+  atoms.forEach((a, t) => {
+    for (const l of a.linear) {
+      const k = tapKey(l.tap);
+      let g = byTap.get(k);
+      if (!g) {
+        g = { tap: l.tap, units: l.weights.length, w: new Float32Array(rows * l.weights.length) };
+        byTap.set(k, g);
+      }
+      for (let r = t * rowsPerTarget; r < (t + 1) * rowsPerTarget; r++) {
+        const base = r * g.units;
+        for (let i = 0; i < g.units; i++) g.w[base + i] += l.weights[i];
+      }
+    }
+  });
+  return byTap;
+}
+
+/** One weighted read-out of a tap for a batch: value[row] += Σ_u w[row·units + u] · tap[row, u] (flat, model layout). */
+export interface LinearReadout {
+  tap: Tap;
+  units: number;
+  w: Float32Array;
+}
+
+/**
+ * The batched objectives as pure linear read-outs of taps, or null when any target has a
+ * non-linear term (prob, margin, target, layerEnergy, input penalties). Native engines compile
+ * these into their own graphs.
+ *
+ * @example
+ * const parts = linearReadouts(model, [{ kind: 'logit', index: 3 }], 4); // [{ tap: { layer: 'dense_1', pre: true }, units: 10, w }]
+ */
+export function linearReadouts(model: ActmaxModel, targets: ObjectiveSpec[], rowsPerTarget: number, hints: ShapeHints = new Map()): LinearReadout[] | null {
+  const atoms = targets.map((t) => atomsOf(model, t, hints));
+  if (atoms.some((a) => a.general.length > 0)) return null;
+  return [...groupLinear(atoms, targets.length * rowsPerTarget, rowsPerTarget).values()];
 }
 
 function sliceRows(x: tf.Tensor, begin: number, size: number): tf.Tensor {

@@ -2,7 +2,7 @@ import { ActmaxError } from '../errors.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { resolveConstraints, projectInPlace, roundToLevels, roundOneHot, residuals, type ResolvedConstraints } from '../constraints/index.js';
 import type { Engine, EngineFactory } from '../engine/engine.js';
-import { createTfjsEngine } from '../engine/tfjs.js';
+import { chooseEngine, type EngineChoice } from '../engine/select.js';
 import type { ActmaxModel } from '../model/types.js';
 import { asObjective, type Objective } from '../objectives/objective.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
@@ -30,12 +30,12 @@ export interface StepInfo {
 
 /** Options of {@link maximize}. Every field has a default. */
 export interface MaximizeOptions {
-  /** Gradient steps (default 200). */
+  /** Gradient steps (default 150). */
   steps?: number;
-  /** Random restarts per target, run as one batch; the best is kept (default 4). */
+  /** Random restarts per target, run as one batch; the best is kept (default 6). */
   restarts?: number;
   optimizer?: OptimizerName;
-  /** Step size, in units of the input's range (default: adam 0.05, sgd 0.01, normalized 0.5, sign 0.02). */
+  /** Step size, in units of the input's range (default: adam 0.1, sgd 0.01, normalized 0.5, sign 0.02). */
   lr?: number;
   /** `cosine` decays the step size to 5 % over the run (default); `constant` keeps it. */
   schedule?: 'cosine' | 'constant';
@@ -52,8 +52,11 @@ export interface MaximizeOptions {
   /** Called after every step; return `false` to stop early. */
   onStep?: (info: StepInfo) => void | boolean;
   signal?: AbortSignal;
-  /** Compute engine (default: TF.js on the current backend). */
-  engine?: EngineFactory;
+  /**
+   * Compute engine: `auto` (default) runs the native ONNX engine when it supports the model and
+   * objectives, else TF.js; `tfjs` and `onnx` force one; or pass your own factory.
+   */
+  engine?: EngineChoice | EngineFactory;
 }
 
 /** The answer for one target. */
@@ -94,7 +97,7 @@ export interface MaximizeResult {
   timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
 }
 
-const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.05, sgd: 0.01, normalized: 0.5, sign: 0.02 };
+const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.1, sgd: 0.01, normalized: 0.5, sign: 0.02 };
 
 function toSpecs(objective: Objective | ObjectiveSpec | Array<Objective | ObjectiveSpec>): ObjectiveSpec[] {
   const list = Array.isArray(objective) ? objective : [objective];
@@ -131,8 +134,8 @@ export async function maximize(
 ): Promise<MaximizeResult> {
   const t0 = performance.now();
   const targets = toSpecs(objective);
-  const steps = intOption('steps', options.steps, 200, 0);
-  const restarts = intOption('restarts', options.restarts, 4, 1);
+  const steps = intOption('steps', options.steps, 150, 0);
+  const restarts = intOption('restarts', options.restarts, 6, 1);
   const seed = intOption('seed', options.seed, 0, 0);
   const optimizerName = options.optimizer ?? 'adam';
   if (!(optimizerName in DEFAULT_LR)) throw new ActmaxError('bad-option', `unknown optimizer "${optimizerName}"; choose adam, sgd, normalized or sign`);
@@ -180,7 +183,7 @@ export async function maximize(
     return x;
   });
 
-  const factory = options.engine ?? ((req) => createTfjsEngine(req));
+  const factory = typeof options.engine === 'function' ? options.engine : (await chooseEngine(model, targets, { engine: options.engine ?? 'auto', optimize })).factory;
   const engine: Engine = await factory({ model, targets, rowsPerTarget: restarts, optimize, fixed });
   try {
     const optimizers = sizes.map((n) => createOptimizer(optimizerName, rows, n));
@@ -224,8 +227,11 @@ export async function maximize(
       for (let r = 0; r < rows; r++) {
         let bad = !Number.isFinite(values[r]);
         for (let k = 0; k < xs.length && !bad; k++) {
+          // NaN and ±Infinity propagate into a sum (±Inf together give NaN): one test per row.
           const g = grads[k];
-          for (let i = r * sizes[k], e = i + sizes[k]; i < e; i++) if (!Number.isFinite(g[i])) { bad = true; break; }
+          let sum = 0;
+          for (let i = r * sizes[k], e = i + sizes[k]; i < e; i++) sum += g[i];
+          bad = !Number.isFinite(sum) && g.subarray(r * sizes[k], (r + 1) * sizes[k]).some((v) => !Number.isFinite(v));
         }
         if (bad) {
           reinitialized++;

@@ -1,0 +1,117 @@
+/**
+ * The typed messages between the page (main.ts) and the compute worker (worker.ts). Everything
+ * here is structured-cloneable; big arrays travel as transferred Float32Arrays.
+ */
+import type { Constraint } from '../../src/constraints/constraint.js';
+import type { InputInfo, LayerInfo, ModelFormat, OutputInfo } from '../../src/model/types.js';
+import type { ObjectiveSpec } from '../../src/objectives/spec.js';
+import type { OptimizerName } from '../../src/optimize/optimizers.js';
+import type { TargetResult } from '../../src/optimize/maximize.js';
+
+/** Which TF.js backend the worker should use; `auto` tries WebGL, then WASM, then CPU. */
+export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
+
+/** What the page needs to know about the loaded model (the TF.js model itself stays in the worker). */
+export interface ModelSummary {
+  /** File name or URL it came from. */
+  source: string;
+  format: ModelFormat;
+  kerasVersion?: string;
+  inputs: InputInfo[];
+  outputs: OutputInfo[];
+  layers: LayerInfo[];
+  notes: string[];
+  /** True for the model shipped with actmax (its examples.json can be used as references). */
+  bundled: boolean;
+}
+
+/** One gradient-search run, as the page asks for it. */
+export interface RunRequest {
+  /** Increases with every run so late messages of an old run can be told apart. */
+  id: number;
+  /** The objective as typed (grammar of `parseObjective`), for the result's `objective` field. */
+  objectiveText: string;
+  /** One spec per target (already parsed by the page). */
+  targets: ObjectiveSpec[];
+  steps: number;
+  restarts: number;
+  optimizer: OptimizerName;
+  /** Step size; undefined = the optimiser's default. */
+  lr?: number;
+  seed: number;
+  constraints: Constraint[];
+  /** Start every target's first restart here (the reference image), when given. */
+  init?: number[];
+}
+
+/** The exact (MILP) maximisation of one target. */
+export interface ExactRequest {
+  id: number;
+  target: ObjectiveSpec;
+  constraints: Constraint[];
+  /** Seconds HiGHS may run. */
+  timeLimit: number;
+  /** A starting solution (the best gradient-search input), which HiGHS needs to find incumbents early. */
+  start?: number[];
+}
+
+/** Page → worker. */
+export type PageToWorker =
+  | { type: 'init'; backend: BackendChoice; wasmPrefix: string; modelUrl: string }
+  | { type: 'load-url'; url: string }
+  | { type: 'load-files'; files: Record<string, ArrayBuffer> }
+  | { type: 'run'; run: RunRequest }
+  | { type: 'stop'; id: number }
+  | { type: 'exact'; exact: ExactRequest }
+  | { type: 'stop-exact'; id: number };
+
+/** The run's settings and totals, as in maximize's result (minus the per-target results). */
+export interface RunSummary {
+  seed: number;
+  steps: number;
+  restarts: number;
+  optimizer: OptimizerName;
+  lr: number;
+  engine: string;
+  backend: string;
+  reinitialized: number;
+  interrupted: boolean;
+  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
+}
+
+/** Worker → page. */
+export type WorkerToPage =
+  | { type: 'ready'; backend: string; exactAvailable: boolean; tried: string[] }
+  | { type: 'loading'; what: string }
+  | { type: 'model'; summary: ModelSummary }
+  | {
+      type: 'progress';
+      id: number;
+      step: number;
+      steps: number;
+      /** Best objective value so far, per target. */
+      best: number[];
+      /** Objective value per row (targets × restarts) at the previous step. */
+      current: Float32Array;
+      /** Current input of every row (rows × features of the first input). */
+      x: Float32Array;
+      rowsPerTarget: number;
+      /** The first model output for every row of `x` (rows × units), or null when not computed. */
+      outputs: Float32Array | null;
+      imageStepsPerSecond: number;
+    }
+  | { type: 'done'; id: number; results: TargetResult[]; run: RunSummary }
+  | { type: 'error'; id?: number; code?: string; message: string }
+  | { type: 'exact-progress'; id: number; incumbent: number | null; bound: number | null; gap: number | null; seconds: number }
+  | {
+      type: 'exact-done';
+      id: number;
+      status: string;
+      value: number | null;
+      bound: number | null;
+      gap: number | null;
+      input: number[] | null;
+      outputs: number[] | null;
+      seconds: number;
+    }
+  | { type: 'exact-unavailable'; id: number; message: string };

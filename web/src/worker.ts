@@ -1,0 +1,229 @@
+/// <reference lib="webworker" />
+/**
+ * The compute worker: holds the TF.js model and runs gradient search (and the exact solver,
+ * when the build has one) off the page's thread, so the page stays responsive. It speaks only
+ * the typed messages of messages.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { loadModel } from '../../src/model/load.js';
+import { maximize } from '../../src/optimize/maximize.js';
+import { createTfjsEngine } from '../../src/engine/tfjs.js';
+import { installKernelFixes } from '../../src/engine/wasm-kernels.js';
+import type { Engine, EngineFactory } from '../../src/engine/engine.js';
+import type { ActmaxModel } from '../../src/model/types.js';
+import type { BackendChoice, ExactRequest, ModelSummary, PageToWorker, RunRequest, WorkerToPage } from './messages.js';
+import { runExact, exactAvailable } from './exact-bridge.js';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let model: ActmaxModel | null = null;
+let bundledUrl = '';
+let activeRun: { id: number; abort: AbortController } | null = null;
+let activeExact: { id: number; abort: AbortController } | null = null;
+let backendReady: Promise<string> | null = null;
+
+function post(msg: WorkerToPage, transfer: Transferable[] = []): void {
+  self.postMessage(msg, transfer);
+}
+
+function errorMessage(e: unknown): { code?: string; message: string } {
+  const err = e as { code?: string; message?: string };
+  return { code: typeof err?.code === 'string' ? err.code : undefined, message: err?.message ?? String(e) };
+}
+
+/** Try the backends in order; each must also compute a tiny sum correctly before it is trusted. */
+async function pickBackend(choice: BackendChoice, wasmPrefix: string, tried: string[]): Promise<string> {
+  setWasmPaths(wasmPrefix);
+  // The WASM module is imported above, so its kernels exist: add the missing/corrected gradients.
+  installKernelFixes();
+  const order: Array<'webgl' | 'wasm' | 'cpu'> = choice === 'auto' ? ['webgl', 'wasm', 'cpu'] : [choice, ...(['wasm', 'cpu'] as const).filter((b) => b !== choice)];
+  for (const name of order) {
+    try {
+      if (!(await tf.setBackend(name))) {
+        tried.push(`${name}: not available`);
+        continue;
+      }
+      await tf.ready();
+      const check = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]);
+      if (check !== 3) throw new Error(`1+2 gave ${check}`);
+      // WebGL emulated on the CPU (SwiftShader, llvmpipe) is several times slower than WASM SIMD.
+      const renderer = name === 'webgl' ? webglRenderer() : '';
+      if (choice === 'auto' && /swiftshader|llvmpipe|software/i.test(renderer)) {
+        tried.push(`webgl: software renderer (${renderer}), skipped`);
+        continue;
+      }
+      tried.push(`${name}: ok`);
+      return name;
+    } catch (e) {
+      tried.push(`${name}: ${errorMessage(e).message}`);
+    }
+  }
+  throw new Error(`no TF.js backend could start (${tried.join('; ')})`);
+}
+
+/** The GPU's name as WebGL reports it ('' when unknown). */
+function webglRenderer(): string {
+  try {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+    if (!gl) return '';
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+  } catch {
+    return '';
+  }
+}
+
+function summarize(m: ActmaxModel, bundled: boolean): ModelSummary {
+  return { source: m.source, format: m.format, kerasVersion: m.kerasVersion, inputs: m.inputs, outputs: m.outputs, layers: m.layers, notes: m.notes, bundled };
+}
+
+async function load(source: string | Record<string, ArrayBuffer>): Promise<void> {
+  await backendReady;
+  post({ type: 'loading', what: typeof source === 'string' ? source : Object.keys(source).join(', ') });
+  try {
+    const next = typeof source === 'string' ? await loadModel(source) : await loadModel({ files: source });
+    activeRun?.abort.abort();
+    model?.dispose();
+    model = next;
+    post({ type: 'model', summary: summarize(next, typeof source === 'string' && source === bundledUrl) });
+  } catch (e) {
+    post({ type: 'error', ...errorMessage(e) });
+  }
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** The TF.js engine, giving the worker's event loop a turn every ~25 ms so a Stop message gets through. */
+const yieldingEngine: EngineFactory = async (req) => {
+  const inner: Engine = await createTfjsEngine(req);
+  let last = performance.now();
+  return {
+    name: inner.name,
+    rows: inner.rows,
+    async valueAndGrad(xs) {
+      if (performance.now() - last > 25) {
+        await yieldToEventLoop();
+        last = performance.now();
+      }
+      return inner.valueAndGrad(xs);
+    },
+    evaluate: (xs) => inner.evaluate(xs),
+    dispose: () => inner.dispose(),
+  };
+};
+
+/** The first model output for each row of x (rows × features), or null for multi-input models. */
+function firstOutputs(m: ActmaxModel, x: Float32Array, rows: number): Float32Array | null {
+  if (m.inputs.length !== 1) return null;
+  const y = tf.tidy(() => {
+    const out = m.net.predict(tf.tensor(x, [rows, ...m.inputs[0].shape])) as tf.Tensor | tf.Tensor[];
+    return (Array.isArray(out) ? out[0] : out).reshape([rows, -1]);
+  });
+  const data = Float32Array.from(y.dataSync());
+  y.dispose();
+  return data;
+}
+
+async function run(req: RunRequest): Promise<void> {
+  const m = model;
+  if (!m) return post({ type: 'error', id: req.id, message: 'no model is loaded yet' });
+  activeRun?.abort.abort();
+  const abort = new AbortController();
+  activeRun = { id: req.id, abort };
+  const rows = req.targets.length * req.restarts;
+  let lastPost = 0;
+  const t0 = performance.now();
+  try {
+    const result = await maximize(m, req.targets, {
+      steps: req.steps,
+      restarts: req.restarts,
+      optimizer: req.optimizer,
+      lr: req.lr,
+      seed: req.seed,
+      constraints: req.constraints,
+      init: req.init ? { input: req.init } : 'random',
+      signal: abort.signal,
+      engine: yieldingEngine,
+      onStep(info) {
+        const now = performance.now();
+        // Throttled: about 8 pictures a second, plus the first and the last step.
+        if (now - lastPost < 120 && info.step !== 0 && info.step !== info.steps - 1) return;
+        lastPost = now;
+        const x = Float32Array.from(info.x);
+        const outputs = firstOutputs(m, x, rows);
+        const current = Float32Array.from(info.current);
+        const seconds = (now - t0) / 1000;
+        post(
+          {
+            type: 'progress', id: req.id, step: info.step + 1, steps: info.steps, best: info.best, current, x,
+            rowsPerTarget: info.rowsPerTarget, outputs, imageStepsPerSecond: seconds > 0 ? ((info.step + 1) * rows) / seconds : 0,
+          },
+          [x.buffer, current.buffer, ...(outputs ? [outputs.buffer] : [])],
+        );
+      },
+    });
+    const { results, ...summary } = result;
+    post({ type: 'done', id: req.id, results, run: summary });
+  } catch (e) {
+    post({ type: 'error', id: req.id, ...errorMessage(e) });
+  } finally {
+    if (activeRun?.id === req.id) activeRun = null;
+  }
+}
+
+async function exact(req: ExactRequest): Promise<void> {
+  const m = model;
+  if (!m) return post({ type: 'error', id: req.id, message: 'no model is loaded yet' });
+  if (!exactAvailable()) {
+    return post({ type: 'exact-unavailable', id: req.id, message: 'the exact solver is not available in this build; use gradient search (Run)' });
+  }
+  activeExact?.abort.abort();
+  const abort = new AbortController();
+  activeExact = { id: req.id, abort };
+  try {
+    const done = await runExact(m, req, abort.signal, (p) => post({ type: 'exact-progress', id: req.id, ...p }));
+    post({ type: 'exact-done', id: req.id, ...done });
+  } catch (e) {
+    post({ type: 'error', id: req.id, ...errorMessage(e) });
+  } finally {
+    if (activeExact?.id === req.id) activeExact = null;
+  }
+}
+
+self.onmessage = (ev: MessageEvent<PageToWorker>) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'init': {
+      bundledUrl = msg.modelUrl;
+      const tried: string[] = [];
+      backendReady = pickBackend(msg.backend, msg.wasmPrefix, tried);
+      backendReady.then(
+        (backend) => {
+          post({ type: 'ready', backend, exactAvailable: exactAvailable(), tried });
+          void load(msg.modelUrl);
+        },
+        (e) => post({ type: 'error', ...errorMessage(e) }),
+      );
+      break;
+    }
+    case 'load-url':
+      void load(msg.url);
+      break;
+    case 'load-files':
+      void load(msg.files);
+      break;
+    case 'run':
+      void run(msg.run);
+      break;
+    case 'stop':
+      if (activeRun?.id === msg.id) activeRun.abort.abort();
+      break;
+    case 'exact':
+      void exact(msg.exact);
+      break;
+    case 'stop-exact':
+      if (activeExact?.id === msg.id) activeExact.abort.abort();
+      break;
+  }
+};

@@ -1,0 +1,61 @@
+/**
+ * Vite build of the web playground: web/ → web-dist/. The TF.js WASM binaries are copied to
+ * web-dist/wasm/ (the worker points `setWasmPaths` there); the bundled model is NOT copied: the
+ * dev server and `actmax serve` both serve it from models/fashion-mnist-mlp/.
+ */
+import { defineConfig, type Plugin } from 'vite';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const webDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(webDir, '..');
+const wasmDir = path.join(repoRoot, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const modelDir = path.join(repoRoot, 'models', 'fashion-mnist-mlp');
+const MODEL_FILES = ['model.json', 'weights.bin', 'examples.json'];
+
+/** Serves /wasm/* and /models/fashion-mnist-mlp/* in dev; copies the wasm binaries into the build. */
+function actmaxAssets(): Plugin {
+  return {
+    name: 'actmax-assets',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0];
+        let file: string | null = null;
+        let type = 'application/octet-stream';
+        if (url.startsWith('/wasm/') && WASM_FILES.includes(url.slice(6))) {
+          file = path.join(wasmDir, url.slice(6));
+          type = 'application/wasm';
+        } else if (url.startsWith('/models/fashion-mnist-mlp/') && MODEL_FILES.includes(url.slice(26))) {
+          file = path.join(modelDir, url.slice(26));
+          if (file.endsWith('.json')) type = 'application/json';
+        }
+        if (!file) return next();
+        res.setHeader('Content-Type', type);
+        res.setHeader('Content-Length', statSync(file).size);
+        createReadStream(file).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const f of WASM_FILES) {
+        this.emitFile({ type: 'asset', fileName: `wasm/${f}`, source: readFileSync(path.join(wasmDir, f)) });
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  root: webDir,
+  base: './',
+  plugins: [actmaxAssets()],
+  worker: { format: 'es' },
+  build: {
+    outDir: path.join(repoRoot, 'web-dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 4000,
+    sourcemap: false,
+  },
+  server: { fs: { allow: [repoRoot] } },
+});
