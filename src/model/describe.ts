@@ -85,7 +85,14 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
       };
     });
   } else {
-    inputs = net.inputs.map((t, i) => ({ name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i) }));
+    inputs = net.inputs.map((t, i) => {
+      // The graph executor insists on the recorded batch size; actmax evaluates many rows at once.
+      const batch = (t.shape as Array<number | null> | undefined)?.[0];
+      if (batch != null && batch >= 0) {
+        throw new ActmaxError('unsupported', `${source}: graph input "${t.name}" has a fixed batch size of ${batch} (shape [${(t.shape as number[]).join(', ')}]); actmax needs a free batch dimension (-1): convert the model with a None batch size`);
+      }
+      return { name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i) };
+    });
     outputs = net.outputs.map((t, i) => {
       const shape = ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
       const units = prod(shape);
