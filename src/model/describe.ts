@@ -13,6 +13,9 @@ function cleanShape(shape: Array<number | null> | undefined, what: string, sourc
   if (s.some((d) => d == null || d < 0)) {
     throw new ActmaxError('unsupported', `${source}: ${what} has an unknown dimension (shape [${s.map((d) => d ?? '?').join(', ')}]); actmax needs a fixed input shape`);
   }
+  if (s.some((d) => !Number.isInteger(d) || (d as number) < 1)) {
+    throw new ActmaxError('bad-model', `${source}: ${what} has shape [${s.map((d) => JSON.stringify(d)).join(', ')}]; dimensions must be positive integers`);
+  }
   return s as number[];
 }
 
