@@ -15,6 +15,7 @@ export interface SoakSample {
 }
 
 export interface SoakReport {
+  engine: string;
   steps: number;
   rows: number;
   backend: string;
@@ -41,7 +42,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
  * @example
  * const r = await soak({ steps: 2000 }); console.log(r.tensorCounts, r.rssDrift);
  */
-export async function soak(opts: { steps: number; every?: number; warmup?: number; restarts?: number; backend?: 'wasm' | 'cpu'; gc?: boolean }): Promise<SoakReport> {
+export async function soak(opts: { steps: number; every?: number; warmup?: number; restarts?: number; backend?: 'wasm' | 'cpu'; gc?: boolean; engine?: 'tfjs' | 'onnx' | 'auto' }): Promise<SoakReport> {
   const backend = await useBackend(opts.backend ?? 'wasm');
   const model = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
   const every = opts.every ?? 100;
@@ -58,6 +59,7 @@ export async function soak(opts: { steps: number; every?: number; warmup?: numbe
     steps: opts.steps,
     restarts: opts.restarts ?? 4,
     seed: 3,
+    engine: opts.engine ?? 'tfjs',
     onStep: (s) => {
       if ((s.step + 1) % every === 0) sample(s.step + 1);
     },
@@ -68,6 +70,7 @@ export async function soak(opts: { steps: number; every?: number; warmup?: numbe
   const atWarmup = samples.find((s) => s.step >= warmup) ?? samples[samples.length - 1];
   const rss = after.map((s) => s.rssMb);
   return {
+    engine: res.engine,
     steps: res.steps,
     rows: 2 * (opts.restarts ?? 4),
     backend,

@@ -1,4 +1,4 @@
-// npm run soak [-- --steps 10000 --backend wasm]
+// npm run soak [-- --steps 10000 --backend wasm --engine tfjs|onnx|auto]
 // 10,000 gradient steps on the bundled model: tf.memory().numTensors must stay constant and the
 // process RSS within 10 % of its value after the first 500 steps. Prints the figures.
 // `npm run soak` runs it with --expose-gc and samples after a full GC: without that, V8 lets
@@ -7,9 +7,9 @@
 import { parseArgs } from 'node:util';
 import { soak } from './soak-run.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '10000' }, backend: { type: 'string', default: 'wasm' }, restarts: { type: 'string', default: '4' } } });
-const r = await soak({ steps: Number(values.steps), backend: values.backend as 'wasm' | 'cpu', restarts: Number(values.restarts), every: 250, gc: typeof globalThis.gc === 'function' });
-console.log(`soak: ${r.steps} steps × ${r.rows} rows on ${r.backend} in ${r.seconds.toFixed(1)} s (${((r.steps * r.rows) / r.seconds).toFixed(0)} image-steps/s), best logit ${r.best.toFixed(3)}`);
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '10000' }, backend: { type: 'string', default: 'wasm' }, restarts: { type: 'string', default: '4' }, engine: { type: 'string', default: 'tfjs' } } });
+const r = await soak({ steps: Number(values.steps), backend: values.backend as 'wasm' | 'cpu', restarts: Number(values.restarts), every: 250, engine: values.engine as 'tfjs' | 'onnx' | 'auto', gc: typeof globalThis.gc === 'function' });
+console.log(`soak: ${r.steps} steps × ${r.rows} rows, engine ${r.engine} (TF.js backend ${r.backend}) in ${r.seconds.toFixed(1)} s (${((r.steps * r.rows) / r.seconds).toFixed(0)} image-steps/s), best logit ${r.best.toFixed(3)}`);
 console.log('step      numTensors  numBytes    rss MB   heap MB');
 for (const s of r.samples.filter((_, i, a) => i % Math.max(1, Math.floor(a.length / 20)) === 0 || i === a.length - 1)) {
   console.log(`${String(s.step).padEnd(9)} ${String(s.numTensors).padEnd(11)} ${String(s.numBytes).padEnd(11)} ${s.rssMb.toFixed(1).padEnd(8)} ${s.heapMb.toFixed(1)}`);

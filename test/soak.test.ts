@@ -7,10 +7,11 @@ describe('soak: 2,000 steps on the bundled model', () => {
   it('keeps numTensors constant between steps (RSS drift reported)', async () => {
     const r = await soak({ steps: 2000, every: 100, warmup: 500 });
     console.log(
-      `soak ${r.steps} steps × ${r.rows} rows (${r.backend}, ${r.seconds.toFixed(1)} s): numTensors ${r.tensorCounts.join(', ')}; ` +
+      `soak ${r.steps} steps × ${r.rows} rows (${r.engine}, ${r.seconds.toFixed(1)} s): numTensors ${r.tensorCounts.join(', ')}; ` +
         `RSS after 500 steps ${r.rssAtWarmup.toFixed(1)} MB, then ${r.rssMin.toFixed(1)}–${r.rssMax.toFixed(1)} MB, final ${r.rssFinal.toFixed(1)} MB ` +
         `(largest drift ${(100 * r.rssDrift).toFixed(1)} %, not asserted: V8 collects old-space garbage late)`,
     );
+    expect(r.engine).toBe('tfjs-wasm');
     expect(r.steps).toBe(2000);
     expect(r.samples).toHaveLength(20);
     expect(r.tensorCounts).toHaveLength(1);
