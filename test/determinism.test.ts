@@ -26,17 +26,18 @@ function withoutTimings(text: string): string {
   return JSON.stringify(JSON.parse(text), (k, v) => (k === 'timings' ? undefined : v), 2);
 }
 
-const args = (out: string, seed: number, backend: string) => [
-  'maximize', 'models/fashion-mnist-mlp', '--objective', 'logit:all', '--steps', '60', '--restarts', '3', '--seed', String(seed),
-  '--constraint', 'box:0,1', '--backend', backend, '--out', out, '--json',
+const args = (out: string, seed: number, backend: string, engine: string) => [
+  'maximize', 'models/fashion-mnist-mlp', '--objective', 'logit:all', '--steps', '30', '--restarts', '2', '--seed', String(seed),
+  '--constraint', 'box:0,1', '--backend', backend, '--engine', engine, '--out', out, '--json',
 ];
 
 describe('same seed ⇒ byte-identical result.json in two processes', () => {
-  for (const backend of ['wasm', 'cpu']) {
-    it(`on the ${backend} backend`, async () => {
-      const dirs = [0, 1].map((i) => path.join(tmp, `${backend}-${i}`));
-      const runs = await Promise.all(dirs.map((d) => runCliProcess(args(d, 11, backend))));
+  for (const [engine, backend] of [['tfjs', 'wasm'], ['tfjs', 'cpu'], ['onnx', 'wasm']]) {
+    it(`engine ${engine}, TF.js backend ${backend}`, async () => {
+      const dirs = [0, 1].map((i) => path.join(tmp, `${engine}-${backend}-${i}`));
+      const runs = await Promise.all(dirs.map((d) => runCliProcess(args(d, 11, backend, engine))));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(runs[0].stdout).results[0].engine).toMatch(engine === 'tfjs' ? `tfjs-${backend}` : /^onnx/);
       const [a, b] = dirs.map((d) => readFileSync(path.join(d, 'result.json'), 'utf8'));
       expect(withoutTimings(a)).toBe(withoutTimings(b));
       // The --json document on stdout is the same document.
@@ -45,8 +46,8 @@ describe('same seed ⇒ byte-identical result.json in two processes', () => {
       // The grids are byte-identical too (they are drawn from the same numbers).
       expect(readFileSync(path.join(dirs[0], 'grid.png')).equals(readFileSync(path.join(dirs[1], 'grid.png')))).toBe(true);
       // And the comparison can fail: another seed gives another result.
-      const other = path.join(tmp, `${backend}-seed12`);
-      const r = await runCliProcess(args(other, 12, backend));
+      const other = path.join(tmp, `${engine}-${backend}-seed12`);
+      const r = await runCliProcess(args(other, 12, backend, engine));
       expect(r.code, r.stderr).toBe(0);
       expect(withoutTimings(readFileSync(path.join(other, 'result.json'), 'utf8'))).not.toBe(withoutTimings(a));
     });
