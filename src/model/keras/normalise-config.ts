@@ -340,7 +340,7 @@ function checkGraphReferences(layers: Dict[], inputs: Json[], outputs: Json[], c
     const name = l.name as string;
     if (nodeCount.has(name)) throw bad(ctx, `two layers are named "${name}"`);
     // An InputLayer has its one node from construction; other layers one per call.
-    nodeCount.set(name, Math.max(1, (l.inbound_nodes as Json[]).length));
+    nodeCount.set(name, l.class_name === 'InputLayer' ? 1 : (l.inbound_nodes as Json[]).length);
   }
   const check = (ref: Json, where: string): string => {
     const [src, nodeIndex, tensorIndex] = Array.isArray(ref) ? ref : [];
@@ -349,7 +349,7 @@ function checkGraphReferences(layers: Dict[], inputs: Json[], outputs: Json[], c
     }
     const nodes = nodeCount.get(src)!;
     if (!Number.isInteger(nodeIndex) || (nodeIndex as number) < 0 || (nodeIndex as number) >= nodes) {
-      throw bad(ctx, `${where} refers to call ${JSON.stringify(nodeIndex)} of layer "${src}", which has ${nodes}`);
+      throw bad(ctx, `${where} refers to call ${JSON.stringify(nodeIndex)} of layer "${src}", which ${nodes === 0 ? 'is never called (it has no inbound nodes)' : `is called ${nodes} time(s)`}`);
     }
     if (!Number.isInteger(tensorIndex) || (tensorIndex as number) < 0) {
       throw bad(ctx, `${where} refers to output ${JSON.stringify(tensorIndex)} of layer "${src}"; expected an index ≥ 0`);
