@@ -13,3 +13,17 @@ export { maximize, type MaximizeOptions, type MaximizeResult, type TargetResult,
 export type { OptimizerName } from './optimize/optimizers.js';
 export type { Engine, EngineFactory, EngineRequest } from './engine/engine.js';
 export { createTfjsEngine } from './engine/tfjs.js';
+// Image pipeline (issue 5): parameterisations, transforms, regularisers, defaults, atlases, animation.
+export { imageDefaults, type ImageOptions, type ImageDefaults } from './image/defaults.js';
+export type { RegularizerSpec } from './image/regularizers.js';
+export { parseParamSpec, parseTransformSpec, parseRegularizerSpec, PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './image/specs.js';
+export { createParam, type ParamSpec, type Parameterisation } from './param/param.js';
+export { applyTransforms, standardTransforms, type TransformSpec } from './transforms/transforms.js';
+export { atlasImage } from './image/atlas.js';
+export { animationFrames, encodeGif, frameSteps } from './image/animation.js';
+export { writeImageFiles } from './image/files.js';
+// The exact answer (issue 4): certified maximum of piecewise-linear networks by MILP (HiGHS).
+export { maximizeExact, type ExactOptions, type ExactResult, type ExactProgress } from './exact/index.js';
+// Engines and conversion.
+export { chooseEngine, type EngineChoice } from './engine/select.js';
+export { toTfjsLayers } from './model/convert.js';

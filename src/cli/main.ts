@@ -18,8 +18,15 @@ import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
 import { renderInspect } from './commands/inspect.js';
 import { predictOnce } from './commands/predict.js';
 import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
+import { runExact } from './commands/exact.js';
 import { progressBar } from './render.js';
 import type { Constraint } from '../constraints/constraint.js';
+// Image pipeline (issue 5)
+import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../image/specs.js';
+import { expandUnits, imageOptionsFromFlags, type ImageFlags } from './image-flags.js';
+import { frameSteps } from '../image/animation.js';
+import { writeImageFiles } from '../image/files.js';
+import { isImageShape } from '../io/png.js';
 
 /** Exit codes: 0 ok, 1 bug, 2 a problem the user can fix, 130 interrupted. */
 export const EXIT = { ok: 0, bug: 1, usage: 2, interrupted: 130 } as const;
@@ -130,10 +137,34 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
-    .addOption(new Option('--engine <name>', 'compute engine: auto = native ONNX when it supports the model, else TF.js').choices(['auto', 'tfjs', 'onnx']).default('auto'))
+    .addOption(new Option('--engine <name>', 'compute engine: auto = native ONNX when it supports the model, else TF.js (the image pipeline runs on TF.js)').choices(['auto', 'tfjs', 'onnx']).default('auto'))
+    // Image pipeline (issue 5)
+    .addOption(new Option('--image <mode>', 'image machinery: auto (defaults from the input shape, shown by `actmax inspect`) or none').choices(['auto', 'none']).default('auto'))
+    .option('--param <spec>', PARAM_GRAMMAR)
+    .option('--transform <spec>', TRANSFORM_GRAMMAR, collect, [])
+    .option('--regularizer <spec>', REGULARIZER_GRAMMAR, collect, [])
+    .option('--units <list>', 'with --objective channel:LAYER or neuron:LAYER: render these units in one batch (all, or e.g. 0-7,12); writes atlas.png')
+    .option('--animate <frames>', 'also write animation.gif with this many frames of the optimisation', int('animate'))
     .addOption(backendOption())
     .action(async (file: string, o: MaximizeCliOptions) => {
       await withModel(file, o.backend, (model) => maximizeCommand(model, o, io));
+    });
+
+  program
+    .command('exact')
+    .description('the certified global maximum for piecewise-linear (ReLU) networks, by mixed-integer programming (HiGHS)')
+    .argument('<model>')
+    .requiredOption('--objective <spec>', 'a linear objective: logit:K, margin:K, neuron:LAYER:I, or weighted sums of them')
+    .option('--constraint <spec>', CONSTRAINT_GRAMMAR + ' (L2 balls are not linear: not supported here)', collect, [])
+    .option('--time-limit <s>', 'seconds for the MILP solve per target', float('time-limit'), 60)
+    .option('--gap <x>', 'stop and report optimal when (bound − value)/|value| ≤ x', float('gap'), 0)
+    .option('--no-warm-start', 'start the solver cold (default: gradient search first)')
+    .option('--init <spec>', 'reference for mask constraints: FILE')
+    .option('--out <dir>', 'output directory', 'actmax-out')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .addOption(backendOption())
+    .action(async (file: string, o: ExactCliOptions) => {
+      await withModel(file, o.backend, (model) => exactCommand(model, o, io));
     });
 
   program
@@ -184,6 +215,63 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
   return program;
 }
 
+interface ExactCliOptions {
+  objective: string;
+  constraint: string[];
+  timeLimit: number;
+  gap: number;
+  warmStart: boolean;
+  init?: string;
+  out: string;
+  json?: boolean;
+  backend: BackendName;
+}
+
+async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
+  const targets = parseObjective(o.objective, ctxFor(model));
+  if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
+  const init = await parseInit(o.init, model);
+  const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
+  const constraints: Constraint[] = [];
+  for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const tty = !o.json && process.stderr.isTTY;
+  let last = 0;
+  try {
+    const { results, json, files, interrupted } = await runExact(model, targets, o.out, {
+      constraints,
+      timeLimit: o.timeLimit,
+      gapTolerance: o.gap,
+      warmStart: o.warmStart,
+      signal: controller.signal,
+      onProgress: (t, line) => {
+        if (!tty || Date.now() - last < 250) return;
+        last = Date.now();
+        process.stderr.write(`\r\x1b[K[${t + 1}/${targets.length}] ${line}`);
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    if (o.json) io.out(JSON.stringify(json) + '\n');
+    else {
+      for (const r of results) {
+        const v = r.value === null ? 'none found' : r.value.toPrecision(8);
+        io.out(`${r.objective}: ${r.status}  value ${v}  upper bound ${r.upperBound?.toPrecision(8) ?? '-'}  gap ${r.gap === null ? '-' : (100 * r.gap).toFixed(3) + '%'}  (${r.solveSeconds.toFixed(1)} s, ${r.nodes} nodes)\n`);
+      }
+      io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
+    }
+    if (interrupted) {
+      io.err('interrupted: wrote the best result so far\n');
+      process.exitCode = EXIT.interrupted;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 interface MaximizeCliOptions {
   objective: string;
   constraint: string[];
@@ -199,10 +287,19 @@ interface MaximizeCliOptions {
   json?: boolean;
   engine: EngineChoice;
   backend: BackendName;
+  // Image pipeline (issue 5)
+  image: string;
+  param?: string;
+  transform: string[];
+  regularizer: string[];
+  units?: string;
+  animate?: number;
 }
 
 async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = parseObjective(o.objective, ctxFor(model));
+  const targets = o.units !== undefined ? expandUnits(o.objective, o.units, ctxFor(model)) : parseObjective(o.objective, ctxFor(model));
+  const image = imageOptionsFromFlags(model, o as ImageFlags);
+  const pictures = isImageShape(model.inputs[0].shape);
   const init = await parseInit(o.init, model);
   const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
   const constraints: Constraint[] = [];
@@ -228,9 +325,13 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       signal: controller.signal,
       engine: o.engine,
       onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
+      image,
+      keepRestarts: pictures && o.restarts > 1,
+      ...(o.animate !== undefined ? { frames: frameSteps(o.steps, o.animate) } : {}),
     });
     bar.stop();
-    const files = await writeRunFiles(o.out, run, model);
+    const files = await writeRunFiles(o.out, run, model, run.image ? { image: run.image } : {});
+    files.push(...(await writeImageFiles(o.out, run, model)));
     if (o.json) io.out(JSON.stringify(runJson(run, model)) + '\n');
     else {
       for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}\n`);

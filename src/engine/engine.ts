@@ -1,5 +1,32 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Tap } from '../model/activations.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
+
+/**
+ * A term added to what the gradient climbs, but not to the reported values: image regularisers
+ * (total variation, L1/L2 on the rendered input) and batch-coupled ones (diversity).
+ */
+export interface ExtraTerm {
+  /** Layers the term reads (added to the forward program). */
+  taps: Tap[];
+  /** One value per row, to be maximised (penalties are negative). `inputs`: rendered model inputs before transforms; taps: after. */
+  fn(ctx: { tap(t: Tap): tf.Tensor; inputs: tf.Tensor[]; rowsPerTarget: number }): tf.Tensor1D;
+}
+
+/**
+ * Image pipeline hooks (src/image): TF.js engines run them inside the differentiable step;
+ * an engine that cannot must throw. Indices k are positions in `EngineRequest.optimize`.
+ */
+export interface InputPipeline {
+  /** Optimised variables per row of input k, when a parameterisation renders it (else the input's own size). */
+  paramSize: Array<number | null>;
+  /** p [rows, paramSize] → model input [rows, ...shape] (only for k with a paramSize). */
+  render(p: tf.Tensor, k: number): tf.Tensor;
+  /** Random transform of input k for one gradient step (draws new randomness every call). */
+  transform?(x: tf.Tensor, k: number): tf.Tensor;
+  extraTerms: ExtraTerm[];
+}
 
 /** What an engine is asked to compute: one objective per target, `rowsPerTarget` rows each. */
 export interface EngineRequest {
@@ -10,12 +37,16 @@ export interface EngineRequest {
   optimize: number[];
   /** One example per non-optimised input (flat), tiled over the batch. */
   fixed: Map<number, Float32Array>;
+  /** Parameterisation, transforms and extra terms of image inputs (see src/image). */
+  pipeline?: InputPipeline;
 }
 
 /** Objective values per row and the model's outputs (flat, rows × units, one per output). */
 export interface Evaluation {
   values: Float32Array;
   outputs: Float32Array[];
+  /** The rendered optimised inputs (flat, rows × features), when a parameterisation is in use. */
+  inputs?: Float32Array[];
 }
 
 /**
@@ -26,7 +57,7 @@ export interface Evaluation {
 export interface Engine {
   readonly name: string;
   readonly rows: number;
-  /** Values [rows] and gradients w.r.t. each optimised input (rows × features, flat) at `xs`. */
+  /** Values [rows] and gradients w.r.t. each optimised input (rows × features, flat) at `xs` (the parameters, with a pipeline). */
   valueAndGrad(xs: Float32Array[]): Promise<{ values: Float32Array; grads: Float32Array[] }>;
   /** Values and all model outputs at `xs` (no gradient). */
   evaluate(xs: Float32Array[]): Promise<Evaluation>;

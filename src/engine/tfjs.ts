@@ -10,7 +10,9 @@ export interface TfjsEngineOptions {
 
 /**
  * The TF.js reference engine: one forward program with every tap the objectives need, one
- * `tf.grads` call per step, every tensor freed.
+ * `tf.grads` call per step, every tensor freed. With `req.pipeline`, the optimised variables are
+ * rendered into inputs (parameterisation), transformed each step, and extra terms join the
+ * gradient (not the reported values).
  *
  * @example
  * const engine = await createTfjsEngine({ model, targets: [{ kind: 'logit', index: 1 }], rowsPerTarget: 4, optimize: [0], fixed: new Map() });
@@ -18,8 +20,10 @@ export interface TfjsEngineOptions {
  */
 export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptions = {}): Promise<Engine> {
   const { model, targets, rowsPerTarget } = req;
+  const pipeline = req.pipeline;
   const rows = targets.length * rowsPerTarget;
-  const taps: Tap[] = targets.flatMap((t) => objectiveTaps(model, t));
+  const extraTaps: Tap[] = pipeline ? pipeline.extraTerms.flatMap((t) => t.taps) : [];
+  const taps: Tap[] = targets.flatMap((t) => objectiveTaps(model, t)).concat(extraTaps);
   const forward = buildForward(model, taps);
   const hints = new Map(forward.taps.map((t, i) => [t.layer, forward.tapShapes[i]] as [string, number[]]));
   const objective = compileBatchObjective(model, targets, rowsPerTarget, hints);
@@ -29,21 +33,36 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
   for (const [idx, v] of req.fixed) {
     fixedTensors.set(idx, tf.keep(tf.tidy(() => tf.tensor(v, [1, ...model.inputs[idx].shape]).tile([rows, ...model.inputs[idx].shape.map(() => 1)]))));
   }
+  const paramSize = (k: number) => pipeline?.paramSize[k] ?? null;
 
-  const assemble = (opt: tf.Tensor[]): tf.Tensor[] =>
+  /** Optimised variables → model inputs (rendered), in model-input order. */
+  const rendered = (opt: tf.Tensor[]): tf.Tensor[] =>
     model.inputs.map((_, i) => {
       const k = req.optimize.indexOf(i);
-      if (k >= 0) return opts.transformInput ? opts.transformInput(opt[k], i) : opt[k];
-      return fixedTensors.get(i)!;
+      if (k < 0) return fixedTensors.get(i)!;
+      return paramSize(k) !== null ? pipeline!.render(opt[k], k) : opt[k];
+    });
+  const transformed = (inputs: tf.Tensor[]): tf.Tensor[] =>
+    inputs.map((x, i) => {
+      const k = req.optimize.indexOf(i);
+      if (k < 0) return x;
+      let t = opts.transformInput ? opts.transformInput(x, i) : x;
+      if (pipeline?.transform) t = pipeline.transform(t, k);
+      return t;
     });
 
   const run = (inputs: tf.Tensor[]) => {
     const { outputs, taps: tapValues } = forward.run(inputs);
-    const values = objective.evaluate({ tap: (t) => tapValues[tapIndex.get(tapKey(t))!], outputs, inputs });
-    return { values, outputs };
+    const tap = (t: Tap) => tapValues[tapIndex.get(tapKey(t))!];
+    const values = objective.evaluate({ tap, outputs, inputs });
+    return { values, outputs, tap };
   };
 
-  const toTensors = (xs: Float32Array[]) => req.optimize.map((i, k) => tf.tensor(xs[k], shapes[i]));
+  const toTensors = (xs: Float32Array[]) =>
+    req.optimize.map((i, k) => {
+      const n = paramSize(k);
+      return n !== null ? tf.tensor2d(xs[k], [rows, n]) : tf.tensor(xs[k], shapes[i]);
+    });
 
   return {
     name: `tfjs-${tf.getBackend()}`,
@@ -53,9 +72,12 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
       let kept: tf.Tensor | null = null;
       const grads = tf.tidy(() =>
         tf.grads((...opt: tf.Tensor[]) => {
-          const v = run(assemble(opt)).values;
+          const inputs = rendered(opt);
+          const { values: v, tap } = run(transformed(inputs));
           kept = tf.keep(v);
-          return v.sum();
+          let total: tf.Tensor = v;
+          for (const term of pipeline?.extraTerms ?? []) total = total.add(term.fn({ tap, inputs, rowsPerTarget }));
+          return total.sum();
         })(xt),
       );
       const values = (kept as unknown as tf.Tensor).dataSync() as Float32Array;
@@ -69,14 +91,17 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
       const xt = toTensors(xs);
       const res = tf.tidy(() => {
         // Evaluate without transforms: the reported value is for the input as it stands.
-        const inputs = model.inputs.map((_, i) => {
-          const k = req.optimize.indexOf(i);
-          return k >= 0 ? xt[k] : fixedTensors.get(i)!;
-        });
+        const inputs = rendered(xt);
         const { values, outputs } = run(inputs);
-        return [values, ...outputs];
+        const shown = pipeline ? req.optimize.map((i) => inputs[i]) : [];
+        return [values, ...outputs, ...shown];
       });
-      const out = { values: Float32Array.from(res[0].dataSync()), outputs: res.slice(1).map((o) => Float32Array.from(o.dataSync())) };
+      const nOut = model.outputs.length;
+      const out: Evaluation = {
+        values: Float32Array.from(res[0].dataSync()),
+        outputs: res.slice(1, 1 + nOut).map((o) => Float32Array.from(o.dataSync())),
+        ...(pipeline ? { inputs: res.slice(1 + nOut).map((o) => Float32Array.from(o.dataSync())) } : {}),
+      };
       tf.dispose(res);
       tf.dispose(xt);
       return out;

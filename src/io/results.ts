@@ -31,7 +31,7 @@ export function runJson(run: MaximizeResult, model: ActmaxModel, extra: Record<s
 }
 
 /** Label of a target for grids: the class name when the objective reads one output unit. */
-export function targetLabel(r: TargetResult, model: ActmaxModel): string {
+export function targetLabel(r: Pick<TargetResult, "spec" | "objective">, model: ActmaxModel): string {
   const s = r.spec;
   if ((s.kind === 'logit' || s.kind === 'prob' || s.kind === 'margin') && s.output === undefined) {
     const names = model.outputs[0].classNames;
@@ -48,31 +48,54 @@ export function targetLabel(r: TargetResult, model: ActmaxModel): string {
  * await writeRunFiles('actmax-out', run, model);
  */
 export async function writeRunFiles(outDir: string, run: MaximizeResult, model: ActmaxModel, extra: Record<string, unknown> = {}): Promise<string[]> {
+  const panels = run.results.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r, model), value: r.value }));
+  const written = await writeInputFiles(outDir, panels, model);
+  const f = path.join(outDir, 'result.json');
+  await writeFileAtomic(f, JSON.stringify(runJson(run, model, extra), null, 2) + '\n');
+  written.push(f);
+  return written;
+}
+
+/** One answer to draw: its input (flat), shape, and the label/value for grids. */
+export interface InputPanel {
+  objective: string;
+  input: number[];
+  shape: number[];
+  inputs: Record<string, number[]>;
+  label: string;
+  value: number | null;
+}
+
+/**
+ * Write the answers' inputs: `input.png` (one image input), a labelled `grid.png` (several), or
+ * `input.csv` (1-D inputs), atomically. Returns the paths written.
+ *
+ * @example
+ * await writeInputFiles('out', [{ objective: 'logit:1', input, shape: [28, 28], inputs, label: 'Trouser', value: 40 }], model);
+ */
+export async function writeInputFiles(outDir: string, panels: InputPanel[], model: ActmaxModel): Promise<string[]> {
   const written: string[] = [];
-  const first = run.results[0];
+  const first = panels[0];
   const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
   const range = info.range;
   if (isImageShape(first.shape)) {
-    if (run.results.length === 1) {
+    if (panels.length === 1) {
       const scale = Math.max(1, Math.floor(280 / Math.max(first.shape[0], first.shape[1])));
       const f = path.join(outDir, 'input.png');
       await writeFileAtomic(f, encodePng(toRgba(first.input, first.shape, range, scale)));
       written.push(f);
     } else {
       const f = path.join(outDir, 'grid.png');
-      const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r, model), sublabel: r.value.toFixed(2) }));
-      await writeFileAtomic(f, encodePng(gridImage(panels, first.shape, range)));
+      const cells = panels.map((p) => ({ values: p.input, label: p.label, sublabel: p.value === null ? '-' : p.value.toFixed(2) }));
+      await writeFileAtomic(f, encodePng(gridImage(cells, first.shape, range)));
       written.push(f);
     }
   } else if (first.shape.length <= 1) {
     const f = path.join(outDir, 'input.csv');
     const header = ['objective', ...first.input.map((_, i) => `x${i}`)].join(',');
-    const lines = run.results.map((r) => [JSON.stringify(r.objective), ...r.input.map((v) => String(v))].join(','));
+    const lines = panels.map((p) => [JSON.stringify(p.objective), ...p.input.map((v) => String(v))].join(','));
     await writeFileAtomic(f, [header, ...lines].join('\n') + '\n');
     written.push(f);
   }
-  const f = path.join(outDir, 'result.json');
-  await writeFileAtomic(f, JSON.stringify(runJson(run, model, extra), null, 2) + '\n');
-  written.push(f);
   return written;
 }

@@ -3,6 +3,7 @@ import type { Constraint } from '../constraints/constraint.js';
 import { resolveConstraints, projectInPlace, roundToLevels, roundOneHot, residuals, type ResolvedConstraints } from '../constraints/index.js';
 import type { Engine, EngineFactory } from '../engine/engine.js';
 import { chooseEngine, type EngineChoice } from '../engine/select.js';
+import { createTfjsEngine } from '../engine/tfjs.js';
 import type { ActmaxModel } from '../model/types.js';
 import { asObjective, type Objective } from '../objectives/objective.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
@@ -11,6 +12,8 @@ import { resolveInputIndex } from '../objectives/compile.js';
 import { createOptimizer, type OptimizerName } from './optimizers.js';
 import { Rng } from './rng.js';
 import { currentBackend } from '../backend.js';
+import { buildImagePipeline, type ImagePipeline } from '../image/pipeline.js';
+import type { ImageOptions } from '../image/defaults.js';
 
 /** How to start: random in the box, one constant, or a given input (flat, one example). */
 export type InitSpec = 'random' | { constant: number } | { input: number[] | Float32Array };
@@ -23,7 +26,7 @@ export interface StepInfo {
   best: number[];
   /** Current value per row (targets × restarts). */
   current: Float32Array;
-  /** Current input of each row of the first optimised input (rows × features); read, do not keep. */
+  /** Current variables of each row of the first optimised input (rows × features; the parameters p when `image.param` renders them); read, do not keep. */
   x: Float32Array;
   rowsPerTarget: number;
 }
@@ -55,8 +58,16 @@ export interface MaximizeOptions {
   /**
    * Compute engine: `auto` (default) runs the native ONNX engine when it supports the model and
    * objectives, else TF.js; `tfjs` and `onnx` force one; or pass your own factory.
+   * An active image pipeline (`image`) runs on TF.js only.
    */
   engine?: EngineChoice | EngineFactory;
+  // --- image pipeline (src/image) ---
+  /** Parameterisation, transforms and regularisers for image inputs; `'auto'` = `imageDefaults(model)`; omitted = none. */
+  image?: ImageOptions | 'auto';
+  /** Record the rendered first optimised input of every row after these many steps (0 = the start; for animations). */
+  frames?: number[];
+  /** Keep every restart's best value (`perRestart`) and rendered input (`restartInputs`), e.g. for atlases. */
+  keepRestarts?: boolean;
 }
 
 /** The answer for one target. */
@@ -79,6 +90,8 @@ export interface TargetResult {
   unrounded?: { value: number; input: number[] };
   /** Best value so far, sampled over the steps. */
   history: Array<{ step: number; value: number }>;
+  /** Each restart's best value (with `keepRestarts`). */
+  perRestart?: Array<{ restart: number; value: number }>;
 }
 
 /** What {@link maximize} returns: one result per target plus the run's settings and timings. */
@@ -95,6 +108,12 @@ export interface MaximizeResult {
   reinitialized: number;
   interrupted: boolean;
   timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
+  /** What the image pipeline did (with `image`). */
+  image?: string[];
+  /** Rendered first optimised input of every row (rows × features) after the steps in `frames`. */
+  frames?: Array<{ step: number; input: Float32Array }>;
+  /** Each row's best rendered first optimised input (rows × features, target-major), with `keepRestarts`. */
+  restartInputs?: Float32Array;
 }
 
 const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.1, sgd: 0.01, normalized: 0.5, sign: 0.02 };
@@ -161,9 +180,34 @@ export async function maximize(
   // Constraints per optimised input, and the starting points.
   const rng = new Rng(seed);
   const init = options.init ?? 'random';
-  const sizes = optimize.map((i) => model.inputs[i].shape.reduce((a, b) => a * b, 1));
+  const built = options.image ? buildImagePipeline(model, optimize, options.image, { seed, constraints }) : null;
+  // A pipeline that changes nothing (e.g. 'auto' on a tabular input) is left out, so any engine can run.
+  const pipeline: ImagePipeline | null = built?.active ? built : null;
+  if (built && !built.active) built.dispose();
+  const inputSizes = optimize.map((i) => model.inputs[i].shape.reduce((a, b) => a * b, 1));
+  const sizes = optimize.map((_, k) => pipeline?.params[k]?.size ?? inputSizes[k]);
   const resolved: ResolvedConstraints[] = [];
+  /** Constraints of the model inputs themselves (differ from `resolved` where a parameterisation renders p). */
+  const inputResolved: ResolvedConstraints[] = [];
   const xs: Float32Array[] = optimize.map((inputIndex, k) => {
+    const param = pipeline?.params[k];
+    if (param) {
+      const info = model.inputs[inputIndex];
+      inputResolved.push(resolveConstraints(constraints, { name: info.name, shape: info.shape, range: info.range }, inputIndex));
+      resolved.push(resolveConstraints([], { name: `${info.name} (parameters)`, shape: [param.size], range: [-Infinity, Infinity] }, inputIndex));
+      const x = new Float32Array(rows * param.size);
+      const given = typeof init === 'object' && 'input' in init && k === 0 ? Float32Array.from(init.input) : typeof init === 'object' && 'constant' in init ? new Float32Array(inputSizes[k]).fill(init.constant) : null;
+      if (given && given.length !== inputSizes[k]) throw new ActmaxError('bad-input', `the initial input has ${given.length} values; input "${info.name}" needs ${inputSizes[k]}`);
+      if (given) checkFinite('the initial input', given);
+      const start = given ? param.invert(given) : null;
+      const row = new Float32Array(param.size);
+      for (let r = 0; r < rows; r++) {
+        if (start && r % restarts === 0) row.set(start);
+        else param.init(rng, row);
+        x.set(row, r * param.size);
+      }
+      return x;
+    }
     const info = model.inputs[inputIndex];
     const n = sizes[k];
     let initial: Float32Array | undefined;
@@ -176,6 +220,7 @@ export async function maximize(
     }
     const rc = resolveConstraints(constraints, { name: info.name, shape: info.shape, range: info.range }, inputIndex, initial);
     resolved.push(rc);
+    inputResolved.push(rc);
     const x = new Float32Array(rows * n);
     const ref = referenceOf(constraints, model, inputIndex);
     for (let r = 0; r < rows; r++) fillRow(x, r, n, rc, init, r % restarts === 0 ? initial : undefined, rng, r % restarts === 0 ? ref : undefined);
@@ -183,8 +228,26 @@ export async function maximize(
     return x;
   });
 
-  const factory = typeof options.engine === 'function' ? options.engine : (await chooseEngine(model, targets, { engine: options.engine ?? 'auto', optimize })).factory;
-  const engine: Engine = await factory({ model, targets, rowsPerTarget: restarts, optimize, fixed });
+  let engine: Engine;
+  try {
+    let factory: EngineFactory;
+    if (typeof options.engine === 'function') factory = options.engine;
+    else if (pipeline) {
+      // The image pipeline's render/transform/extra terms are TF.js ops.
+      if (options.engine === 'onnx') throw new ActmaxError('bad-option', 'engine "onnx" cannot run the image pipeline (parameterisation, transforms, regularisers); use engine tfjs or auto, or turn the pipeline off (--image none)');
+      factory = (req) => createTfjsEngine(req);
+    } else factory = (await chooseEngine(model, targets, { engine: options.engine ?? 'auto', optimize })).factory;
+    engine = await factory({ model, targets, rowsPerTarget: restarts, optimize, fixed, ...(pipeline ? { pipeline: pipeline.engine } : {}) });
+  } catch (e) {
+    pipeline?.dispose();
+    throw e;
+  }
+  const frameSteps = new Set(options.frames ?? []);
+  const frames: Array<{ step: number; input: Float32Array }> = [];
+  const renderFirst = async (x: Float32Array[]) => {
+    const ev = await engine.evaluate(x);
+    return { ev, input: ev.inputs?.[0] ?? Float32Array.from(x[0]) };
+  };
   try {
     const optimizers = sizes.map((n) => createOptimizer(optimizerName, rows, n));
     const bestValue = new Float64Array(rows).fill(-Infinity);
@@ -222,6 +285,7 @@ export async function maximize(
         interrupted = true;
         break;
       }
+      if (frameSteps.has(step)) frames.push({ step, input: (await renderFirst(xs)).input });
       const { values, grads } = await engine.valueAndGrad(xs);
       // Rows whose value or gradient is not finite start again from a random point.
       for (let r = 0; r < rows; r++) {
@@ -237,7 +301,9 @@ export async function maximize(
           reinitialized++;
           values[r] = NaN;
           xs.forEach((x, k) => {
-            fillRow(x, r, sizes[k], resolved[k], 'random', undefined, rng, undefined);
+            const param = pipeline?.params[k];
+            if (param) param.init(rng, x.subarray(r * sizes[k], (r + 1) * sizes[k]));
+            else fillRow(x, r, sizes[k], resolved[k], 'random', undefined, rng, undefined);
             grads[k].fill(0, r * sizes[k], (r + 1) * sizes[k]);
             optimizers[k].resetRow(r);
           });
@@ -247,7 +313,8 @@ export async function maximize(
       const lr = options.schedule === 'constant' ? lr0 : lr0 * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps))));
       xs.forEach((x, k) => {
         const rc = resolved[k];
-        optimizers[k].step(x, grads[k], lr * rangeScale(rc));
+        optimizers[k].step(x, grads[k], lr * (pipeline?.params[k]?.stepScale ?? rangeScale(rc)));
+        pipeline?.afterStep(k, x, rows);
         projectInPlace(x, rows, rc);
       });
       stepsRun++;
@@ -259,6 +326,7 @@ export async function maximize(
     }
     // The last update has not been evaluated yet.
     const last = await engine.evaluate(xs);
+    if (frameSteps.has(stepsRun)) frames.push({ step: stepsRun, input: last.inputs?.[0] ?? Float32Array.from(xs[0]) });
     record(last.values);
     targetBest().forEach((v, t) => history[t].push({ step: stepsRun, value: v }));
 
@@ -279,6 +347,7 @@ export async function maximize(
       return out;
     });
     const unrounded = await engine.evaluate(finalX);
+    const restartEval = options.keepRestarts ? await renderFirst(bestX) : null;
     const rounded = finalX.map((x) => Float32Array.from(x));
     let didRound = false;
     rounded.forEach((x, k) => {
@@ -289,15 +358,17 @@ export async function maximize(
     });
     const final = didRound ? await engine.evaluate(rounded) : unrounded;
 
+    // What the model saw: the rendered inputs when a parameterisation is in use.
+    const shown = optimize.map((_, k) => final.inputs?.[k] ?? rounded[k]);
     const results: TargetResult[] = targets.map((spec, t) => {
       const row = t * restarts;
       const inputs: Record<string, number[]> = {};
-      optimize.forEach((i, k) => (inputs[model.inputs[i].name] = Array.from(rounded[k].subarray(row * sizes[k], (row + 1) * sizes[k]))));
+      optimize.forEach((i, k) => (inputs[model.inputs[i].name] = Array.from(shown[k].subarray(row * inputSizes[k], (row + 1) * inputSizes[k]))));
       const outputs: Record<string, number[]> = {};
       model.outputs.forEach((o, k) => (outputs[o.name] = Array.from(final.outputs[k].subarray(row * o.units, (row + 1) * o.units))));
       const res: Record<string, number> = {};
       optimize.forEach((_, k) => {
-        const r = residuals(rounded[k].subarray(row * sizes[k], (row + 1) * sizes[k]), resolved[k]);
+        const r = residuals(shown[k].subarray(row * inputSizes[k], (row + 1) * inputSizes[k]), inputResolved[k]);
         for (const [name, v] of Object.entries(r)) res[optimize.length > 1 ? `${model.inputs[optimize[k]].name}.${name}` : name] = v;
       });
       const first = model.inputs[optimize[0]];
@@ -313,6 +384,7 @@ export async function maximize(
         restart: winners[t] - t * restarts,
         ...(didRound ? { unrounded: { value: unrounded.values[row], input: Array.from(finalX[0].subarray(row * sizes[0], (row + 1) * sizes[0])) } } : {}),
         history: history[t],
+        ...(restartEval ? { perRestart: Array.from({ length: restarts }, (_, j) => ({ restart: j, value: restartEval.ev.values[row + j] })) } : {}),
       };
     });
     const totalMs = performance.now() - t0;
@@ -328,9 +400,13 @@ export async function maximize(
       reinitialized,
       interrupted,
       timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / (totalMs / 1000) },
+      ...(pipeline ? { image: pipeline.summary } : {}),
+      ...(options.frames ? { frames } : {}),
+      ...(restartEval ? { restartInputs: restartEval.input } : {}),
     };
   } finally {
     engine.dispose();
+    pipeline?.dispose();
   }
 }
 

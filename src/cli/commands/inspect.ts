@@ -1,11 +1,13 @@
 import { summarizeModel } from '../../model/inspect.js';
 import type { ActmaxModel } from '../../model/types.js';
 import { table } from '../render.js';
+import { imageDefaults } from '../../image/defaults.js';
+import { describeImageOptions } from '../../image/pipeline.js';
 
 /** Text shown by `actmax inspect` (or the JSON document with --json). */
 export function renderInspect(model: ActmaxModel, json: boolean): string {
   const s = summarizeModel(model);
-  if (json) return JSON.stringify(s, null, 2);
+  if (json) return JSON.stringify({ ...s, imageDefaults: imageDefaults(model) }, null, 2);
   const lines: string[] = [];
   lines.push(`model   ${s.source}`);
   lines.push(`format  ${s.format}${s.kerasVersion ? ` (Keras ${s.kerasVersion})` : ''}`);
@@ -20,6 +22,9 @@ export function renderInspect(model: ActmaxModel, json: boolean): string {
     lines.push('  ' + shown.map((c) => `${c.index}${c.name ? ` ${c.name}` : ''}`).join(' | ') + (o.classes.length > shown.length ? ' | …' : ''));
   }
   lines.push('', 'example objectives', ...s.exampleObjectives.map((e) => `  --objective ${e}`));
+  // Image pipeline defaults (issue 5): what `maximize` applies unless told otherwise.
+  const d = imageDefaults(model);
+  lines.push('', 'image defaults', d.kind === 'none' ? `  none: ${d.reason}` : `  ${d.reason}: ${describeImageOptions(d)}`, '  (override with --param, --transform, --regularizer; --image none turns them off)');
   if (s.notes.length) lines.push('', 'notes', ...s.notes.map((n) => `  ${n}`));
   return lines.join('\n');
 }

@@ -1,0 +1,82 @@
+// Generate the README's example pictures (docs/images/) from the bundled model and the CNN
+// fixtures in ../shared/fixtures: `npx tsx scripts/readme-pictures.ts` (add `atlas` to redo only the
+// channel atlases). Deterministic (fixed seeds).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { useBackend } from '../src/backend.js';
+import { isActmaxError } from '../src/errors.js';
+import { animationFrames, encodeGif, frameSteps } from '../src/image/animation.js';
+import { atlasImage } from '../src/image/atlas.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
+import { encodePng, gridImage } from '../src/io/png.js';
+import { targetLabel } from '../src/io/results.js';
+import { loadModel } from '../src/model/load.js';
+import type { ActmaxModel } from '../src/model/types.js';
+import { parseObjective } from '../src/objectives/parse.js';
+import { maximize, type MaximizeOptions, type MaximizeResult } from '../src/optimize/maximize.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const fixtures = path.resolve(repo, '../shared/fixtures');
+const outDir = path.join(repo, 'docs', 'images');
+const atlasOnly = process.argv[2] === 'atlas';
+
+async function grid(file: string, run: MaximizeResult, model: ActmaxModel): Promise<void> {
+  const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r, model), sublabel: r.value.toFixed(1) }));
+  const img = gridImage(panels, run.results[0].shape, model.inputs[0].range, { scale: 3 });
+  await writeFileAtomic(path.join(outDir, file), encodePng(img));
+  console.log(`wrote docs/images/${file} (${img.width}×${img.height})`);
+}
+
+async function classes(model: ActmaxModel, name: string, objective: string, opts: MaximizeOptions): Promise<void> {
+  const targets = parseObjective(objective, { outputUnits: () => model.outputs[0].units });
+  const box = [{ kind: 'box' as const, lo: model.inputs[0].range[0], hi: model.inputs[0].range[1] }];
+  const plain = await maximize(model, targets, { seed: 1, constraints: box, ...opts });
+  await grid(`${name}-plain.png`, plain, model);
+  const pictures = await maximize(model, targets, { seed: 1, constraints: box, ...opts, image: 'auto' });
+  await grid(`${name}-defaults.png`, pictures, model);
+}
+
+async function channels(model: ActmaxModel, name: string, layer: string, units: number): Promise<void> {
+  const targets = Array.from({ length: units }, (_, channel) => ({ kind: 'channel' as const, layer, channel }));
+  const run = await maximize(model, targets, { seed: 2, steps: 150, restarts: 3, keepRestarts: true, image: { regularizers: [{ kind: 'tv', weight: 0.05 }, { kind: 'diversity', weight: 0.1, layer }] } });
+  const img = atlasImage(run, model, { scale: 3 });
+  await writeFileAtomic(path.join(outDir, `${name}-atlas.png`), encodePng(img));
+  console.log(`wrote docs/images/${name}-atlas.png (${img.width}×${img.height})`);
+}
+
+await useBackend('wasm');
+
+// The bundled model: every class without and with the image defaults, and an animation.
+const bundled = await loadModel(path.join(repo, 'models', 'fashion-mnist-mlp'));
+if (!atlasOnly) await classes(bundled, 'fashion', 'margin:all', { steps: 200, restarts: 4 });
+const anim = await maximize(bundled, parseObjective('margin:0', {}).concat(parseObjective('margin:5', {}), parseObjective('margin:8', {})), { seed: 1, steps: 120, restarts: 1, image: 'auto', frames: frameSteps(120, 13), constraints: [{ kind: 'box', lo: 0, hi: 1 }] });
+if (!atlasOnly) {
+  await writeFileAtomic(path.join(outDir, 'fashion-animation.gif'), encodeGif(animationFrames(anim, bundled), 150));
+  console.log('wrote docs/images/fashion-animation.gif');
+}
+bundled.dispose();
+
+// CNN fixtures (read with the Keras loaders; skipped with a note where a file cannot be read).
+const cnns: Array<[string, string, string, number, number]> = [
+  ['keras3-keras-mnist-mlp-cnn/mnist_cnn.keras', 'mnist-cnn', 'conv2d_1', 8, 100],
+  ['keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5', 'marabou-cnn', 'conv2d_15', 4, 200],
+];
+for (const [file, name, layer, units, steps] of cnns) {
+  const f = path.join(fixtures, file);
+  if (!existsSync(f)) {
+    console.log(`skip ${file}: not found under ${fixtures}`);
+    continue;
+  }
+  let model: ActmaxModel;
+  try {
+    model = await loadModel(f);
+  } catch (e) {
+    if (!isActmaxError(e)) throw e;
+    console.log(`skip ${file}: ${e.message}`);
+    continue;
+  }
+  if (!atlasOnly) await classes(model, name, 'margin:all', { steps, restarts: 2 });
+  await channels(model, name, layer, units);
+  model.dispose();
+}

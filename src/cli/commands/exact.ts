@@ -1,0 +1,56 @@
+import path from 'node:path';
+import type { Constraint } from '../../constraints/constraint.js';
+import { maximizeExact, type ExactResult } from '../../exact/index.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { targetLabel, writeInputFiles } from '../../io/results.js';
+import type { ActmaxModel } from '../../model/types.js';
+import type { ObjectiveSpec } from '../../objectives/spec.js';
+
+/** The JSON document of one exact answer: maximize's fields plus status, upperBound, gap, nodes, solveSeconds. */
+export function exactJson(r: ExactResult, model: ActmaxModel, timeLimit: number): Record<string, unknown> {
+  const { spec: _spec, ...rest } = r;
+  return { ...rest, model: model.source, method: 'exact (MILP, HiGHS)', timeLimit, timings: { totalMs: r.totalSeconds * 1000, solveSeconds: r.solveSeconds } };
+}
+
+/** Options of {@link runExact}. */
+export interface ExactRunOptions {
+  constraints: Constraint[];
+  timeLimit: number;
+  gapTolerance: number;
+  warmStart: boolean;
+  signal: AbortSignal;
+  onProgress?: (target: number, line: string) => void;
+}
+
+/**
+ * Solve each target exactly in turn and write result.json (+ input.png / grid.png).
+ *
+ * @example
+ * const { results, files } = await runExact(model, [{ kind: 'logit', index: 1 }], 'out', opts);
+ */
+export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], outDir: string, o: ExactRunOptions): Promise<{ results: ExactResult[]; json: Record<string, unknown>; files: string[]; interrupted: boolean }> {
+  const results: ExactResult[] = [];
+  for (let t = 0; t < targets.length && !o.signal.aborted; t++) {
+    const r = await maximizeExact(model, targets[t], {
+      constraints: o.constraints,
+      timeLimit: o.timeLimit,
+      gapTolerance: o.gapTolerance,
+      warmStart: o.warmStart,
+      signal: o.signal,
+      onProgress: (p) =>
+        o.onProgress?.(t, `${p.phase} ${p.seconds.toFixed(1)}s  incumbent ${p.incumbent?.toPrecision(6) ?? '-'}  bound ${p.bound?.toPrecision(6) ?? '-'}  gap ${p.gap === null ? '-' : (100 * p.gap).toFixed(2) + '%'}  nodes ${p.nodes}`),
+    });
+    results.push(r);
+  }
+  const interrupted = o.signal.aborted || results.some((r) => r.interrupted);
+  const docs = results.map((r) => exactJson(r, model, o.timeLimit));
+  const json = docs.length === 1 ? { ...docs[0], interrupted } : { results: docs, interrupted };
+  const withInput = results.filter((r) => r.input.length > 0);
+  const files = withInput.length
+    ? await writeInputFiles(outDir, withInput.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r, model), value: r.value })), model)
+    : [];
+  const f = path.join(outDir, 'result.json');
+  await writeFileAtomic(f, JSON.stringify(json, null, 2) + '\n');
+  files.push(f);
+  return { results, json, files, interrupted };
+}

@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs';
+import { describeModel } from '../model/describe.js';
+import type { ActmaxModel } from '../model/types.js';
+
+/**
+ * Wraps a TF.js layers model built in a test as an {@link ActmaxModel}.
+ *
+ * @example
+ * const model = wrap(tf.sequential({ layers: [tf.layers.dense({ inputShape: [2], units: 1 })] }));
+ */
+export function wrap(net: tf.LayersModel, range: [number, number] = [0, 1]): ActmaxModel {
+  return describeModel({ net, format: 'tfjs-layers', metadata: { inputRange: range }, notes: [] }, 'test-net');
+}
+
+/**
+ * A small MLP with given weights: inputs → hidden layers (relu) → linear/softmax output.
+ * `layers[i]` = [kernel (in × out, row-major), bias].
+ *
+ * @example
+ * const model = mlp(2, [[[1, -1, 1, 1], [0, 0]], [[1, 1], [0]]]);
+ */
+export function mlp(inputs: number, layers: Array<[number[], number[]]>, final: 'linear' | 'softmax' = 'linear', range: [number, number] = [0, 1]): ActmaxModel {
+  const net = tf.sequential();
+  let inDim = inputs;
+  layers.forEach(([k, b], i) => {
+    const units = b.length;
+    const last = i === layers.length - 1;
+    const d = tf.layers.dense({ units, activation: last ? final : 'relu', ...(i === 0 ? { inputShape: [inputs] } : {}), name: `d${i}` });
+    net.add(d);
+    d.setWeights([tf.tensor2d(k, [inDim, units]), tf.tensor1d(b)]);
+    inDim = units;
+  });
+  return wrap(net, range);
+}
+
+/** Deterministic pseudo-random weights in [−1, 1). @example seeded(1)(); */
+export function seeded(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s / 2 ** 32) * 2 - 1;
+  };
+}

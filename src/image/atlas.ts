@@ -1,0 +1,30 @@
+import { gridImage, type GridPanel, type RgbaImage } from '../io/png.js';
+import { targetLabel } from '../io/results.js';
+import type { ActmaxModel } from '../model/types.js';
+import type { MaximizeResult } from '../optimize/maximize.js';
+
+/**
+ * A labelled atlas: one row per target (unit), one column per restart, each panel labelled with
+ * the target and the restart's value. Needs a run made with `keepRestarts: true`.
+ *
+ * @example
+ * const run = await maximize(model, parseObjective('channel:conv2d:all', ctx), { keepRestarts: true, image: 'auto' });
+ * await writeFile('atlas.png', encodePng(atlasImage(run, model)));
+ */
+export function atlasImage(run: MaximizeResult, model: ActmaxModel, opts: { scale?: number } = {}): RgbaImage {
+  const first = run.results[0];
+  const n = first.input.length;
+  const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
+  const rows = run.restartInputs;
+  const panels: GridPanel[] = [];
+  run.results.forEach((r, t) => {
+    const label = targetLabel(r, model);
+    for (let j = 0; j < run.restarts; j++) {
+      const row = t * run.restarts + j;
+      const values = rows ? rows.subarray(row * n, (row + 1) * n) : r.input;
+      const value = r.perRestart?.[j]?.value ?? r.value;
+      panels.push({ values, label: j === 0 ? label : `#${j}`, sublabel: value.toFixed(2) });
+    }
+  });
+  return gridImage(panels, first.shape, info.range, { columns: run.restarts, ...(opts.scale ? { scale: opts.scale } : {}) });
+}

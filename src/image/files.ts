@@ -1,0 +1,31 @@
+import path from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { encodePng, isImageShape } from '../io/png.js';
+import type { ActmaxModel } from '../model/types.js';
+import type { MaximizeResult } from '../optimize/maximize.js';
+import { animationFrames, encodeGif } from './animation.js';
+import { atlasImage } from './atlas.js';
+
+/**
+ * Write the image outputs of a run: `atlas.png` (targets × restarts; needs `keepRestarts`) when
+ * there is more than one restart, and `animation.gif` when frames were recorded. Returns the
+ * paths written (none for non-image inputs).
+ *
+ * @example
+ * await writeImageFiles('actmax-out', run, model);
+ */
+export async function writeImageFiles(outDir: string, run: MaximizeResult, model: ActmaxModel, opts: { delayMs?: number } = {}): Promise<string[]> {
+  const written: string[] = [];
+  if (!isImageShape(run.results[0].shape)) return written;
+  if (run.restartInputs && run.restarts > 1) {
+    const f = path.join(outDir, 'atlas.png');
+    await writeFileAtomic(f, encodePng(atlasImage(run, model)));
+    written.push(f);
+  }
+  if (run.frames?.length) {
+    const f = path.join(outDir, 'animation.gif');
+    await writeFileAtomic(f, encodeGif(animationFrames(run, model), opts.delayMs ?? 120));
+    written.push(f);
+  }
+  return written;
+}

@@ -1,0 +1,167 @@
+import * as tf from '@tensorflow/tfjs';
+import { ActmaxError } from '../errors.js';
+import type { Rng } from '../optimize/rng.js';
+import { planeToSpectrum, realFourierBasis, spectrumScale, spectrumToPlane } from './basis.js';
+import { colorDecorrelation, colorDecorrelationInverse } from './color.js';
+
+/**
+ * How the optimised variables p become the model input:
+ * - `pixel`: p is the input (projection keeps every constraint);
+ * - `sigmoid`: input = lo + (hi − lo)·σ(p), so the range holds by construction;
+ * - `spectral`: p is a real Fourier spectrum scaled by 1/frequency^decay (Lucid's `fft_image`),
+ *   rendered and squashed by a sigmoid into [lo, hi].
+ * `decorrelate` (RGB only; default on for `spectral`) mixes channels with Lucid's colour matrix.
+ */
+export type ParamSpec =
+  | 'pixel'
+  | 'sigmoid'
+  | 'spectral'
+  | { kind: 'pixel' }
+  | { kind: 'sigmoid'; decorrelate?: boolean; sd?: number }
+  | { kind: 'spectral'; decay?: number; decorrelate?: boolean; sd?: number };
+
+/** A parameterisation of one image input, rendering a batch of p rows into model inputs. */
+export interface Parameterisation {
+  /** `sigmoid`, `spectral`, … with its settings, for reports. */
+  readonly description: string;
+  /** Variables per row. */
+  readonly size: number;
+  /** Step size multiplier: `lr` is in units of the input's range, and p moves the input less per unit than pixels do. */
+  readonly stepScale: number;
+  /** The input's shape (no batch). */
+  readonly shape: number[];
+  /** p [rows, size] → input [rows, ...shape], differentiable; call inside tf.tidy. */
+  render(p: tf.Tensor): tf.Tensor;
+  /** Fill one row of starting parameters (seeded). */
+  init(rng: Rng, out: Float32Array): void;
+  /** The parameters whose rendering is `x` (flat, one row; values strictly inside the range). */
+  invert(x: ArrayLike<number>): Float32Array;
+  dispose(): void;
+}
+
+/** Normalise the short forms. @example normalizeParam('spectral') // { kind: 'spectral' } */
+export function normalizeParam(spec: ParamSpec): Exclude<ParamSpec, string> {
+  return typeof spec === 'string' ? ({ kind: spec } as Exclude<ParamSpec, string>) : spec;
+}
+
+/** H, W, C of an image shape ([H, W] counts as one channel), or null when it is not an image. @example imageDims([28, 28]) // [28, 28, 1] */
+export function imageDims(shape: number[]): [number, number, number] | null {
+  if (shape.length === 2 && shape[0] > 1 && shape[1] > 1) return [shape[0], shape[1], 1];
+  if (shape.length === 3 && shape[0] > 1 && shape[1] > 1) return [shape[0], shape[1], shape[2]];
+  return null;
+}
+
+const logit = (v: number) => Math.log(v / (1 - v));
+
+/**
+ * Build the parameterisation for an input of `shape` whose values must lie in `range`.
+ * Returns null for `pixel` (the plain loop handles it).
+ *
+ * @example
+ * const p = createParam('spectral', [64, 64, 3], [0, 1]);
+ * const x = tf.tidy(() => p.render(tf.zeros([2, p.size]))); // [2, 64, 64, 3], all 0.5
+ */
+export function createParam(spec: ParamSpec, shape: number[], range: [number, number], inputName = 'input'): Parameterisation | null {
+  const s = normalizeParam(spec);
+  if (s.kind === 'pixel') return null;
+  const [lo, hi] = range;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) {
+    throw new ActmaxError('bad-option', `--param ${s.kind} squashes into the input's range, but input "${inputName}" has range [${lo}, ${hi}]; give a finite box (--constraint box:LO,HI) or use --param pixel`);
+  }
+  const dims = imageDims(shape);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const channels = dims ? dims[2] : 1;
+  const decorrelate = s.decorrelate ?? (s.kind === 'spectral' && channels === 3);
+  if (decorrelate && channels !== 3) {
+    throw new ActmaxError('bad-option', `colour decorrelation needs 3 channels; input "${inputName}" has shape [${shape.join(', ')}]`);
+  }
+  const color = decorrelate ? tf.keep(tf.tensor2d(colorDecorrelation(), [3, 3])) : null;
+  const colorInv = colorDecorrelationInverse();
+  const kept: tf.Tensor[] = color ? [color] : [];
+  const squash = (z: tf.Tensor): tf.Tensor => tf.tidy(() => {
+    let t = z;
+    if (color) t = t.reshape([-1, 3]).matMul(color, false, true).reshape(z.shape);
+    return t.sigmoid().mul(hi - lo).add(lo);
+  });
+  // Inverse of squash for one row in channel-last layout.
+  const unsquash = (x: ArrayLike<number>): Float32Array => {
+    const z = Float32Array.from(x, (v) => logit(Math.min(1 - 1e-6, Math.max(1e-6, (v - lo) / (hi - lo)))));
+    if (!color) return z;
+    const out = new Float32Array(z.length);
+    for (let p = 0; p < z.length; p += 3) for (let r = 0; r < 3; r++) out[p + r] = colorInv[r * 3] * z[p] + colorInv[r * 3 + 1] * z[p + 1] + colorInv[r * 3 + 2] * z[p + 2];
+    return out;
+  };
+  const colorText = decorrelate ? ', decorrelated colour' : '';
+
+  if (s.kind === 'sigmoid') {
+    const sd = s.sd ?? 0.5;
+    return {
+      description: `sigmoid into [${lo}, ${hi}]${colorText}`,
+      size: n,
+      stepScale: 4,
+      shape,
+      render: (p) => tf.tidy(() => squash(p.reshape([p.shape[0], ...shape]))),
+      init(rng, out) {
+        for (let i = 0; i < out.length; i++) out[i] = sd * rng.normal();
+      },
+      invert: unsquash,
+      dispose: () => tf.dispose(kept),
+    };
+  }
+
+  if (!dims) throw new ActmaxError('bad-option', `--param spectral needs an image input (H×W or H×W×C); input "${inputName}" has shape [${shape.join(', ')}]; use --param sigmoid or pixel`);
+  const [h, w, c] = dims;
+  const decay = s.decay ?? 1;
+  if (!(decay >= 0) || !Number.isFinite(decay)) throw new ActmaxError('bad-option', `spectral decay must be a number ≥ 0, got ${s.decay}`);
+  const sd = s.sd ?? 0.01;
+  const bh = realFourierBasis(h), bw = realFourierBasis(w);
+  // Lucid divides the rendered spectrum by 4 so that sd 0.01 starts near mid-grey with gentle structure.
+  const scale = spectrumScale(bh, bw, decay).map((v) => v / 4);
+  const scaleT = tf.keep(tf.tensor(scale, [1, 1, h, w]));
+  const bhT = tf.keep(tf.tensor2d(bh.matrix, [h, h]));
+  const bwT = tf.keep(tf.tensor2d(bw.matrix, [w, w]));
+  kept.push(scaleT, bhT, bwT);
+  return {
+    description: `spectral (1/f^${decay})${colorText}, sigmoid into [${lo}, ${hi}]`,
+    size: n,
+    stepScale: 4,
+    shape,
+    render: (p) => tf.tidy(() => {
+      const rows = p.shape[0];
+      // p is channel-major: [rows, C, h, w] spectra.
+      const spec = p.reshape([rows, c, h, w]).mul(scaleT);
+      // S · Bwᵀ along w, then Bh · (…) along h, as 2-D matmuls.
+      const a = spec.reshape([rows * c * h, w]).matMul(bwT, false, true).reshape([rows * c, h, w]);
+      const b = a.transpose([0, 2, 1]).reshape([rows * c * w, h]).matMul(bhT, false, true).reshape([rows, c, w, h]);
+      const img = b.transpose([0, 3, 2, 1]); // [rows, h, w, c]
+      return squash(img).reshape([rows, ...shape]);
+    }),
+    init(rng, out) {
+      for (let i = 0; i < out.length; i++) out[i] = sd * rng.normal();
+    },
+    invert(x) {
+      const z = unsquash(x);
+      const out = new Float32Array(n);
+      const plane = new Float64Array(h * w);
+      for (let ch = 0; ch < c; ch++) {
+        for (let q = 0; q < h * w; q++) plane[q] = z[q * c + ch];
+        const spec = planeToSpectrum(plane, bh, bw);
+        for (let q = 0; q < h * w; q++) out[ch * h * w + q] = spec[q] / scale[q];
+      }
+      return out;
+    },
+    dispose: () => tf.dispose(kept),
+  };
+}
+
+/**
+ * Plain-JS spectral round trip helpers for one plane (no squash): spectrum → image and back.
+ *
+ * @example
+ * const { toImage, toSpectrum } = spectralPlane(28, 28);
+ * toImage(toSpectrum(img)) // ≈ img
+ */
+export function spectralPlane(h: number, w: number): { toImage(s: ArrayLike<number>): Float64Array; toSpectrum(x: ArrayLike<number>): Float64Array } {
+  const bh = realFourierBasis(h), bw = realFourierBasis(w);
+  return { toImage: (s) => spectrumToPlane(s, bh, bw), toSpectrum: (x) => planeToSpectrum(x, bh, bw) };
+}
