@@ -54,8 +54,8 @@ function expectNoPartialFiles(dir: string): { result?: Record<string, unknown> }
   const names = readdirSync(dir);
   for (const n of names) {
     // Temp files of an interrupted write may remain; they are hidden and never named like a result.
-    if (n.startsWith('.')) expect(n).toMatch(/^\.(result\.json|grid\.png|input\.png|input\.csv)\.\d+\.\d+\.tmp$/);
-    else expect(['result.json', 'grid.png', 'input.png', 'input.csv']).toContain(n);
+    if (n.startsWith('.')) expect(n).toMatch(/^\.[\w.-]+\.(json|png|csv|gif)\.\d+\.\d+\.tmp$/);
+    else expect(n).toMatch(/^[\w.-]+\.(json|png|csv|gif)$/);
   }
   let result: Record<string, unknown> | undefined;
   if (names.includes('result.json')) result = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
