@@ -1,8 +1,27 @@
 import cliProgress from 'cli-progress';
 
-/** A progress bar on a terminal's stderr; silent when stderr is not a TTY (CI, pipes, --json). */
+/** Seconds between plain progress lines when stderr is not a terminal. */
+const LINE_EVERY_MS = 10_000;
+
+/**
+ * A progress bar on a terminal's stderr. When stderr is not a TTY (CI, pipes, logs) it writes a
+ * plain line when the first step is done and then every 10 s, so a long run never looks dead.
+ * `enabled: false` (e.g. --json) silences it.
+ */
 export function progressBar(total: number, label: string, enabled: boolean): { update(step: number, best: number): void; stop(): void } {
-  if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
+  if (!enabled) return { update() {}, stop() {} };
+  if (!process.stderr.isTTY) {
+    let last = -Infinity;
+    return {
+      update(step, best) {
+        const now = Date.now();
+        if (now - last < LINE_EVERY_MS) return;
+        last = now;
+        process.stderr.write(`${label}: step ${step}/${total}, best ${Number.isFinite(best) ? best.toFixed(4) : '-'}\n`);
+      },
+      stop() {},
+    };
+  }
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {value}/{total} steps | best {best}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,

@@ -25,4 +25,30 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fs.rm(tmp, { force: true });
     throw e;
   }
+  await removeStaleTemps(dir, path.basename(file));
+}
+
+/** Temp files of earlier writes of `base` whose process died mid-write (kill -9, power loss). */
+async function removeStaleTemps(dir: string, base: string): Promise<void> {
+  const prefix = `.${base}.`;
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = n.startsWith(prefix) ? /^(\d+)\.\d+\.tmp$/.exec(n.slice(prefix.length)) : null;
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    await fs.rm(path.join(dir, n), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -70,6 +70,14 @@ export function parseInputBytes(bytes: Uint8Array, file: string, model: ActmaxMo
   if (ext === '.csv') {
     const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
     const numeric = lines.filter((l) => l.split(',').every((c) => c.trim() !== '' && Number.isFinite(Number(c))));
+    // A row of numbers with NaN/Infinity among them: say so rather than "no row of numbers".
+    const nonFinite = /^[+-]?(nan|inf|infinity)$/i;
+    const withNaN = lines.find((l) => l.split(',').every((c) => Number.isFinite(Number(c)) && c.trim() !== '' || nonFinite.test(c.trim())) && l.split(',').some((c) => nonFinite.test(c.trim())));
+    if (numeric.length === 0 && withNaN) {
+      const cells = withNaN.split(',');
+      const at = cells.findIndex((c) => nonFinite.test(c.trim()));
+      throw new ActmaxError('bad-input', `${file}: value ${at} is ${cells[at].trim()}; inputs must be finite numbers`);
+    }
     if (numeric.length !== 1) throw new ActmaxError('bad-input', `${file}: a CSV input must have exactly one row of numbers (a header row is allowed), found ${numeric.length}`);
     return { [first.name]: checkValues(numeric[0].split(',').map(Number), first, file) };
   }

@@ -13,6 +13,9 @@ function cleanShape(shape: Array<number | null> | undefined, what: string, sourc
   if (s.some((d) => d == null || d < 0)) {
     throw new ActmaxError('unsupported', `${source}: ${what} has an unknown dimension (shape [${s.map((d) => d ?? '?').join(', ')}]); actmax needs a fixed input shape`);
   }
+  if (s.some((d) => !Number.isInteger(d) || (d as number) < 1)) {
+    throw new ActmaxError('bad-model', `${source}: ${what} has shape [${s.map((d) => JSON.stringify(d)).join(', ')}]; dimensions must be positive integers`);
+  }
   return s as number[];
 }
 
@@ -57,6 +60,9 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   if (isLayers(net)) {
     inputs = net.inputs.map((t, i) => {
       const name = (t.sourceLayer as tf.layers.Layer | undefined)?.name ?? t.name;
+      if (t.dtype !== 'float32') {
+        throw new ActmaxError('unsupported', `${source}: input "${name}" has dtype ${JSON.stringify(t.dtype)}; actmax optimises float32 inputs`);
+      }
       return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
     });
     outputs = net.outputs.map((t, i) => {
@@ -82,7 +88,14 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
       };
     });
   } else {
-    inputs = net.inputs.map((t, i) => ({ name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i) }));
+    inputs = net.inputs.map((t, i) => {
+      // The graph executor insists on the recorded batch size; actmax evaluates many rows at once.
+      const batch = (t.shape as Array<number | null> | undefined)?.[0];
+      if (batch != null && batch >= 0) {
+        throw new ActmaxError('unsupported', `${source}: graph input "${t.name}" has a fixed batch size of ${batch} (shape [${(t.shape as number[]).join(', ')}]); actmax needs a free batch dimension (-1): convert the model with a None batch size`);
+      }
+      return { name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i) };
+    });
     outputs = net.outputs.map((t, i) => {
       const shape = ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
       const units = prod(shape);

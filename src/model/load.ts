@@ -2,7 +2,13 @@ import type * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import { loadModelFiles, type ModelFiles } from './formats.js';
 import { describeModel } from './describe.js';
-import type { ActmaxModel } from './types.js';
+import { checkFiniteOutputs, checkFiniteWeights, oneLine } from './guards.js';
+import type { ActmaxModel, LoadedNet } from './types.js';
+
+/** Largest model or weight file actmax reads (bytes): larger ones are refused before reading. */
+export const MAX_MODEL_FILE_BYTES = 1 << 30;
+/** How long one HTTP request for a model file may take. */
+const FETCH_TIMEOUT_MS = 60_000;
 
 /**
  * Where a model can come from: a file path, a directory holding `model.json`, an http(s) or
@@ -26,8 +32,47 @@ const MAIN_NAMES = ['model.json', '.keras', '.h5', '.hdf5'];
  */
 export async function loadModel(source: ModelSource): Promise<ActmaxModel> {
   const files = await resolveSource(source);
-  const loaded = await loadModelFiles(files, files.mainName);
-  return describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : files.mainName);
+  const name = files.mainName;
+  let loaded: LoadedNet;
+  try {
+    loaded = await loadModelFiles(files, name);
+  } catch (e) {
+    throw asLoadError(e, name);
+  }
+  try {
+    checkFiniteWeights(namedWeights(loaded.net), name);
+    const model = describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : name);
+    checkFiniteOutputs(model, name);
+    return model;
+  } catch (e) {
+    loaded.net.dispose();
+    throw asLoadError(e, name);
+  }
+}
+
+/**
+ * Last line of defence for hostile files: an error that is not an ActmaxError escaped a format
+ * reader (a third-party parser choking on damaged bytes). The user gets one line naming the file;
+ * the original stays in `cause`, and the fuzzer (`npm run fuzz`) counts these so they get a
+ * proper check at the source.
+ */
+function asLoadError(e: unknown, name: string): ActmaxError {
+  if (e instanceof ActmaxError) {
+    const flat = oneLine(e.message);
+    return flat === e.message ? e : Object.assign(new ActmaxError(e.code, flat), { cause: e });
+  }
+  if (e instanceof RangeError && /allocat|memory|Invalid (typed )?array length/i.test(e.message)) {
+    return Object.assign(new ActmaxError('bad-model', `${name}: the file asks for more memory than is available (${oneLine(e.message)}); it is damaged or far larger than actmax handles`), { cause: e });
+  }
+  const err = e as Error;
+  return Object.assign(new ActmaxError('bad-model', `${name}: cannot be read as a model (${err?.name ?? 'Error'}: ${oneLine(String(err?.message ?? e))})`), { cause: e });
+}
+
+/** Every weight tensor of a layers or graph model, with its name. */
+function namedWeights(net: tf.LayersModel | tf.GraphModel): Array<{ name: string; dataSync(): ArrayLike<number> }> {
+  if (isLayersModel(net)) return net.weights.map((w) => ({ name: w.name, dataSync: () => w.read().dataSync() as ArrayLike<number> }));
+  const map = (net as tf.GraphModel).weights as Record<string, tf.Tensor[]>;
+  return Object.entries(map).flatMap(([name, ts]) => ts.filter((t) => t.dtype === 'float32').map((t) => ({ name, dataSync: () => t.dataSync() as ArrayLike<number> })));
 }
 
 async function resolveSource(source: ModelSource): Promise<ModelFiles> {
@@ -64,12 +109,18 @@ async function urlFiles(href: string): Promise<ModelFiles> {
   const get = async (u: string): Promise<Uint8Array> => {
     let res: Response;
     try {
-      res = await fetch(u);
+      res = await fetch(u, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     } catch (e) {
-      throw new ActmaxError('file-unreadable', `cannot fetch ${u}: ${(e as Error).message}`);
+      throw new ActmaxError('file-unreadable', `cannot fetch ${u}: ${oneLine((e as Error).message)}`);
     }
     if (!res.ok) throw new ActmaxError('file-not-found', `cannot fetch ${u}: HTTP ${res.status}`);
-    return new Uint8Array(await res.arrayBuffer());
+    const declared = Number(res.headers.get('content-length') ?? 0);
+    if (declared > MAX_MODEL_FILE_BYTES) throw new ActmaxError('bad-model', `${u} is ${declared} bytes; actmax reads model files up to ${MAX_MODEL_FILE_BYTES} bytes`);
+    try {
+      return new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      throw new ActmaxError('file-unreadable', `cannot fetch ${u}: ${oneLine((e as Error).message)}`);
+    }
   };
   return { main: await get(href), mainName: href, readSibling: (rel) => get(new URL(rel, href).href) };
 }
@@ -94,8 +145,13 @@ async function pathFiles(p: string): Promise<ModelFiles> {
   }
   const read = async (f: string, what: string) => {
     try {
+      // Only regular files of sane size: a FIFO would hang, /dev/zero would never end.
+      const st = await fs.stat(f);
+      if (!st.isFile()) throw new ActmaxError('file-unreadable', `${f} is not a regular file${f === file ? '' : ` (named by ${file})`}`);
+      if (st.size > MAX_MODEL_FILE_BYTES) throw new ActmaxError('bad-model', `${f} is ${st.size} bytes; actmax reads model files up to ${MAX_MODEL_FILE_BYTES} bytes`);
       return new Uint8Array(await fs.readFile(f));
     } catch (e) {
+      if (e instanceof ActmaxError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new ActmaxError('file-not-found', what);
       throw new ActmaxError('file-unreadable', `cannot read ${f}: ${(e as Error).message}`);
@@ -105,8 +161,11 @@ async function pathFiles(p: string): Promise<ModelFiles> {
   return {
     main: await read(file, `model file not found: ${file}`),
     mainName: file,
-    readSibling: (rel) => {
+    readSibling: async (rel) => {
       const target = path.resolve(dir, rel);
+      if (path.relative(dir, target).split(path.sep)[0] === '..' || path.isAbsolute(path.relative(dir, target))) {
+        throw new ActmaxError('bad-model', `${file}: weight file "${rel}" lies outside the model's directory; weight files must sit beside the model file`);
+      }
       return read(target, `${file}: weight file "${rel}" is missing (looked for ${target})`);
     },
   };

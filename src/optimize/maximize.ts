@@ -303,7 +303,14 @@ export async function maximize(
     }
 
     // The per-step loop (every engine, optimiser and constraint); skipped when the fast path ran.
+    let lastYield = performance.now();
     for (let step = 0; step < (plan ? 0 : steps); step++) {
+      // The engine's work is synchronous: without a macrotask break now and then, signal handlers
+      // (Ctrl-C), timers and a browser's UI never run, so an abort could not arrive mid-run.
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
       if (options.signal?.aborted) {
         interrupted = true;
         break;
@@ -427,6 +434,13 @@ export async function maximize(
     engine.dispose();
     pipeline?.dispose();
   }
+}
+
+/** How often (ms) a run lets other tasks run: signal handlers, timers, UI events. */
+const YIELD_EVERY_MS = 20;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 /** Typical width of the feasible box, so `lr` is in units of the input's range. */

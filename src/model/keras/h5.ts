@@ -40,6 +40,10 @@ export async function withH5<T>(bytes: Uint8Array, file: string, fn: (f: H5File)
   }
   try {
     return await fn(f);
+  } catch (e) {
+    // h5wasm throws plain Errors (HDF5 diagnostics) when a damaged structure is read lazily.
+    if (e instanceof ActmaxError || !(e instanceof Error) || !/HDF5|H5[A-Z]/.test(e.message)) throw e;
+    throw new ActmaxError('bad-model', `${file}: cannot read the HDF5 file (truncated or corrupted?): ${firstLine(e)}`);
   } finally {
     try {
       f.close();

@@ -322,10 +322,62 @@ export function normaliseModelConfig(top: unknown, ctx: NormaliseContext): Norma
   const inputs = tensorList(modelConfig.input_layers);
   const outputs = tensorList(modelConfig.output_layers);
   if (inputs.length === 0 || outputs.length === 0) throw bad(ctx, 'the functional model config names no input or output layers');
+  checkGraphReferences(layersOut, inputs, outputs, ctx);
   return {
     topology: { class_name: 'Model', config: { name: modelName, layers: layersOut, input_layers: inputs, output_layers: outputs } },
     layers: infos,
   };
+}
+
+/**
+ * A functional config's tensor references must point at layers and nodes that exist, without
+ * cycles: TF.js's `fromConfig` defers a node whose source is not built yet and loops forever when
+ * that source never comes (a damaged file hung the loader before this check).
+ */
+function checkGraphReferences(layers: Dict[], inputs: Json[], outputs: Json[], ctx: NormaliseContext): void {
+  const nodeCount = new Map<string, number>();
+  for (const l of layers) {
+    const name = l.name as string;
+    if (nodeCount.has(name)) throw bad(ctx, `two layers are named "${name}"`);
+    // An InputLayer has its one node from construction; other layers one per call.
+    nodeCount.set(name, l.class_name === 'InputLayer' ? 1 : (l.inbound_nodes as Json[]).length);
+  }
+  const check = (ref: Json, where: string): string => {
+    const [src, nodeIndex, tensorIndex] = Array.isArray(ref) ? ref : [];
+    if (typeof src !== 'string' || !nodeCount.has(src)) {
+      throw bad(ctx, `${where} refers to layer ${JSON.stringify(src)}, which is not in the model`);
+    }
+    const nodes = nodeCount.get(src)!;
+    if (!Number.isInteger(nodeIndex) || (nodeIndex as number) < 0 || (nodeIndex as number) >= nodes) {
+      throw bad(ctx, `${where} refers to call ${JSON.stringify(nodeIndex)} of layer "${src}", which ${nodes === 0 ? 'is never called (it has no inbound nodes)' : `is called ${nodes} time(s)`}`);
+    }
+    if (!Number.isInteger(tensorIndex) || (tensorIndex as number) < 0) {
+      throw bad(ctx, `${where} refers to output ${JSON.stringify(tensorIndex)} of layer "${src}"; expected an index ≥ 0`);
+    }
+    return src;
+  };
+  const deps = new Map<string, Set<string>>();
+  for (const l of layers) {
+    const name = l.name as string;
+    const set = new Set<string>();
+    for (const node of l.inbound_nodes as Json[]) {
+      if (!Array.isArray(node)) throw bad(ctx, `layer "${name}" has a malformed inbound node`);
+      for (const ref of node) set.add(check(ref, `layer "${name}"`));
+    }
+    deps.set(name, set);
+  }
+  inputs.forEach((r) => check(r, 'input_layers'));
+  outputs.forEach((r) => check(r, 'output_layers'));
+  // Depth-first search for a cycle.
+  const state = new Map<string, 1 | 2>();
+  const visit = (name: string, path: string[]): void => {
+    if (state.get(name) === 2) return;
+    if (state.get(name) === 1) throw bad(ctx, `the layers form a cycle (${[...path.slice(path.indexOf(name)), name].join(' → ')})`);
+    state.set(name, 1);
+    for (const d of deps.get(name)!) visit(d, [...path, name]);
+    state.set(name, 2);
+  };
+  for (const name of deps.keys()) visit(name, []);
 }
 
 /** Keras's own class → weight-group name rule. @example kerasSnakeCase('BatchNormalization'); // 'batch_normalization' */

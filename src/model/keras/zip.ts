@@ -8,6 +8,8 @@ import { ActmaxError } from '../../errors.js';
 
 /** Largest uncompressed entry (and total) accepted: 1 GiB. */
 export const MAX_ZIP_BYTES = 2 ** 30;
+/** Largest JSON entry (config.json, metadata.json) accepted: 64 MiB. */
+export const MAX_JSON_ENTRY_BYTES = 2 ** 26;
 
 /**
  * Lists a zip's entry names and extracts those `want` accepts.
@@ -31,8 +33,11 @@ export function readZip(
         names.push(info.name);
         if (!want(info.name) || tooBig) return false;
         total += info.originalSize;
-        if (info.originalSize > maxBytes || total > maxBytes) {
-          tooBig = `${info.name} (${info.originalSize} bytes)`;
+        // JSON members (config, metadata) are small: a 256 MiB one is a bomb that would take
+        // seconds to parse, not a model.
+        const cap = info.name.endsWith('.json') ? Math.min(maxBytes, MAX_JSON_ENTRY_BYTES) : maxBytes;
+        if (info.originalSize > cap || total > maxBytes) {
+          tooBig = `${info.name} (${info.originalSize} bytes) would inflate past the ${info.originalSize > cap ? cap : maxBytes}-byte limit`;
           return false;
         }
         return true;
@@ -42,7 +47,7 @@ export function readZip(
     throw new ActmaxError('bad-model', `${file}: not a readable zip archive (truncated or corrupted?): ${(e as Error).message}`);
   }
   if (tooBig) {
-    throw new ActmaxError('bad-model', `${file}: zip entry ${tooBig} would inflate past the ${maxBytes}-byte limit; refusing to unpack it`);
+    throw new ActmaxError('bad-model', `${file}: zip entry ${tooBig}; refusing to unpack it`);
   }
   return { names, entries: new Map(Object.entries(out)) };
 }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError, isActmaxError } from '../../errors.js';
 import type { ModelFiles } from '../formats.js';
+import { oneLine } from '../guards.js';
 
 /** Largest total weight size accepted: 2^28 floats (1 GiB). */
 const MAX_WEIGHT_BYTES = 2 ** 30;
@@ -18,6 +19,9 @@ interface ManifestGroup {
 
 /** Bytes a manifest entry takes in its shard. */
 function entryBytes(w: tf.io.WeightsManifestEntry, file: string): number {
+  if (!w || typeof w !== 'object' || typeof w.name !== 'string' || w.name === '') {
+    throw new ActmaxError('bad-model', `${file}: a weightsManifest entry has no name (${oneLine(JSON.stringify(w) ?? String(w))})`);
+  }
   if (!Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ActmaxError('bad-model', `${file}: weight "${w.name}" has an invalid shape ${JSON.stringify(w.shape)}`);
   }

@@ -1,0 +1,149 @@
+// Interrupts: Ctrl-C / SIGTERM during `maximize` writes the best result so far and exits 130;
+// kill -9 at any moment never leaves a truncated result.json or PNG.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodePng } from '../src/io/png.js';
+import { Rng } from '../src/optimize/rng.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'actmax-interrupt-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const rng = new Rng(2024);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Run {
+  proc: ChildProcess;
+  stderr: () => string;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when stderr has shown `text`. */
+  waitFor(text: string): Promise<void>;
+}
+
+function start(cmd: string[], opts: { tsx?: boolean } = {}): Run {
+  const proc = spawn(process.execPath, opts.tsx ? ['--import', 'tsx', ...cmd] : cmd, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  let out = '';
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const check = () => {
+    for (const w of waiters.splice(0)) (err.includes(w.text) || out.includes(w.text) ? w.resolve() : waiters.push(w));
+  };
+  proc.stderr!.on('data', (c) => { err += c; check(); });
+  proc.stdout!.on('data', (c) => { out += c; check(); });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+  return {
+    proc,
+    stderr: () => err,
+    done,
+    waitFor: (text) => new Promise<void>((resolve, reject) => {
+      waiters.push({ text, resolve });
+      check();
+      done.then(() => reject(new Error(`process ended before printing "${text}"; stderr: ${err}`)));
+    }),
+  };
+}
+
+const maximizeArgs = (out: string, steps: number) => ['bin/actmax.js', 'maximize', 'models/fashion-mnist-mlp', '--objective', 'logit:all', '--steps', String(steps), '--out', out];
+
+/** Whatever is in an output directory must be complete: result.json parses, PNGs decode. */
+function expectNoPartialFiles(dir: string): { result?: Record<string, unknown> } {
+  if (!existsSync(dir)) return {};
+  const names = readdirSync(dir);
+  for (const n of names) {
+    // Temp files of an interrupted write may remain; they are hidden and never named like a result.
+    if (n.startsWith('.')) expect(n).toMatch(/^\.[\w.-]+\.(json|png|csv|gif)\.\d+\.\d+\.tmp$/);
+    else expect(n).toMatch(/^[\w.-]+\.(json|png|csv|gif)$/);
+  }
+  let result: Record<string, unknown> | undefined;
+  if (names.includes('result.json')) result = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
+  for (const png of names.filter((n) => n.endsWith('.png') && !n.startsWith('.'))) {
+    const img = decodePng(new Uint8Array(readFileSync(path.join(dir, png))), png);
+    expect(img.width).toBeGreaterThan(0);
+  }
+  return { result };
+}
+
+describe('maximize interrupted by a signal', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} after progress has started → exit 130, result.json with interrupted: true`, async () => {
+      const out = path.join(tmp, `sig-${signal}`);
+      const run = start(maximizeArgs(out, 100_000));
+      await run.waitFor('maximize: step');
+      const delay = rng.int(0, 1500);
+      await sleep(delay);
+      run.proc.kill(signal);
+      const { code, signal: died } = await run.done;
+      expect({ code, died, delay }).toEqual({ code: 130, died: null, delay });
+      expect(run.stderr()).toContain('interrupted: wrote the best result so far');
+      const { result } = expectNoPartialFiles(out);
+      const results = (result as { results: Array<Record<string, unknown>> }).results;
+      expect(results).toHaveLength(10);
+      for (const r of results) {
+        expect(r.interrupted).toBe(true);
+        expect(r.steps as number).toBeGreaterThan(0);
+        expect(r.steps as number).toBeLessThan(100_000);
+        expect(Number.isFinite(r.value as number)).toBe(true);
+        expect((r.input as number[]).every((v) => v >= 0 && v <= 1)).toBe(true);
+      }
+      expect(existsSync(path.join(out, 'grid.png'))).toBe(true);
+    });
+  }
+});
+
+describe('kill -9 never leaves a truncated result', () => {
+  it('maximize killed at random moments: result.json / grid.png absent or complete', async () => {
+    // One undisturbed run measures when progress starts and when the run has finished writing,
+    // so the kills fall before, during and after the writes.
+    const t0 = Date.now();
+    const full = start(maximizeArgs(path.join(tmp, 'kill-full'), 40));
+    await full.waitFor('maximize: step');
+    const progressAt = Date.now() - t0;
+    expect((await full.done).code).toBe(0);
+    const tail = Date.now() - t0 - progressAt;
+    expect(expectNoPartialFiles(path.join(tmp, 'kill-full')).result).toBeDefined();
+    const outcomes: string[] = [];
+    for (let k = 0; k < 6; k++) {
+      const out = path.join(tmp, `kill-${k}`);
+      const run = start(maximizeArgs(out, 40));
+      let delay: number;
+      if (k === 0) {
+        delay = Math.round(progressAt / 2); // during start-up
+        await sleep(delay);
+      } else {
+        await run.waitFor('maximize: step').catch(() => undefined);
+        delay = rng.int(0, Math.round(1.2 * tail));
+        await Promise.race([sleep(delay), run.done]);
+      }
+      run.proc.kill('SIGKILL');
+      const { code, signal } = await run.done;
+      const { result } = expectNoPartialFiles(out);
+      outcomes.push(`${k === 0 ? '' : '+'}${delay} ms: ${signal ?? `exit ${code}`}, result.json ${result ? 'complete' : 'absent'}`);
+      if (result) expect((result as { results: unknown[] }).results).toHaveLength(10);
+    }
+    console.log(`undisturbed run: progress at ${progressAt} ms, done ${tail} ms later; kill -9 runs: ${outcomes.join('; ')}`);
+  });
+
+  it('writeFileAtomic killed mid-write 8 times: every file is one whole version', async () => {
+    const dir = path.join(tmp, 'loop');
+    const seen = new Set<string>();
+    for (let k = 0; k < 8; k++) {
+      const run = start(['test/helpers/write-loop.ts', dir], { tsx: true });
+      await run.waitFor('@@ready');
+      await sleep(rng.int(0, 400));
+      run.proc.kill('SIGKILL');
+      await run.done;
+      const { result } = expectNoPartialFiles(dir);
+      expect(result).toBeDefined();
+      expect(['A', 'B']).toContain(result!.tag);
+      expect((result!.values as number[]).length).toBe(100_000);
+      const img = decodePng(new Uint8Array(readFileSync(path.join(dir, 'grid.png'))), 'grid.png');
+      expect([10, 200]).toContain(img.data[0]);
+      seen.add(String(result!.tag));
+    }
+    const leftovers = readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+    console.log(`write loop: versions seen ${[...seen].join(', ')}; temp files left by kills: ${leftovers.length}`);
+  });
+});
