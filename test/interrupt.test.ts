@@ -93,6 +93,27 @@ describe('maximize interrupted by a signal', () => {
   }
 });
 
+describe('exact interrupted by a signal', () => {
+  it('SIGINT during the MILP solve → exit 130 soon after, the best input so far with its proven bound', async () => {
+    const out = path.join(tmp, 'exact-sigint');
+    // The full box is not proven within minutes, so the solve is surely running when the signal comes.
+    const run = start(['bin/actmax.js', 'exact', 'models/fashion-mnist-mlp', '--objective', 'logit:1', '--time-limit', '300', '--out', out]);
+    await sleep(12_000);
+    const sent = Date.now();
+    run.proc.kill('SIGINT');
+    const { code } = await run.done;
+    expect(code).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(15_000);
+    const { result } = expectNoPartialFiles(out);
+    const r = result as Record<string, number | string | boolean>;
+    expect(r.interrupted).toBe(true);
+    expect(r.status).toBe('time-limit');
+    expect(Number.isFinite(r.value as number)).toBe(true);
+    expect(r.upperBound as number).toBeGreaterThanOrEqual(r.value as number);
+    expect(existsSync(path.join(out, 'input.png'))).toBe(true);
+  }, 60_000);
+});
+
 describe('kill -9 never leaves a truncated result', () => {
   it('maximize killed at random moments: result.json / grid.png absent or complete', async () => {
     // One undisturbed run measures when progress starts and when the run has finished writing,
