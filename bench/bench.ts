@@ -216,12 +216,13 @@ function demoWall(): { wallSeconds: number; cpuSeconds: number; ok: boolean } {
 }
 
 function torchPeers(): void {
-  const probe = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
+  // `python3` may be another interpreter (pyenv) than the one Debian's python3-torch installs into.
+  const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  if (!python) {
     emit({ bench: 'torch', model: '-', engine: 'pytorch', backend: 'unavailable', threads: 1, batch: 0, note: 'PyTorch is not installed here (python3 -c "import torch" fails); reference figures from measured-facts (PyTorch 1.13, 1 thread, same kind of machine)', reference: TORCH_REFERENCE });
     return;
   }
-  const out = spawnSync('python3', [path.join(root, 'bench/peers/torch_loop.py'), path.join(root, 'models/fashion-mnist-mlp')], { encoding: 'utf8', timeout: 120_000 });
+  const out = spawnSync(python, [path.join(root, 'bench/peers/torch_loop.py'), path.join(root, 'models/fashion-mnist-mlp')], { encoding: 'utf8', timeout: 120_000 });
   for (const line of out.stdout.split('\n').filter((l) => l.startsWith('{'))) {
     const r = JSON.parse(line) as Row;
     emit({ ...r, bench: 'torch' });
@@ -313,7 +314,7 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push('Image-steps/s of gradient ascent on the input (forward + input gradient + Adam + box projection, `maximize` end to end, steady state: a long run minus a short one).');
   lines.push('`onnx (fused)`: several steps per onnxruntime call (optimiser, clip and best tracking inside the graph); `onnx (per-step JS update)`: one call per step, optimiser and projection in JavaScript.');
-  lines.push(`PyTorch column: ${torch.length ? 'measured in this run' : 'reference figures from the shared notes (PyTorch 1.13, 1 thread; not installed here)'}.`);
+  lines.push(`PyTorch column: ${torch.length ? 'measured in this run (bench/peers/torch_loop.py, Debian python3-torch with libopenblas0-pthread — with Debian\'s reference BLAS alone it is ≈10× slower), at its best thread count' : 'reference figures from the shared notes (PyTorch 1.13, 1 thread; not installed here)'}.`);
   lines.push('');
   lines.push(`Load average at the start: ${loadAtStart}; other processes share these cores, so the per-CPU-second column (image-steps per second of this process's CPU time, all threads) is the steadier figure.`);
   lines.push('');
