@@ -1,4 +1,5 @@
 import { ActmaxError } from '../errors.js';
+import { checkIndex, flatNeuronIndex } from '../objectives/indices.js';
 import type { ActmaxModel } from '../model/types.js';
 import { resolveOutput } from '../objectives/compile.js';
 import { formatObjective } from '../objectives/format.js';
@@ -20,11 +21,6 @@ function scaledSum(parts: Array<[LinExpr, number]>): LinExpr {
   return { idx, coef, c };
 }
 
-function checkIndex(spec: ObjectiveSpec, index: number, units: number, what: string): void {
-  if (!Number.isInteger(index) || index < 0 || index >= units) {
-    throw new ActmaxError('index-out-of-range', `${formatObjective(spec)}: index ${index} is out of range; ${what} has ${units} units (0–${units - 1})`);
-  }
-}
 
 /**
  * Turns an objective into the exact maximiser's form (linear in the network's values, minus
@@ -61,18 +57,7 @@ export function exactObjective(model: ActmaxModel, net: PLNetwork, spec: Objecti
     case 'neuron': {
       const values = layerValues(net, spec.layer, !!spec.pre);
       const shape = shapeOf(spec.layer);
-      let flat: number;
-      if (Array.isArray(spec.index)) {
-        if (spec.index.length !== shape.length) throw new ActmaxError('bad-spec', `${formatObjective(spec)}: layer "${spec.layer}" has shape [${shape.join(', ')}]; give ${shape.length} coordinates or one flat index`);
-        flat = 0;
-        spec.index.forEach((c, d) => {
-          if (!Number.isInteger(c) || c < 0 || c >= shape[d]) throw new ActmaxError('index-out-of-range', `${formatObjective(spec)}: coordinate ${d} is ${c}, but layer "${spec.layer}" has shape [${shape.join(', ')}]`);
-          flat = flat * shape[d] + c;
-        });
-      } else {
-        flat = spec.index;
-        checkIndex(spec, flat, values.length, `layer "${spec.layer}"`);
-      }
+      const flat = flatNeuronIndex(spec, shape);
       return linear(values[flat]);
     }
     case 'channel':

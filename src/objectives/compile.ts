@@ -4,6 +4,7 @@ import { tapKey, type Tap } from '../model/activations.js';
 import type { ActmaxModel, OutputInfo } from '../model/types.js';
 import type { ObjectiveSpec } from './spec.js';
 import { formatObjective } from './format.js';
+import { checkIndex, flatNeuronIndex } from './indices.js';
 
 /** What an objective reads during one evaluation: the taps it declared, the model's outputs and inputs. */
 export interface EvalContext {
@@ -53,11 +54,6 @@ export function resolveOutput(model: ActmaxModel, output: string | number | unde
   return { info: model.outputs[index], index };
 }
 
-function checkIndex(spec: ObjectiveSpec, index: number, units: number, what: string): void {
-  if (!Number.isInteger(index) || index < 0 || index >= units) {
-    throw new ActmaxError('index-out-of-range', `${formatObjective(spec)}: index ${index} is out of range; ${what} has ${units} units (0–${units - 1})`);
-  }
-}
 
 function layerShape(model: ActmaxModel, layer: string, tapShapes: Map<string, number[]>): number[] {
   const known = tapShapes.get(layer);
@@ -125,20 +121,7 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
     case 'neuron': {
       const shape = layerShape(model, spec.layer, hints);
       const units = prod(shape);
-      let flat: number;
-      if (Array.isArray(spec.index)) {
-        if (spec.index.length !== shape.length) {
-          throw new ActmaxError('bad-spec', `${formatObjective(spec)}: layer "${spec.layer}" has shape [${shape.join(', ')}]; give ${shape.length} coordinates or one flat index`);
-        }
-        flat = 0;
-        spec.index.forEach((c, d) => {
-          if (!Number.isInteger(c) || c < 0 || c >= shape[d]) throw new ActmaxError('index-out-of-range', `${formatObjective(spec)}: coordinate ${d} is ${c}, but layer "${spec.layer}" has shape [${shape.join(', ')}]`);
-          flat = flat * shape[d] + c;
-        });
-      } else {
-        flat = spec.index;
-        checkIndex(spec, flat, units, `layer "${spec.layer}"`);
-      }
+      const flat = flatNeuronIndex(spec, shape);
       const w = new Float32Array(units);
       w[flat] = 1;
       return linear({ layer: spec.layer, pre: !!spec.pre }, w);

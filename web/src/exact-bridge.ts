@@ -8,15 +8,9 @@ import { setHighsLocation } from '../../src/exact/solver-thread.browser.js';
 import type { ActmaxModel } from '../../src/model/types.js';
 import type { ExactRequest } from './messages.js';
 
-/** Progress of an exact solve: phase, best value found, proven upper bound, relative gap. */
-export interface ExactProgress {
-  phase: 'warm-start' | 'bounds' | 'solve';
-  incumbent: number | null;
-  bound: number | null;
-  gap: number | null;
-  nodes: number;
-  seconds: number;
-}
+/** Progress of an exact solve: phase, best value found, proven upper bound, relative gap (the library's type). */
+import type { ExactProgress } from '../../src/exact/maximizeExact.js';
+export type { ExactProgress };
 
 /** The end of an exact solve: the library's result (structured-cloneable). */
 export type ExactOutcome = ExactResult;

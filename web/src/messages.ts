@@ -72,6 +72,7 @@ export type PageToWorker =
 /** The run's settings and totals (the library's type). */
 export type { RunSummary } from '../../src/io/result-json.js';
 import type { RunSummary } from '../../src/io/result-json.js';
+import type { ExactProgress } from '../../src/exact/maximizeExact.js';
 
 /** Worker → page. */
 export type WorkerToPage =
@@ -96,17 +97,7 @@ export type WorkerToPage =
     }
   | { type: 'done'; id: number; results: TargetResult[]; run: RunSummary }
   | { type: 'error'; id?: number; code?: string; message: string }
-  | {
-      type: 'exact-progress';
-      id: number;
-      phase: 'warm-start' | 'bounds' | 'solve';
-      /** Best value found so far, proven upper bound, (bound − incumbent)/|incumbent|. */
-      incumbent: number | null;
-      bound: number | null;
-      gap: number | null;
-      nodes: number;
-      /** Seconds since the exact call started. */
-      seconds: number;
-    }
+  /** Best value found so far, proven upper bound, (bound − incumbent)/|incumbent|, nodes, seconds. */
+  | ({ type: 'exact-progress'; id: number } & ExactProgress)
   | { type: 'exact-done'; id: number; result: ExactResult }
   | { type: 'exact-unavailable'; id: number; message: string };
