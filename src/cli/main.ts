@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { useBackend, type BackendName } from '../backend.js';
 import { ActmaxError, isActmaxError } from '../errors.js';
 import { loadModel } from '../model/load.js';
@@ -73,12 +74,21 @@ function ctxFor(model: ActmaxModel) {
   };
 }
 
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Build the CLI program (exported for tests). */
 export function buildProgram(io: { out: (s: string) => void; err: (s: string) => void }): Command {
   const program = new Command();
   program
     .name('actmax')
     .description('Find the input that makes a trained network\'s output as large as possible, under constraints.')
+    .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
