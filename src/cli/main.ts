@@ -170,6 +170,8 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--gap <x>', 'stop and report optimal when (bound − value)/|value| ≤ x', float('gap'), 0)
     .option('--no-warm-start', 'start the solver cold (default: gradient search first)')
     .option('--init <spec>', 'reference for mask constraints: FILE')
+    .option('--input <file>', 'values of inputs that are not optimised (JSON keyed by input name)')
+    .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
     .addOption(backendOption())
@@ -232,6 +234,8 @@ interface ExactCliOptions {
   gap: number;
   warmStart: boolean;
   init?: string;
+  input?: string;
+  optimize?: string;
   out: string;
   json?: boolean;
   backend: BackendName;
@@ -244,6 +248,8 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
   const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
   const constraints: Constraint[] = [];
   for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
+  const fixed = o.input ? await readInputFile(o.input, model) : undefined;
+  const optimize = o.optimize ? o.optimize.split(',').map((s) => s.trim()) : fixed ? model.inputs.map((i) => i.name).filter((n) => !(n in fixed)) : undefined;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -256,6 +262,8 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
       timeLimit: o.timeLimit,
       gapTolerance: o.gap,
       warmStart: o.warmStart,
+      optimize,
+      inputs: fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined,
       signal: controller.signal,
       onProgress: (t, line) => {
         if (!tty || Date.now() - last < 250) return;

@@ -1,8 +1,8 @@
 import { ActmaxError } from '../errors.js';
-import type { ResolvedConstraints } from '../constraints/index.js';
 import type { Bounds } from './bounds.js';
 import { exprBounds } from './bounds.js';
 import type { LinExpr, PLNetwork } from './network.js';
+import type { ExactInputSet } from './inputs.js';
 
 /**
  * What the exact maximiser maximises, over the variables of a {@link PLNetwork}:
@@ -74,7 +74,7 @@ export interface EncodeOptions {
  * const milp = encode(net, rc, bounds, { linear: logits[3], margins: [] });
  * const text = toLpText(milp);
  */
-export function encode(net: PLNetwork, rc: ResolvedConstraints, b: Bounds, objective: ExactObjective | null, options: EncodeOptions = {}): Milp {
+export function encode(net: PLNetwork, rc: ExactInputSet, b: Bounds, objective: ExactObjective | null, options: EncodeOptions = {}): Milp {
   const upTo = options.upTo ?? net.vars.length;
   const relax = !!options.relax;
   const columns: MilpColumn[] = [];
@@ -222,7 +222,8 @@ export function encode(net: PLNetwork, rc: ResolvedConstraints, b: Bounds, objec
   rc.l1.forEach((ball, k) => {
     const abs: number[] = [];
     for (let i = 0; i < rc.n; i++) {
-      if (rc.lo[i] === rc.hi[i] && rc.lo[i] === ball.ref[i]) continue;
+      // NaN: the feature belongs to another input than the ball's.
+      if (Number.isNaN(ball.ref[i]) || (rc.lo[i] === rc.hi[i] && rc.lo[i] === ball.ref[i])) continue;
       const a = col(`a${k}_${i}`, 0, Math.max(rc.hi[i] - ball.ref[i], ball.ref[i] - rc.lo[i], 0), false, { kind: 'abs', feature: i, ref: ball.ref[i] });
       abs.push(a);
       row(`l1_${k}_${i}_p`, [one(a), [[inputCols[i]], [-1]]], '>=', -ball.ref[i]);
@@ -237,9 +238,9 @@ export function encode(net: PLNetwork, rc: ResolvedConstraints, b: Bounds, objec
   });
   rc.oneHot.forEach((g, k) => row(`onehot${k}`, [[Array.from(g.indices, (i) => inputCols[i]), Array.from(g.indices, () => 1)]], '=', 1));
   if (rc.levels !== null && !relax) {
-    const L = rc.levels;
     for (let i = 0; i < rc.n; i++) {
-      if (groupOf[i] >= 0 || rc.lo[i] === rc.hi[i]) continue;
+      const L = rc.featureLevels ? rc.featureLevels[i] : rc.levels;
+      if (L === 0 || groupOf[i] >= 0 || rc.lo[i] === rc.hi[i]) continue;
       const span = rc.boxHi[i] - rc.boxLo[i];
       if (span <= 0) continue;
       const step = span / (L - 1);

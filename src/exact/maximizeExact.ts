@@ -1,6 +1,7 @@
 import { ActmaxError, isActmaxError } from '../errors.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { resolveConstraints, residuals, type ResolvedConstraints } from '../constraints/index.js';
+import { resolveInputIndex } from '../objectives/compile.js';
 import { createTfjsEngine } from '../engine/tfjs.js';
 import type { ActmaxModel } from '../model/types.js';
 import { asObjective, type Objective } from '../objectives/objective.js';
@@ -10,6 +11,7 @@ import { maximize } from '../optimize/maximize.js';
 import { depths, exprBounds, intervalBounds, isUnstable, nonlinearSources, type Bounds } from './bounds.js';
 import { encode, startSolution, type ExactObjective, type Milp } from './encode.js';
 import { HighsSolver, type SolveOutcome } from './highs.js';
+import { joinInputConstraints, type ExactInputSet } from './inputs.js';
 import { extractNetwork, forwardValues, type PLNetwork } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
 
@@ -36,7 +38,7 @@ export interface ExactOptions {
   gapTolerance?: number;
   /**
    * Start the solver from a good input: `true` (default) runs gradient search first; an input
-   * (flat) is used as given; `false` starts cold; an object sets the gradient search's budget.
+   * (flat; the optimised inputs concatenated in order) is used as given; `false` starts cold; an object sets the gradient search's budget.
    */
   warmStart?: boolean | ArrayLike<number> | { steps?: number; restarts?: number; seed?: number };
   /** Seconds for LP bound tightening, or false to skip it (default: up to 20 % of timeLimit, at most 30 s). */
@@ -46,6 +48,10 @@ export interface ExactOptions {
   solverOptions?: Record<string, number | string | boolean>;
   /** Abort: the solve stops and the best input so far is returned (`interrupted: true`). */
   signal?: AbortSignal;
+  /** Model inputs to optimise, by name or index (default: all); the others are constants. */
+  optimize?: Array<string | number>;
+  /** Values of the inputs that are not optimised (flat), by input name. */
+  inputs?: Record<string, ArrayLike<number>>;
 }
 
 /** Size of the MILP and how it was built. */
@@ -107,6 +113,9 @@ const close = (a: number, b: number) => Math.abs(a - b) <= REL_TOL * Math.max(1,
  * otherwise. Every returned input is re-evaluated in TF.js and in float64; a disagreement throws
  * `internal-check`, never an `optimal`.
  *
+ * With several model inputs, those named in `optimize` (default: all) become the MILP's input
+ * variables, each under its own constraints; the others are constants given in `inputs`.
+ *
  * Throws ActmaxError `unsupported` for networks with non-piecewise-linear hidden layers, for
  * objectives that are not linear in the network's values, and for L2 balls.
  *
@@ -114,6 +123,8 @@ const close = (a: number, b: number) => Math.abs(a - b) <= REL_TOL * Math.max(1,
  * const model = await loadModel('models/fashion-mnist-mlp');
  * const res = await maximizeExact(model, margin(3), { constraints: [linf(image, 0.02)], timeLimit: 30 });
  * console.log(res.status, res.value, res.upperBound);
+ * // Two inputs: optimise "a", hold "b".
+ * const r2 = await maximizeExact(twoInputModel, { kind: 'logit', index: 0 }, { optimize: ['a'], inputs: { b: [0.2, 0.4] } });
  */
 export async function maximizeExact(model: ActmaxModel, objective: Objective | ObjectiveSpec, options: ExactOptions = {}): Promise<ExactResult> {
   const t0 = performance.now();
@@ -125,18 +136,35 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   const gapTolerance = options.gapTolerance ?? 0;
   if (!(gapTolerance >= 0)) throw new ActmaxError('bad-option', `gapTolerance must be ≥ 0, got ${options.gapTolerance}`);
   const constraints = options.constraints ?? [];
-  const info = model.inputs[0];
+  // Which inputs are optimised (MILP variables), which are held (constants in the network).
+  const optimize = (options.optimize ?? model.inputs.map((_, i) => i)).map((o) => resolveInputIndex(model, o));
+  if (optimize.length === 0) throw new ActmaxError('bad-option', 'no input to optimise');
+  if (new Set(optimize).size !== optimize.length) throw new ActmaxError('bad-option', `an input is named twice in optimize: ${optimize.map((i) => model.inputs[i].name).join(', ')}`);
+  const fixed = new Map<number, Float32Array>();
+  model.inputs.forEach((inp, i) => {
+    if (optimize.includes(i)) return;
+    const given = options.inputs?.[inp.name];
+    if (!given) throw new ActmaxError('bad-input', `input "${inp.name}" is not optimised, so its value must be given (--input FILE with a "${inp.name}" entry)`);
+    const n = inp.shape.reduce((a, b) => a * b, 1);
+    if (given.length !== n) throw new ActmaxError('bad-input', `input "${inp.name}" needs ${n} values, got ${given.length}`);
+    if (!Array.from(given).every(Number.isFinite)) throw new ActmaxError('bad-input', `input "${inp.name}" holds a value that is not a finite number`);
+    fixed.set(i, Float32Array.from(given));
+  });
+  const info = model.inputs[optimize[0]];
   const base = { objective: name, spec, shape: info.shape, totalSeconds: 0, interrupted: false };
   const empty = (status: ExactResult['status'], message: string, extra: Partial<ExactResult> = {}): ExactResult => ({
     ...base, status, value: null, upperBound: null, gap: null, input: [], inputs: {}, outputs: {}, residuals: {}, nodes: 0, solveSeconds: 0,
     warmStartValue: null, source: null, encoding: null, check: null, message, ...extra, totalSeconds: seconds(),
   });
 
-  const net = extractNetwork(model);
+  // Held inputs enter as float32, the value TF.js sees.
+  const net = extractNetwork(model, { optimize, fixed });
   const obj = exactObjective(model, net, spec);
-  let rc: ResolvedConstraints;
+  let parts: ResolvedConstraints[];
+  let rc: ExactInputSet;
   try {
-    rc = resolveConstraints(constraints, info, 0);
+    parts = optimize.map((i) => resolveConstraints(constraints, model.inputs[i], i));
+    rc = joinInputConstraints(parts);
   } catch (e) {
     if (isActmaxError(e) && e.code === 'infeasible') return empty('infeasible', e.message);
     throw e;
@@ -152,13 +180,14 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     let x0: ArrayLike<number> | null = null;
     const given = options.warmStart;
     if (given !== undefined && given !== true && typeof given === 'object' && 'length' in given) {
-      if (given.length !== rc.n) throw new ActmaxError('bad-input', `the warm start has ${given.length} values; input "${info.name}" needs ${rc.n}`);
+      if (given.length !== rc.n) throw new ActmaxError('bad-input', `the warm start has ${given.length} values; ${optimize.length > 1 ? `inputs ${net.inputParts.map((p) => `"${p.name}"`).join(' + ')} need` : `input "${info.name}" needs`} ${rc.n}`);
       x0 = given;
     } else {
       const budget = given !== undefined && given !== true && typeof given === 'object' ? (given as { steps?: number; restarts?: number; seed?: number }) : {};
       try {
-        const res = await maximize(model, spec, { constraints, steps: budget.steps ?? 300, restarts: budget.restarts ?? 8, seed: budget.seed ?? 0, signal: options.signal });
-        x0 = res.results[0].input;
+        const inputs = Object.fromEntries([...fixed].map(([i, v]) => [model.inputs[i].name, v]));
+        const res = await maximize(model, spec, { constraints, optimize, inputs, steps: budget.steps ?? 300, restarts: budget.restarts ?? 8, seed: budget.seed ?? 0, signal: options.signal });
+        x0 = net.inputParts.flatMap((p) => res.results[0].inputs[p.name]);
       } catch (e) {
         if (!isActmaxError(e)) throw e;
         if (e.code === 'infeasible') return empty('infeasible', e.message);
@@ -247,11 +276,12 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     if (!x) return empty('time-limit', `no feasible input found in ${timeLimit} s`, { nodes: outcome.nodes, solveSeconds: outcome.seconds, encoding, interrupted, upperBound: Math.min(outcome.bound ?? Infinity, iaBound) });
 
     // Re-evaluate with TF.js (the reference engine, float32).
-    const engine = await createTfjsEngine({ model, targets: [spec], rowsPerTarget: 1, optimize: [0], fixed: new Map() });
+    const engine = await createTfjsEngine({ model, targets: [spec], rowsPerTarget: 1, optimize, fixed });
     let tfjsValue: number;
     const outputs: Record<string, number[]> = {};
+    const slices = net.inputParts.map((p) => x!.subarray(p.offset, p.offset + p.size));
     try {
-      const ev = await engine.evaluate([Float32Array.from(x)]);
+      const ev = await engine.evaluate(slices.map((s) => Float32Array.from(s)));
       tfjsValue = ev.values[0];
       model.outputs.forEach((o, k) => (outputs[o.name] = Array.from(ev.outputs[k])));
     } finally {
@@ -270,7 +300,13 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     const optimal = outcome.status === 'optimal' && !interrupted;
     const gap = optimal ? Math.max(0, gapOf(value, upperBound) ?? 0) : gapOf(value, upperBound);
     const status: ExactResult['status'] = optimal ? 'optimal' : 'time-limit';
-    const input = Array.from(x);
+    const inputs: Record<string, number[]> = {};
+    const res: Record<string, number> = {};
+    net.inputParts.forEach((p, k) => {
+      inputs[p.name] = Array.from(slices[k]);
+      for (const [key, v] of Object.entries(residuals(slices[k], parts[k]))) res[optimize.length > 1 ? `${p.name}.${key}` : key] = v;
+    });
+    const input = inputs[info.name];
     return {
       ...base,
       status,
@@ -278,9 +314,9 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
       upperBound,
       gap,
       input,
-      inputs: { [info.name]: input },
+      inputs,
       outputs,
-      residuals: residuals(x, rc),
+      residuals: res,
       nodes: outcome.nodes,
       solveSeconds: outcome.seconds,
       totalSeconds: seconds(),
@@ -321,7 +357,7 @@ function objectiveIntervalBound(obj: ExactObjective, b: Bounds): number {
  * @example
  * const { bounds } = await tightenBounds(net, rc, intervalBounds(net, rc.lo, rc.hi), solver, 5);
  */
-export async function tightenBounds(net: PLNetwork, rc: ResolvedConstraints, start: Bounds, solver: HighsSolver, budgetSeconds: number, signal?: AbortSignal): Promise<{ bounds: Bounds; tightened: number }> {
+export async function tightenBounds(net: PLNetwork, rc: ExactInputSet, start: Bounds, solver: HighsSolver, budgetSeconds: number, signal?: AbortSignal): Promise<{ bounds: Bounds; tightened: number }> {
   const t0 = performance.now();
   const dep = depths(net);
   const boxOnly = rc.l1.length === 0 && rc.linear.length === 0 && rc.oneHot.length === 0;

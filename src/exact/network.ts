@@ -39,12 +39,34 @@ export type PLValues = { shape: number[]; exprs: LinExpr[] } | { shape: number[]
 
 /** A piecewise-linear network: variables plus the expressions of every layer's values. */
 export interface PLNetwork {
+  /** The first optimised input's name and shape (the whole input for a one-input model). */
   inputName: string;
   inputShape: number[];
+  /** Features of all optimised inputs together: variables 0 … inputSize−1. */
   inputSize: number;
+  /** The optimised model inputs in order, each a slice [offset, offset + size) of the input variables. */
+  inputParts: InputPart[];
   vars: PLVar[];
   /** Per layer: `pre` (before the layer's activation) and `post` (its output). */
   layers: Map<string, { pre: PLValues; post: PLValues }>;
+}
+
+/** One optimised model input inside a {@link PLNetwork}'s input variables. */
+export interface InputPart {
+  /** Index in `model.inputs`. */
+  index: number;
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+/** Which model inputs {@link extractNetwork} treats as variables; the others are constants. */
+export interface ExtractOptions {
+  /** Indices of the optimised inputs, in order (default: all). */
+  optimize?: number[];
+  /** Values of the held inputs (flat), by input index. */
+  fixed?: Map<number, ArrayLike<number>>;
 }
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -142,21 +164,34 @@ const asList = (v: number | number[] | undefined, n: number, dflt: number): numb
  * const net = extractNetwork(model);
  * const logits = layerValues(net, 'dense_1', true); // pre-softmax expressions
  */
-export function extractNetwork(model: ActmaxModel): PLNetwork {
+export function extractNetwork(model: ActmaxModel, options: ExtractOptions = {}): PLNetwork {
   const lm = model.net as tf.LayersModel;
   if (!Array.isArray(lm.layers)) {
     throw new ActmaxError('unsupported', `${model.source}: exact mode needs a layers model (TF.js layers or Keras); this is a TF.js graph model`);
   }
-  if (lm.inputs.length !== 1) {
-    throw new ActmaxError('unsupported', `${model.source}: exact mode supports models with one input; this one has ${lm.inputs.length}`);
-  }
-  const input = lm.inputs[0];
-  const inputShape = model.inputs[0].shape;
-  const inputSize = prod(inputShape);
+  const optimize = options.optimize ?? model.inputs.map((_, i) => i);
   const vars: PLVar[] = [];
-  for (let i = 0; i < inputSize; i++) vars.push({ kind: 'input', feature: i });
   const tensors = new Map<number, PLValues>();
-  tensors.set(input.id, { shape: inputShape, exprs: Array.from({ length: inputSize }, (_, i) => atom(i)) });
+  const inputParts: InputPart[] = [];
+  // Optimised inputs first (their features are variables 0 … inputSize−1), then held inputs as constants.
+  for (const index of optimize) {
+    const info = model.inputs[index];
+    const size = prod(info.shape);
+    const offset = vars.length;
+    for (let i = 0; i < size; i++) vars.push({ kind: 'input', feature: offset + i });
+    tensors.set(lm.inputs[index].id, { shape: info.shape, exprs: Array.from({ length: size }, (_, i) => atom(offset + i)) });
+    inputParts.push({ index, name: info.name, shape: info.shape, offset, size });
+  }
+  const inputSize = vars.length;
+  model.inputs.forEach((info, index) => {
+    if (optimize.includes(index)) return;
+    const values = options.fixed?.get(index);
+    const size = prod(info.shape);
+    if (!values || values.length !== size) {
+      throw new ActmaxError('bad-input', `input "${info.name}" is not optimised, so its ${size} values must be given (--input FILE with a "${info.name}" entry)`);
+    }
+    tensors.set(lm.inputs[index].id, { shape: info.shape, exprs: Array.from(values, (c) => ({ idx: [], coef: [], c })) });
+  });
   const layers = new Map<string, { pre: PLValues; post: PLValues }>();
   const acc = new Accumulator();
 
@@ -250,7 +285,7 @@ export function extractNetwork(model: ActmaxModel): PLNetwork {
     layers.set(name, { pre, post });
     tensors.set(outT.id, post);
   }
-  return { inputName: model.inputs[0].name, inputShape, inputSize, vars, layers };
+  return { inputName: inputParts[0].name, inputShape: inputParts[0].shape, inputSize, inputParts, vars, layers };
 }
 
 function activationOf(cls: string, cfg: LayerConfig): { name: string; alpha?: number; maxValue?: number | null } {
@@ -496,7 +531,7 @@ function pooled(kind: 'max' | 'avg', exprs: LinExpr[], windows: number[][], shap
  * const logit3 = evalExpr(layerValues(net, 'dense_1', true)[3], values);
  */
 export function forwardValues(net: PLNetwork, x: ArrayLike<number>): Float64Array {
-  if (x.length !== net.inputSize) throw new ActmaxError('bad-input', `the input has ${x.length} values; input "${net.inputName}" needs ${net.inputSize}`);
+  if (x.length !== net.inputSize) throw new ActmaxError('bad-input', `the input has ${x.length} values; ${net.inputParts.length > 1 ? `inputs ${net.inputParts.map((p) => `"${p.name}"`).join(' + ')} need` : `input "${net.inputName}" needs`} ${net.inputSize}`);
   const v = new Float64Array(net.vars.length);
   net.vars.forEach((d, i) => {
     switch (d.kind) {

@@ -13,6 +13,9 @@ export interface ExactRunOptions {
   timeLimit: number;
   gapTolerance: number;
   warmStart: boolean;
+  /** Model inputs to optimise (default: all) and the values of the others, as in `maximize`. */
+  optimize?: string[];
+  inputs?: Record<string, number[]>;
   signal: AbortSignal;
   onProgress?: (target: number, line: string) => void;
 }
@@ -31,6 +34,8 @@ export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], out
       timeLimit: o.timeLimit,
       gapTolerance: o.gapTolerance,
       warmStart: o.warmStart,
+      optimize: o.optimize,
+      inputs: o.inputs,
       signal: o.signal,
       onProgress: (p) =>
         o.onProgress?.(t, `${p.phase} ${p.seconds.toFixed(1)}s  incumbent ${p.incumbent?.toPrecision(6) ?? '-'}  bound ${p.bound?.toPrecision(6) ?? '-'}  gap ${p.gap === null ? '-' : (100 * p.gap).toFixed(2) + '%'}  nodes ${p.nodes}`),
