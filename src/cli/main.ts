@@ -241,19 +241,39 @@ interface ExactCliOptions {
   backend: BackendName;
 }
 
-async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = parseObjective(o.objective, ctxFor(model));
-  if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
+/** What maximize and exact share on the command line: start, constraints, optimised and held inputs. */
+async function parseProblem(model: ActmaxModel, o: { init?: string; constraint: string[]; input?: string; optimize?: string }) {
   const init = await parseInit(o.init, model);
   const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
   const constraints: Constraint[] = [];
   for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
   const fixed = o.input ? await readInputFile(o.input, model) : undefined;
+  // With held inputs given and no --optimize, the others are optimised.
   const optimize = o.optimize ? o.optimize.split(',').map((s) => s.trim()) : fixed ? model.inputs.map((i) => i.name).filter((n) => !(n in fixed)) : undefined;
+  const inputs = fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined;
+  return { init, constraints, optimize, inputs };
+}
+
+/** Ctrl-C / SIGTERM abort the run (which then writes the best so far); `release` restores the default handling. */
+function onInterrupt(): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = () => controller.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return {
+    signal: controller.signal,
+    release() {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    },
+  };
+}
+
+async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
+  const targets = parseObjective(o.objective, ctxFor(model));
+  if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
+  const { constraints, optimize, inputs } = await parseProblem(model, o);
+  const interrupt = onInterrupt();
   const tty = !o.json && process.stderr.isTTY;
   let last = 0;
   try {
@@ -263,8 +283,8 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
       gapTolerance: o.gap,
       warmStart: o.warmStart,
       optimize,
-      inputs: fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined,
-      signal: controller.signal,
+      inputs,
+      signal: interrupt.signal,
       onProgress: (t, line) => {
         if (!tty || Date.now() - last < 250) return;
         last = Date.now();
@@ -285,8 +305,7 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
       process.exitCode = EXIT.interrupted;
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
   }
 }
 
@@ -318,16 +337,8 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
   const targets = o.units !== undefined ? expandUnits(o.objective, o.units, ctxFor(model)) : parseObjective(o.objective, ctxFor(model));
   const image = imageOptionsFromFlags(model, o as ImageFlags);
   const pictures = isImageShape(model.inputs[0].shape);
-  const init = await parseInit(o.init, model);
-  const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
-  const constraints: Constraint[] = [];
-  for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
-  const fixed = o.input ? await readInputFile(o.input, model) : undefined;
-  const optimize = o.optimize ? o.optimize.split(',').map((s) => s.trim()) : fixed ? model.inputs.map((i) => i.name).filter((n) => !(n in fixed)) : undefined;
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { init, constraints, optimize, inputs } = await parseProblem(model, o);
+  const interrupt = onInterrupt();
   const bar = progressBar(o.steps, 'maximize', !o.json);
   try {
     const run = await maximize(model, targets, {
@@ -339,8 +350,8 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       init,
       constraints,
       optimize,
-      inputs: fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined,
-      signal: controller.signal,
+      inputs,
+      signal: interrupt.signal,
       engine: o.engine,
       onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
       image,
@@ -361,8 +372,7 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
     }
   } finally {
     bar.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
   }
 }
 
