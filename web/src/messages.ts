@@ -73,28 +73,20 @@ export type PageToWorker =
 export type { RunSummary } from '../../src/io/result-json.js';
 import type { RunSummary } from '../../src/io/result-json.js';
 import type { ExactProgress } from '../../src/exact/maximizeExact.js';
+import type { StepInfo } from '../../src/optimize/maximize.js';
 
 /** Worker → page. */
 export type WorkerToPage =
   | { type: 'ready'; backend: string; exactAvailable: boolean; tried: string[] }
   | { type: 'loading'; what: string }
   | { type: 'model'; summary: ModelSummary }
-  | {
+  | ({
       type: 'progress';
       id: number;
-      step: number;
-      steps: number;
-      /** Best objective value so far, per target. */
-      best: number[];
-      /** Objective value per row (targets × restarts) at the previous step. */
-      current: Float32Array;
-      /** Current input of every row (rows × features of the first input). */
-      x: Float32Array;
-      rowsPerTarget: number;
       /** The first model output for every row of `x` (rows × units), or null when not computed. */
       outputs: Float32Array | null;
       imageStepsPerSecond: number;
-    }
+    } & StepInfo)
   | { type: 'done'; id: number; results: TargetResult[]; run: RunSummary }
   | { type: 'error'; id?: number; code?: string; message: string }
   /** Best value found so far, proven upper bound, (bound − incumbent)/|incumbent|, nodes, seconds. */
