@@ -19,18 +19,10 @@ import {
   roundToLevels,
   type ResolvedConstraints,
 } from './index.js';
+import { mulberry32 } from '../optimize/rng.js';
 
 /** Small seeded generator so every run sees the same points. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const resolve = (cs: Constraint[], n: number, initial?: Float32Array): ResolvedConstraints =>
   resolveConstraints(cs, { name: 'x', shape: [n], range: [0, 1] }, 0, initial);

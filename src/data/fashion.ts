@@ -39,22 +39,8 @@ export interface FashionData {
   indices: Uint32Array;
 }
 
-/**
- * A small, fast, seedable PRNG returning floats in [0, 1).
- *
- * @example
- * const rand = mulberry32(42); rand(); // same sequence for the same seed
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../optimize/rng.js';
+export { mulberry32 };
 
 interface RawFashion {
   pixels: Uint8Array;

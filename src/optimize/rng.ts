@@ -1,4 +1,21 @@
 /**
+ * mulberry32: a small seeded generator of uniforms in [0, 1), the same stream on every platform.
+ *
+ * @example
+ * const rand = mulberry32(42); rand(); // same sequence for the same seed
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
  * A small seeded PRNG (mulberry32): same seed ⇒ same stream on every platform, so results are
  * reproducible.
  *
@@ -6,16 +23,13 @@
  * const rng = new Rng(42); rng.uniform(); // 0.6011…
  */
 export class Rng {
-  private state: number;
+  private readonly next: () => number;
   constructor(seed: number) {
-    this.state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+    this.next = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
   }
   /** Uniform in [0, 1). @example rng.uniform() */
   uniform(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.next();
   }
   /** Standard normal (Box–Muller). @example rng.normal() */
   normal(): number {
