@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
-import { BUNDLED, FIXTURES } from './helpers.js';
+import { BUNDLED, fixturePath } from './helpers.js';
 
 async function cli(args: string[]) {
   let out = '', err = '';
@@ -47,7 +47,7 @@ describe('actmax exact', () => {
 
   const errors: Array<[string, () => string[], RegExp]> = [
     ['an L2 ball', () => ['exact', BUNDLED, '--objective', 'logit:1', '--constraint', `l2:${ref},0.5`, '--out', path.join(dir, 'x1')], /cannot use an L2 ball/],
-    ['a sigmoid network', () => ['exact', path.join(FIXTURES, 'keras2-h5-mlp-sigmoid-marabou/fc_2-2sigmoids-3.h5'), '--objective', 'logit:1', '--out', path.join(dir, 'x2')], /needs a piecewise-linear network: layer "dense_2" uses sigmoid/],
+    ['a sigmoid network', () => ['exact', fixturePath('keras2-h5-mlp-sigmoid-marabou/fc_2-2sigmoids-3.h5'), '--objective', 'logit:1', '--out', path.join(dir, 'x2')], /needs a piecewise-linear network: layer "dense_2" uses sigmoid/],
     ['a non-linear objective', () => ['exact', BUNDLED, '--objective', 'prob:1', '--out', path.join(dir, 'x3')], /cannot maximise prob:1/],
   ];
   for (const [name, args, msg] of errors) {
