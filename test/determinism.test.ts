@@ -39,7 +39,7 @@ describe('same seed ⇒ byte-identical result.json in two processes', () => {
       const dirs = [0, 1].map((i) => path.join(tmp, `${engine}-${backend}-${i}`));
       const runs = await Promise.all(dirs.map((d) => runCliProcess(args(d, 11, backend, engine))));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(runs[0].stdout).results[0].engine).toMatch(engine === 'tfjs' ? `tfjs-${backend}` : /^onnx/);
+      expect(JSON.parse(runs[0].stdout).engine).toMatch(engine === 'tfjs' ? `tfjs-${backend}` : /^onnx/);
       const [a, b] = dirs.map((d) => readFileSync(path.join(d, 'result.json'), 'utf8'));
       expect(withoutTimings(a)).toBe(withoutTimings(b));
       // The --json documents on stdout are identical too.

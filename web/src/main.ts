@@ -13,7 +13,7 @@ import type { ExactResult } from '../../src/exact/maximizeExact.js';
 import type { BackendChoice, ModelSummary, PageToWorker, RunSummary, WorkerToPage } from './messages.js';
 import { DEFAULTS, settingsFromQuery, settingsToQuery, type Norm, type Settings } from './settings.js';
 import { drawChart, drawInput, fmt, imageDims, isImageShape, PALETTE, scaledCanvas } from './draw.js';
-import { exactJson, targetJson } from './result-json.js';
+import { exactRunJson, runJson } from './result-json.js';
 
 // ---------- elements ----------
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -1102,8 +1102,8 @@ el.dlJson.addEventListener('click', () => {
   const r = view?.results?.[t];
   if (!view || !summary) return;
   let doc: Record<string, unknown>;
-  if (ex && ex.input.length) doc = exactJson(ex, summary.source, view.exactTimeLimit[t], r ? { value: r.value, restart: r.restart } : null);
-  else if (r && view.summary) doc = targetJson(r, view.summary, summary.source);
+  if (ex && ex.input.length) doc = { ...exactRunJson([ex], summary.source, view.exactTimeLimit[t], [r ? { value: r.value, restart: r.restart } : null]) };
+  else if (r && view.summary && view.results) doc = { ...runJson({ ...view.summary, results: view.results }, summary.source, [t]) };
   else return;
   download(new Blob([JSON.stringify(doc, null, 2) + '\n'], { type: 'application/json' }), `${fileStem(selected.target)}.json`);
 });
