@@ -21,9 +21,9 @@ beforeAll(async () => {
 });
 
 describe('actmax exact', () => {
-  it('proves the maximum of a logit in an L∞ ball of 0.02, never below gradient search, and writes the same fields as maximize plus the certificate', async () => {
+  it('proves the maximum of a logit in an L∞ ball of 0.01, never below gradient search, and writes the same fields as maximize plus the certificate', async () => {
     const out = path.join(dir, 'e1');
-    const r = await cli(['exact', BUNDLED, '--objective', 'logit:3', '--constraint', `linf:${ref},0.02`, '--constraint', 'box:0,1', '--time-limit', '60', '--out', out, '--json']);
+    const r = await cli(['exact', BUNDLED, '--objective', 'logit:3', '--constraint', `linf:${ref},0.01`, '--constraint', 'box:0,1', '--time-limit', '60', '--out', out, '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
@@ -33,11 +33,11 @@ describe('actmax exact', () => {
     expect(j.gap).toBeLessThanOrEqual(1e-6);
     expect(j.upperBound).toBeGreaterThanOrEqual(j.value - 1e-6);
     for (const k of ['objective', 'value', 'input', 'shape', 'outputs', 'residuals', 'status', 'upperBound', 'gap', 'nodes', 'solveSeconds']) expect(j).toHaveProperty(k);
-    expect(Math.max(...j.input.map((v: number, i: number) => Math.abs(v - refValues[i])))).toBeLessThanOrEqual(0.02 + 1e-6);
+    expect(Math.max(...j.input.map((v: number, i: number) => Math.abs(v - refValues[i])))).toBeLessThanOrEqual(0.01 + 1e-6);
     const file = JSON.parse(await fs.readFile(path.join(out, 'result.json'), 'utf8'));
     expect(file).toEqual(doc);
     await fs.stat(path.join(out, 'input.png'));
-    const g = JSON.parse((await cli(['maximize', BUNDLED, '--objective', 'logit:3', '--constraint', `linf:${ref},0.02`, '--constraint', 'box:0,1', '--image', 'none', '--out', path.join(dir, 'g1'), '--json'])).out);
+    const g = JSON.parse((await cli(['maximize', BUNDLED, '--objective', 'logit:3', '--constraint', `linf:${ref},0.01`, '--constraint', 'box:0,1', '--image', 'none', '--out', path.join(dir, 'g1'), '--json'])).out);
     expect(g.method).toBe('gradient');
     expect(j.value).toBeGreaterThanOrEqual(g.results[0].value - 1e-5 * Math.max(1, Math.abs(g.results[0].value)));
   });
