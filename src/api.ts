@@ -14,6 +14,7 @@ export { formatObjective } from './objectives/format.js';
 export * from './constraints/index.js';
 export { maximize, type MaximizeOptions, type MaximizeResult, type TargetResult, type StepInfo, type InitSpec } from './optimize/maximize.js';
 export type { OptimizerName } from './optimize/optimizers.js';
+export { Rng } from './optimize/rng.js';
 export type { Engine, EngineFactory, EngineRequest } from './engine/engine.js';
 export { createTfjsEngine } from './engine/tfjs.js';
 export { installKernelFixes } from './engine/wasm-kernels.js';

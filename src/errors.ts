@@ -4,7 +4,8 @@
  * any other exception is a bug.
  *
  * @example
- * throw new ActmaxError('unknown-layer', `layer "dens" not found; layers are: dense, dense_1`);
+ * const e = new ActmaxError('unknown-layer', 'layer "dens" does not exist; layers are: dense, dense_1');
+ * e.code // 'unknown-layer'
  */
 export class ActmaxError extends Error {
   readonly code: ActmaxErrorCode;
@@ -33,7 +34,12 @@ export type ActmaxErrorCode =
   | 'aborted'
   | 'internal-check';
 
-/** True when `e` is an {@link ActmaxError}. @example if (isActmaxError(e)) console.error(e.message) */
+/**
+ * True when `e` is an {@link ActmaxError}.
+ * @example
+ * const e = await loadModel('no/such/model.json').catch((err: unknown) => err);
+ * isActmaxError(e) // true
+ */
 export function isActmaxError(e: unknown): e is ActmaxError {
   return e instanceof ActmaxError;
 }

@@ -16,7 +16,9 @@ export interface TfjsEngineOptions {
  *
  * @example
  * const engine = await createTfjsEngine({ model, targets: [{ kind: 'logit', index: 1 }], rowsPerTarget: 4, optimize: [0], fixed: new Map() });
- * const { values, grads } = await engine.valueAndGrad([x]);
+ * const { values, grads } = await engine.valueAndGrad([new Float32Array(4 * 784).fill(0.5)]);
+ * values.length // 4
+ * engine.dispose();
  */
 export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptions = {}): Promise<Engine> {
   const { model, targets, rowsPerTarget } = req;

@@ -27,7 +27,8 @@ export function frameSteps(steps: number, count: number): number[] {
  * the step number in the corner. Needs a run made with `frames`.
  *
  * @example
- * const frames = animationFrames(run, model);
+ * const run = await maximize(model, logit(1), { steps: 20, restarts: 1, frames: frameSteps(20, 5) });
+ * animationFrames(run, model).length // 5
  */
 export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaImage[] {
   if (!run.frames?.length) throw new ActmaxError('bad-option', 'this run recorded no frames; pass frames (e.g. frameSteps(steps, 20)) to maximize');
@@ -51,7 +52,8 @@ export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaIm
  * colour frames share one 256-colour palette).
  *
  * @example
- * await writeFile('animation.gif', encodeGif(animationFrames(run, model), 120));
+ * const run = await maximize(model, logit(1), { steps: 20, restarts: 1, frames: frameSteps(20, 5) });
+ * const gif = encodeGif(animationFrames(run, model), 120); // GIF bytes: 5 frames, 120 ms each
  */
 export function encodeGif(frames: RgbaImage[], delayMs = 100): Uint8Array {
   if (frames.length === 0) throw new ActmaxError('bad-option', 'no frames to encode');

@@ -8,8 +8,9 @@ import type { MaximizeResult } from '../optimize/maximize.js';
  * the target and the restart's value. Needs a run made with `keepRestarts: true`.
  *
  * @example
- * const run = await maximize(model, parseObjective('channel:conv2d:all', ctx), { keepRestarts: true, image: 'auto' });
- * await writeFile('atlas.png', encodePng(atlasImage(run, model)));
+ * const units = parseObjectiveFor('neuron:dense:all', model).slice(0, 4);
+ * const run = await maximize(model, units, { steps: 20, restarts: 2, keepRestarts: true, image: 'auto' });
+ * const atlas = atlasImage(run, model); // 4 rows (units) × 2 columns (restarts), RGBA
  */
 export function atlasImage(run: MaximizeResult, model: ActmaxModel, opts: { scale?: number } = {}): RgbaImage {
   const first = run.results[0];

@@ -12,7 +12,8 @@ import { runJson } from './result-json.js';
  * (1-D inputs) for one target, or a labelled `grid.png` for several. Returns the paths written.
  *
  * @example
- * await writeRunFiles('actmax-out', run, model);
+ * const run = await maximize(model, logit(1), { steps: 10, restarts: 1 });
+ * await writeRunFiles('actmax-out', run, model); // ['actmax-out/input.png', 'actmax-out/result.json']
  */
 export async function writeRunFiles(outDir: string, run: MaximizeResult, model: ActmaxModel): Promise<string[]> {
   const panels = run.results.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r.spec, model), value: r.value }));

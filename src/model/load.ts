@@ -29,9 +29,10 @@ const MAIN_NAMES = ['model.json', '.keras', '.h5', '.hdf5'];
  * Load a model (TF.js layers or graph model, Keras `.keras`, Keras `.h5`) for maximisation.
  *
  * @example
- * const model = await loadModel('models/fashion-mnist-mlp');           // directory with model.json
- * const keras = await loadModel('my_model.keras');
- * const web = await loadModel('https://example.org/model/model.json');
+ * const model = await loadModel('models/fashion-mnist-mlp');            // a directory with model.json
+ * const same = await loadModel('models/fashion-mnist-mlp/model.json');  // or the file itself
+ * const h5 = await loadModel('test/fixtures/keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5'); // Keras .h5 (and .keras, http(s) URLs)
+ * h5.format // 'keras-h5'
  */
 export async function loadModel(source: ModelSource): Promise<ActmaxModel> {
   const files = await resolveSource(source);
