@@ -27,6 +27,8 @@ export { applyTransforms, standardTransforms, type TransformSpec } from './trans
 export { isImageShape, toRgba, gridImage, type RgbaImage, type GridPanel } from './io/raster.js';
 export { atlasImage } from './image/atlas.js';
 export { animationFrames, encodeGif, frameSteps } from './image/animation.js';
+// Checking outside data (zod): one ActmaxError line naming where, the path, what was expected.
+export { validate } from './io/validate.js';
 // Results as JSON documents (result.json, --json, the web page's downloads).
 export { runJson, exactRunJson, type RunSummary, type RunDocument, type ExactDocument } from './io/result-json.js';
 // The exact answer: certified maximum of piecewise-linear networks by MILP (HiGHS).

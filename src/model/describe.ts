@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import type { ActmaxModel, InputInfo, LayerInfo, LoadedNet, OutputInfo } from './types.js';
+import { classNamesFor, metadataNotes, rangeFor } from './metadata.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -26,23 +27,6 @@ export function finalActivationOf(layer: tf.layers.Layer): 'softmax' | 'sigmoid'
   const act = (layer.getConfig() as { activation?: unknown }).activation;
   if (act === 'softmax' || act === 'sigmoid') return act;
   return null;
-}
-
-function rangeFor(metadata: Record<string, unknown>, name: string, index: number): Pick<InputInfo, 'range' | 'rangeSource'> {
-  const byName = metadata.inputRanges as Record<string, unknown> | undefined;
-  const cand = (byName && (byName[name] ?? byName[index])) ?? (index === 0 ? metadata.inputRange : undefined);
-  if (Array.isArray(cand) && cand.length === 2 && cand.every((v) => typeof v === 'number' && Number.isFinite(v)) && cand[0] < cand[1]) {
-    return { range: [cand[0], cand[1]], rangeSource: 'metadata' };
-  }
-  return { range: [0, 1], rangeSource: 'default' };
-}
-
-function classNamesFor(metadata: Record<string, unknown>, name: string, index: number, units: number): string[] | undefined {
-  let names = metadata.classNames as unknown;
-  if (names && !Array.isArray(names) && typeof names === 'object') names = (names as Record<string, unknown>)[name];
-  else if (index > 0) names = undefined;
-  if (Array.isArray(names) && names.length === units && names.every((n) => typeof n === 'string')) return names as string[];
-  return undefined;
 }
 
 /**
@@ -111,7 +95,7 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
     outputs,
     layers,
     metadata,
-    notes: loaded.notes,
+    notes: [...loaded.notes, ...metadataNotes(metadata)],
     net,
     dispose: () => net.dispose(),
   };

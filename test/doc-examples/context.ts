@@ -1,6 +1,6 @@
 /**
  * The names every `@example` of the public API may use without defining them, besides the public
- * exports and `tf` (`import * as tf from '@tensorflow/tfjs'`). Keep examples self-contained otherwise; when a new example needs another shared value, add it here.
+ * exports, `tf` (`import * as tf from '@tensorflow/tfjs'`) and `z` (`import { z } from 'zod'`). Keep examples self-contained otherwise; when a new example needs another shared value, add it here.
  * Examples run with the working directory set to a scratch folder holding `models/` and
  * `test/fixtures/` (links to the repository's), so they may write files.
  */

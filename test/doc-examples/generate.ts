@@ -55,6 +55,7 @@ export function exampleModule(ex: DocExample, names: { index: string[]; browser:
     `import { ${names.index.join(', ')} } from '${rel('src/index.js')}';`,
     names.browser.length ? `import { ${names.browser.join(', ')} } from '${rel('src/browser.js')}';` : '',
     "import * as tf from '@tensorflow/tfjs';",
+    "import { z } from 'zod';",
     `import type { DocContext } from '${rel('test/doc-examples/context.js')}';`,
     `import { expectShown, expectThrows } from '${rel('test/doc-examples/checks.js')}';`,
     '',
