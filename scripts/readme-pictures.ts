@@ -9,7 +9,7 @@ import { animationFrames, encodeGif, frameSteps } from '../src/image/animation.j
 import { atlasImage } from '../src/image/atlas.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { encodePng, gridImage } from '../src/io/png.js';
-import { targetLabel } from '../src/io/results.js';
+import { targetLabel } from '../src/objectives/check.js';
 import { loadModel } from '../src/model/load.js';
 import type { ActmaxModel } from '../src/model/types.js';
 import { fixture } from '../src/model/testing/fixtures.js';
@@ -21,7 +21,7 @@ const outDir = path.join(repo, 'docs', 'images');
 const atlasOnly = process.argv[2] === 'atlas';
 
 async function grid(file: string, run: MaximizeResult, model: ActmaxModel): Promise<void> {
-  const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r, model), sublabel: r.value.toFixed(1) }));
+  const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r.spec, model), sublabel: r.value.toFixed(1) }));
   const img = gridImage(panels, run.results[0].shape, model.inputs[0].range, { scale: 3 });
   await writeFileAtomic(path.join(outDir, file), encodePng(img));
   console.log(`wrote docs/images/${file} (${img.width}×${img.height})`);

@@ -155,10 +155,12 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.waitForFunction(() => /Stopped|Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
-    const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    // The CLI's result.json document: run fields once, then one result per target.
+    expect([run.method, run.seed, run.results.length]).toEqual(['gradient', 0, 1]);
+    expect(run.steps).toBeGreaterThan(0);
+    const doc = run.results[0];
     expect(doc.objective).toBe('logit:1');
-    expect(doc.seed).toBe(0);
-    expect(doc.steps).toBeGreaterThan(0);
     expect(doc.shape).toEqual([28, 28]);
     expect(doc.input).toHaveLength(784);
     expect(doc.input.every((v: number) => v >= 0 && v <= 1)).toBe(true);
@@ -179,9 +181,11 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     await page.waitForFunction(() => !!document.getElementById('exact-state')!.dataset.status, null, { timeout: 30_000 });
     expect(await page.textContent('#exact-state')).toBe('time-limit (stopped)');
     const [stoppedDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
-    const stopped = JSON.parse(readFileSync(await stoppedDl.path(), 'utf8'));
+    const stoppedDoc = JSON.parse(readFileSync(await stoppedDl.path(), 'utf8'));
+    expect([stoppedDoc.method, stoppedDoc.interrupted, stoppedDoc.timeLimit, stoppedDoc.results.length]).toEqual(['exact (MILP, HiGHS)', true, 30, 1]);
+    const stopped = stoppedDoc.results[0];
     console.log(`web-e2e: Exact stopped: value ${stopped.value}, bound ${stopped.upperBound}, ${stopped.nodes} nodes, ${stopped.solveSeconds} s`);
-    expect([stopped.method, stopped.status, stopped.interrupted, stopped.timeLimit]).toEqual(['exact (MILP, HiGHS)', 'time-limit', true, 30]);
+    expect([stopped.status, stopped.interrupted]).toEqual(['time-limit', true]);
     expect(stopped.value).toBeGreaterThanOrEqual(doc.value - 1e-5 * Math.max(1, Math.abs(doc.value)));
     expect(stopped.upperBound).toBeGreaterThanOrEqual(stopped.value);
     expect(stopped.input.every((v: number) => v >= 0 && v <= 1)).toBe(true);
@@ -210,8 +214,10 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     await page.waitForFunction(() => /Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
     await page.screenshot({ path: path.join(artifacts, 'web-constraints.png'), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
-    const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
-    expect([doc.objective, doc.seed, doc.steps]).toEqual(['logit:2', 3, 80]);
+    const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    expect([run.seed, run.steps]).toEqual([3, 80]);
+    const doc = run.results[0];
+    expect(doc.objective).toBe('logit:2');
     const x = doc.input as number[];
     let maxDiff = 0;
     x.forEach((v, i) => {
@@ -237,7 +243,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     await page.getByRole('button', { name: 'Run' }).click();
     await page.waitForFunction(() => /Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
     const [gradDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
-    const grad = JSON.parse(readFileSync(await gradDl.path(), 'utf8'));
+    const grad = JSON.parse(readFileSync(await gradDl.path(), 'utf8')).results[0];
 
     // Every state the Exact panel shows, to see that it reported progress before the end.
     await page.evaluate(() => {
@@ -256,9 +262,11 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     await page.screenshot({ path: path.join(artifacts, 'web-exact-optimal.png'), fullPage: true });
 
     const [exactDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
-    const doc = JSON.parse(readFileSync(await exactDl.path(), 'utf8'));
+    const exactDoc = JSON.parse(readFileSync(await exactDl.path(), 'utf8'));
+    expect([exactDoc.method, exactDoc.timeLimit, exactDoc.results.length]).toEqual(['exact (MILP, HiGHS)', 60, 1]);
+    const doc = exactDoc.results[0];
     console.log(`web-e2e: exact value ${doc.value} (gradient search ${grad.value}), bound ${doc.upperBound}, gap ${doc.gap}, ${doc.nodes} nodes, ${doc.solveSeconds} s in HiGHS`);
-    expect([doc.method, doc.status, doc.objective, doc.timeLimit]).toEqual(['exact (MILP, HiGHS)', 'optimal', 'margin:3', 60]);
+    expect([doc.status, doc.objective]).toEqual(['optimal', 'margin:3']);
     expect(doc.value).toBeGreaterThanOrEqual(grad.value - 1e-5 * Math.max(1, Math.abs(grad.value)));
     expect(doc.upperBound).toBeCloseTo(doc.value, 6);
     expect(doc.gap).toBeLessThanOrEqual(1e-6);

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import { tapKey, type Tap } from '../model/activations.js';
-import type { ActmaxModel, OutputInfo } from '../model/types.js';
+import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from './spec.js';
 import { formatObjective } from './format.js';
 import { checkIndex, flatNeuronIndex } from './indices.js';
+import { layerOutputShape, resolveOutput } from './check.js';
 
 /** What an objective reads during one evaluation: the taps it declared, the model's outputs and inputs. */
 export interface EvalContext {
@@ -43,27 +44,10 @@ export interface CompiledBatchObjective {
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Find a model output by name or index. @example resolveOutput(model, 'dense_1') */
-export function resolveOutput(model: ActmaxModel, output: string | number | undefined): { info: OutputInfo; index: number } {
-  if (output === undefined) return { info: model.outputs[0], index: 0 };
-  const names = model.outputs.map((o) => o.name);
-  const index = typeof output === 'number' ? output : names.indexOf(output);
-  if (index < 0 || index >= model.outputs.length) {
-    throw new ActmaxError('unknown-output', `output "${output}" does not exist; outputs are: ${names.join(', ')}`);
-  }
-  return { info: model.outputs[index], index };
-}
-
+export { resolveOutput } from './check.js';
 
 function layerShape(model: ActmaxModel, layer: string, tapShapes: Map<string, number[]>): number[] {
-  const known = tapShapes.get(layer);
-  if (known) return known;
-  const info = model.layers.find((l) => l.name === layer);
-  if (!info) {
-    const names = model.layers.map((l) => l.name);
-    throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${names.length > 15 ? names.slice(0, 15).join(', ') + ', …' : names.join(', ')}`);
-  }
-  return info.outputShape;
+  return tapShapes.get(layer) ?? layerOutputShape(model, layer);
 }
 
 /** Shapes known from a probe (graph models) keyed by layer name; layers models use their own metadata. */
