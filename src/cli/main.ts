@@ -101,7 +101,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .action(async (file: string, o: { input: string; layer?: string; json?: boolean; backend: BackendName }) => {
       await withModel(file, o.backend, async (model) => {
         const values = await readInputFile(o.input, model);
-        const res = predictOnce(model, values, o.layer);
+        const res = await predictOnce(model, values, o.layer);
         if (o.json) {
           io.out(JSON.stringify(o.layer ? { activation: res.activation } : { outputs: res.outputs }) + '\n');
           return;
