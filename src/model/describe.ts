@@ -85,6 +85,20 @@ function irOutputs(ir: IrGraph, loaded: LoadedNet, layersModel: tf.LayersModel |
 }
 
 /**
+ * A graph recorded with a fixed batch of 1 runs one row per call; any other fixed batch cannot run
+ * the rows actmax evaluates (it crashed in predict), so it is refused.
+ */
+function refuseFixedBatch(net: tf.GraphModel, source: string): void {
+  for (const t of net.inputs) {
+    const shape = (t.shape ?? []) as Array<number | null>;
+    const batch = shape[0];
+    if (batch != null && batch > 1) {
+      throw new ActmaxError('unsupported', `${source}: graph input "${t.name}" has a fixed batch size of ${batch} (shape [${shape.join(', ')}]); actmax needs a free batch dimension (-1) or a batch of 1: convert the model with a None batch size`);
+    }
+  }
+}
+
+/**
  * Turn a format loader's result into an {@link ActmaxModel}: inputs with their default ranges,
  * outputs with their final activation and class names, and every layer. Layers models get their
  * IR here (graph models bring theirs from the loader).
@@ -97,6 +111,7 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   let inputs: InputInfo[];
   let outputs: OutputInfo[];
   let layers: LayerInfo[];
+  if (!isLayers(net)) refuseFixedBatch(net, source);
   let { ir, irReason } = loaded.ir !== undefined ? { ir: loaded.ir, irReason: loaded.irReason } : isLayers(net) ? layersIr(net) : { ir: null, irReason: loaded.irReason };
   ir ??= null;
   if (isLayers(net)) {
