@@ -31,8 +31,11 @@ async function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJ
 }
 
 beforeAll(async () => {
-  // `npm pack` runs prepack (npm run build && npm run build:web) like a publish does.
-  const pack = await sh('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: REPO });
+  // What `npm pack` runs first (prepack: npm run build && npm run build:web), run on its own so
+  // that its output stays out of pack's JSON.
+  const prepack = await sh('npm', ['run', 'prepack'], { cwd: REPO });
+  expect(prepack.code, prepack.err).toBe(0);
+  const pack = await sh('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: REPO });
   expect(pack.code, pack.err).toBe(0);
   const info = JSON.parse(pack.out.slice(pack.out.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = path.join(tmp, info[0].filename);
