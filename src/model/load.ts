@@ -3,7 +3,7 @@ import { ActmaxError } from '../errors.js';
 import { loadModelFiles, type ModelFiles } from './formats.js';
 import { describeModel } from './describe.js';
 import { checkFiniteOutputs, checkFiniteWeights, oneLine } from './guards.js';
-import type { ActmaxModel, LoadedNet } from './types.js';
+import type { ActmaxModel, LoadedNet, LoadOptions } from './types.js';
 
 /** Largest model or weight file actmax reads (bytes): larger ones are refused before reading. */
 export const MAX_MODEL_FILE_BYTES = 1 << 30;
@@ -29,25 +29,36 @@ const MAIN_NAMES = ['model.json', '.keras', '.h5', '.hdf5'];
  * const model = await loadModel('models/fashion-mnist-mlp');           // directory with model.json
  * const keras = await loadModel('my_model.keras');
  * const web = await loadModel('https://example.org/model/model.json');
+ * const detector = await loadModel('faceboxes/model.json', { inputShape: [256, 256] }); // a free image size
  */
-export async function loadModel(source: ModelSource): Promise<ActmaxModel> {
+export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<ActmaxModel> {
+  checkLoadOptions(options);
   const files = await resolveSource(source);
   const name = files.mainName;
   let loaded: LoadedNet;
   try {
-    loaded = await loadModelFiles(files, name);
+    loaded = await loadModelFiles(files, name, options);
   } catch (e) {
     throw asLoadError(e, name);
   }
   try {
-    checkFiniteWeights(namedWeights(loaded.net), name);
-    const model = describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : name);
-    checkFiniteOutputs(model, name);
+    // Graph models may hold legitimate non-finite constants (a −∞ pad before max pooling): the
+    // output probe below is what catches their damage.
+    if (isLayersModel(loaded.net)) checkFiniteWeights(namedWeights(loaded.net), name);
+    const model = describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : name, options);
+    await checkFiniteOutputs(model, name);
     return model;
   } catch (e) {
     loaded.net.dispose();
     throw asLoadError(e, name);
   }
+}
+
+function checkLoadOptions(o: LoadOptions): void {
+  if (o.inputShape !== undefined && (!Array.isArray(o.inputShape) || o.inputShape.length < 2 || o.inputShape.length > 3 || o.inputShape.some((d) => !Number.isInteger(d) || d < 1 || d > 16384))) {
+    throw new ActmaxError('bad-option', `input shape ${JSON.stringify(o.inputShape)} is not H,W or H,W,C with positive integer sizes (e.g. 224,224)`);
+  }
+  if (o.layout !== undefined && o.layout !== 'nchw' && o.layout !== 'nhwc') throw new ActmaxError('bad-option', `layout "${String(o.layout)}" is not nchw or nhwc`);
 }
 
 /**
