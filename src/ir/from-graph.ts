@@ -46,7 +46,34 @@ function classify(nodes: GraphNode[]): Map<string, Kind> {
     else kind = { kind: 'value' };
     kinds.set(n.name, kind);
   }
+  nameDynamicParts(nodes, kinds);
   return kinds;
+}
+
+/** How telling an op is as the reason a value is dynamic: non-max suppression, then Where, then loop machinery. */
+const rank = (op: string) => (/^NonMaxSuppression/.test(op) ? 3 : op === 'Where' ? 2 : 1);
+
+/**
+ * Every dynamic value names the most telling dynamic op it depends on, loop back-edges included
+ * (the outputs of a while loop name the non-max suppression inside it, not the loop's Enter).
+ */
+function nameDynamicParts(nodes: GraphNode[], kinds: Map<string, Kind>): void {
+  for (let changed = true, rounds = 0; changed && rounds < 20; rounds++) {
+    changed = false;
+    for (const n of nodes) {
+      const k = kinds.get(n.name)!;
+      if (k.kind !== 'dynamic') continue;
+      let best = k.op;
+      for (const i of n.inputs) {
+        const ki = kinds.get(nodeOf(i));
+        if (ki?.kind === 'dynamic' && rank(ki.op) > rank(best)) best = ki.op;
+      }
+      if (best !== k.op) {
+        kinds.set(n.name, { kind: 'dynamic', op: best });
+        changed = true;
+      }
+    }
+  }
 }
 
 /**

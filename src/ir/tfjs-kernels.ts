@@ -52,8 +52,8 @@ function depthwiseInputGrad(dy: T4, flipped: T4, mult: number, xShape: number[],
   // dx[i] = Σ_a dyd[i + pad − a·d]·w[a] = a valid, dilated correlation with the flipped filter.
   const top = (kh - 1) * dh - pads[0], left = (kw - 1) * dw - pads[2];
   const bottom = h + (kh - 1) * dh - top - d.shape[1], right = w + (kw - 1) * dw - left - d.shape[2];
-  const padded = padOrCrop(d, top, bottom, left, right);
-  const per = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', dilations);
+  const padded = padOrCrop(d, Math.min(top, 0), Math.min(bottom, 0), Math.min(left, 0), Math.min(right, 0));
+  const per = tf.depthwiseConv2d(padded, flipped, 1, explicitPads([Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0)]), 'NHWC', dilations);
   return (mult === 1 ? per : per.reshape([b, h, w, cin, mult]).sum(4)) as T4;
 }
 
@@ -65,7 +65,9 @@ function convInputGrad(dy: T4, flipped: T4, xShape: number[], strides: [number, 
   const d = spread(dy, strides[0], strides[1]);
   const top = (kh - 1) * dh - pads[0], left = (kw - 1) * dw - pads[2];
   const bottom = h + (kh - 1) * dh - top - d.shape[1], right = w + (kw - 1) * dw - left - d.shape[2];
-  return tf.conv2d(padOrCrop(d, top, bottom, left, right), flipped, 1, 'valid', 'NHWC', dilations);
+  // Positive pads go to the conv itself (no padded copy); negative ones are crops.
+  const cropped = padOrCrop(d, Math.min(top, 0), Math.min(bottom, 0), Math.min(left, 0), Math.min(right, 0));
+  return tf.conv2d(cropped, flipped, 1, explicitPads([Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0)]), 'NHWC', dilations);
 }
 
 /**
