@@ -107,7 +107,7 @@ function irOutputs(ir: IrGraph, loaded: LoadedNet, layersModel: tf.LayersModel |
       shape,
       units,
       layer,
-      finalActivation: dyn ? null : layersModel ? finalActivationOf(layersModel.getLayer(o.name)) : finalActivation(ir, o.value),
+      finalActivation: dyn ? null : finalActivation(ir, o.value),
       classNames: classNamesFor(loaded.metadata, o.name, i, units),
       ...(dyn ? { dynamic: dyn } : {}),
     };
