@@ -162,9 +162,9 @@ export function describeModel(loaded: LoadedNet, source: string, options: LoadOp
   } else {
     outputs = net.outputs.map((t, i) => {
       const dyn = loaded.dynamicOutputs?.get(t.name);
-      const shape = dyn?.shape ?? ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
+      const shape = dyn?.shape ?? loaded.outputShapes?.get(t.name) ?? ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
       const units = prod(shape);
-      return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units) };
+      return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units), ...(dyn ? { dynamic: dyn.op } : {}) };
     });
     layers = [];
   }

@@ -102,6 +102,8 @@ export interface LoadedNet {
   irReason?: string;
   /** Shapes (per example) of outputs computed by dynamic ops, and the op, by output name (graph models). */
   dynamicOutputs?: Map<string, { shape: number[]; op: string }>;
+  /** Per-example shapes of graph outputs, as a TF.js run found them (batch 1). */
+  outputShapes?: Map<string, number[]>;
   /** Per-input layout (graph models recorded channels-first). */
   layouts?: Array<'nhwc' | 'nchw'>;
   /** Per-example input shapes the loader settled (graph models: free sizes chosen). */

@@ -71,7 +71,7 @@ async function describeGraph(model: tf.GraphModel, json: Dict, file: string, opt
   const dynamicOutputs = new Map<string, { shape: number[]; op: string }>();
   if (dynNames.length || wide) {
     const names = wide ? model.outputs.map((o) => o.name) : dynNames;
-    const shapes = await tfjsRun(file, () => outputShapes(model, plans, names));
+    const shapes = await tfjsRun(file, () => runOutputShapes(model, plans, names));
     dynNames.forEach((n) => dynamicOutputs.set(n, { shape: shapes[names.indexOf(n)].slice(1), op: dynamic.get(valueName(n))! }));
   }
   const fixed = plans.some((p) => p.fixedBatch === 1);
@@ -83,6 +83,12 @@ async function describeGraph(model: tf.GraphModel, json: Dict, file: string, opt
     if (!(e instanceof IrError)) throw e;
     irReason = e.message;
   }
+  // Every output's per-example shape, for models that run on TF.js as a whole (no signature needed).
+  const outputShapes = new Map<string, number[]>();
+  for (const o of model.outputs) {
+    const rec = seen?.get(valueName(o.name))?.shape;
+    if (rec) outputShapes.set(o.name, rec.slice(1));
+  }
   const notes = plans.flatMap((p) => (p.note ? [p.note] : []));
   const userMeta = (json.userDefinedMetadata && typeof json.userDefinedMetadata === 'object' ? json.userDefinedMetadata : {}) as Record<string, unknown>;
   return {
@@ -93,6 +99,7 @@ async function describeGraph(model: tf.GraphModel, json: Dict, file: string, opt
     ir,
     ...(irReason ? { irReason } : {}),
     dynamicOutputs,
+    outputShapes,
     layouts: plans.map((p) => p.layout ?? 'nhwc'),
     inputShapes: plans.map((p) => p.shape.slice(1)),
     batch: ir ? ir.batch : fixed ? 'per-row' : 'free',
@@ -101,7 +108,7 @@ async function describeGraph(model: tf.GraphModel, json: Dict, file: string, opt
 }
 
 /** Shapes of some outputs at batch 1 (zeros), by TF.js's own executor (dynamic ops included). */
-async function outputShapes(model: tf.GraphModel, plans: GraphInputPlan[], names: string[]): Promise<number[][]> {
+async function runOutputShapes(model: tf.GraphModel, plans: GraphInputPlan[], names: string[]): Promise<number[][]> {
   const feeds: tf.NamedTensorMap = {};
   try {
     for (const p of plans) feeds[p.name] = tf.zeros(p.shape, p.dtype as tf.DataType);
