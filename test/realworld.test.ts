@@ -120,6 +120,11 @@ describe('real-world TF.js graph models', () => {
     await expect(maximize(model, { kind: 'neuron', layer: 'nms/map/while/non_max_suppression/NonMaxSuppressionV3', index: 0 }, { steps: 1, restarts: 1 })).rejects.toThrow(/^"nms\/map\/while\/non_max_suppression\/NonMaxSuppressionV3" is computed by the dynamic op NonMaxSuppressionV3/);
   });
 
+  it('nanodet: a batch too big for the 4 GB WASM heap is refused in one line, before any step', async () => {
+    const model = await get('nanodet');
+    await expect(maximize(model, { kind: 'logit', index: 0 }, { steps: 1, restarts: 8 })).rejects.toThrow(/^8 rows of this model need about [\d.]+ GB per gradient step on TF\.js-WASM, whose memory stops at 4 GB; run at most \d rows at once \(--restarts \d\)$/);
+  });
+
   it("antispoof: logit:0 is the input of the final Sigmoid, as TF.js computes that node", async () => {
     const model = await get('antispoof');
     const x = tf.randomUniform([3, ...model.inputs[0].shape], 0, 1, 'float32', 5);

@@ -14,7 +14,7 @@ export function constant(c: number): LinExpr {
   return { idx: [], coef: [], c };
 }
 
-/** Sums weighted expressions, merging repeated variables. Reuses one dense scratch array. */
+/** Sums weighted expressions, merging repeated variables. Reuses one dense scratch array. @example acc.add(e, 2); acc.constant(1); const sum = acc.take(); */
 export class Accumulator {
   private acc = new Float64Array(1024);
   private mark = new Uint8Array(1024);

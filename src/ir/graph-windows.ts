@@ -40,7 +40,7 @@ function padsOf(ctx: GraphContext, inHW: number[], k: [number, number], s: [numb
   return [ph[0], ph[1], pw[0], pw[1]];
 }
 
-/** Fused activations of _FusedConv2D / _FusedMatMul / FusedDepthwiseConv2dNative. */
+/** Fused activations of _FusedConv2D / _FusedMatMul / FusedDepthwiseConv2dNative. @example y = fusedActivation(ctx, 'Relu6', conv, undefined) */
 export function fusedActivation(ctx: GraphContext, name: string, x: string, extra: string | undefined): string {
   const op: IrOp | null =
     name === 'Relu' ? { op: 'Relu' } : name === 'Relu6' ? { op: 'Relu6' } : name === 'Elu' ? { op: 'Elu' } : name === 'Sigmoid' ? { op: 'Sigmoid' } : name === 'Tanh' ? { op: 'Tanh' }

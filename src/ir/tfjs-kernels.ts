@@ -18,7 +18,7 @@ import type { Pads2D } from './ir.js';
 
 type T4 = tf.Tensor4D;
 
-/** TF's explicit padding form for NHWC window ops. */
+/** TF's explicit padding form for NHWC window ops. @example explicitPads([1, 1, 0, 2]) // [[0, 0], [1, 1], [0, 2], [0, 0]] */
 export function explicitPads(p: Pads2D): tf.backend_util.ExplicitPadding {
   return [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
 }
