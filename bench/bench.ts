@@ -23,6 +23,7 @@ import type { EngineFactory } from '../src/engine/engine.js';
 import { createTfjsEngine } from '../src/engine/tfjs.js';
 import { loadOnnxRuntime, onnxEngineFactory } from '../src/engine/onnx/engine.js';
 import { chooseEngine } from '../src/engine/select.js';
+import { realModelRows, realModelTable, type RealRow } from './realworld.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1500);
@@ -302,6 +303,10 @@ async function main(): Promise<void> {
   torchPeers();
   mlp.dispose();
 
+  // Real-world graph models (test/fixtures/tfjs-graph-realworld).
+  await useBackend('wasm');
+  await realModelRows(root, (r) => emit(r), BUDGET_MS * 2);
+
   // Summary.
   const torch = rows.filter((r) => r.bench === 'torch' && r.backend !== 'unavailable');
   // PyTorch at its best thread count.
@@ -336,6 +341,7 @@ async function main(): Promise<void> {
     lines.push('|---|---|---|---|---|---|---|---|');
     for (const t of ttqs) lines.push(`| ${t.settings} | ${t.engine} | ${t.steps} × ${t.restarts} | ${reach(t.allTo99)} | ${reach(t.allTo999)} | ${t.classesWithin0_1pct}/10 (${t.worstRatio}) | ${t.wallSeconds} | ${t.cpuSeconds} |`);
   }
+  lines.push(...realModelTable(rows.filter((r) => r.bench === 'real-model') as RealRow[]));
   const demoRow = rows.find((r) => r.bench === 'demo') as (Row & { wallSeconds: number; cpuSeconds: number; ok: boolean; runner: string }) | undefined;
   if (demoRow) {
     lines.push('');

@@ -4,7 +4,10 @@
 export { ActmaxError, isActmaxError, type ActmaxErrorCode } from './errors.js';
 export { useBackend, currentBackend, type BackendName } from './backend.js';
 export { loadModel, type ModelSource } from './model/load.js';
-export type { ActmaxModel, InputInfo, OutputInfo, LayerInfo, ModelFormat, ModelDescription } from './model/types.js';
+export type { ActmaxModel, InputInfo, OutputInfo, LayerInfo, ModelFormat, ModelDescription, LoadOptions } from './model/types.js';
+// The network description every loader produces (src/ir/ir.ts) and its TF.js interpreter.
+export type { IrGraph, IrNode, IrOp, IrLayer, IrConst } from './ir/ir.js';
+export { IrProgram } from './ir/tfjs-exec.js';
 export { summarizeModel, type ModelSummary } from './model/inspect.js';
 export type { ObjectiveSpec } from './objectives/spec.js';
 export { Objective, asObjective, sum, logit, prob, margin, target, neuron, channel, layerEnergy, direction, inputL1, inputL2, totalVariation } from './objectives/objective.js';

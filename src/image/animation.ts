@@ -3,6 +3,7 @@ import { ActmaxError } from '../errors.js';
 import { gridImage, type RgbaImage } from '../io/raster.js';
 import { drawText } from '../io/font.js';
 import type { ActmaxModel } from '../model/types.js';
+import { pictureShape, toPicture } from '../param/layout.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
 import { targetLabel } from '../objectives/check.js';
 
@@ -36,8 +37,9 @@ export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaIm
   const n = first.input.length;
   const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
   return run.frames.map((f) => {
-    const panels = run.results.map((r, t) => ({ values: f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), label: targetLabel(r.spec, model) }));
-    const grid = gridImage(panels, first.shape, info.range);
+    const view = { shape: first.shape, layout: info.layout };
+    const panels = run.results.map((r, t) => ({ values: toPicture(f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), view), label: targetLabel(r.spec, model) }));
+    const grid = gridImage(panels, pictureShape(view), info.range);
     // A white strip on top holds the step number.
     const strip = 12;
     const data = new Uint8Array(grid.width * (grid.height + strip) * 4).fill(255);

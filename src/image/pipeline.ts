@@ -5,7 +5,8 @@ import type { ExtraTerm, InputPipeline } from '../engine/engine.js';
 import type { ActmaxModel } from '../model/types.js';
 import { resolveInputIndex } from '../objectives/compile.js';
 import { Rng } from '../optimize/rng.js';
-import { createParam, imageDims, normalizeParam, type Parameterisation } from '../param/param.js';
+import { createParam, normalizeParam, type Parameterisation } from '../param/param.js';
+import { fromPicture, fromPictures, imageDimsOf, isChannelsFirst, pictureShape, toPicture, toPictures } from '../param/layout.js';
 import { applyTransforms, checkTransform, type Fill, type TransformSpec } from '../transforms/transforms.js';
 import { imageDefaults, type ImageOptions } from './defaults.js';
 import { blurRows, checkRegularizer, diversityLayer, diversityTerm, inputPenaltyTerm, type RegularizerSpec } from './regularizers.js';
@@ -43,6 +44,21 @@ export function describeImageOptions(o: ImageOptions): string {
   return `param ${param}; transforms ${tr}; regularizers ${reg}`;
 }
 
+/** A parameterisation made for H×W×C pictures, rendering and inverting in the input's own layout. */
+function inModelLayout(p: Parameterisation, info: ActmaxModel['inputs'][number]): Parameterisation {
+  if (!isChannelsFirst(info)) return p;
+  return {
+    description: p.description,
+    size: p.size,
+    stepScale: p.stepScale,
+    shape: info.shape,
+    render: (v) => fromPictures(p.render(v), info),
+    init: (rng, out) => p.init(rng, out),
+    invert: (x) => p.invert(toPicture(x, info)),
+    dispose: () => p.dispose(),
+  };
+}
+
 /** The box a constraint list sets on input `i` when it is only boxes (for squashing parameterisations). */
 function squashRange(model: ActmaxModel, i: number, constraints: Constraint[], param: string): [number, number] {
   let [lo, hi] = model.inputs[i].range;
@@ -73,11 +89,11 @@ export function buildImagePipeline(
   ctx: { seed: number; constraints: Constraint[] },
 ): ImagePipeline {
   const given: ImageOptions = options === 'auto' ? {} : options;
-  const firstImage = optimize.find((i) => imageDims(model.inputs[i].shape) !== null);
+  const firstImage = optimize.find((i) => imageDimsOf(model.inputs[i]) !== null);
   const defaults = imageDefaults(model, firstImage ?? optimize[0]);
   const requested = normalizeParam(given.param ?? defaults.param);
   // Spectral decorrelates RGB unless told otherwise; say so in the summary.
-  const firstDims = firstImage !== undefined ? imageDims(model.inputs[firstImage].shape) : null;
+  const firstDims = firstImage !== undefined ? imageDimsOf(model.inputs[firstImage]) : null;
   const paramSpec = requested.kind === 'spectral' && requested.decorrelate === undefined ? { ...requested, decorrelate: firstDims?.[2] === 3 } : requested;
   const transforms = given.transforms ?? defaults.transforms;
   const regularizers: RegularizerSpec[] = given.regularizers ?? defaults.regularizers;
@@ -94,7 +110,7 @@ export function buildImagePipeline(
   }
 
   const params: Array<Parameterisation | null> = [];
-  const dims = optimize.map((i) => imageDims(model.inputs[i].shape));
+  const dims = optimize.map((i) => imageDimsOf(model.inputs[i]));
   const kept: Parameterisation[] = [];
   try {
     optimize.forEach((i, k) => {
@@ -104,7 +120,7 @@ export function buildImagePipeline(
         return;
       }
       const range = squashRange(model, i, ctx.constraints, paramSpec.kind);
-      const p = createParam(paramSpec, info.shape, range, info.name)!;
+      const p = inModelLayout(createParam(paramSpec, pictureShape(info), range, info.name)!, info);
       kept.push(p);
       params.push(p);
     });
@@ -123,7 +139,7 @@ export function buildImagePipeline(
     if (r.kind === 'tv' || r.kind === 'l1' || r.kind === 'l2') {
       optimize.forEach((i, k) => {
         if (r.kind === 'tv' && !dims[k]) return;
-        extraTerms.push(inputPenaltyTerm(r, i, model.inputs[i].shape.length === 3));
+        extraTerms.push(inputPenaltyTerm(r, i, model.inputs[i].shape.length === 3, isChannelsFirst(model.inputs[i]) ? model.inputs[i] : undefined));
       });
     } else if (r.kind === 'diversity') {
       extraTerms.push(diversityTerm(model, r.layer ?? diversityLayer(model), r.weight));
@@ -144,8 +160,9 @@ export function buildImagePipeline(
       const d = dims[k];
       if (!d) return x;
       return tf.tidy(() => {
-        const x4 = x.reshape([x.shape[0], d[0], d[1], d[2]]) as tf.Tensor4D;
-        return applyTransforms(x4, transforms, rng, { fill: fills[k] }).reshape(x.shape);
+        const info = model.inputs[optimize[k]];
+        const x4 = toPictures(x, info).reshape([x.shape[0], d[0], d[1], d[2]]) as tf.Tensor4D;
+        return fromPictures(applyTransforms(x4, transforms, rng, { fill: fills[k] }), info).reshape(x.shape);
       });
     };
   }
@@ -162,7 +179,11 @@ export function buildImagePipeline(
     params,
     afterStep(k, x, rows) {
       if (!blur || blur.weight === 0 || params[k] || !dims[k]) return;
-      blurRows(x, rows, dims[k]!, blur.weight);
+      const info = model.inputs[optimize[k]];
+      if (!isChannelsFirst(info)) return blurRows(x, rows, dims[k]!, blur.weight);
+      const pic = Float32Array.from(toPicture(x, info));
+      blurRows(pic, rows, dims[k]!, blur.weight);
+      x.set(fromPicture(pic, info));
     },
     summary,
     active: params.some((p) => p !== null) || (transforms.length > 0 && dims.some((d) => d !== null)) || extraTerms.length > 0 || (!!blur && blur.weight > 0),

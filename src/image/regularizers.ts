@@ -3,6 +3,7 @@ import { ActmaxError } from '../errors.js';
 import type { ExtraTerm } from '../engine/engine.js';
 import type { ActmaxModel } from '../model/types.js';
 import { tapShape } from '../model/activations.js';
+import { toPictures, type ImageInput } from '../param/layout.js';
 
 /**
  * Regularisers of the image pipeline. They steer the gradient but are not part of the reported
@@ -52,11 +53,11 @@ export function totalVariation(x: tf.Tensor, channelAxis: boolean): tf.Tensor1D 
 }
 
 /** The extra term of a tv/l1/l2 regulariser on the k-th optimised input (model input `inputIndex`). */
-export function inputPenaltyTerm(r: { kind: 'tv' | 'l1' | 'l2'; weight: number }, inputIndex: number, channelAxis: boolean): ExtraTerm {
+export function inputPenaltyTerm(r: { kind: 'tv' | 'l1' | 'l2'; weight: number }, inputIndex: number, channelAxis: boolean, picture?: ImageInput): ExtraTerm {
   return {
     taps: [],
     fn: ({ inputs }) => tf.tidy(() => {
-      const x = inputs[inputIndex];
+      const x = picture ? toPictures(inputs[inputIndex], picture) : inputs[inputIndex];
       const rows = x.shape[0];
       const v = r.kind === 'tv' ? totalVariation(x, channelAxis) : r.kind === 'l1' ? x.abs().reshape([rows, -1]).mean(1) : x.square().reshape([rows, -1]).mean(1);
       return v.mul(-r.weight) as tf.Tensor1D;

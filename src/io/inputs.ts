@@ -4,6 +4,7 @@ import { ActmaxError } from '../errors.js';
 import type { ActmaxModel, InputInfo } from '../model/types.js';
 import { decodePng } from './png.js';
 import { validate, z } from './validate.js';
+import { fromPicture, pictureShape } from '../param/layout.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -111,8 +112,9 @@ export function parseInputBytes(bytes: Uint8Array, file: string, model: ActmaxMo
 
 function pngToInput(bytes: Uint8Array, file: string, info: InputInfo): Float32Array {
   const img = decodePng(bytes, file);
-  const [h, w] = info.shape;
-  const c = info.shape.length === 3 ? info.shape[2] : info.shape.length === 2 ? 1 : -1;
+  const shape = pictureShape(info); // channels-first inputs are read as H×W×C pictures
+  const [h, w] = shape;
+  const c = shape.length === 3 ? shape[2] : shape.length === 2 ? 1 : -1;
   if (c < 0 || ![1, 3, 4].includes(c)) throw new ActmaxError('bad-input', `${file}: input "${info.name}" has shape [${info.shape.join(', ')}], which is not an image; use .json or .csv`);
   if (img.width !== w || img.height !== h) throw new ActmaxError('bad-input', `${file} is ${img.width}×${img.height}; input "${info.name}" needs ${w}×${h}`);
   const [lo, hi] = info.range;
@@ -122,5 +124,5 @@ function pngToInput(bytes: Uint8Array, file: string, info: InputInfo): Float32Ar
     if (c === 1) out[p] = lo + ((0.299 * r + 0.587 * g + 0.114 * b) / 255) * (hi - lo);
     else for (let k = 0; k < c; k++) out[p * c + k] = lo + ([r, g, b, a][k] / 255) * (hi - lo);
   }
-  return out;
+  return fromPicture(out, info);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
-import type { ActmaxModel, InputInfo, LayerInfo, LoadedNet, OutputInfo } from './types.js';
+import type { ActmaxModel, InputInfo, LayerInfo, LoadedNet, LoadOptions, OutputInfo } from './types.js';
 import { classNamesFor, metadataNotes, rangeFor } from './metadata.js';
 import type { IrGraph } from '../ir/ir.js';
 import { IrError } from '../ir/errors.js';
@@ -31,6 +31,20 @@ export function finalActivationOf(layer: tf.layers.Layer): 'softmax' | 'sigmoid'
   const act = (layer.getConfig() as { activation?: unknown }).activation;
   if (act === 'softmax' || act === 'sigmoid') return act;
   return null;
+}
+
+/** Layout of a layers-model input: `nchw` when asked, or when a [C, H, W] shape says so (C of 1, 3 or 4 first, not last). */
+function layersLayout(shape: number[], wanted: LoadOptions['layout']): 'nchw' | 'nhwc' | undefined {
+  if (shape.length !== 3) return undefined;
+  if (wanted) return wanted;
+  const ch = (d: number) => d === 1 || d === 3 || d === 4;
+  return ch(shape[0]) && !ch(shape[2]) ? 'nchw' : 'nhwc';
+}
+
+/** A graph input's range: from metadata, else [0, 255] for integer (uint8 image) inputs, else [0, 1]. */
+function graphRange(metadata: Record<string, unknown>, t: tf.ModelTensorInfo, i: number): Pick<InputInfo, 'range' | 'rangeSource'> {
+  const r = rangeFor(metadata, t.name, i);
+  return r.rangeSource === 'default' && t.dtype === 'int32' ? { range: [0, 255], rangeSource: 'default' } : r;
 }
 
 /** The IR of a layers model, or why there is none. */
@@ -77,7 +91,7 @@ function irOutputs(ir: IrGraph, loaded: LoadedNet, layersModel: tf.LayersModel |
       shape,
       units,
       layer,
-      finalActivation: dyn ? null : layersModel ? finalActivationOf(layersModel.getLayer(o.name)) : finalActivation(ir, o.value),
+      finalActivation: dyn ? null : finalActivation(ir, o.value),
       classNames: classNamesFor(loaded.metadata, o.name, i, units),
       ...(dyn ? { dynamic: dyn } : {}),
     };
@@ -106,8 +120,12 @@ function refuseFixedBatch(net: tf.GraphModel, source: string): void {
  * @example
  * const model = describeModel(await loadModelFiles(files, 'model.json'), 'model.json');
  */
-export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
+export function describeModel(loaded: LoadedNet, source: string, options: LoadOptions = {}): ActmaxModel {
   const { net, metadata } = loaded;
+  if (loaded.fixedBatch) {
+    const t = (net as tf.GraphModel).inputs[0];
+    throw new ActmaxError('unsupported', `${source}: graph input "${t.name}" has a fixed batch size of ${loaded.fixedBatch} (shape [${(t.shape ?? []).join(', ')}]); actmax runs graphs recorded with a free batch (-1) or a batch of 1: convert the model with a None batch size`);
+  }
   let inputs: InputInfo[];
   let outputs: OutputInfo[];
   let layers: LayerInfo[];
@@ -120,12 +138,18 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
       if (t.dtype !== 'float32') {
         throw new ActmaxError('unsupported', `${source}: input "${name}" has dtype ${JSON.stringify(t.dtype)}; actmax optimises float32 inputs`);
       }
-      return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
+      const shape = cleanShape(t.shape, `input "${name}"`, source);
+      const layout = layersLayout(shape, options.layout);
+      return { name, shape, ...rangeFor(metadata, name, i), ...(layout ? { layout } : {}) };
     });
-  } else if (ir) {
-    inputs = ir.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, ...rangeFor(metadata, inp.name, i), ...(loaded.layouts?.[i] ? { layout: loaded.layouts[i] } : {}) }));
   } else {
-    inputs = net.inputs.map((t, i) => ({ name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i), ...(loaded.layouts?.[i] ? { layout: loaded.layouts[i] } : {}) }));
+    const shapes = ir ? ir.inputs.map((inp) => inp.shape) : (loaded.inputShapes ?? net.inputs.map((t) => cleanShape(t.shape as number[], `input "${t.name}"`, source)));
+    inputs = net.inputs.map((t, i) => ({
+      name: ir ? ir.inputs[i].name : t.name,
+      shape: shapes[i],
+      ...graphRange(metadata, t, i),
+      ...(loaded.layouts?.[i] && shapes[i].length === 3 ? { layout: loaded.layouts[i] } : {}),
+    }));
   }
   if (ir) {
     outputs = irOutputs(ir, loaded, isLayers(net) ? net : null);
@@ -137,9 +161,9 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   } else {
     outputs = net.outputs.map((t, i) => {
       const dyn = loaded.dynamicOutputs?.get(t.name);
-      const shape = dyn?.shape ?? ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
+      const shape = dyn?.shape ?? loaded.outputShapes?.get(t.name) ?? ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
       const units = prod(shape);
-      return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units) };
+      return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units), ...(dyn ? { dynamic: dyn.op } : {}) };
     });
     layers = [];
   }

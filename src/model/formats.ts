@@ -4,7 +4,7 @@
  * file extension.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LoadedNet } from './types.js';
+import type { LoadedNet, LoadOptions } from './types.js';
 import { ActmaxError } from '../errors.js';
 import { loadKerasV3 } from './keras/keras-v3.js';
 import { loadLegacyH5 } from './keras/legacy-h5.js';
@@ -101,7 +101,7 @@ export function detectFormat(bytes: Uint8Array, file: string): { format: Detecte
  * const bytes = new Uint8Array(await fs.readFile('model.keras'));
  * const net = await loadModelFiles({ main: bytes, mainName: 'model.keras', readSibling: (p) => fs.readFile(p) }, 'model.keras');
  */
-export async function loadModelFiles(files: ModelFiles, name: string): Promise<LoadedNet> {
+export async function loadModelFiles(files: ModelFiles, name: string, opts: LoadOptions = {}): Promise<LoadedNet> {
   const { format, json } = detectFormat(files.main, name);
   await tf.ready(); // building a model needs an initialised backend
   switch (format) {
@@ -112,6 +112,6 @@ export async function loadModelFiles(files: ModelFiles, name: string): Promise<L
     case 'tfjs-layers':
       return loadTfjsLayersModel(json!, files, name);
     case 'tfjs-graph':
-      return loadTfjsGraphModel(json!, files, name);
+      return loadTfjsGraphModel(json!, files, name, opts);
   }
 }
