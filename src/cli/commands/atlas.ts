@@ -7,7 +7,7 @@ import { ActmaxError } from '../../errors.js';
 import { loadModel } from '../../model/load.js';
 import { ATLAS_DEFAULTS } from '../../atlas/plan.js';
 import { queueRunner } from '../../atlas/queue.js';
-import { modelLocation, runAtlas, type AtlasProgress } from '../../atlas/run.js';
+import { modelLocation, runAtlas, type AtlasProgress, type BatchRunner } from '../../atlas/run.js';
 import { runQueueWorker, WORKER_DEFAULTS } from '../../atlas/worker.js';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -98,8 +98,9 @@ async function atlasCommand(file: string, o: AtlasCliOptions, io: Io): Promise<v
   const model = await loadModel(file);
   const interrupt = interrupts();
   const bar = unitsBar(true);
+  let runner: BatchRunner | undefined;
   try {
-    const runner = o.queue ? await queueRunner(o.queue, modelLocation(model)) : undefined;
+    runner = o.queue ? await queueRunner(o.queue, modelLocation(model)) : undefined;
     const layers = o.layers.trim() === 'all' ? 'all' : o.layers.split(',').map((s) => s.trim()).filter(Boolean);
     const summary = await runAtlas(model, {
       out: o.out, layers, steps: o.steps, restarts: o.restarts, seed: o.seed, batchUnits: o.batch, image: o.image, examples: o.examples,
@@ -117,6 +118,7 @@ async function atlasCommand(file: string, o: AtlasCliOptions, io: Io): Promise<v
   } finally {
     bar.stop();
     interrupt.release();
+    await runner?.close();
     model.dispose();
   }
 }
