@@ -45,11 +45,13 @@ export interface ThreadPool {
   close(): Promise<void>;
 }
 
-// Eval'd CommonJS: loads the thread module, through tsx when running from the TypeScript sources.
+// Eval'd script that runs as CommonJS or as an ES module (execArgv such as --input-type is
+// inherited): it loads the thread module, through tsx when running from the TypeScript sources.
 const BOOT = String.raw`
-const { workerData, parentPort } = require('node:worker_threads');
-const load = workerData.tsx ? import(workerData.tsx).then((t) => t.tsImport(workerData.entry, workerData.entry)) : import(workerData.entry);
-load.catch((e) => parentPort.postMessage({ id: -1, error: { message: String((e && e.stack) || e), actmax: false } }));
+import('node:worker_threads').then(({ workerData, parentPort }) => {
+  const load = workerData.tsx ? import(workerData.tsx).then((t) => t.tsImport(workerData.entry, workerData.entry)) : import(workerData.entry);
+  load.catch((e) => parentPort.postMessage({ id: -1, error: { message: String((e && e.stack) || e), actmax: false } }));
+});
 `;
 
 function threadEntry(): { entry: string; tsx?: string } {

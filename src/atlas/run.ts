@@ -57,7 +57,12 @@ export interface AtlasSummary {
   seconds: number;
 }
 
-/** Where workers load the model from: an absolute path, or the URL as given. */
+/**
+ * Where workers load the model from: an absolute path, or the URL as given.
+ *
+ * @example
+ * modelLocation(await loadModel('models/fashion-mnist-mlp')) // '/home/me/actmax/models/fashion-mnist-mlp'
+ */
 export function modelLocation(model: ActmaxModel): string {
   if (/^(https?|file):\/\//i.test(model.source)) return model.source;
   if (model.source === 'memory' || model.source === '') throw new ActmaxError('bad-option', 'an atlas runs its batches in workers that load the model themselves: give a model file, folder or URL, not a model in memory');

@@ -171,7 +171,7 @@ export class AtlasStore {
     }
   }
 
-  /** Units finished (in this folder, by any run). */
+  /** Units finished (in this folder, by any run). @example store.done // 120 */
   get done(): number {
     return this.lines.size;
   }
@@ -227,7 +227,12 @@ export class AtlasStore {
     }
   }
 
-  /** Write manifest.json, index.html and the pages of layers that changed (serialised; safe to call often). */
+  /**
+   * Write manifest.json, index.html and the pages of layers that changed (serialised; safe to call often).
+   *
+   * @example
+   * await store.flush();
+   */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.writeIndex());
     return this.flushing;

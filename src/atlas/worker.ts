@@ -64,6 +64,56 @@ function poolCache(opts: QueueWorkerOptions, log: (line: string) => void) {
   };
 }
 
+/** A worker's shared state: its model pools, running jobs, counts, and how it stops. */
+interface WorkerState {
+  pools: ReturnType<typeof poolCache>;
+  running: Map<string, AbortController>;
+  summary: QueueWorkerSummary;
+  /** Stop taking jobs; `fatal` is thrown by runQueueWorker once stopped. */
+  stop(fatal?: ActmaxError): void;
+  log: (line: string) => void;
+}
+
+/**
+ * BullMQ's processor: run the job's batch on a thread holding its model. A job this machine
+ * cannot serve (model not loadable, not the planned model) or one interrupted by stopping goes back
+ * to the queue untouched (no attempt used); an error of the batch itself fails the attempt.
+ */
+function jobProcessor(st: WorkerState) {
+  return async (job: Job<AtlasJobData, BatchResult>, token?: string): Promise<BatchResult> => {
+    const ac = new AbortController();
+    st.running.set(job.id!, ac);
+    const putBack = async () => {
+      await job.moveToWait(token);
+      return new WaitingError();
+    };
+    try {
+      let pool: ThreadPool;
+      try {
+        pool = await st.pools.get(job.data);
+      } catch (e) {
+        // Stop here rather than fail every job on this machine.
+        const why = (e as Error).message.split('\n')[0];
+        st.stop(new ActmaxError(isActmaxError(e) ? e.code : 'bad-model', `cannot run jobs of atlas ${job.data.atlasId}: ${why}`));
+        throw await putBack();
+      }
+      const t0 = performance.now();
+      try {
+        const result = await pool.run(job.data.batch, job.data.settings, ac.signal, job.data.model.digest);
+        st.summary.jobs++;
+        st.summary.units += result.units.length;
+        st.log(`batch ${job.data.batch.index} (${result.units.length} units) done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        return result;
+      } catch (e) {
+        if (ac.signal.aborted) throw await putBack();
+        throw e;
+      }
+    } finally {
+      st.running.delete(job.id!);
+    }
+  };
+}
+
 /**
  * Take atlas batches from the queue at `url` until `signal` fires (or the model a job names cannot
  * be loaded here: then the job goes back to the queue and this throws). On abort, running jobs are
@@ -80,49 +130,20 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions = {})
   const lockMs = Math.round((opts.lockSeconds ?? WORKER_DEFAULTS.lockSeconds) * 1000);
   if (!(lockMs >= 1000)) throw new ActmaxError('bad-option', `--lock-seconds must be at least 1, got ${opts.lockSeconds}`);
   if (opts.maxBatch !== undefined && (!Number.isInteger(opts.maxBatch) || opts.maxBatch < 1)) throw new ActmaxError('bad-option', `--max-batch must be an integer ≥ 1 unit, got ${opts.maxBatch}`);
-  const pools = poolCache(opts, log);
-  const running = new Map<string, AbortController>();
-  const summary: QueueWorkerSummary = { jobs: 0, units: 0 };
-  let fatal: unknown = null;
-  let stopWorker: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (stopWorker = resolve));
-
-  const processJob = async (job: Job<AtlasJobData, BatchResult>, token?: string): Promise<BatchResult> => {
-    const ac = new AbortController();
-    running.set(job.id!, ac);
-    const putBack = async () => {
-      // The job goes back for another worker, untouched (no attempt used).
-      await job.moveToWait(token);
-      return new WaitingError();
-    };
-    try {
-      let pool: ThreadPool;
-      try {
-        pool = await pools.get(job.data);
-      } catch (e) {
-        // This machine cannot load the job's model (or start a thread): stop here rather than fail every job.
-        const why = (e as Error).message.split('\n')[0];
-        fatal ??= new ActmaxError(isActmaxError(e) ? e.code : 'bad-model', `cannot run jobs of atlas ${job.data.atlasId}: ${why}`);
-        stopWorker();
-        throw await putBack();
-      }
-      const t0 = performance.now();
-      try {
-        const result = await pool.run(job.data.batch, job.data.settings, ac.signal, job.data.model.digest);
-        summary.jobs++;
-        summary.units += result.units.length;
-        log(`batch ${job.data.batch.index} (${result.units.length} units) done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        return result;
-      } catch (e) {
-        if (ac.signal.aborted) throw await putBack();
-        throw e;
-      }
-    } finally {
-      running.delete(job.id!);
-    }
+  let fatal: ActmaxError | null = null;
+  let release: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (release = resolve));
+  const st: WorkerState = {
+    pools: poolCache(opts, log),
+    running: new Map(),
+    summary: { jobs: 0, units: 0 },
+    stop: (e) => {
+      fatal ??= e ?? null;
+      release();
+    },
+    log,
   };
-
-  const worker = new Worker<AtlasJobData, BatchResult>(QUEUE_NAME, processJob, {
+  const worker = new Worker<AtlasJobData, BatchResult>(QUEUE_NAME, jobProcessor(st), {
     connection: { ...redisOptions(url), maxRetriesPerRequest: null },
     concurrency: opts.threads ?? WORKER_DEFAULTS.threads,
     lockDuration: lockMs,
@@ -135,17 +156,17 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions = {})
     if (job && e.name !== 'WaitingError') log(`batch ${job.data.batch.index} failed: ${e.message}`);
   });
   log(`waiting for atlas jobs on ${url} (queue ${QUEUE_NAME})`);
-  const onAbort = () => stopWorker();
+  const onAbort = () => st.stop();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) stopWorker();
+  if (opts.signal?.aborted) st.stop();
   try {
     await stopped;
-    for (const ac of running.values()) ac.abort();
+    for (const ac of st.running.values()) ac.abort();
     await worker.close();
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    await pools.close();
+    await st.pools.close();
   }
   if (fatal) throw fatal;
-  return summary;
+  return st.summary;
 }

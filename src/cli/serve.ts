@@ -161,7 +161,7 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
   };
 }
 
-/** 404 with no body worth reading. */
+/** 404 with no body worth reading. @example notFound(res) */
 export function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
   res.end('not found\n');
@@ -170,6 +170,9 @@ export function notFound(res: ServerResponse): void {
 /**
  * Answer GET/HEAD for the file `lookup` maps the cleaned request path to (or 404); other methods
  * get 405. `/` asks for `/index.html`.
+ *
+ * @example
+ * createServer((req, res) => handle(req, res, (key) => allowed.get(key)));
  */
 export function handle(req: IncomingMessage, res: ServerResponse, lookup: (key: string) => string | undefined): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -9,11 +9,6 @@ export function esc(s: string | number): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** A path segment for a URL (names may hold spaces, `#`, `%`…). @example href('a b') // 'a%20b' */
-export function href(segment: string): string {
-  return encodeURIComponent(segment);
-}
-
 /** A value for a grid or table: 4 significant digits. @example fmt(1.23456) // '1.235' */
 export function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -54,7 +49,13 @@ section { margin: 22px 0; }
 h2 { font-size: 16px; margin: 0 0 8px; }
 `;
 
-/** A whole page: `root` is the relative path to the site's root ('' or '../…'). */
+/**
+ * A whole page: `root` is the relative path to the site's root ('' or '../…'), `crumbs` the trail
+ * shown above the title.
+ *
+ * @example
+ * page({ title: 'conv2d', root: '../', crumbs: [{ label: 'atlas', href: '../index.html' }, { label: 'conv2d' }], body: '<p>…</p>' })
+ */
 export function page(opts: { title: string; root: string; crumbs: Array<{ label: string; href?: string }>; body: string }): string {
   const crumbs = opts.crumbs.map((c) => (c.href ? `<a href="${esc(c.href)}">${esc(c.label)}</a>` : esc(c.label))).join(' › ');
   return `<!doctype html>
@@ -67,7 +68,12 @@ ${opts.body}
 `;
 }
 
-/** The best value over the steps as an SVG line chart. */
+/**
+ * The best value over the steps as an SVG line chart.
+ *
+ * @example
+ * curveSvg([{ step: 0, value: 0.1 }, { step: 100, value: 2.5 }]) // '<svg class="curve" …'
+ */
 export function curveSvg(history: Array<{ step: number; value: number }>, width = 420, height = 160): string {
   const pts = history.filter((h) => Number.isFinite(h.value));
   if (pts.length === 0) return '<p class="muted">no curve recorded</p>';
@@ -85,7 +91,12 @@ export function curveSvg(history: Array<{ step: number; value: number }>, width 
 </svg>`;
 }
 
-/** Values as horizontal bars with labels (output probabilities, or an input that is not an image). */
+/**
+ * Values as horizontal bars with labels (output probabilities, or an input that is not an image).
+ *
+ * @example
+ * barsSvg([{ label: 'Trouser', value: 0.98 }, { label: 'Dress', value: 0.01 }], { max: 1 })
+ */
 export function barsSvg(items: Array<{ label: string; value: number }>, opts: { width?: number; max?: number } = {}): string {
   const width = opts.width ?? 420, row = 18, labelW = 120;
   const max = opts.max ?? Math.max(1e-12, ...items.map((i) => Math.abs(i.value)));

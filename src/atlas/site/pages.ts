@@ -1,5 +1,5 @@
 import type { AtlasSettings, ManifestUnit, PlannedLayer } from '../types.js';
-import { barsSvg, curveSvg, esc, fmt, href, page } from './html.js';
+import { barsSvg, curveSvg, esc, fmt, page } from './html.js';
 
 /** What a unit's unit.json holds: its manifest line plus its curve, outputs and every restart. */
 export interface UnitRecord extends ManifestUnit {
