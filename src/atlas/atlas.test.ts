@@ -184,6 +184,7 @@ describe('dataset examples', () => {
     got.forEach((e, i) => expect(Math.abs(e.value - want[i].value)).toBeLessThan(1e-5));
     // A JSON list reads the same examples.
     await fs.writeFile(path.join(tmp, 'list.json'), JSON.stringify(inputs));
-    expect((await readExamples(path.join(tmp, 'list.json'), model)).inputs.map((e) => Array.from(e.conv_input ?? Object.values(e)[0]))).toEqual(set.inputs.map((e) => Array.from(Object.values(e)[0])));
+    const flat = (s: typeof set) => s.inputs.map((e) => Array.from(e[model.inputs[0].name]));
+    expect(flat(await readExamples(path.join(tmp, 'list.json'), model))).toEqual(flat(set));
   });
 });

@@ -116,16 +116,22 @@ export async function queueRunner(url: string, modelLocation: string, opts: { po
       const model = { location: modelLocation, digest: plan.modelDigest };
       const wanted = new Set(batches.map((b) => b.index));
       const seen = new Set<number>();
-      const ours = (j: Job | undefined): j is Job => !!j?.id?.startsWith(prefix) && wanted.has(Number(j.id.slice(prefix.length)));
-      /** Record finished jobs (this coordinator's or an earlier one's), then remove them. */
+      const batchOf = (j: Job) => Number(j.id!.slice(prefix.length));
+      const mine = (j: Job | undefined): j is Job => !!j?.id?.startsWith(prefix);
+      const ours = (j: Job | undefined): j is Job => mine(j) && wanted.has(batchOf(j));
+      /**
+       * Record finished jobs (this coordinator's or an earlier one's), then remove them — also those
+       * of this atlas already recorded (a crash between recording and removing left them).
+       */
       const collect = async () => {
         for (let start = 0; ; start += 50) {
           const jobs = await queue.getJobs(['completed'], start, start + 49, true);
           let removed = 0;
-          for (const job of jobs.filter(ours)) {
+          for (const job of jobs.filter(mine)) {
+            const b = batchOf(job);
             const result = job.returnvalue as BatchResult | null;
-            if (result && !seen.has(result.batch)) await onResult(result);
-            seen.add(Number(job.id!.slice(prefix.length)));
+            if (wanted.has(b) && !seen.has(b) && result) await onResult(result);
+            if (wanted.has(b)) seen.add(b);
             await job.remove();
             removed++;
           }
@@ -149,7 +155,7 @@ export async function queueRunner(url: string, modelLocation: string, opts: { po
         await sleep(pollMs, signal);
         if (signal?.aborted) break;
         await collect();
-        const failed = (await queue.getJobs(['failed'], 0, 20)).filter(ours);
+        const failed = (await queue.getJobs(['failed'])).filter(ours);
         if (failed.length > 0) {
           const j = failed[0];
           throw new ActmaxError('aborted', `batch ${j.id!.slice(prefix.length)} failed ${j.attemptsMade} time(s) on the workers: ${String(j.failedReason).split('\n')[0]}; fix the cause and rerun (finished units are kept)`);

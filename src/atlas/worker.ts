@@ -23,9 +23,9 @@ export interface QueueWorkerOptions {
   /** Load the model from here instead of the coordinator's path/URL (checked against the plan's digest). */
   model?: string;
   /**
-   * Seconds a job's lock lasts without renewal (renewed every half of it); a dead worker's job is
-   * given to another worker after about this long plus up to two stalled checks (every half of it).
-   * Default 30.
+   * Seconds a job's lock lasts without renewal (renewed every half of it). Stalled checks run
+   * every half of it and move a job that the previous check saw active and that has lost its lock,
+   * so a dead worker's job goes to another 0.5–1.5× this long after the death. Default 30.
    */
   lockSeconds?: number;
   /** Times a job may be recovered from a dead worker before it is failed (default 2). */
