@@ -7,7 +7,7 @@
  */
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ActmaxError } from '../errors.js';
+import { ActmaxError, isActmaxError } from '../errors.js';
 import type { BatchRunner } from './run.js';
 import type { AtlasPlan, AtlasSettings, BatchResult, PlannedBatch } from './types.js';
 
@@ -112,56 +112,77 @@ export async function queueRunner(url: string, modelLocation: string, opts: { po
   const pollMs = opts.pollMs ?? 250;
   return {
     async run(batches, plan, onResult, signal) {
-      const prefix = `${plan.atlasId}-`;
-      const model = { location: modelLocation, digest: plan.modelDigest };
-      const wanted = new Set(batches.map((b) => b.index));
-      const seen = new Set<number>();
-      const batchOf = (j: Job) => Number(j.id!.slice(prefix.length));
-      const mine = (j: Job | undefined): j is Job => !!j?.id?.startsWith(prefix);
-      const ours = (j: Job | undefined): j is Job => mine(j) && wanted.has(batchOf(j));
-      /**
-       * Record finished jobs (this coordinator's or an earlier one's), then remove them — also those
-       * of this atlas already recorded (a crash between recording and removing left them).
-       */
-      const collect = async () => {
-        for (let start = 0; ; start += 50) {
-          const jobs = await queue.getJobs(['completed'], start, start + 49, true);
-          let removed = 0;
-          for (const job of jobs.filter(mine)) {
-            const b = batchOf(job);
-            const result = job.returnvalue as BatchResult | null;
-            if (wanted.has(b) && !seen.has(b) && result) await onResult(result);
-            if (wanted.has(b)) seen.add(b);
-            await job.remove();
-            removed++;
-          }
-          if (jobs.length < 50) return;
-          start -= removed;
-        }
-      };
-      await collect();
-      // A rerun after a batch failed on every attempt gives it new attempts.
-      for (const job of (await queue.getJobs(['failed'])).filter(ours)) await job.retry('failed');
-      await queue.addBulk(
-        batches
-          .filter((b) => !seen.has(b.index))
-          .map((b) => ({
-            name: 'batch' as const,
-            data: { atlasId: plan.atlasId, model, settings: { ...plan.settings, atlasId: plan.atlasId }, batch: b },
-            opts: { jobId: jobId(plan.atlasId, b.index), attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: false, removeOnFail: false },
-          })),
-      );
-      while (seen.size < wanted.size && !signal?.aborted) {
-        await sleep(pollMs, signal);
-        if (signal?.aborted) break;
-        await collect();
-        const failed = (await queue.getJobs(['failed'])).filter(ours);
-        if (failed.length > 0) {
-          const j = failed[0];
-          throw new ActmaxError('aborted', `batch ${j.id!.slice(prefix.length)} failed ${j.attemptsMade} time(s) on the workers: ${String(j.failedReason).split('\n')[0]}; fix the cause and rerun (finished units are kept)`);
-        }
+      // Errors of recording (the disk) pass through; other errors come from Redis.
+      let recordError: unknown = null;
+      const record = (r: BatchResult) => onResult(r).catch((e) => Promise.reject((recordError = e)));
+      try {
+        await coordinate(queue, modelLocation, pollMs, batches, plan, record, signal);
+      } catch (e) {
+        if (isActmaxError(e) || e === recordError) throw e;
+        throw new ActmaxError('aborted', `lost Redis at ${url} (${(e as Error).message.split('\n')[0]}); rerun when it is back (finished units are kept)`);
       }
     },
     close: () => queue.close(),
   };
+}
+
+/** Collect what finished, queue what is missing, then poll until every batch is recorded. */
+async function coordinate(
+  queue: Queue<AtlasJobData, BatchResult, 'batch'>,
+  modelLocation: string,
+  pollMs: number,
+  batches: PlannedBatch[],
+  plan: AtlasPlan,
+  onResult: (r: BatchResult) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const prefix = `${plan.atlasId}-`;
+  const model = { location: modelLocation, digest: plan.modelDigest };
+  const wanted = new Set(batches.map((b) => b.index));
+  const seen = new Set<number>();
+  const batchOf = (j: Job) => Number(j.id!.slice(prefix.length));
+  const mine = (j: Job | undefined): j is Job => !!j?.id?.startsWith(prefix);
+  const ours = (j: Job | undefined): j is Job => mine(j) && wanted.has(batchOf(j));
+  /**
+   * Record finished jobs (this coordinator's or an earlier one's), then remove them — also those
+   * of this atlas already recorded (a crash between recording and removing left them).
+   */
+  const collect = async () => {
+    for (let start = 0; ; start += 50) {
+      const jobs = await queue.getJobs(['completed'], start, start + 49, true);
+      let removed = 0;
+      for (const job of jobs.filter(mine)) {
+        const b = batchOf(job);
+        const result = job.returnvalue as BatchResult | null;
+        if (wanted.has(b) && !seen.has(b) && result) await onResult(result);
+        if (wanted.has(b)) seen.add(b);
+        await job.remove();
+        removed++;
+      }
+      if (jobs.length < 50) return;
+      start -= removed;
+    }
+  };
+  await collect();
+  // A rerun after a batch failed on every attempt gives it new attempts.
+  for (const job of (await queue.getJobs(['failed'])).filter(ours)) await job.retry('failed');
+  await queue.addBulk(
+    batches
+      .filter((b) => !seen.has(b.index))
+      .map((b) => ({
+        name: 'batch' as const,
+        data: { atlasId: plan.atlasId, model, settings: { ...plan.settings, atlasId: plan.atlasId }, batch: b },
+        opts: { jobId: jobId(plan.atlasId, b.index), attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: false, removeOnFail: false },
+      })),
+  );
+  while (seen.size < wanted.size && !signal?.aborted) {
+    await sleep(pollMs, signal);
+    if (signal?.aborted) break;
+    await collect();
+    const failed = (await queue.getJobs(['failed'])).filter(ours);
+    if (failed.length > 0) {
+      const j = failed[0];
+      throw new ActmaxError('aborted', `batch ${j.id!.slice(prefix.length)} failed ${j.attemptsMade} time(s) on the workers: ${String(j.failedReason).split('\n')[0]}; fix the cause and rerun (finished units are kept)`);
+    }
+  }
 }
