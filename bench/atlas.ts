@@ -100,10 +100,10 @@ async function distributed(model: ActmaxModel, url: string, workers: number): Pr
 }
 
 function table(rows: Row[]): string {
-  const lines = ['| mode | threads / workers | units | wall s | units/min | × the 1-way run | CPU s | load (1 min) at start |', '|---|---|---|---|---|---|---|---|'];
+  const lines = ['| mode | threads / workers | units | wall s | units/min (wall) | × the 1-way run | CPU s | units per CPU-min | load (1 min) at start |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const peer = rows.find((p) => p.mode === r.mode && p.parallel === 1);
-    lines.push(`| ${r.mode} | ${r.parallel} | ${r.units} | ${r.seconds} | ${r.unitsPerMinute} | ${peer ? (r.unitsPerMinute / peer.unitsPerMinute).toFixed(2) : '-'} | ${r.cpuSeconds} | ${r.load1} |`);
+    lines.push(`| ${r.mode} | ${r.parallel} | ${r.units} | ${r.seconds} | ${r.unitsPerMinute} | ${peer ? (r.unitsPerMinute / peer.unitsPerMinute).toFixed(2) : '-'} | ${r.cpuSeconds} | ${((r.units / r.cpuSeconds) * 60).toFixed(1)} | ${r.load1} |`);
   }
   return lines.join('\n');
 }
@@ -118,6 +118,7 @@ async function writeSection(rows: Row[]): Promise<void> {
 \`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV; TF.js WASM engine), units packed 16 per batch.
 Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. Threads/workers started and the model loaded before timing; wall time to the last unit's files.
 CPU s: this process plus its threads (in-process) or plus the worker processes (queue). Other processes share these cores: compare rows of the same run.
+Linux shares the CPU equally between sessions (autogroup scheduling, /proc/sys/kernel/sched_autogroup_enabled), and threads and worker processes started here are in this session: on a busy machine a second thread or worker adds no CPU share, so the wall-clock ratio shows the scheduler; units per CPU-minute shows the cost of the work.
 
 ${table(rows)}
 <!-- /atlas -->
