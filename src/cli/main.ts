@@ -17,6 +17,8 @@ import { writeRunFiles } from '../io/results.js';
 import { runJson } from '../io/result-json.js';
 import { toTfjsLayers } from '../model/convert.js';
 import { startServer } from './serve.js';
+import { startDirServer } from './serve-dir.js';
+import { registerAtlasCommands } from './commands/atlas.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
@@ -186,11 +188,13 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
 
   program
     .command('serve')
-    .description('serve the web playground (and the bundled model) on this machine; prints the URL')
+    .description('serve the web playground (and the bundled model), or a folder such as an atlas, on this machine; prints the URL')
+    .argument('[dir]', 'a folder of static pages to serve instead of the playground (e.g. actmax atlas --out DIR)')
     .option('--port <n>', 'port (0 = any free port)', int('port'), 8080)
     .option('--host <h>', 'address to bind (other machines can reach 0.0.0.0 — only use it on a trusted network)', '127.0.0.1')
-    .action(async (o: { port: number; host: string }) => {
-      const running = await startServer({ port: o.port, host: o.host, root: PACKAGE_ROOT, log: (s: string) => io.out(s + '\n') });
+    .action(async (dir: string | undefined, o: { port: number; host: string }) => {
+      const log = (s: string) => io.out(s + '\n');
+      const running = dir ? await startDirServer({ dir, port: o.port, host: o.host, log }) : await startServer({ port: o.port, host: o.host, root: PACKAGE_ROOT, log });
       await new Promise<void>((resolve) => {
         const stop = () => void running.close().then(resolve);
         process.once('SIGINT', stop);
@@ -213,6 +217,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
       const weak = rows.filter((r) => r.probability < 0.99);
       if (weak.length) io.err(`warning: ${weak.map((r) => r.name).join(', ')} reached p < 0.99\n`);
     });
+  registerAtlasCommands(program, io);
   return program;
 }
 

@@ -188,7 +188,7 @@ export interface IrLayer {
  *
  * @example
  * const { ir } = await loadModel('models/fashion-mnist-mlp');
- * ir.nodes.map((n) => n.op) // ['Reshape', 'MatMul', 'Relu', 'MatMul', 'Softmax']
+ * ir!.nodes.map((n) => n.op) // ['Reshape', 'MatMul', 'Relu', 'MatMul', 'Softmax']
  */
 export interface IrGraph {
   inputs: IrInput[];

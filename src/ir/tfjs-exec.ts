@@ -75,8 +75,10 @@ function binary(node: IrNode, a: T, b: T): T | null {
  *
  * @example
  * const prog = new IrProgram(model.ir!);
+ * const x = tf.tensor2d([image]); // one 784-value Fashion-MNIST image
  * const [logits] = tf.tidy(() => prog.run([x], [model.ir!.layers.at(-1)!.pre]));
- * prog.dispose();
+ * logits.shape // [1, 10]
+ * tf.dispose([x, logits]); prog.dispose();
  */
 export class IrProgram {
   private readonly constTensors = new Map<string, T>();
