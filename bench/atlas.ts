@@ -8,6 +8,7 @@
  * Prints one JSON line per run and a table, and writes the "Atlas" section of BENCHMARKS.md.
  * Env: BENCH_ATLAS_STEPS / BENCH_ATLAS_RESTARTS override the defaults (quick runs; the table says so).
  */
+import { fixturePath } from '../src/model/testing/fixtures.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +23,7 @@ import { redisServerPath, startRedis } from '../src/atlas/testing/redis.js';
 import type { ActmaxModel } from '../src/model/types.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const MODEL = path.resolve(root, '../shared/fixtures/keras3-keras-mnist-mlp-cnn/mnist_cnn.keras');
+const MODEL = fixturePath('keras3-keras-mnist-mlp-cnn/mnist_cnn.keras');
 const steps = Number(process.env.BENCH_ATLAS_STEPS ?? ATLAS_DEFAULTS.steps);
 const restarts = Number(process.env.BENCH_ATLAS_RESTARTS ?? ATLAS_DEFAULTS.restarts);
 const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version };

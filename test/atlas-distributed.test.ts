@@ -19,9 +19,9 @@ import { runAtlasBatch } from '../src/atlas/run-batch.js';
 import type { Manifest } from '../src/atlas/store.js';
 import { redisServerPath, startRedis, type TestRedis } from '../src/atlas/testing/redis.js';
 import { loadModel } from '../src/model/load.js';
-import { FIXTURES, REPO } from './helpers.js';
+import { fixture, REPO } from './helpers.js';
 
-const MODEL = path.join(FIXTURES, 'keras3-keras-mnist-mlp-cnn', 'mnist_cnn.keras');
+const MODEL = fixture('keras3-keras-mnist-mlp-cnn/mnist_cnn.keras') ?? 'keras3-keras-mnist-mlp-cnn/mnist_cnn.keras';
 const hasFixture = existsSync(MODEL);
 const hasRedis = redisServerPath() !== null;
 if (!hasFixture) console.warn(`atlas distributed test: skipped — ${MODEL} is absent (the shared fixtures are not part of the repository)`);

@@ -102,8 +102,10 @@ export function jobId(atlasId: string, batch: number): string {
  * results. Polls Redis every `pollMs` (default 250).
  *
  * @example
- * const runner = await queueRunner('redis://127.0.0.1:6379', '/data/model.keras');
- * await runAtlas(model, { out: 'atlas', runner });
+ * // With redis-server at the URL and `actmax worker` processes taking the jobs:
+ * //   const runner = await queueRunner('redis://127.0.0.1:6379', '/data/model.keras');
+ * //   await runAtlas(model, { out: 'atlas', runner });
+ * await queueRunner('redis://127.0.0.1:1', 'models/fashion-mnist-mlp'); // throws: cannot reach Redis at redis://127.0.0.1:1 (…)
  */
 export async function queueRunner(url: string, modelLocation: string, opts: { pollMs?: number } = {}): Promise<BatchRunner> {
   await checkRedis(url);

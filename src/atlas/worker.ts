@@ -120,9 +120,11 @@ function jobProcessor(st: WorkerState) {
  * put back on the queue at once for other workers.
  *
  * @example
- * const stop = new AbortController();
- * process.once('SIGINT', () => stop.abort());
- * await runQueueWorker('redis://10.0.0.5:6379', { signal: stop.signal, log: console.log });
+ * // With redis-server at the URL, this runs until Ctrl-C:
+ * //   const stop = new AbortController();
+ * //   process.once('SIGINT', () => stop.abort());
+ * //   await runQueueWorker('redis://10.0.0.5:6379', { signal: stop.signal, log: console.log });
+ * await runQueueWorker('redis://127.0.0.1:1', {}); // throws: cannot reach Redis at redis://127.0.0.1:1 (…); start redis-server there or fix the URL
  */
 export async function runQueueWorker(url: string, opts: QueueWorkerOptions = {}): Promise<QueueWorkerSummary> {
   await checkRedis(url);
