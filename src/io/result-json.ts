@@ -1,5 +1,8 @@
 // The result.json schema, shared by the CLI and the web page (no Node imports here).
 import type { ExactResult } from '../exact/maximizeExact.js';
+
+/** Display names of the exact solvers (`method` in result.json). */
+const EXACT_METHOD: Record<ExactResult['method'], string> = { bnb: 'exact (branch-and-bound, SDP bounds)', milp: 'exact (MILP, HiGHS)' };
 import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
 
 /** A run's settings and totals, as in maximize's result (minus the per-target results). */
@@ -37,18 +40,20 @@ export function runJson(run: MaximizeResult, modelSource: string, extra: Record<
 }
 
 /**
- * The JSON document of an exact (MILP) answer: maximize's fields plus status, upperBound, gap,
- * nodes and solveSeconds; `gradientSearch` when a gradient run preceded it (web page).
+ * The JSON document of an exact answer: maximize's fields plus status, upperBound, gap, nodes,
+ * solveSeconds and the solver (`method`, with `solver` = bnb | milp); `gradientSearch` when a
+ * gradient run preceded it (web page).
  *
  * @example
  * const doc = exactJson(result, model.source, 60);
  */
 export function exactJson(r: ExactResult, modelSource: string, timeLimit: number, gradient: { value: number; restart: number } | null = null): Record<string, unknown> {
-  const { spec: _spec, ...rest } = r;
+  const { spec: _spec, method, ...rest } = r;
   return {
     ...rest,
     model: modelSource,
-    method: 'exact (MILP, HiGHS)',
+    method: EXACT_METHOD[method],
+    solver: method,
     timeLimit,
     timings: { totalMs: r.totalSeconds * 1000, solveSeconds: r.solveSeconds },
     ...(gradient ? { gradientSearch: gradient } : {}),

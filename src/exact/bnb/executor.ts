@@ -1,0 +1,95 @@
+import type { Highs } from 'highs';
+import { unitNorms } from './lagrange.js';
+import { DEFAULT_EFFORT, NodeSolver, type BnbNode, type NodeEffort } from './node.js';
+import { polishInRegion, type PolishOptions, type PolishResult } from './polish.js';
+import { RegionLp } from './regionLp.js';
+import { branchOrder, processNode, type NodeResult } from './search.js';
+import type { ShallowProblem } from './shallow.js';
+
+/**
+ * Where nodes are processed: the same work in the calling thread or in a worker thread
+ * (threads.ts). A {@link NodeWorkbench} holds everything one problem needs (its node solver and
+ * its persistent region LP); an executor runs its requests one at a time.
+ */
+export interface NodeExecutor {
+  /** Load a problem (replacing the previous one). */
+  init(problem: ShallowProblem, effort: NodeEffort): Promise<void>;
+  /** Process one node against `target` (incumbent + tolerance). */
+  run(node: BnbNode, target: number): Promise<NodeResult>;
+  /** Polish a point of the box s ∈ [0,1]^n by region LPs and flips (polish.ts). */
+  polish(s: Float64Array, options: PolishOptions): Promise<PolishResult>;
+  /** Free the problem's memory (the executor can be given another problem). */
+  release(): Promise<void>;
+}
+
+/**
+ * A problem's node solver, region LP and branching order, in whichever thread runs them.
+ *
+ * @example
+ * const bench = new NodeWorkbench(highs, problem);
+ * const result = bench.run(root, target);
+ */
+export class NodeWorkbench {
+  readonly solver: NodeSolver;
+  readonly lp: RegionLp;
+  readonly order: Int32Array;
+
+  constructor(highs: Highs, readonly problem: ShallowProblem, effort: NodeEffort = DEFAULT_EFFORT) {
+    const norms = unitNorms(problem);
+    this.solver = new NodeSolver(problem, norms, effort);
+    this.lp = new RegionLp(highs, problem);
+    this.order = branchOrder(problem, norms);
+  }
+
+  run(node: BnbNode, target: number): NodeResult {
+    return processNode(this.solver, this.lp, node, target, this.order);
+  }
+
+  polish(s: Float64Array, options: PolishOptions): PolishResult {
+    return polishInRegion(this.problem, this.lp, s, options);
+  }
+
+  dispose(): void {
+    this.lp.dispose();
+  }
+}
+
+/**
+ * An executor in the calling thread: each request runs synchronously, then yields to the event
+ * loop so timers, progress and aborts are seen between nodes.
+ *
+ * @example
+ * const ex = inThreadExecutor(await loadHighsHere());
+ */
+export function inThreadExecutor(highs: Highs): NodeExecutor {
+  let bench: NodeWorkbench | null = null;
+  const ready = (): NodeWorkbench => {
+    if (!bench) throw new Error('inThreadExecutor: no problem loaded');
+    return bench;
+  };
+  return {
+    async init(problem, effort) {
+      bench?.dispose();
+      bench = new NodeWorkbench(highs, problem, effort);
+    },
+    async run(node, target) {
+      const r = ready().run(node, target);
+      await yieldToEventLoop();
+      return r;
+    },
+    async polish(s, options) {
+      const r = ready().polish(s, options);
+      await yieldToEventLoop();
+      return r;
+    },
+    async release() {
+      bench?.dispose();
+      bench = null;
+    },
+  };
+}
+
+/** Let other tasks (timers, signal handlers, messages) run. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}

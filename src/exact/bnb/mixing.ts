@@ -1,0 +1,306 @@
+import type { ShallowProblem } from './shallow.js';
+
+/**
+ * The Shor SDP relaxation of a node's box-binary quadratic program, solved approximately by the
+ * low-rank mixing method (block coordinate ascent over unit vectors).
+ *
+ * A node asks for the maximum over s ∈ {0,1}^n (box vertices) and σ ∈ {0,1}^f of
+ *
+ *   L(s) + Σ_{j ∈ free} σ_j · c_j · h_j(s),     h_j(s) = b_j + W_j·s,  c_j > 0,
+ *
+ * where L(s) = d' + a'·s is the node's linear part (the direct term, fixed units and Lagrangian
+ * terms, built by the caller). With s = (1 + ŝ)/2 and σ = (1 + t)/2 this is K + vᵀMv over
+ * v = (1, ŝ, t) ∈ {±1}^{1+n+f}; M couples ŝ only with t and the homogenising v₀, so the ŝ rows
+ * and the t rows are each updated as one block (exact block maximisation). The relaxation keeps
+ * one unit vector of dimension {@link RANK} per row: V = [v₀; v_1…v_n; u_1…u_f].
+ *
+ * Rows of the ŝ block are never stored between nodes: given v₀ and the t rows, their best value is
+ * explicit (v_i = g_i/‖g_i‖), so a warm start is the (1 + f) × RANK block alone.
+ */
+export const RANK = 8;
+
+/** The node data the SDP needs, rebuilt by {@link MixingSdp.setLinear} when the Lagrangian moves. */
+export class MixingSdp {
+  readonly n: number;
+  /** Free units (t rows), indices into the problem's units. */
+  free: Int32Array = new Int32Array(0);
+  /** ℓ_i/2: the v₀–ŝ_i coupling (M_{0i}). */
+  readonly m0x: Float64Array;
+  /** c_j β_j / 4 per free row (M_{0j}). */
+  m0t: Float64Array = new Float64Array(0);
+  /** c_j / 8 per free row (M_{ji} = c_j W_ji / 8). */
+  ct: Float64Array = new Float64Array(0);
+  /** Constant K of the node's objective (K + vᵀMv). */
+  K = 0;
+  /** v₀ and the x rows (n × RANK) and the t rows (f × RANK). */
+  readonly v0 = new Float64Array(RANK);
+  readonly Vx: Float64Array;
+  Vt: Float64Array = new Float64Array(0);
+  /** Scratch: g for the x rows (n × RANK), norms of the x rows' g (y_x of the certificate). */
+  readonly Gx: Float64Array;
+  readonly gxNorm: Float64Array;
+  /** β_j = h_j at the centre of the box. */
+  readonly beta: Float64Array;
+
+  constructor(readonly p: ShallowProblem) {
+    this.n = p.n;
+    this.m0x = new Float64Array(p.n);
+    this.Vx = new Float64Array(p.n * RANK);
+    this.Gx = new Float64Array(p.n * RANK);
+    this.gxNorm = new Float64Array(p.n);
+    this.beta = new Float64Array(p.m);
+    for (let j = 0; j < p.m; j++) {
+      let s = p.b[j];
+      const o = j * p.n;
+      for (let i = 0; i < p.n; i++) s += p.W[o + i] / 2;
+      this.beta[j] = s;
+    }
+  }
+
+  /**
+   * Set the free units and the node's linear part L(s) = d + a·s (in the 0/1 coordinates), and
+   * start from `warm` (v₀ then one row per free unit, RANK each) or from a fixed spread.
+   */
+  setNode(free: Int32Array, a: Float64Array, d: number, warm: Float64Array | null): void {
+    const f = free.length;
+    this.free = free;
+    this.m0t = new Float64Array(f);
+    this.ct = new Float64Array(f);
+    for (let k = 0; k < f; k++) {
+      const j = free[k];
+      this.ct[k] = this.p.c[j] / 8;
+      this.m0t[k] = (this.p.c[j] * this.beta[j]) / 4;
+    }
+    this.Vt = new Float64Array(f * RANK);
+    if (warm && warm.length === (1 + f) * RANK) {
+      this.v0.set(warm.subarray(0, RANK));
+      this.Vt.set(warm.subarray(RANK));
+    } else {
+      initSpread(this.v0, this.Vt, f);
+    }
+    this.buildSigmaShare();
+    this.setLinear(a, d);
+    this.updateX();
+  }
+
+  /** Σ_free c_j W_j / 8 (the σ rows' share of M_{0i}) and Σ_free c_j β_j / 2 (their share of K). */
+  private sigmaRow = new Float64Array(0);
+  private sigmaK = 0;
+
+  /** Replace the linear part (after a Lagrangian step); V is kept. */
+  setLinear(a: Float64Array, d: number): void {
+    const { n } = this;
+    // ℓ_i = a_i/2 + Σ_free c_j W_ji / 4 → M_{0i} = ℓ_i/2;  K = d + Σ a_i/2 + Σ_free c_j β_j / 2.
+    let K = d + this.sigmaK;
+    const base = this.sigmaRow;
+    for (let i = 0; i < n; i++) {
+      this.m0x[i] = a[i] / 4 + base[i];
+      K += a[i] / 2;
+    }
+    this.K = K;
+  }
+
+  private buildSigmaShare(): void {
+    const { n, p, free } = this;
+    const base = (this.sigmaRow = new Float64Array(n));
+    let K = 0;
+    for (let k = 0; k < free.length; k++) {
+      const j = free[k];
+      const w = p.c[j] / 8;
+      const o = j * n;
+      for (let i = 0; i < n; i++) base[i] += w * p.W[o + i];
+      K += (p.c[j] * this.beta[j]) / 2;
+    }
+    this.sigmaK = K;
+  }
+
+  /** The warm start for a child: v₀ and the t rows, leaving out free row `drop` (or none). */
+  warm(drop = -1): Float64Array {
+    const f = this.free.length - (drop >= 0 ? 1 : 0);
+    const out = new Float64Array((1 + f) * RANK);
+    out.set(this.v0);
+    let o = RANK;
+    for (let k = 0; k < this.free.length; k++) {
+      if (k === drop) continue;
+      out.set(this.Vt.subarray(k * RANK, (k + 1) * RANK), o);
+      o += RANK;
+    }
+    return out;
+  }
+
+  /** g for every x row (into Gx), then v_i = g_i/‖g_i‖. */
+  updateX(): void {
+    const { n, p, free, Gx, Vx, gxNorm, v0, m0x } = this;
+    const W = p.W;
+    const a0 = v0[0], a1 = v0[1], a2 = v0[2], a3 = v0[3], a4 = v0[4], a5 = v0[5], a6 = v0[6], a7 = v0[7];
+    for (let i = 0, q = 0; i < n; i++, q += RANK) {
+      const w = m0x[i];
+      Gx[q] = w * a0; Gx[q + 1] = w * a1; Gx[q + 2] = w * a2; Gx[q + 3] = w * a3;
+      Gx[q + 4] = w * a4; Gx[q + 5] = w * a5; Gx[q + 6] = w * a6; Gx[q + 7] = w * a7;
+    }
+    const Vt = this.Vt, ct = this.ct;
+    for (let k = 0; k < free.length; k++) {
+      const c = ct[k], t = k * RANK;
+      const u0 = c * Vt[t], u1 = c * Vt[t + 1], u2 = c * Vt[t + 2], u3 = c * Vt[t + 3];
+      const u4 = c * Vt[t + 4], u5 = c * Vt[t + 5], u6 = c * Vt[t + 6], u7 = c * Vt[t + 7];
+      const o = free[k] * n;
+      for (let i = 0, q = 0; i < n; i++, q += RANK) {
+        const w = W[o + i];
+        Gx[q] += w * u0; Gx[q + 1] += w * u1; Gx[q + 2] += w * u2; Gx[q + 3] += w * u3;
+        Gx[q + 4] += w * u4; Gx[q + 5] += w * u5; Gx[q + 6] += w * u6; Gx[q + 7] += w * u7;
+      }
+    }
+    for (let i = 0, q = 0; i < n; i++, q += RANK) {
+      const g0 = Gx[q], g1 = Gx[q + 1], g2 = Gx[q + 2], g3 = Gx[q + 3], g4 = Gx[q + 4], g5 = Gx[q + 5], g6 = Gx[q + 6], g7 = Gx[q + 7];
+      const nr = Math.sqrt(g0 * g0 + g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4 + g5 * g5 + g6 * g6 + g7 * g7);
+      gxNorm[i] = nr;
+      if (nr > 0) {
+        const s = 1 / nr;
+        Vx[q] = g0 * s; Vx[q + 1] = g1 * s; Vx[q + 2] = g2 * s; Vx[q + 3] = g3 * s;
+        Vx[q + 4] = g4 * s; Vx[q + 5] = g5 * s; Vx[q + 6] = g6 * s; Vx[q + 7] = g7 * s;
+      } else if (Vx[q] === 0 && Vx[q + 1] === 0) {
+        Vx[q] = 1;
+      }
+    }
+  }
+
+  /** g for every t row; then u_k = g_k/‖g_k‖. Returns Σ_k ⟨u_k, g_k⟩ after the update. */
+  updateT(): void {
+    const { n, p, free, Vx, v0, Vt, ct, m0t } = this;
+    const W = p.W;
+    for (let k = 0; k < free.length; k++) {
+      const o = free[k] * n;
+      let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0;
+      for (let i = 0, q = 0; i < n; i++, q += RANK) {
+        const w = W[o + i];
+        g0 += w * Vx[q]; g1 += w * Vx[q + 1]; g2 += w * Vx[q + 2]; g3 += w * Vx[q + 3];
+        g4 += w * Vx[q + 4]; g5 += w * Vx[q + 5]; g6 += w * Vx[q + 6]; g7 += w * Vx[q + 7];
+      }
+      const c = ct[k], e = m0t[k];
+      g0 = c * g0 + e * v0[0]; g1 = c * g1 + e * v0[1]; g2 = c * g2 + e * v0[2]; g3 = c * g3 + e * v0[3];
+      g4 = c * g4 + e * v0[4]; g5 = c * g5 + e * v0[5]; g6 = c * g6 + e * v0[6]; g7 = c * g7 + e * v0[7];
+      const nr = Math.sqrt(g0 * g0 + g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4 + g5 * g5 + g6 * g6 + g7 * g7);
+      if (nr > 0) {
+        const s = 1 / nr, t = k * RANK;
+        Vt[t] = g0 * s; Vt[t + 1] = g1 * s; Vt[t + 2] = g2 * s; Vt[t + 3] = g3 * s;
+        Vt[t + 4] = g4 * s; Vt[t + 5] = g5 * s; Vt[t + 6] = g6 * s; Vt[t + 7] = g7 * s;
+      }
+    }
+  }
+
+  /** g for v₀ (into `out`): Σ_i M_{0i} v_i + Σ_k M_{0k} u_k. */
+  g0(out: Float64Array): void {
+    const { n, Vx, Vt, m0x, m0t } = this;
+    out.fill(0);
+    for (let i = 0, q = 0; i < n; i++, q += RANK) {
+      const w = m0x[i];
+      if (w === 0) continue;
+      for (let r = 0; r < RANK; r++) out[r] += w * Vx[q + r];
+    }
+    for (let k = 0; k < m0t.length; k++) {
+      const w = m0t[k];
+      for (let r = 0; r < RANK; r++) out[r] += w * Vt[k * RANK + r];
+    }
+  }
+
+  private readonly gTmp = new Float64Array(RANK);
+
+  /** v₀ ← g₀/‖g₀‖. */
+  updateV0(): void {
+    const g = this.gTmp;
+    this.g0(g);
+    let nr = 0;
+    for (let r = 0; r < RANK; r++) nr += g[r] * g[r];
+    nr = Math.sqrt(nr);
+    if (nr > 0) for (let r = 0; r < RANK; r++) this.v0[r] = g[r] / nr;
+  }
+
+  /** One sweep: t rows, v₀, then x rows (so the x rows are optimal for the certificate). */
+  sweep(): void {
+    this.updateT();
+    this.updateV0();
+    this.updateX();
+  }
+
+  /**
+   * The relaxation's objective K + vᵀMv for the current V, valid right after `updateX()`:
+   * M couples only the pairs (0,x), (0,t), (x,t), and after the x update ⟨v_i, g_i⟩ = ‖g_i‖, so
+   * vᵀMv = 2(Σ_i ‖g_i‖ + Σ_k M_{0k}⟨v₀, u_k⟩). Not a bound by itself: see certify.ts.
+   */
+  primal(): number {
+    let s = 0;
+    for (let i = 0; i < this.n; i++) s += this.gxNorm[i];
+    const { Vt, v0, m0t } = this;
+    for (let k = 0; k < m0t.length; k++) {
+      let d = 0;
+      for (let r = 0; r < RANK; r++) d += v0[r] * Vt[k * RANK + r];
+      s += m0t[k] * d;
+    }
+    return this.K + 2 * s;
+  }
+
+  /** Σ over t rows of ⟨u_k, (MV)_k⟩. */
+  tRowSum(out?: Float64Array): number {
+    const { n, p, free, Vx, v0, Vt, ct, m0t } = this;
+    let total = 0;
+    for (let k = 0; k < free.length; k++) {
+      const o = free[k] * n;
+      let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0;
+      for (let i = 0, q = 0; i < n; i++, q += RANK) {
+        const w = p.W[o + i];
+        g0 += w * Vx[q]; g1 += w * Vx[q + 1]; g2 += w * Vx[q + 2]; g3 += w * Vx[q + 3];
+        g4 += w * Vx[q + 4]; g5 += w * Vx[q + 5]; g6 += w * Vx[q + 6]; g7 += w * Vx[q + 7];
+      }
+      const c = ct[k], e = m0t[k], t = k * RANK;
+      const y =
+        (c * g0 + e * v0[0]) * Vt[t] + (c * g1 + e * v0[1]) * Vt[t + 1] + (c * g2 + e * v0[2]) * Vt[t + 2] + (c * g3 + e * v0[3]) * Vt[t + 3] +
+        (c * g4 + e * v0[4]) * Vt[t + 4] + (c * g5 + e * v0[5]) * Vt[t + 5] + (c * g6 + e * v0[6]) * Vt[t + 6] + (c * g7 + e * v0[7]) * Vt[t + 7];
+      if (out) out[k] = y;
+      total += y;
+    }
+    return total;
+  }
+
+  /** The relaxation's estimate of s: (1 + ⟨v₀, v_i⟩)/2, in [0, 1]. */
+  xhat(out: Float64Array): void {
+    const { n, Vx, v0 } = this;
+    for (let i = 0, q = 0; i < n; i++, q += RANK) {
+      let d = 0;
+      for (let r = 0; r < RANK; r++) d += v0[r] * Vx[q + r];
+      out[i] = Math.min(1, Math.max(0, (1 + d) / 2));
+    }
+  }
+
+  /** A box vertex by random-hyperplane rounding: s_i = 1 when v_i lies on v₀'s side of a random hyperplane. */
+  round(normal: Float64Array, out: Float64Array): void {
+    const { n, Vx, v0 } = this;
+    let side0 = 0;
+    for (let r = 0; r < RANK; r++) side0 += v0[r] * normal[r];
+    for (let i = 0, q = 0; i < n; i++, q += RANK) {
+      let d = 0;
+      for (let r = 0; r < RANK; r++) d += normal[r] * Vx[q + r];
+      out[i] = d * side0 >= 0 ? 1 : 0;
+    }
+  }
+}
+
+/** A deterministic spread of unit vectors to start from when there is no warm start. */
+function initSpread(v0: Float64Array, Vt: Float64Array, f: number): void {
+  v0.fill(0);
+  v0[0] = 1;
+  let s = 0x9e3779b9;
+  const rnd = () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s / 2 ** 32 - 0.5;
+  };
+  for (let k = 0; k < f; k++) {
+    let nr = 0;
+    for (let r = 0; r < RANK; r++) {
+      const x = rnd();
+      Vt[k * RANK + r] = x;
+      nr += x * x;
+    }
+    nr = Math.sqrt(nr);
+    for (let r = 0; r < RANK; r++) Vt[k * RANK + r] /= nr;
+  }
+}

@@ -1,0 +1,119 @@
+import type { RegionLp } from './regionLp.js';
+import { shallowValue, type ShallowProblem } from './shallow.js';
+
+/**
+ * Local improvement of a point of a shallow problem by LPs over activation patterns.
+ *
+ * f = (convex part: units with c_j > 0) + (concave part: c_j < 0). Fixing which convex units count
+ * (σ) and keeping the concave units as epigraphs gives an LP whose optimum s' satisfies
+ * f(s') ≥ LP value ≥ f(s) when σ is the pattern of s: an ascent step of the convex–concave
+ * procedure (DCA). Repeating it reaches a point where the pattern no longer changes; then the
+ * neighbouring patterns are tried, one flipped unit at a time (units nearest to switching first),
+ * and every improvement restarts the ascent.
+ */
+
+/** Options of {@link polishInRegion}. */
+export interface PolishOptions {
+  /** Seconds for the whole polish (default 1). */
+  timeLimit?: number;
+  /** At most this many LPs (default 200). */
+  maxLps?: number;
+  /** At most this many flips tried around one point (default 24). */
+  flips?: number;
+}
+
+/** What {@link polishInRegion} returns. */
+export interface PolishResult {
+  s: Float64Array;
+  /** f(s) in float64. */
+  value: number;
+  /** f at the start. */
+  start: number;
+  lps: number;
+  /** Flips that improved the value. */
+  moves: number;
+  seconds: number;
+}
+
+/**
+ * Improve s ∈ [0,1]^n by DCA ascent then single-unit flips, within a time and LP budget.
+ *
+ * @example
+ * const r = polishInRegion(problem, lp, s, { timeLimit: 0.5 });
+ * console.log(r.start, '→', r.value);
+ */
+export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array, options: PolishOptions = {}): PolishResult {
+  const t0 = performance.now();
+  const timeLimit = options.timeLimit ?? 1;
+  const maxLps = options.maxLps ?? 200;
+  const maxFlips = options.flips ?? 24;
+  const left = () => timeLimit - (performance.now() - t0) / 1000;
+  let best: Float64Array = Float64Array.from(s0);
+  let bestValue = shallowValue(p, best);
+  const start = bestValue;
+  let lps = 0, moves = 0;
+  const pattern = new Int8Array(p.m);
+  const h = new Float64Array(p.m);
+
+  const patternOf = (s: Float64Array) => {
+    for (let j = 0; j < p.m; j++) {
+      let v = p.b[j];
+      const o = j * p.n;
+      for (let i = 0; i < p.n; i++) v += p.W[o + i] * s[i];
+      h[j] = v;
+      pattern[j] = p.c[j] > 0 ? (v > 0 ? 1 : 0) : -1;
+    }
+  };
+  /** LP for the current `pattern`; returns the point and its true value. */
+  const tryPattern = (): { s: Float64Array; value: number } | null => {
+    if (lps >= maxLps || left() <= 0) return null;
+    lps++;
+    const ans = lp.solveLifted(pattern, Math.max(0.01, left()));
+    if (!ans.s) return null;
+    return { s: ans.s, value: shallowValue(p, ans.s) };
+  };
+  /** DCA from `best` until the value stops rising. */
+  const ascend = () => {
+    for (;;) {
+      patternOf(best);
+      const r = tryPattern();
+      if (!r || r.value <= bestValue + 1e-12 * Math.max(1, Math.abs(bestValue))) return;
+      best = r.s;
+      bestValue = r.value;
+    }
+  };
+
+  ascend();
+  // Flips around the ascent's fixed point, nearest-to-switching units first.
+  let improved = true;
+  while (improved && lps < maxLps && left() > 0) {
+    improved = false;
+    patternOf(best);
+    const units: number[] = [];
+    for (let j = 0; j < p.m; j++) if (p.c[j] > 0) units.push(j);
+    const norm = (j: number) => {
+      let s = 0;
+      for (let i = 0; i < p.n; i++) s += Math.abs(p.W[j * p.n + i]);
+      return s || 1;
+    };
+    const dist = new Map(units.map((j) => [j, Math.abs(h[j]) / norm(j)]));
+    units.sort((x, y) => dist.get(x)! - dist.get(y)!);
+    const base = Int8Array.from(pattern);
+    for (const [rank, j] of units.slice(0, maxFlips).entries()) {
+      pattern.set(base);
+      pattern[j] = 1 - pattern[j];
+      const r = tryPattern();
+      if (!r) break;
+      if (r.value > bestValue + 1e-9 * Math.max(1, Math.abs(bestValue))) {
+        best = r.s;
+        bestValue = r.value;
+        moves++;
+        if (process.env.DEBUG_FLIPS) console.log("flip rank", rank, "dist", dist.get(j), "->", bestValue);
+        ascend();
+        improved = true;
+        break;
+      }
+    }
+  }
+  return { s: best, value: bestValue, start, lps, moves, seconds: (performance.now() - t0) / 1000 };
+}
