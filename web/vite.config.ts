@@ -3,7 +3,8 @@
  * web-dist/wasm/ (the worker points `setWasmPaths` there) and the `highs` package's ES module and
  * WebAssembly to web-dist/highs/ (the exact solver's Web Worker imports them by URL); the bundled
  * model is NOT copied: the dev server and `actmax serve` both serve it from models/fashion-mnist-mlp/.
- * src/exact/solver-thread.ts (Node worker threads) is replaced by its browser twin.
+ * src/exact/solver-thread.ts (Node worker threads) is replaced by its browser twin, and so are the
+ * branch-and-bound's thread pool (src/exact/bnb/threads.ts) and in-thread HiGHS loader (highs-here.ts).
  */
 import { defineConfig, type Plugin } from 'vite';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
@@ -61,7 +62,13 @@ export default defineConfig({
   plugins: [actmaxAssets()],
   resolve: {
     // The exact solver's worker: a Web Worker here, a Node worker thread in the library.
-    alias: [{ find: /^\.\/solver-thread\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'solver-thread.browser.ts') }],
+    alias: [
+      { find: /^\.\/solver-thread\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'solver-thread.browser.ts') },
+      // The branch-and-bound: no worker threads (it runs in the compute worker), HiGHS imported by URL.
+      { find: /^\.\/threads\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'bnb', 'threads.browser.ts') },
+      { find: /^\.\.\/highs-here\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'highs-here.browser.ts') },
+      { find: /^\.\/highs-here\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'highs-here.browser.ts') },
+    ],
   },
   worker: { format: 'es' },
   build: {

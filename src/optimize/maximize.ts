@@ -15,6 +15,8 @@ import { Rng } from './rng.js';
 import { currentBackend } from '../backend.js';
 import { buildImagePipeline, type ImagePipeline } from '../image/pipeline.js';
 import type { ImageOptions } from '../image/defaults.js';
+import type { PolishSummary } from '../exact/polish.js';
+import { polishBestRows } from './polish-step.js';
 
 /** How to start: random in the box, one constant, or a given input (flat, one example). */
 export type InitSpec = 'random' | { constant: number } | { input: number[] | Float32Array };
@@ -74,6 +76,12 @@ export interface MaximizeOptions {
   frames?: number[];
   /** Keep every restart's best value (`perRestart`) and rendered input (`restartInputs`), e.g. for atlases. */
   keepRestarts?: boolean;
+  /**
+   * End-of-run polish by LPs over activation regions (exact/polish.ts), exact inside a region: on
+   * by default where it applies (one hidden ReLU layer, linear objective, box/linear constraints,
+   * no image pipeline); `false` turns it off; `{ lps }` sets its budget in LPs per target (60).
+   */
+  polish?: boolean | { lps?: number };
 }
 
 /** The answer for one target. */
@@ -120,6 +128,8 @@ export interface MaximizeResult {
   frames?: Array<{ step: number; input: Float32Array }>;
   /** Each row's best rendered first optimised input (rows × features, target-major), with `keepRestarts`. */
   restartInputs?: Float32Array;
+  /** What the end-of-run polish did (absent when it was off). */
+  polish?: PolishSummary;
 }
 
 const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.1, sgd: 0.01, normalized: 0.5, sign: 0.02 };
@@ -355,6 +365,8 @@ export async function maximize(
     if (frameSteps.has(stepsRun)) frames.push({ step: stepsRun, input: last.inputs?.[0] ?? Float32Array.from(xs[0]) });
     record(last.values);
     targetBest().forEach((v, t) => history[t].push({ step: stepsRun, value: v }));
+    const polish = options.polish === false || pipeline || interrupted ? undefined
+      : await polishBestRows(model, targets, { bestX, bestValue, restarts, sizes }, { constraints, optimize, fixed, signal: options.signal, lps: typeof options.polish === 'object' ? options.polish.lps : undefined });
 
     // Best restart per target, then rounding (levels / one-hot) and a final evaluation.
     const winners = targets.map((_, t) => {
@@ -429,6 +441,7 @@ export async function maximize(
       ...(pipeline ? { image: pipeline.summary } : {}),
       ...(options.frames ? { frames } : {}),
       ...(restartEval ? { restartInputs: restartEval.input } : {}),
+      ...(polish ? { polish } : {}),
     };
   } finally {
     engine.dispose();

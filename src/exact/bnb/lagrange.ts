@@ -94,18 +94,18 @@ export class NodeLagrangian {
 
   /**
    * One projected subgradient step toward a smaller bound, from the relaxation's estimate ŝ of
-   * the maximiser: ∂/∂θ_j = c_j h_j(ŝ), ∂/∂ν_k = r_k − A_k ŝ. Steps are scaled by each unit's
-   * range of h over the box. Returns true when a multiplier moved.
+   * the maximiser and every unit's h_j(ŝ): ∂/∂θ_j = c_j h_j(ŝ), ∂/∂λ_j = ±h_j(ŝ),
+   * ∂/∂ν_k = r_k − A_k ŝ. Steps are scaled by each unit's range of h over the box. Returns true
+   * when a multiplier moved.
    */
-  step(shat: Float64Array, eta: number): boolean {
+  step(shat: Float64Array, hs: Float64Array, eta: number): boolean {
     const { p, norms } = this;
     let moved = false;
     for (let j = 0; j < p.m; j++) {
       const fx = this.fixed[j];
       if (fx === -1 && p.c[j] >= 0) continue;
       if (fx !== -1 && !this.regionMultipliers) continue;
-      const h = dotRow(p.W, j * p.n, shat, p.n) + p.b[j];
-      const g = (eta * h) / norms.range[j];
+      const g = (eta * hs[j]) / norms.range[j];
       let t: number, dk: number;
       if (fx === -1) {
         t = Math.min(1, Math.max(0, this.theta[j] + g));

@@ -1,4 +1,5 @@
 import type { ShallowProblem } from './shallow.js';
+import { KernelArena, type Slot } from './wasm.js';
 
 /**
  * The Shor SDP relaxation of a node's box-binary quadratic program, solved approximately by the
@@ -16,14 +17,21 @@ import type { ShallowProblem } from './shallow.js';
  *
  * Rows of the ŝ block are never stored between nodes: given v₀ and the t rows, their best value is
  * explicit (v_i = g_i/‖g_i‖), so a warm start is the (1 + f) × RANK block alone.
+ *
+ * The products with W run in WebAssembly SIMD kernels (wasm.ts) on arrays kept in the kernels'
+ * memory; the per-row normalisations stay in JavaScript.
  */
 export const RANK = 8;
 
 /** The node data the SDP needs, rebuilt by {@link MixingSdp.setLinear} when the Lagrangian moves. */
 export class MixingSdp {
   readonly n: number;
-  /** Free units (t rows), indices into the problem's units. */
+  readonly arena: KernelArena;
+  /** The problem's weights (m × n), in the kernels' memory. */
+  readonly W: Slot<Float64Array>;
+  /** Free units (t rows), indices into the problem's units; `rows` holds them for the kernels. */
   free: Int32Array = new Int32Array(0);
+  readonly rows: Slot<Int32Array>;
   /** ℓ_i/2: the v₀–ŝ_i coupling (M_{0i}). */
   readonly m0x: Float64Array;
   /** c_j β_j / 4 per free row (M_{0j}). */
@@ -32,27 +40,52 @@ export class MixingSdp {
   ct: Float64Array = new Float64Array(0);
   /** Constant K of the node's objective (K + vᵀMv). */
   K = 0;
-  /** v₀ and the x rows (n × RANK) and the t rows (f × RANK). */
+  /** v₀, the x rows (n × RANK) and the t rows (f × RANK; room for m). */
   readonly v0 = new Float64Array(RANK);
-  readonly Vx: Float64Array;
-  Vt: Float64Array = new Float64Array(0);
-  /** Scratch: g for the x rows (n × RANK), norms of the x rows' g (y_x of the certificate). */
-  readonly Gx: Float64Array;
+  readonly Vx: Slot<Float64Array>;
+  readonly Vt: Slot<Float64Array>;
+  /** Scratch: g of the x rows (n × RANK), the t rows' c-scaled vectors and products (m × RANK). */
+  readonly Gx: Slot<Float64Array>;
+  readonly U: Slot<Float64Array>;
+  readonly T: Slot<Float64Array>;
+  /** Norms of the x rows' g (y_x of the certificate). */
   readonly gxNorm: Float64Array;
   /** β_j = h_j at the centre of the box. */
   readonly beta: Float64Array;
+  /** Certificate scratch: Ã ((1 + m) × n) and S ((1 + m)²). */
+  readonly At: Slot<Float64Array>;
+  readonly S: Slot<Float64Array>;
+  /** A point of the box and the units' h there (for the Lagrangian's subgradient). */
+  readonly point: Slot<Float64Array>;
+  readonly hOut: Slot<Float64Array>;
+  readonly allUnits: Slot<Int32Array>;
 
   constructor(readonly p: ShallowProblem) {
-    this.n = p.n;
-    this.m0x = new Float64Array(p.n);
-    this.Vx = new Float64Array(p.n * RANK);
-    this.Gx = new Float64Array(p.n * RANK);
-    this.gxNorm = new Float64Array(p.n);
-    this.beta = new Float64Array(p.m);
-    for (let j = 0; j < p.m; j++) {
+    const { n, m } = p;
+    this.n = n;
+    const doubles = m * n + 2 * n * RANK + 3 * m * RANK + (1 + m) * n + (1 + m) * (1 + m) + n + m;
+    this.arena = new KernelArena(doubles * 8 + 2 * m * 4 + 16 * 16);
+    this.W = this.arena.f64(m * n);
+    this.W.view.set(p.W);
+    this.rows = this.arena.i32(m);
+    this.allUnits = this.arena.i32(m);
+    for (let j = 0; j < m; j++) this.allUnits.view[j] = j;
+    this.Vx = this.arena.f64(n * RANK);
+    this.Gx = this.arena.f64(n * RANK);
+    this.Vt = this.arena.f64(m * RANK);
+    this.U = this.arena.f64(m * RANK);
+    this.T = this.arena.f64(m * RANK);
+    this.At = this.arena.f64((1 + m) * n);
+    this.S = this.arena.f64((1 + m) * (1 + m));
+    this.point = this.arena.f64(n);
+    this.hOut = this.arena.f64(m);
+    this.m0x = new Float64Array(n);
+    this.gxNorm = new Float64Array(n);
+    this.beta = new Float64Array(m);
+    for (let j = 0; j < m; j++) {
       let s = p.b[j];
-      const o = j * p.n;
-      for (let i = 0; i < p.n; i++) s += p.W[o + i] / 2;
+      const o = j * n;
+      for (let i = 0; i < n; i++) s += p.W[o + i] / 2;
       this.beta[j] = s;
     }
   }
@@ -64,6 +97,7 @@ export class MixingSdp {
   setNode(free: Int32Array, a: Float64Array, d: number, warm: Float64Array | null): void {
     const f = free.length;
     this.free = free;
+    this.rows.view.set(free);
     this.m0t = new Float64Array(f);
     this.ct = new Float64Array(f);
     for (let k = 0; k < f; k++) {
@@ -71,12 +105,12 @@ export class MixingSdp {
       this.ct[k] = this.p.c[j] / 8;
       this.m0t[k] = (this.p.c[j] * this.beta[j]) / 4;
     }
-    this.Vt = new Float64Array(f * RANK);
+    const Vt = this.Vt.view;
     if (warm && warm.length === (1 + f) * RANK) {
       this.v0.set(warm.subarray(0, RANK));
-      this.Vt.set(warm.subarray(RANK));
+      Vt.set(warm.subarray(RANK));
     } else {
-      initSpread(this.v0, this.Vt, f);
+      initSpread(this.v0, Vt, f);
     }
     this.buildSigmaShare();
     this.setLinear(a, d);
@@ -120,9 +154,10 @@ export class MixingSdp {
     const out = new Float64Array((1 + f) * RANK);
     out.set(this.v0);
     let o = RANK;
+    const Vt = this.Vt.view;
     for (let k = 0; k < this.free.length; k++) {
       if (k === drop) continue;
-      out.set(this.Vt.subarray(k * RANK, (k + 1) * RANK), o);
+      out.set(Vt.subarray(k * RANK, (k + 1) * RANK), o);
       o += RANK;
     }
     return out;
@@ -130,26 +165,20 @@ export class MixingSdp {
 
   /** g for every x row (into Gx), then v_i = g_i/‖g_i‖. */
   updateX(): void {
-    const { n, p, free, Gx, Vx, gxNorm, v0, m0x } = this;
-    const W = p.W;
+    const { n, free, gxNorm, v0, m0x } = this;
+    const Gx = this.Gx.view, Vx = this.Vx.view, U = this.U.view, Vt = this.Vt.view;
     const a0 = v0[0], a1 = v0[1], a2 = v0[2], a3 = v0[3], a4 = v0[4], a5 = v0[5], a6 = v0[6], a7 = v0[7];
     for (let i = 0, q = 0; i < n; i++, q += RANK) {
       const w = m0x[i];
       Gx[q] = w * a0; Gx[q + 1] = w * a1; Gx[q + 2] = w * a2; Gx[q + 3] = w * a3;
       Gx[q + 4] = w * a4; Gx[q + 5] = w * a5; Gx[q + 6] = w * a6; Gx[q + 7] = w * a7;
     }
-    const Vt = this.Vt, ct = this.ct;
-    for (let k = 0; k < free.length; k++) {
-      const c = ct[k], t = k * RANK;
-      const u0 = c * Vt[t], u1 = c * Vt[t + 1], u2 = c * Vt[t + 2], u3 = c * Vt[t + 3];
-      const u4 = c * Vt[t + 4], u5 = c * Vt[t + 5], u6 = c * Vt[t + 6], u7 = c * Vt[t + 7];
-      const o = free[k] * n;
-      for (let i = 0, q = 0; i < n; i++, q += RANK) {
-        const w = W[o + i];
-        Gx[q] += w * u0; Gx[q + 1] += w * u1; Gx[q + 2] += w * u2; Gx[q + 3] += w * u3;
-        Gx[q + 4] += w * u4; Gx[q + 5] += w * u5; Gx[q + 6] += w * u6; Gx[q + 7] += w * u7;
-      }
+    const f = free.length;
+    for (let k = 0; k < f; k++) {
+      const c = this.ct[k];
+      for (let r = 0; r < RANK; r++) U[k * RANK + r] = c * Vt[k * RANK + r];
     }
+    this.arena.kernels.axpyT8(this.W.ptr, this.U.ptr, this.rows.ptr, f, n, this.Gx.ptr);
     for (let i = 0, q = 0; i < n; i++, q += RANK) {
       const g0 = Gx[q], g1 = Gx[q + 1], g2 = Gx[q + 2], g3 = Gx[q + 3], g4 = Gx[q + 4], g5 = Gx[q + 5], g6 = Gx[q + 6], g7 = Gx[q + 7];
       const nr = Math.sqrt(g0 * g0 + g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4 + g5 * g5 + g6 * g6 + g7 * g7);
@@ -164,24 +193,24 @@ export class MixingSdp {
     }
   }
 
-  /** g for every t row; then u_k = g_k/‖g_k‖. Returns Σ_k ⟨u_k, g_k⟩ after the update. */
+  /** (MV)_k for every t row into T (before the v₀ term): c_k Σ_i W_ki v_i. */
+  private tProducts(): void {
+    const f = this.free.length;
+    this.arena.kernels.gemvT8(this.W.ptr, this.Vx.ptr, this.rows.ptr, f, this.n, this.T.ptr);
+  }
+
+  /** g for every t row; then u_k = g_k/‖g_k‖. */
   updateT(): void {
-    const { n, p, free, Vx, v0, Vt, ct, m0t } = this;
-    const W = p.W;
+    const { free, v0, ct, m0t } = this;
+    const Vt = this.Vt.view, T = this.T.view;
+    this.tProducts();
     for (let k = 0; k < free.length; k++) {
-      const o = free[k] * n;
-      let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0;
-      for (let i = 0, q = 0; i < n; i++, q += RANK) {
-        const w = W[o + i];
-        g0 += w * Vx[q]; g1 += w * Vx[q + 1]; g2 += w * Vx[q + 2]; g3 += w * Vx[q + 3];
-        g4 += w * Vx[q + 4]; g5 += w * Vx[q + 5]; g6 += w * Vx[q + 6]; g7 += w * Vx[q + 7];
-      }
-      const c = ct[k], e = m0t[k];
-      g0 = c * g0 + e * v0[0]; g1 = c * g1 + e * v0[1]; g2 = c * g2 + e * v0[2]; g3 = c * g3 + e * v0[3];
-      g4 = c * g4 + e * v0[4]; g5 = c * g5 + e * v0[5]; g6 = c * g6 + e * v0[6]; g7 = c * g7 + e * v0[7];
+      const c = ct[k], e = m0t[k], t = k * RANK;
+      const g0 = c * T[t] + e * v0[0], g1 = c * T[t + 1] + e * v0[1], g2 = c * T[t + 2] + e * v0[2], g3 = c * T[t + 3] + e * v0[3];
+      const g4 = c * T[t + 4] + e * v0[4], g5 = c * T[t + 5] + e * v0[5], g6 = c * T[t + 6] + e * v0[6], g7 = c * T[t + 7] + e * v0[7];
       const nr = Math.sqrt(g0 * g0 + g1 * g1 + g2 * g2 + g3 * g3 + g4 * g4 + g5 * g5 + g6 * g6 + g7 * g7);
       if (nr > 0) {
-        const s = 1 / nr, t = k * RANK;
+        const s = 1 / nr;
         Vt[t] = g0 * s; Vt[t + 1] = g1 * s; Vt[t + 2] = g2 * s; Vt[t + 3] = g3 * s;
         Vt[t + 4] = g4 * s; Vt[t + 5] = g5 * s; Vt[t + 6] = g6 * s; Vt[t + 7] = g7 * s;
       }
@@ -190,7 +219,8 @@ export class MixingSdp {
 
   /** g for v₀ (into `out`): Σ_i M_{0i} v_i + Σ_k M_{0k} u_k. */
   g0(out: Float64Array): void {
-    const { n, Vx, Vt, m0x, m0t } = this;
+    const { n, m0x, m0t } = this;
+    const Vx = this.Vx.view, Vt = this.Vt.view;
     out.fill(0);
     for (let i = 0, q = 0; i < n; i++, q += RANK) {
       const w = m0x[i];
@@ -230,7 +260,8 @@ export class MixingSdp {
   primal(): number {
     let s = 0;
     for (let i = 0; i < this.n; i++) s += this.gxNorm[i];
-    const { Vt, v0, m0t } = this;
+    const { v0, m0t } = this;
+    const Vt = this.Vt.view;
     for (let k = 0; k < m0t.length; k++) {
       let d = 0;
       for (let r = 0; r < RANK; r++) d += v0[r] * Vt[k * RANK + r];
@@ -239,41 +270,48 @@ export class MixingSdp {
     return this.K + 2 * s;
   }
 
-  /** Σ over t rows of ⟨u_k, (MV)_k⟩. */
+  /** Σ over t rows of ⟨u_k, (MV)_k⟩, each into `out[k]` when given. */
   tRowSum(out?: Float64Array): number {
-    const { n, p, free, Vx, v0, Vt, ct, m0t } = this;
+    const { free, v0, ct, m0t } = this;
+    const Vt = this.Vt.view, T = this.T.view;
+    this.tProducts();
     let total = 0;
     for (let k = 0; k < free.length; k++) {
-      const o = free[k] * n;
-      let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0;
-      for (let i = 0, q = 0; i < n; i++, q += RANK) {
-        const w = p.W[o + i];
-        g0 += w * Vx[q]; g1 += w * Vx[q + 1]; g2 += w * Vx[q + 2]; g3 += w * Vx[q + 3];
-        g4 += w * Vx[q + 4]; g5 += w * Vx[q + 5]; g6 += w * Vx[q + 6]; g7 += w * Vx[q + 7];
-      }
       const c = ct[k], e = m0t[k], t = k * RANK;
-      const y =
-        (c * g0 + e * v0[0]) * Vt[t] + (c * g1 + e * v0[1]) * Vt[t + 1] + (c * g2 + e * v0[2]) * Vt[t + 2] + (c * g3 + e * v0[3]) * Vt[t + 3] +
-        (c * g4 + e * v0[4]) * Vt[t + 4] + (c * g5 + e * v0[5]) * Vt[t + 5] + (c * g6 + e * v0[6]) * Vt[t + 6] + (c * g7 + e * v0[7]) * Vt[t + 7];
+      let y = 0;
+      for (let r = 0; r < RANK; r++) y += (c * T[t + r] + e * v0[r]) * Vt[t + r];
       if (out) out[k] = y;
       total += y;
     }
     return total;
   }
 
-  /** The relaxation's estimate of s: (1 + ⟨v₀, v_i⟩)/2, in [0, 1]. */
-  xhat(out: Float64Array): void {
-    const { n, Vx, v0 } = this;
+  /** The relaxation's estimate of s, (1 + ⟨v₀, v_i⟩)/2 in [0, 1], into `point` (and `out`). */
+  xhat(out?: Float64Array): Float64Array {
+    const { n, v0 } = this;
+    const Vx = this.Vx.view, x = this.point.view;
     for (let i = 0, q = 0; i < n; i++, q += RANK) {
       let d = 0;
       for (let r = 0; r < RANK; r++) d += v0[r] * Vx[q + r];
-      out[i] = Math.min(1, Math.max(0, (1 + d) / 2));
+      x[i] = Math.min(1, Math.max(0, (1 + d) / 2));
     }
+    if (out) out.set(x);
+    return x;
+  }
+
+  /** h_j at `point` for every unit (into hOut): the Lagrangian's subgradient. */
+  unitValuesAtPoint(): Float64Array {
+    const { p } = this;
+    this.arena.kernels.gemvRows(this.W.ptr, this.allUnits.ptr, p.m, p.n, this.point.ptr, this.hOut.ptr);
+    const h = this.hOut.view;
+    for (let j = 0; j < p.m; j++) h[j] += p.b[j];
+    return h;
   }
 
   /** A box vertex by random-hyperplane rounding: s_i = 1 when v_i lies on v₀'s side of a random hyperplane. */
   round(normal: Float64Array, out: Float64Array): void {
-    const { n, Vx, v0 } = this;
+    const { n, v0 } = this;
+    const Vx = this.Vx.view;
     let side0 = 0;
     for (let r = 0; r < RANK; r++) side0 += v0[r] * normal[r];
     for (let i = 0, q = 0; i < n; i++, q += RANK) {
@@ -283,7 +321,6 @@ export class MixingSdp {
     }
   }
 }
-
 /** A deterministic spread of unit vectors to start from when there is no warm start. */
 function initSpread(v0: Float64Array, Vt: Float64Array, f: number): void {
   v0.fill(0);

@@ -50,7 +50,15 @@ export interface NodeOutcome {
   vertex: Float64Array | null;
   vertexValue: number;
   shift: number;
+  /** Other rounded vertices and the relaxation's fractional point (root only): starting points for the polish. */
+  extra: Float64Array[];
 }
+
+/** Certify a node before branching when its relaxation is this far (as a fraction of bound − target) below its bound. */
+const FINAL_CERTIFICATE = 0.25;
+
+/** Rounded vertices drawn at the root. */
+const ROOT_ROUNDINGS = 6;
 
 /**
  * Bounds nodes: runs the mixing method with Lagrangian steps on a node until its certified bound
@@ -62,7 +70,6 @@ export interface NodeOutcome {
  */
 export class NodeSolver {
   readonly sdp: MixingSdp;
-  private readonly shat: Float64Array;
   private readonly normal = new Float64Array(RANK);
   private lag: NodeLagrangian | null = null;
   private seed = 12345;
@@ -71,7 +78,6 @@ export class NodeSolver {
 
   constructor(readonly p: ShallowProblem, readonly norms: UnitNorms, readonly effort: NodeEffort = DEFAULT_EFFORT) {
     this.sdp = new MixingSdp(p);
-    this.shat = new Float64Array(p.n);
   }
 
   /**
@@ -82,8 +88,6 @@ export class NodeSolver {
   bound(node: BnbNode, target: number, evaluate: (s: Float64Array) => number): NodeOutcome {
     const { sdp, effort } = this;
     const lag = (this.lag = new NodeLagrangian(this.p, this.norms, node.fixed, node.theta, node.nu));
-    if (process.env.REGION === "0") { lag.regionMultipliers = false; lag.rebuild(); }
-    if (process.env.LSCALE) { lag.lambdaScale = Number(process.env.LSCALE); }
     const sigma = lag.sigmaUnits();
     sdp.setNode(sigma, lag.a, lag.d, node.warm);
     const root = node.depth === 0;
@@ -95,36 +99,66 @@ export class NodeSolver {
     let sweeps = 0;
     const history: number[] = [];
     let certified = false;
+    // What a certificate adds to the relaxation's value (its duality gap), learnt from the last one.
+    let certGap = 0;
+    let value = Infinity;
     while (sweeps < maxSweeps) {
-      sdp.xhat(this.shat);
-      if (lag.step(this.shat, eta)) sdp.setLinear(lag.a, lag.d);
+      const shat = sdp.xhat();
+      if (lag.step(shat, sdp.unitValuesAtPoint(), eta)) sdp.setLinear(lag.a, lag.d);
       sdp.sweep();
       sweeps++;
       certified = false;
-      const value = sdp.primal();
+      value = sdp.primal();
       history.push(value);
-      if (value <= target) {
-        const c = certify(sdp, lag.absScale, shift);
+      if (value + 0.9 * certGap <= target) {
+        const c = this.certify(lag, shift);
         certified = true;
         shift = c.shift;
+        certGap = Math.max(0, c.bound - value);
         if (c.bound < bound) bound = c.bound;
         if (bound <= target) break;
       }
+      // Stop when the last sweeps closed too little of what still separates the bound from the
+      // target (without a target, of the value itself).
       const w = effort.window;
-      if (history.length > w && history[history.length - 1 - w] - value < stall * (value - target)) break;
+      const need = Number.isFinite(target) ? Math.max(value + certGap - target, certGap, 1e-12 * Math.abs(value)) : Math.abs(value) + 1;
+      if (history.length > w && history[history.length - 1 - w] - value < stall * need) break;
     }
     // A final certificate costs about two sweeps; it pays when the relaxation's value says the
     // bound inherited from the parent is far too loose (children start from the tighter one).
-    const value = history[history.length - 1] ?? bound;
-    if (!certified && (node.depth === 0 || this.finalCertificate || bound - value > 0.25 * (bound - target))) {
-      const c = certify(sdp, lag.absScale, shift);
+    if (!certified && (node.depth === 0 || this.finalCertificate || bound - value > FINAL_CERTIFICATE * (bound - target))) {
+      const c = this.certify(lag, shift);
       shift = c.shift;
       if (c.bound < bound) bound = c.bound;
     }
-    const vertex = new Float64Array(this.p.n);
-    this.roundOnce(vertex);
-    const vertexValue = evaluate(vertex);
-    return { bound, sigma, sweeps, vertex, vertexValue, shift };
+    // Rounded vertices: one per node, several at the root (they seed the incumbent's polish).
+    let vertex: Float64Array | null = null;
+    let vertexValue = -Infinity;
+    const extra: Float64Array[] = [];
+    for (let k = 0; k < (root ? ROOT_ROUNDINGS : 1); k++) {
+      const v = new Float64Array(this.p.n);
+      this.roundOnce(v);
+      const value = evaluate(v);
+      if (value > vertexValue) {
+        if (vertex) extra.push(vertex);
+        vertex = v;
+        vertexValue = value;
+      } else extra.push(v);
+    }
+    if (root) {
+      const xh = new Float64Array(this.p.n);
+      sdp.xhat(xh);
+      extra.push(xh);
+    }
+    return { bound, sigma, sweeps, vertex, vertexValue, shift, extra };
+  }
+
+  /** Certificates computed (diagnostics). */
+  certificates = 0;
+
+  private certify(lag: NodeLagrangian, shift: number): ReturnType<typeof certify> {
+    this.certificates++;
+    return certify(this.sdp, lag.absScale, shift);
   }
 
   /** The SDP warm start for a child that fixes σ row `row` (v₀ and the other σ rows). */

@@ -99,7 +99,7 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
     const dist = new Map(units.map((j) => [j, Math.abs(h[j]) / norm(j)]));
     units.sort((x, y) => dist.get(x)! - dist.get(y)!);
     const base = Int8Array.from(pattern);
-    for (const [rank, j] of units.slice(0, maxFlips).entries()) {
+    for (const j of units.slice(0, maxFlips)) {
       pattern.set(base);
       pattern[j] = 1 - pattern[j];
       const r = tryPattern();
@@ -108,7 +108,6 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
         best = r.s;
         bestValue = r.value;
         moves++;
-        if (process.env.DEBUG_FLIPS) console.log("flip rank", rank, "dist", dist.get(j), "->", bestValue);
         ascend();
         improved = true;
         break;

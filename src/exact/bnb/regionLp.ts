@@ -125,7 +125,7 @@ export class RegionLp {
       rowUpper: Float64Array.from(this.rowHi, fin),
       matrix: { format: 'csr', numRows: this.numRows, numCols: this.numCols, starts: Int32Array.from(starts), indices: Int32Array.from(indices), values: Float64Array.from(values) },
     });
-    this.model.options.set({ output_flag: false, presolve: 'off', primal_feasibility_tolerance: 1e-9, dual_feasibility_tolerance: 1e-9, ...(process.env.SIMPLEX ? { simplex_strategy: Number(process.env.SIMPLEX) } : {}) });
+    this.model.options.set({ output_flag: false, presolve: 'off', primal_feasibility_tolerance: 1e-9, dual_feasibility_tolerance: 1e-9 });
   }
 
   /**
@@ -162,6 +162,7 @@ export class RegionLp {
     this.model.changeRowsBounds(sel, Float64Array.from(this.rowLo.subarray(0, m), fin), Float64Array.from(this.rowHi.subarray(0, m), fin));
     this.model.changeColsCost({ kind: 'range', from: 0, to: this.numCols - 1 }, cost);
     this.model.changeObjectiveOffset(offset);
+    this.lastOffset = offset;
     this.model.options.set({ time_limit: timeLimit });
     this.model.zeroAllClocks();
     const run = this.model.run();
@@ -250,6 +251,21 @@ export class RegionLp {
     }
     this.wScale = s;
     return s;
+  }
+
+  private lastOffset = 0;
+
+  /** Rows of the LP (the length of the multipliers {@link boundFromDuals} takes). */
+  get rowCount(): number {
+    return this.numRows;
+  }
+
+  /**
+   * A valid upper bound on the maximum over the region last solved, from any row multipliers y
+   * (components whose sign needs an infinite row bound count as 0). For tests of soundness.
+   */
+  boundFromDuals(y: Float64Array): number {
+    return this.boundFor(y, 1, this.lastOffset);
   }
 
   /** Free HiGHS's memory for this model. */

@@ -55,6 +55,8 @@ export interface NodeResult {
   leaf: boolean;
   /** Best point seen at this node (rounded SDP vertex, leaf LP optimum). */
   candidate: Candidate | null;
+  /** Starting points worth polishing (the root's other roundings and fractional point). */
+  seeds: Float64Array[];
   sweeps: number;
 }
 
@@ -68,7 +70,7 @@ export function processNode(solver: NodeSolver, lp: RegionLp, node: BnbNode, tar
   const p = solver.p;
   const out = solver.bound(node, target, (s) => shallowValue(p, s));
   let candidate: Candidate | null = out.vertex ? { s: out.vertex, value: out.vertexValue } : null;
-  if (out.bound <= target) return { bound: out.bound, children: null, leaf: false, candidate, sweeps: out.sweeps };
+  if (out.bound <= target) return { bound: out.bound, children: null, leaf: false, candidate, seeds: out.extra, sweeps: out.sweeps };
   let j = -1;
   for (let k = 0; k < order.length; k++) {
     if (node.fixed[order[k]] === -1) {
@@ -82,7 +84,7 @@ export function processNode(solver: NodeSolver, lp: RegionLp, node: BnbNode, tar
       const value = shallowValue(p, ans.s);
       if (!candidate || value > candidate.value) candidate = { s: ans.s, value };
     }
-    return { bound: Math.min(out.bound, ans.bound), children: null, leaf: true, candidate, sweeps: out.sweeps };
+    return { bound: Math.min(out.bound, ans.bound), children: null, leaf: true, candidate, seeds: out.extra, sweeps: out.sweeps };
   }
   const row = out.sigma.indexOf(j);
   const warm = solver.warmFor(row);
@@ -93,7 +95,7 @@ export function processNode(solver: NodeSolver, lp: RegionLp, node: BnbNode, tar
     theta[j] = 0;
     return { fixed, theta, nu: Float64Array.from(node.nu), warm, bound: out.bound, depth: node.depth + 1, shift: out.shift };
   };
-  return { bound: out.bound, children: [child(1), child(0)], leaf: false, candidate, sweeps: out.sweeps };
+  return { bound: out.bound, children: [child(1), child(0)], leaf: false, candidate, seeds: out.extra, sweeps: out.sweeps };
 }
 
 /**

@@ -2,7 +2,7 @@ import { inThreadExecutor, type NodeExecutor } from './executor.js';
 import { loadHighsHere } from '../highs-here.js';
 import { unitNorms } from './lagrange.js';
 import { DEFAULT_EFFORT, type BnbNode, type NodeEffort } from './node.js';
-import type { PolishOptions } from './polish.js';
+import type { PolishOptions, PolishResult } from './polish.js';
 import { Frontier, rootNode, type Candidate, type NodeResult } from './search.js';
 import type { ShallowProblem } from './shallow.js';
 import { acquireExecutors, defaultThreads, releaseExecutors } from './threads.js';
@@ -82,6 +82,13 @@ export async function solveBnb(p: ShallowProblem, options: BnbOptions): Promise<
   }
 }
 
+/** Work in flight on one executor: a node, or a polish of a starting point. */
+type Job = { kind: 'node'; node: BnbNode } | { kind: 'polish'; s: Float64Array; light?: boolean };
+type JobDone = { ex: NodeExecutor; job: Job; result: NodeResult | PolishResult };
+
+/** Polish at most this many starting points from the tree (root roundings, improving vertices). */
+const MAX_POLISHES = 24;
+
 /** One solve's state: frontier, incumbent, counters, and the dispatch loop. */
 class TreeRun {
   private readonly t0 = performance.now();
@@ -96,8 +103,10 @@ class TreeRun {
   private rootSeconds = 0;
   private lastProgress = 0;
   private polishInfo: BnbOutcome['polish'] = null;
-  /** Nodes being processed, by executor, with the bound they inherited. */
-  private readonly inFlight = new Map<NodeExecutor, { node: BnbNode; done: Promise<{ ex: NodeExecutor; node: BnbNode; result: NodeResult }> }>();
+  /** Starting points waiting for a polish, best first; and how many were polished. */
+  private seeds: Candidate[] = [];
+  private polishes = 0;
+  private readonly inFlight = new Map<NodeExecutor, { job: Job; done: Promise<JobDone> }>();
 
   constructor(private readonly p: ShallowProblem, private readonly o: BnbOptions, private readonly executors: NodeExecutor[]) {}
 
@@ -119,11 +128,12 @@ class TreeRun {
   /** The proven bound now: the largest of the open, in-flight and closed parts. */
   bound(): number {
     let b = Math.max(this.frontier.top(), this.closedMax);
-    for (const f of this.inFlight.values()) b = Math.max(b, f.node.bound);
+    for (const f of this.inFlight.values()) if (f.job.kind === 'node') b = Math.max(b, f.job.node.bound);
     if (this.best) b = Math.max(b, this.best.value);
     return b;
   }
 
+  /** Take a candidate if its validated value beats the incumbent. */
   private offer(c: Candidate | null): boolean {
     if (!c) return false;
     if (this.best && c.value <= this.best.value) return false;
@@ -144,35 +154,58 @@ class TreeRun {
   async solve(): Promise<BnbOutcome> {
     const [first, second] = this.executors;
     const root = rootNode(this.p, unitNorms(this.p));
-    // Root and the start's polish in parallel when there are two executors.
-    const startValue = this.o.start ? this.o.validate(this.o.start) : null;
-    if (this.o.start && startValue !== null && Number.isFinite(startValue)) this.best = { s: this.o.start, value: startValue };
-    const polishOn = this.o.polish !== false && this.o.start ? (second ?? first) : null;
-    const polishing = polishOn ? this.polishStart(polishOn) : Promise.resolve();
-    if (polishOn === first) await polishing;
+    const polishing = this.o.polish !== false;
+    if (this.o.start) {
+      this.offer({ s: this.o.start, value: Infinity });
+      // The start's polish runs beside the root when there are two executors.
+      if (polishing) {
+        if (second) this.startJob(second, { kind: 'polish', s: this.o.start });
+        else await this.polishStart(first);
+      }
+    }
     this.progress('root', true);
     const rootResult = await first.run(root, this.target());
     this.rootSeconds = this.seconds();
     this.nodes = 1;
     this.rootBound = rootResult.bound;
-    await polishing;
-    this.absorb(root, rootResult);
+    this.absorbNode(root, rootResult);
     this.progress('root', true);
     await this.loop();
     return this.outcome();
   }
 
   private async polishStart(ex: NodeExecutor): Promise<void> {
-    const start = this.o.start!;
-    const r = await ex.polish(start, { timeLimit: Math.min(5, this.o.timeLimit / 4), ...(this.o.polish || {}) });
-    this.polishInfo = { start: r.start, value: r.value, lps: r.lps };
+    const r = await ex.polish(this.o.start!, this.polishOptions());
+    this.absorbPolish(r, true);
+  }
+
+  /** The start gets a full polish; seeds from the tree a light one (fewer flips). */
+  private polishOptions(light = false): PolishOptions {
+    return { timeLimit: Math.min(5, this.o.timeLimit / 8), ...(light ? { flips: 8, maxLps: 40 } : {}), ...(this.o.polish || {}) };
+  }
+
+  private nodesInFlight(): number {
+    let k = 0;
+    for (const f of this.inFlight.values()) if (f.job.kind === 'node') k++;
+    return k;
+  }
+
+  private absorbPolish(r: PolishResult, isStart: boolean): void {
+    if (isStart) this.polishInfo = { start: r.start, value: r.value, lps: r.lps };
     this.offer({ s: r.s, value: r.value });
   }
 
-  /** Fold one node's result into the tree. */
-  private absorb(node: BnbNode, r: NodeResult): void {
+  /** Fold one node's result into the tree; queue its points for a polish when they look promising. */
+  private absorbNode(node: BnbNode, r: NodeResult): void {
     this.sweeps += r.sweeps;
     if (r.leaf) this.leaves++;
+    const before = this.best?.value ?? -Infinity;
+    if (this.o.polish !== false) {
+      // Root seeds always; later vertices only when they beat the incumbent before polishing.
+      const points = [...(r.candidate ? [r.candidate] : []), ...r.seeds.map((s) => ({ s, value: -Infinity }))];
+      for (const c of points) if (node.depth === 0 || c.value > before) this.seeds.push(c);
+      this.seeds.sort((a, b) => b.value - a.value);
+    }
     this.offer(r.candidate);
     if (r.children) {
       for (const c of r.children) this.frontier.push(c);
@@ -181,31 +214,47 @@ class TreeRun {
     }
   }
 
+  private startJob(ex: NodeExecutor, job: Job): void {
+    const done: Promise<JobDone> =
+      job.kind === 'node'
+        ? ex.run(job.node, this.target()).then((result) => ({ ex, job, result }))
+        : ex.polish(job.s, this.polishOptions(job.light)).then((result) => ({ ex, job, result }));
+    this.inFlight.set(ex, { job, done });
+  }
+
   private async loop(): Promise<void> {
     for (;;) {
       if (!this.stopped()) this.dispatch();
       if (this.inFlight.size === 0) return;
-      const { ex, node, result } = await Promise.race([...this.inFlight.values()].map((f) => f.done));
+      const { ex, job, result } = await Promise.race([...this.inFlight.values()].map((f) => f.done));
       this.inFlight.delete(ex);
-      this.nodes++;
-      this.absorb(node, result);
+      if (job.kind === 'node') {
+        this.nodes++;
+        this.absorbNode(job.node, result as NodeResult);
+      } else {
+        this.absorbPolish(result as PolishResult, job.s === this.o.start);
+      }
       this.progress('tree');
     }
   }
 
-  /** Give every idle executor a node; drop nodes the incumbent already beats. */
+  /** Give every idle executor a job: a pending polish first, else the best open node. */
   private dispatch(): void {
     for (const ex of this.executors) {
       if (this.inFlight.has(ex)) continue;
+      // Polishes help only while the tree is open.
+      if (this.seeds.length > 0 && this.polishes < MAX_POLISHES && (this.frontier.size > 0 || this.nodesInFlight() > 0)) {
+        this.polishes++;
+        this.startJob(ex, { kind: 'polish', s: this.seeds.shift()!.s, light: true });
+        continue;
+      }
       let node = this.frontier.pop();
       while (node && node.bound <= this.target()) {
         this.closedMax = Math.max(this.closedMax, node.bound);
         node = this.frontier.pop();
       }
-      if (!node) return;
-      const n = node;
-      const done = ex.run(n, this.target()).then((result) => ({ ex, node: n, result }));
-      this.inFlight.set(ex, { node: n, done });
+      if (!node) continue;
+      this.startJob(ex, { kind: 'node', node });
     }
   }
 
