@@ -95,18 +95,22 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   if (method !== 'auto' && method !== 'bnb' && method !== 'milp') throw new ActmaxError('bad-option', `method must be auto, bnb or milp, got ${String(method)}`);
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 0)) throw new ActmaxError('bad-option', `threads must be an integer ≥ 0, got ${options.threads}`);
 
-  // 1. Warm start: a good feasible input, so the solver has an incumbent from the first second.
-  const start = await warmStart(model, spec, options, net, obj, rc, { optimize, fixed, constraints, progress });
-  if (start === 'infeasible') return empty('infeasible', 'the constraints admit no input');
-
-  // 2. The solver: branch-and-bound where it applies, else the MILP.
-  const ctx: ExactContext = { model, spec, name, net, obj, rc, parts, optimize, fixed, options, timeLimit, gapTolerance, start, progress, seconds };
+  // 1. The solver: branch-and-bound where it applies, else the MILP.
   const shallow = method === 'milp' ? null : shallowProblem(net, obj, rc);
   if (method === 'bnb' && shallow && 'reason' in shallow) {
     throw new ActmaxError('unsupported', `exact mode: the branch-and-bound needs one hidden ReLU layer, a linear objective, and box or linear constraints; here ${shallow.reason} (use method milp)`);
   }
-  if (shallow && 'problem' in shallow) return finishAnswer(ctx, await solveByBnb(ctx, shallow.problem), 'one hidden ReLU layer, a linear objective and linear constraints: branch-and-bound');
-  const why = shallow ? `the MILP, since ${shallow.reason}` : 'the MILP, as asked';
+  const bnb = shallow && 'problem' in shallow ? shallow.problem : null;
+
+  // 2. Warm start: a good feasible input, so the solver has an incumbent from the first second
+  // (the branch-and-bound polishes it itself, beside its root bound).
+  const start = await warmStart(model, spec, options, net, obj, rc, { optimize, fixed, constraints, progress, polish: !bnb });
+  if (start === 'infeasible') return empty('infeasible', 'the constraints admit no input');
+
+  // 3. Solve, then check the answer three ways.
+  const ctx: ExactContext = { model, spec, name, net, obj, rc, parts, optimize, fixed, options, timeLimit, gapTolerance, start, progress, seconds };
+  if (bnb) return finishAnswer(ctx, await solveByBnb(ctx, bnb), 'one hidden ReLU layer, a linear objective and linear constraints: branch-and-bound');
+  const why = shallow && 'reason' in shallow ? `the MILP, since ${shallow.reason}` : 'the MILP, as asked';
   return finishAnswer(ctx, await solveByMilp(ctx), why);
 }
 
@@ -118,7 +122,7 @@ async function warmStart(
   net: PLNetwork,
   obj: ExactObjective,
   rc: ExactInputSet,
-  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress'] },
+  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress']; polish: boolean },
 ): Promise<{ x: Float64Array; value: number } | null | 'infeasible'> {
   if (options.warmStart === false) return null;
   o.progress({ phase: 'warm-start', incumbent: null, bound: null, gap: null, nodes: 0 });
@@ -134,7 +138,7 @@ async function warmStart(
     const budget = given !== undefined && given !== true && typeof given === 'object' ? (given as { steps?: number; restarts?: number; seed?: number }) : {};
     try {
       const inputs = Object.fromEntries([...o.fixed].map(([i, v]) => [model.inputs[i].name, v]));
-      const res = await maximize(model, spec, { constraints: o.constraints, optimize: o.optimize, inputs, steps: budget.steps ?? 300, restarts: budget.restarts ?? 8, seed: budget.seed ?? 0, signal: options.signal });
+      const res = await maximize(model, spec, { constraints: o.constraints, optimize: o.optimize, inputs, steps: budget.steps ?? 300, restarts: budget.restarts ?? 8, seed: budget.seed ?? 0, signal: options.signal, polish: o.polish });
       x0 = net.inputParts.flatMap((p) => res.results[0].inputs[p.name]);
     } catch (e) {
       if (!isActmaxError(e)) throw e;

@@ -6,7 +6,7 @@ import type { ObjectiveSpec } from '../objectives/spec.js';
 import { formatObjective } from '../objectives/format.js';
 import { unitNorms } from './bnb/lagrange.js';
 import { NodeSolver } from './bnb/node.js';
-import { polishInRegion } from './bnb/polish.js';
+import { climbVertex, polishInRegion } from './bnb/polish.js';
 import { RegionLp } from './bnb/regionLp.js';
 import { rootNode } from './bnb/search.js';
 import { shallowInput, shallowProblem, shallowValue, type ShallowProblem } from './bnb/shallow.js';
@@ -25,7 +25,8 @@ import { exactObjective, exactObjectiveValue } from './objective.js';
  * 2. Gradient search can settle in a basin far from the maximum (class 1 of the bundled model:
  *    every restart ends near 40.4, the maximum is 41.04 at an input 141 pixel-units away). A few
  *    sweeps of the root SDP relaxation and random-hyperplane roundings of it give starting points
- *    in other basins; each gets a short ascent.
+ *    in other basins; hill climbing over box vertices (no LP) takes each to a local optimum, and
+ *    the best two get a short ascent.
  */
 
 /** Options of {@link polishAnswers}. */
@@ -35,7 +36,7 @@ export interface PolishAnswersOptions {
   optimize?: number[];
   fixed?: Map<number, Float32Array>;
   /**
-   * LPs per target (default 60). The budget is counted in LPs, not seconds, so that the same
+   * LPs per target (default 30). The budget is counted in LPs, not seconds, so that the same
    * input always polishes to the same answer; `timeLimit` (seconds per target, default 5) is only
    * a safety stop.
    */
@@ -66,7 +67,7 @@ export interface PolishSummary {
 }
 
 /** Roundings of the root relaxation tried per target. */
-const ROUNDINGS = 4;
+const ROUNDINGS = 8;
 
 /**
  * Polish one answer per target. `inputs[t]` holds target t's optimised inputs concatenated (in
@@ -111,7 +112,7 @@ export async function polishAnswers(model: ActmaxModel, specs: ObjectiveSpec[], 
     }
     const highs = await loadHighsHere();
     const value = (s: Float64Array) => exactObjectiveValue(obj, forwardValues(net, shallowInput(problem, s)));
-    const r = polishOne(highs, problem, inputs[t], options.lps ?? 60, options.timeLimit ?? 5);
+    const r = polishOne(highs, problem, inputs[t], options.lps ?? 30, options.timeLimit ?? 30);
     const before = value(r.start);
     const after = value(r.best);
     if (after > before) improved[t] = shallowInput(problem, r.best);
@@ -121,17 +122,20 @@ export async function polishAnswers(model: ActmaxModel, specs: ObjectiveSpec[], 
   return { improved, summary: { applied, reason: applied ? null : (targets[0]?.skipped ?? 'interrupted'), targets, seconds: (performance.now() - t0) / 1000 } };
 }
 
-/** The ascent and flips from x, then short ascents from roundings of the root relaxation. */
+/**
+ * The ascent (with flips) from x; on box-only problems also hill climbing over vertices from x
+ * and from roundings of the root relaxation, then short ascents from the best two vertices.
+ */
 function polishOne(highs: Awaited<ReturnType<typeof loadHighsHere>>, p: ShallowProblem, x: ArrayLike<number>, maxLps: number, timeLimit: number): { start: Float64Array; best: Float64Array; lps: number; seconds: number } {
   const t0 = performance.now();
   const left = () => timeLimit - (performance.now() - t0) / 1000;
   const start = Float64Array.from(p.features, (f, i) => (p.span[i] > 0 ? Math.min(1, Math.max(0, (x[f] - p.lo[i]) / p.span[i])) : 0));
-  const lp = new RegionLp(highs, p);
+  const lp = new RegionLp(highs, p, false);
   try {
     let best: Float64Array = start;
     let bestValue = shallowValue(p, start), lps = 0;
-    const consider = (s: Float64Array, flips: number, share: number) => {
-      const budget = Math.min(maxLps - lps, Math.ceil(share * maxLps));
+    const consider = (s: Float64Array, flips: number, budget: number) => {
+      budget = Math.min(maxLps - lps, budget);
       if (left() <= 0 || budget <= 0) return;
       const r = polishInRegion(p, lp, s, { timeLimit: left(), flips, maxLps: budget });
       lps += r.lps;
@@ -140,20 +144,22 @@ function polishOne(highs: Awaited<ReturnType<typeof loadHighsHere>>, p: ShallowP
         bestValue = r.value;
       }
     };
-    consider(start, 12, 0.5);
-    if (p.rows === 0 && left() > 0 && lps < maxLps) {
-      // Roundings are box vertices: only without linear constraints are they sure to be feasible.
+    if (p.rows > 0) {
+      // Vertices may break the linear constraints: the LP ascent from x alone.
+      consider(start, 12, maxLps);
+    } else {
       const norms = unitNorms(p);
-      const solver = new NodeSolver(p, norms, { maxSweeps: 40, rootSweeps: 40, stall: 0.1, rootStall: 0.01, window: 4, etaRoot: 0.5, eta: 0.3 });
-      solver.bound(rootNode(p, norms), -Infinity, (s) => shallowValue(p, s));
-      const points: Array<{ s: Float64Array; v: number }> = [];
+      const solver = new NodeSolver(p, norms, { maxSweeps: 30, rootSweeps: 30, stall: 0.1, rootStall: 0.01, window: 4, etaRoot: 0.5, eta: 0.3 });
+      solver.bound(rootNode(p, norms), -Infinity, (s) => shallowValue(p, s), false);
+      const starts: Float64Array[] = [start];
       for (let k = 0; k < ROUNDINGS; k++) {
         const s = new Float64Array(p.n);
         solver.roundOnce(s);
-        points.push({ s, v: shallowValue(p, s) });
+        starts.push(s);
       }
-      points.sort((a, b) => b.v - a.v);
-      for (const pt of points) consider(pt.s, 4, 0.5 / ROUNDINGS);
+      const climbed = starts.map((s) => climbVertex(p, s)).sort((u, v) => v.value - u.value);
+      consider(start, 2, Math.ceil(maxLps / 3));
+      for (const c of climbed.slice(0, 2)) consider(c.s, 2, Math.ceil(maxLps / 3));
     }
     return { start, best, lps, seconds: (performance.now() - t0) / 1000 };
   } finally {

@@ -79,7 +79,7 @@ export interface MaximizeOptions {
   /**
    * End-of-run polish by LPs over activation regions (exact/polish.ts), exact inside a region: on
    * by default where it applies (one hidden ReLU layer, linear objective, box/linear constraints,
-   * no image pipeline); `false` turns it off; `{ lps }` sets its budget in LPs per target (60).
+   * no image pipeline); `false` turns it off; `{ lps }` sets its budget in LPs per target (30).
    */
   polish?: boolean | { lps?: number };
 }

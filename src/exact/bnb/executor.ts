@@ -33,8 +33,10 @@ export class NodeWorkbench {
   readonly solver: NodeSolver;
   readonly lp: RegionLp;
   readonly order: Int32Array;
+  /** The smaller LP of the polish's ascent steps (no region rows), made on first use. */
+  private liftedLp: RegionLp | null = null;
 
-  constructor(highs: Highs, readonly problem: ShallowProblem, effort: NodeEffort = DEFAULT_EFFORT) {
+  constructor(private readonly highs: Highs, readonly problem: ShallowProblem, effort: NodeEffort = DEFAULT_EFFORT) {
     const norms = unitNorms(problem);
     this.solver = new NodeSolver(problem, norms, effort);
     this.lp = new RegionLp(highs, problem);
@@ -46,11 +48,13 @@ export class NodeWorkbench {
   }
 
   polish(s: Float64Array, options: PolishOptions): PolishResult {
-    return polishInRegion(this.problem, this.lp, s, options);
+    this.liftedLp ??= new RegionLp(this.highs, this.problem, false);
+    return polishInRegion(this.problem, this.liftedLp, s, options);
   }
 
   dispose(): void {
     this.lp.dispose();
+    this.liftedLp?.dispose();
   }
 }
 

@@ -58,7 +58,7 @@ export interface NodeOutcome {
 const FINAL_CERTIFICATE = 0.25;
 
 /** Rounded vertices drawn at the root. */
-const ROOT_ROUNDINGS = 6;
+const ROOT_ROUNDINGS = 8;
 
 /**
  * Bounds nodes: runs the mixing method with Lagrangian steps on a node until its certified bound
@@ -83,9 +83,10 @@ export class NodeSolver {
   /**
    * Bound `node`; stop early once the bound is ≤ target. The relaxation's value (cheap, every
    * sweep) decides when to stop; a certificate (≈ a few sweeps' work) is computed when that value
-   * is below the target (the node may be pruned) and once at the end.
+   * is below the target (the node may be pruned) and once at the end (for the root, unless
+   * `certifyRoot` is false: the polish only wants the relaxation's roundings).
    */
-  bound(node: BnbNode, target: number, evaluate: (s: Float64Array) => number): NodeOutcome {
+  bound(node: BnbNode, target: number, evaluate: (s: Float64Array) => number, certifyRoot = true): NodeOutcome {
     const { sdp, effort } = this;
     const lag = (this.lag = new NodeLagrangian(this.p, this.norms, node.fixed, node.theta, node.nu));
     const sigma = lag.sigmaUnits();
@@ -126,7 +127,7 @@ export class NodeSolver {
     }
     // A final certificate costs about two sweeps; it pays when the relaxation's value says the
     // bound inherited from the parent is far too loose (children start from the tighter one).
-    if (!certified && (node.depth === 0 || this.finalCertificate || bound - value > FINAL_CERTIFICATE * (bound - target))) {
+    if (!certified && ((node.depth === 0 && certifyRoot) || this.finalCertificate || bound - value > FINAL_CERTIFICATE * (bound - target))) {
       const c = this.certify(lag, shift);
       shift = c.shift;
       if (c.bound < bound) bound = c.bound;

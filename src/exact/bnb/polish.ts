@@ -10,6 +10,9 @@ import { shallowValue, type ShallowProblem } from './shallow.js';
  * procedure (DCA). Repeating it reaches a point where the pattern no longer changes; then the
  * neighbouring patterns are tried, one flipped unit at a time (units nearest to switching first),
  * and every improvement restarts the ascent.
+ *
+ * {@link climbVertex} is the cheap first pass for points far from the maximum (roundings of the SDP
+ * relaxation): single-pixel moves between box vertices, O(units) each, no LP.
  */
 
 /** Options of {@link polishInRegion}. */
@@ -20,6 +23,8 @@ export interface PolishOptions {
   maxLps?: number;
   /** At most this many flips tried around one point (default 24). */
   flips?: number;
+  /** First climb over box vertices from s (climbVertex; box-only problems), keep the better start. */
+  climb?: boolean;
 }
 
 /** What {@link polishInRegion} returns. */
@@ -51,6 +56,13 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
   let best: Float64Array = Float64Array.from(s0);
   let bestValue = shallowValue(p, best);
   const start = bestValue;
+  if (options.climb && p.rows === 0) {
+    const c = climbVertex(p, s0);
+    if (c.value > bestValue) {
+      best = c.s;
+      bestValue = c.value;
+    }
+  }
   let lps = 0, moves = 0;
   const pattern = new Int8Array(p.m);
   const h = new Float64Array(p.m);
@@ -115,4 +127,59 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
     }
   }
   return { s: best, value: bestValue, start, lps, moves, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Hill climbing over box vertices: round s to a vertex, then flip single features (0 ↔ 1) while
+ * that raises f, sweeping in index order until no flip helps. Linear constraints are ignored (use
+ * it on box-only problems). Each flip is scored in O(m) by updating the units' h incrementally.
+ *
+ * @example
+ * const { s, value } = climbVertex(problem, rounded);
+ */
+export function climbVertex(p: ShallowProblem, s0: ArrayLike<number>, maxPasses = 50): { s: Float64Array; value: number; flips: number } {
+  const { n, m, W, b, c, a } = p;
+  const WT = transposed(p);
+  const s = Float64Array.from({ length: n }, (_, i) => (s0[i] >= 0.5 ? 1 : 0));
+  const h = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    let v = b[j];
+    const o = j * n;
+    for (let i = 0; i < n; i++) v += W[o + i] * s[i];
+    h[j] = v;
+  }
+  let flips = 0;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    let moved = false;
+    for (let i = 0; i < n; i++) {
+      const dir = s[i] === 1 ? -1 : 1;
+      const o = i * m;
+      let delta = a[i] * dir;
+      for (let j = 0; j < m; j++) {
+        const hj = h[j], hn = hj + dir * WT[o + j];
+        delta += c[j] * ((hn > 0 ? hn : 0) - (hj > 0 ? hj : 0));
+      }
+      if (delta > 1e-12) {
+        s[i] += dir;
+        for (let j = 0; j < m; j++) h[j] += dir * WT[o + j];
+        flips++;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return { s, value: shallowValue(p, s), flips };
+}
+
+const transposes = new WeakMap<ShallowProblem, Float64Array>();
+
+/** Wᵀ (n × m), made once per problem: a feature's weights into every unit, contiguous. */
+function transposed(p: ShallowProblem): Float64Array {
+  let t = transposes.get(p);
+  if (!t) {
+    t = new Float64Array(p.n * p.m);
+    for (let j = 0; j < p.m; j++) for (let i = 0; i < p.n; i++) t[i * p.m + j] = p.W[j * p.n + i];
+    transposes.set(p, t);
+  }
+  return t;
 }

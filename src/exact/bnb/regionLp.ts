@@ -25,7 +25,8 @@ export interface RegionAnswer {
   bound: number;
 }
 
-const U = 2 ** -53;
+/** Unit roundoff of float64. */
+const EPS = 2 ** -53;
 
 /** Pattern values: 1 on, 0 off, −1 free (only for units with c_j < 0). */
 export type Pattern = Int8Array;
@@ -53,8 +54,14 @@ export class RegionLp {
   private readonly inf: number;
   private readonly hiH: Float64Array;
   private readonly loH: Float64Array;
+  /** Rows holding each unit's h_j (m with regions, 0 for the ascent-only model). */
+  private readonly unitRows: number;
 
-  constructor(private readonly highs: Highs, private readonly p: ShallowProblem) {
+  /**
+   * @param regions false builds the smaller model of {@link RegionLp.solveLifted} alone (no row per
+   *   unit, so no region constraints): the polish's ascent steps.
+   */
+  constructor(private readonly highs: Highs, private readonly p: ShallowProblem, readonly regions = true) {
     const { n, m, W, b, c, rows, A, r } = p;
     const neg: number[] = [];
     for (let j = 0; j < m; j++) if (c[j] < 0) neg.push(j);
@@ -63,8 +70,9 @@ export class RegionLp {
     neg.forEach((j, k) => (this.tCol[j] = n + k));
     this.inf = highs.infinity;
     this.numCols = n + neg.length;
-    // Rows: h_j for every unit (m), epigraph for negative units, the linear constraints.
-    this.numRows = m + neg.length + rows;
+    // Rows: h_j for every unit (m, with regions), epigraph for negative units, the linear constraints.
+    const ur = (this.unitRows = regions ? m : 0);
+    this.numRows = ur + neg.length + rows;
     this.loH = new Float64Array(m);
     this.hiH = new Float64Array(m);
     for (let j = 0; j < m; j++) {
@@ -93,7 +101,7 @@ export class RegionLp {
         }
       }
     };
-    for (let j = 0; j < m; j++) {
+    for (let j = 0; j < ur; j++) {
       pushDense(W, j * n, 1);
       starts.push(indices.length);
     }
@@ -103,12 +111,12 @@ export class RegionLp {
       indices.push(n + k);
       values.push(1);
       starts.push(indices.length);
-      this.rowLo[m + k] = b[j];
+      this.rowLo[ur + k] = b[j];
     });
     for (let k = 0; k < rows; k++) {
       pushDense(A, k * n, 1);
       starts.push(indices.length);
-      this.rowHi[m + neg.length + k] = r[k];
+      this.rowHi[ur + neg.length + k] = r[k];
     }
     this.cost = new Float64Array(this.numCols);
     const fin = (v: number) => (v === Infinity ? this.inf : v === -Infinity ? -this.inf : v);
@@ -129,15 +137,20 @@ export class RegionLp {
   }
 
   /**
-   * Maximise over the region of `pattern` (within `timeLimit` seconds). Units with c_j > 0 and
-   * pattern −1 count as off (they add nothing; their sign is not constrained).
+   * One ascent step of the polish: units with c_j > 0 count where `pattern` is 1 (a linear term),
+   * but their sign is not constrained; units with c_j < 0 stay concave. No dual bound is computed.
    */
-  /** DCA step: P units counted per pattern but their sign not constrained. */
   solveLifted(pattern: Pattern, timeLimit = 10): RegionAnswer {
     return this.solve(pattern, timeLimit, false, false);
   }
 
+  /**
+   * Maximise over the region of `pattern` (within `timeLimit` seconds). Units with c_j > 0 and
+   * pattern −1 count as off (they add nothing; their sign is not constrained). `region` false drops
+   * the sign constraints of the c_j > 0 units (see solveLifted); `withBound` false skips the dual bound.
+   */
   solve(pattern: Pattern, timeLimit = 10, region = true, withBound = true): RegionAnswer {
+    if (!this.regions && (region || pattern.some((v, j) => v !== -1 && this.p.c[j] < 0))) throw new Error('RegionLp: built without region rows');
     const { n, m, W, b, c, a, d } = this.p;
     // Costs: a + Σ_{on, c>0} c_j W_j on s; c_j on t_j.
     const cost = this.cost;
@@ -152,14 +165,16 @@ export class RegionLp {
       } else if (c[j] < 0) cost[this.tCol[j]] = c[j];
     }
     // Region rows: on ⇒ W_j s ≥ −b_j; off ⇒ W_j s ≤ −b_j; free ⇒ none.
-    for (let j = 0; j < m; j++) {
-      const constrain = region || c[j] < 0;
-      this.rowLo[j] = constrain && pattern[j] === 1 ? -b[j] : -Infinity;
-      this.rowHi[j] = constrain && pattern[j] === 0 ? -b[j] : Infinity;
-    }
     const fin = (v: number) => (v === Infinity ? this.inf : v === -Infinity ? -this.inf : v);
-    const sel = { kind: 'range', from: 0, to: m - 1 } as const;
-    this.model.changeRowsBounds(sel, Float64Array.from(this.rowLo.subarray(0, m), fin), Float64Array.from(this.rowHi.subarray(0, m), fin));
+    if (this.unitRows > 0) {
+      for (let j = 0; j < m; j++) {
+        const constrain = region || c[j] < 0;
+        this.rowLo[j] = constrain && pattern[j] === 1 ? -b[j] : -Infinity;
+        this.rowHi[j] = constrain && pattern[j] === 0 ? -b[j] : Infinity;
+      }
+      const sel = { kind: 'range', from: 0, to: m - 1 } as const;
+      this.model.changeRowsBounds(sel, Float64Array.from(this.rowLo.subarray(0, m), fin), Float64Array.from(this.rowHi.subarray(0, m), fin));
+    }
     this.model.changeColsCost({ kind: 'range', from: 0, to: this.numCols - 1 }, cost);
     this.model.changeObjectiveOffset(offset);
     this.lastOffset = offset;
@@ -187,7 +202,7 @@ export class RegionLp {
   }
 
   private boundFor(rowDual: Float64Array, sign: number, offset: number): number {
-    const { n, m, W, A, rows } = this.p;
+    const { n, W, A, rows } = this.p;
     const y = new Float64Array(this.numRows);
     for (let k = 0; k < this.numRows; k++) {
       const v = sign * rowDual[k];
@@ -197,21 +212,22 @@ export class RegionLp {
     const dz = Float64Array.from(this.cost);
     let absSum = Math.abs(offset);
     let total = offset;
-    for (let j = 0; j < m; j++) {
+    const ur = this.unitRows;
+    for (let j = 0; j < ur; j++) {
       const yj = y[j];
       if (yj === 0) continue;
       const o = j * n;
       for (let i = 0; i < n; i++) dz[i] -= yj * W[o + i];
     }
     this.neg.forEach((j, k) => {
-      const yk = y[m + k];
+      const yk = y[ur + k];
       if (yk === 0) return;
       const o = j * n;
       for (let i = 0; i < n; i++) dz[i] += yk * W[o + i];
       dz[n + k] -= yk;
     });
     for (let k = 0; k < rows; k++) {
-      const yk = y[m + this.neg.length + k];
+      const yk = y[ur + this.neg.length + k];
       if (yk === 0) continue;
       for (let i = 0; i < n; i++) dz[i] -= yk * A[k * n + i];
     }
@@ -229,7 +245,7 @@ export class RegionLp {
       absSum += Math.abs(dz[i]) * this.colHi[i];
     }
     // Rounding: every product and sum above, plus d's entries (≤ n+rows terms each).
-    const margin = 4 * (this.numCols + this.numRows + 4) * U * (absSum + yAbs * this.scaleW());
+    const margin = 4 * (this.numCols + this.numRows + 4) * EPS * (absSum + yAbs * this.scaleW());
     return total + margin;
   }
 

@@ -179,9 +179,9 @@ class TreeRun {
     this.absorbPolish(r, true);
   }
 
-  /** The start gets a full polish; seeds from the tree a light one (fewer flips). */
+  /** The start gets the ascent with 12 flips; seeds from the tree (box vertices) a climb and a short ascent. */
   private polishOptions(light = false): PolishOptions {
-    return { timeLimit: Math.min(5, this.o.timeLimit / 8), ...(light ? { flips: 8, maxLps: 40 } : {}), ...(this.o.polish || {}) };
+    return { timeLimit: Math.min(5, this.o.timeLimit / 8), ...(light ? { flips: 2, maxLps: 10, climb: true } : { flips: 12, maxLps: 40 }), ...(this.o.polish || {}) };
   }
 
   private nodesInFlight(): number {
