@@ -152,8 +152,8 @@ export function lambdaMin(S: Float64Array, N: number): number {
     const q = j * N;
     for (let r = 0; r < N; r++) w[r] = dot(S, r * N, Q, q, N);
     alpha[j] = dot(w, 0, Q, q, N);
-    // Full reorthogonalisation (twice is enough).
-    for (let pass = 0; pass < 2; pass++) {
+    // Full reorthogonalisation (one pass: the estimate is verified anyway).
+    for (let pass = 0; pass < 1; pass++) {
       for (let t = 0; t <= j; t++) {
         const c = dot(w, 0, Q, t * N, N);
         for (let r = 0; r < N; r++) w[r] -= c * Q[t * N + r];

@@ -28,15 +28,25 @@ export class NodeLagrangian {
    * @param theta per unit, used for free units with c_j < 0 (changed in place by {@link step})
    * @param nu per linear constraint (changed in place)
    */
+  /** Multiplier changes of one step, per unit (scratch). */
+  private readonly delta: Float64Array;
+
+  /**
+   * @param addRows out += Σ_j delta[j]·W_j (default: plain loops; the node solver passes its SIMD kernel)
+   */
   constructor(
     private readonly p: ShallowProblem,
     private readonly norms: UnitNorms,
     readonly fixed: Int8Array,
     readonly theta: Float64Array,
     readonly nu: Float64Array,
+    private readonly addRows: (out: Float64Array, delta: Float64Array) => void = (out, delta) => {
+      for (let j = 0; j < p.m; j++) if (delta[j] !== 0) addRow(out, p.W, j * p.n, delta[j], p.n);
+    },
   ) {
     this.a = new Float64Array(p.n);
     this.kappa = new Float64Array(p.m);
+    this.delta = new Float64Array(p.m);
     this.rebuild();
   }
 
@@ -68,8 +78,8 @@ export class NodeLagrangian {
       const k = (this.kappa[j] = this.kappaOf(j));
       if (k === 0) continue;
       d += k * p.b[j];
-      addRow(a, p.W, j * p.n, k, p.n);
     }
+    this.addRows(a, this.kappa);
     for (let k = 0; k < p.rows; k++) {
       const v = this.nu[k];
       if (v === 0) continue;
@@ -101,6 +111,8 @@ export class NodeLagrangian {
   step(shat: Float64Array, hs: Float64Array, eta: number): boolean {
     const { p, norms } = this;
     let moved = false;
+    const delta = this.delta;
+    delta.fill(0);
     for (let j = 0; j < p.m; j++) {
       const fx = this.fixed[j];
       if (fx === -1 && p.c[j] >= 0) continue;
@@ -120,9 +132,10 @@ export class NodeLagrangian {
       this.theta[j] = t;
       this.kappa[j] += dk;
       this.d += dk * p.b[j];
-      addRow(this.a, p.W, j * p.n, dk, p.n);
+      delta[j] = dk;
       moved = true;
     }
+    if (moved) this.addRows(this.a, delta);
     for (let k = 0; k < p.rows; k++) {
       const viol = dotRow(p.A, k * p.n, shat, p.n) - p.r[k];
       const v = Math.max(0, this.nu[k] + (eta * viol * norms.nuScale[k]));

@@ -59,12 +59,16 @@ export class MixingSdp {
   readonly point: Slot<Float64Array>;
   readonly hOut: Slot<Float64Array>;
   readonly allUnits: Slot<Int32Array>;
+  /** Scratch of {@link MixingSdp.addUnitRows}: coefficients, unit list, the n-vector. */
+  private readonly coef: Slot<Float64Array>;
+  private readonly units: Slot<Int32Array>;
+  private readonly vec: Slot<Float64Array>;
 
   constructor(readonly p: ShallowProblem) {
     const { n, m } = p;
     this.n = n;
-    const doubles = m * n + 2 * n * RANK + 3 * m * RANK + (1 + m) * n + (1 + m) * (1 + m) + n + m;
-    this.arena = new KernelArena(doubles * 8 + 2 * m * 4 + 16 * 16);
+    const doubles = m * n + 2 * n * RANK + 3 * m * RANK + (1 + m) * n + (1 + m) * (1 + m) + 2 * n + 2 * m;
+    this.arena = new KernelArena(doubles * 8 + 3 * m * 4 + 16 * 16);
     this.W = this.arena.f64(m * n);
     this.W.view.set(p.W);
     this.rows = this.arena.i32(m);
@@ -79,6 +83,9 @@ export class MixingSdp {
     this.S = this.arena.f64((1 + m) * (1 + m));
     this.point = this.arena.f64(n);
     this.hOut = this.arena.f64(m);
+    this.coef = this.arena.f64(m);
+    this.units = this.arena.i32(m);
+    this.vec = this.arena.f64(n);
     this.m0x = new Float64Array(n);
     this.gxNorm = new Float64Array(n);
     this.beta = new Float64Array(m);
@@ -137,14 +144,14 @@ export class MixingSdp {
   private buildSigmaShare(): void {
     const { n, p, free } = this;
     const base = (this.sigmaRow = new Float64Array(n));
+    const delta = new Float64Array(p.m);
     let K = 0;
     for (let k = 0; k < free.length; k++) {
       const j = free[k];
-      const w = p.c[j] / 8;
-      const o = j * n;
-      for (let i = 0; i < n; i++) base[i] += w * p.W[o + i];
+      delta[j] = p.c[j] / 8;
       K += (p.c[j] * this.beta[j]) / 2;
     }
+    this.addUnitRows(base, delta);
     this.sigmaK = K;
   }
 
@@ -306,6 +313,38 @@ export class MixingSdp {
     const h = this.hOut.view;
     for (let j = 0; j < p.m; j++) h[j] += p.b[j];
     return h;
+  }
+
+  /**
+   * out += Σ_j delta[j] · W_j over the units with delta[j] ≠ 0 (one SIMD kernel call): the
+   * Lagrangian's linear part when its multipliers move.
+   */
+  addUnitRows(out: Float64Array, delta: Float64Array): void {
+    const { n, p } = this;
+    let f = 0;
+    const coef = this.coef.view, units = this.units.view;
+    for (let j = 0; j < p.m; j++) {
+      if (delta[j] === 0) continue;
+      coef[f] = delta[j];
+      units[f++] = j;
+    }
+    if (f === 0) return;
+    const v = this.vec.view;
+    v.set(out);
+    this.arena.kernels.axpyRows(this.W.ptr, this.coef.ptr, this.units.ptr, f, n, this.vec.ptr);
+    out.set(v);
+  }
+
+  /** f at a point s of the box, with the units' h by the SIMD kernel. */
+  value(s: ArrayLike<number>): number {
+    const { p } = this;
+    const x = this.point.view;
+    for (let i = 0; i < p.n; i++) x[i] = s[i];
+    const h = this.unitValuesAtPoint();
+    let f = p.d;
+    for (let i = 0; i < p.n; i++) f += p.a[i] * s[i];
+    for (let j = 0; j < p.m; j++) if (h[j] > 0) f += p.c[j] * h[j];
+    return f;
   }
 
   /** A box vertex by random-hyperplane rounding: s_i = 1 when v_i lies on v₀'s side of a random hyperplane. */

@@ -88,7 +88,7 @@ export class NodeSolver {
    */
   bound(node: BnbNode, target: number, evaluate: (s: Float64Array) => number, certifyRoot = true): NodeOutcome {
     const { sdp, effort } = this;
-    const lag = (this.lag = new NodeLagrangian(this.p, this.norms, node.fixed, node.theta, node.nu));
+    const lag = (this.lag = new NodeLagrangian(this.p, this.norms, node.fixed, node.theta, node.nu, (out, delta) => sdp.addUnitRows(out, delta)));
     const sigma = lag.sigmaUnits();
     sdp.setNode(sigma, lag.a, lag.d, node.warm);
     const root = node.depth === 0;

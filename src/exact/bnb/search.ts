@@ -68,7 +68,7 @@ export interface NodeResult {
  */
 export function processNode(solver: NodeSolver, lp: RegionLp, node: BnbNode, target: number, order: Int32Array): NodeResult {
   const p = solver.p;
-  const out = solver.bound(node, target, (s) => shallowValue(p, s));
+  const out = solver.bound(node, target, (s) => solver.sdp.value(s));
   let candidate: Candidate | null = out.vertex ? { s: out.vertex, value: out.vertexValue } : null;
   if (out.bound <= target) return { bound: out.bound, children: null, leaf: false, candidate, seeds: out.extra, sweeps: out.sweeps };
   let j = -1;

@@ -18,6 +18,8 @@ export interface Kernels {
   syrk(A: number, N: number, n: number, S: number): void;
   /** out[k] = W_{rows[k]} · x for k < f. */
   gemvRows(W: number, rows: number, f: number, n: number, x: number, out: number): void;
+  /** out[i] += Σ_k coef[k] · W[rows[k]·n + i] for i < n. */
+  axpyRows(W: number, coef: number, rows: number, f: number, n: number, out: number): void;
 }
 
 /** A float64 or int32 array living in the kernels' memory. */
@@ -88,7 +90,7 @@ function makeKernels(bytes: number): { kernels: Kernels; buffer: ArrayBuffer } {
     const pages = Math.ceil(bytes / 65536);
     if (pages > memory.buffer.byteLength / 65536) memory.grow(pages - memory.buffer.byteLength / 65536);
     const e = instance.exports as unknown as Omit<Kernels, 'simd'>;
-    return { kernels: { simd: true, gemvT8: e.gemvT8, axpyT8: e.axpyT8, dot: e.dot, syrk: e.syrk, gemvRows: e.gemvRows }, buffer: memory.buffer };
+    return { kernels: { simd: true, gemvT8: e.gemvT8, axpyT8: e.axpyT8, dot: e.dot, syrk: e.syrk, gemvRows: e.gemvRows, axpyRows: e.axpyRows }, buffer: memory.buffer };
   }
   const buffer = new ArrayBuffer(Math.ceil(bytes / 16) * 16);
   return { kernels: jsKernels(buffer), buffer };
@@ -157,6 +159,12 @@ export function jsKernels(buffer: ArrayBuffer): Kernels {
     },
     gemvRows(W, rows, f, n, x, out) {
       for (let k = 0; k < f; k++) F[(out >> 3) + k] = dot(W + I[(rows >> 2) + k] * n * 8, x, n);
+    },
+    axpyRows(W, coef, rows, f, n, out) {
+      for (let k = 0; k < f; k++) {
+        const c = F[(coef >> 3) + k], o = (W >> 3) + I[(rows >> 2) + k] * n, q = out >> 3;
+        for (let i = 0; i < n; i++) F[q + i] += c * F[o + i];
+      }
     },
   };
 }
