@@ -22,10 +22,10 @@ const ROW_TOL = 1e-7;
  * check of the linear constraints.
  *
  * @example
- * const answer = await solveByBnb(ctx, problem);
+ * const answer = await solveByBnb(ctx, problem, warmStartPromise);
  */
-export async function solveByBnb(ctx: ExactContext, p: ShallowProblem): Promise<SolverAnswer> {
-  const { net, obj, options, start } = ctx;
+export async function solveByBnb(ctx: ExactContext, p: ShallowProblem, start: Promise<{ x: Float64Array; value: number } | null>): Promise<SolverAnswer> {
+  const { net, obj, options } = ctx;
   const validate = (s: Float64Array): number => {
     for (let k = 0; k < p.rows; k++) {
       let lhs = 0;
@@ -42,7 +42,7 @@ export async function solveByBnb(ctx: ExactContext, p: ShallowProblem): Promise<
     timeLimit: ctx.timeLimit,
     gapTolerance: pruneTolerance,
     signal: options.signal,
-    start: start ? toS(start.x) : null,
+    start: start.then((w) => (w ? toS(w.x) : null)),
     validate,
     threads: options.threads,
     onProgress: (q) => ctx.progress({ phase: q.phase === 'root' ? 'bounds' : 'solve', incumbent: q.incumbent, bound: q.bound, gap: gapOf(q.incumbent, q.bound), nodes: q.nodes }),

@@ -102,16 +102,21 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   }
   const bnb = shallow && 'problem' in shallow ? shallow.problem : null;
 
-  // 2. Warm start: a good feasible input, so the solver has an incumbent from the first second
-  // (the branch-and-bound polishes it itself, beside its root bound).
-  const start = await warmStart(model, spec, options, net, obj, rc, { optimize, fixed, constraints, progress, polish: !bnb });
+  // 2. Warm start: a good feasible input, so the solver has an incumbent from the first second.
+  // The branch-and-bound bounds its root meanwhile (and polishes the start itself).
+  const warm = warmStart(model, spec, options, net, obj, rc, { optimize, fixed, constraints, progress, polish: !bnb });
+  const ctx: ExactContext = { model, spec, name, net, obj, rc, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
+  if (bnb) {
+    const started = warm.then((w) => (w === 'infeasible' ? null : w));
+    const answer = await solveByBnb(ctx, bnb, started);
+    return finishAnswer({ ...ctx, start: await started }, answer, 'one hidden ReLU layer, a linear objective and linear constraints: branch-and-bound');
+  }
+  const start = await warm;
   if (start === 'infeasible') return empty('infeasible', 'the constraints admit no input');
 
   // 3. Solve, then check the answer three ways.
-  const ctx: ExactContext = { model, spec, name, net, obj, rc, parts, optimize, fixed, options, timeLimit, gapTolerance, start, progress, seconds };
-  if (bnb) return finishAnswer(ctx, await solveByBnb(ctx, bnb), 'one hidden ReLU layer, a linear objective and linear constraints: branch-and-bound');
   const why = shallow && 'reason' in shallow ? `the MILP, since ${shallow.reason}` : 'the MILP, as asked';
-  return finishAnswer(ctx, await solveByMilp(ctx), why);
+  return finishAnswer({ ...ctx, start }, await solveByMilp({ ...ctx, start }), why);
 }
 
 /** The warm start's input (clamped into the bounds) and value, null for none, or 'infeasible'. */

@@ -86,12 +86,12 @@ export async function solveByMilp(ctx: ExactContext): Promise<SolverAnswer> {
   }
 }
 
-/** An answer with nothing found yet. */
+/** An answer with nothing found yet. @example return { ...nothing('milp'), infeasible: 'no input' }; */
 export function nothing(method: SolverAnswer['method']): SolverAnswer {
   return { method, x: null, solverValue: null, bound: null, proven: false, nodes: 0, solveSeconds: 0, encoding: null, bnb: null, infeasible: null };
 }
 
-/** (bound − value)/|value|, the gap HiGHS reports; Infinity when value is 0 and the bound is above. */
+/** (bound − value)/|value|, the gap HiGHS reports; Infinity when value is 0 and the bound is above. @example gapOf(40, 41) // 0.025 */
 export function gapOf(value: number | null, bound: number | null): number | null {
   if (value === null || bound === null || !Number.isFinite(bound)) return null;
   const d = Math.max(0, bound - value);

@@ -48,11 +48,10 @@ export interface PolishAnswersOptions {
 /** What the polish did for one target. */
 export interface PolishTargetReport {
   objective: string;
-  /** Objective before and after (float64), LPs solved, seconds; null when it did not apply. */
+  /** Objective before and after (float64) and LPs solved; null when it did not apply. */
   before: number | null;
   after: number | null;
   lps: number;
-  seconds: number;
   /** Why it did not apply to this target (e.g. a margin objective), else null. */
   skipped: string | null;
 }
@@ -63,7 +62,6 @@ export interface PolishSummary {
   /** Why not, when it did not apply. */
   reason: string | null;
   targets: PolishTargetReport[];
-  seconds: number;
 }
 
 /** Roundings of the root relaxation tried per target. */
@@ -79,9 +77,8 @@ const ROUNDINGS = 8;
  * if (improved[0]) console.log(summary.targets[0].before, '→', summary.targets[0].after);
  */
 export async function polishAnswers(model: ActmaxModel, specs: ObjectiveSpec[], inputs: ArrayLike<number>[], options: PolishAnswersOptions = {}): Promise<{ improved: Array<Float64Array | null>; summary: PolishSummary }> {
-  const t0 = performance.now();
   const improved: Array<Float64Array | null> = specs.map(() => null);
-  const skip = (reason: string) => ({ improved, summary: { applied: false, reason, targets: [], seconds: (performance.now() - t0) / 1000 } });
+  const skip = (reason: string) => ({ improved, summary: { applied: false, reason, targets: [] } });
   const optimize = options.optimize ?? model.inputs.map((_, i) => i);
   let net: PLNetwork;
   let rc: ReturnType<typeof joinInputConstraints>;
@@ -101,13 +98,13 @@ export async function polishAnswers(model: ActmaxModel, specs: ObjectiveSpec[], 
       obj = exactObjective(model, net, specs[t]);
       const r = shallowProblem(net, obj, rc);
       if ('reason' in r) {
-        targets.push({ objective, before: null, after: null, lps: 0, seconds: 0, skipped: r.reason });
+        targets.push({ objective, before: null, after: null, lps: 0, skipped: r.reason });
         continue;
       }
       problem = r.problem;
     } catch (e) {
       if (!isActmaxError(e)) throw e;
-      targets.push({ objective, before: null, after: null, lps: 0, seconds: 0, skipped: e.message });
+      targets.push({ objective, before: null, after: null, lps: 0, skipped: e.message });
       continue;
     }
     const highs = await loadHighsHere();
@@ -116,10 +113,10 @@ export async function polishAnswers(model: ActmaxModel, specs: ObjectiveSpec[], 
     const before = value(r.start);
     const after = value(r.best);
     if (after > before) improved[t] = shallowInput(problem, r.best);
-    targets.push({ objective, before, after: Math.max(before, after), lps: r.lps, seconds: r.seconds, skipped: null });
+    targets.push({ objective, before, after: Math.max(before, after), lps: r.lps, skipped: null });
   }
   const applied = targets.some((r) => r.skipped === null);
-  return { improved, summary: { applied, reason: applied ? null : (targets[0]?.skipped ?? 'interrupted'), targets, seconds: (performance.now() - t0) / 1000 } };
+  return { improved, summary: { applied, reason: applied ? null : (targets[0]?.skipped ?? 'interrupted'), targets } };
 }
 
 /**

@@ -121,7 +121,8 @@ export interface MaximizeResult {
   /** Rows re-initialised because their value or gradient became NaN/Infinity. */
   reinitialized: number;
   interrupted: boolean;
-  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
+  /** `polishMs`: the end-of-run polish's share of `totalMs` (not counted in `imageStepsPerSecond`). */
+  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number; polishMs?: number };
   /** What the image pipeline did (with `image`). */
   image?: string[];
   /** Rendered first optimised input of every row (rows × features) after the steps in `frames`. */
@@ -365,8 +366,10 @@ export async function maximize(
     if (frameSteps.has(stepsRun)) frames.push({ step: stepsRun, input: last.inputs?.[0] ?? Float32Array.from(xs[0]) });
     record(last.values);
     targetBest().forEach((v, t) => history[t].push({ step: stepsRun, value: v }));
+    const polishStart = performance.now();
     const polish = options.polish === false || pipeline || interrupted ? undefined
-      : await polishBestRows(model, targets, { bestX, bestValue, restarts, sizes }, { constraints, optimize, fixed, signal: options.signal, lps: typeof options.polish === 'object' ? options.polish.lps : undefined });
+      : await polishBestRows(model, targets, { bestX, bestValue, restarts, sizes, resolved }, { constraints, optimize, fixed, signal: options.signal, lps: typeof options.polish === 'object' ? options.polish.lps : undefined });
+    const polishMs = performance.now() - polishStart;
 
     // Best restart per target, then rounding (levels / one-hot) and a final evaluation.
     const winners = targets.map((_, t) => {
@@ -437,7 +440,7 @@ export async function maximize(
       backend: currentBackend(),
       reinitialized,
       interrupted,
-      timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / (totalMs / 1000) },
+      timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / ((totalMs - polishMs) / 1000), ...(polish ? { polishMs } : {}) },
       ...(pipeline ? { image: pipeline.summary } : {}),
       ...(options.frames ? { frames } : {}),
       ...(restartEval ? { restartInputs: restartEval.input } : {}),

@@ -113,7 +113,7 @@ interface RunView {
   summary: RunSummary | null;
   /** The constraints the run used (JSON), so Exact knows whether a result may be its start. */
   constraintsKey: string;
-  /** Exact (MILP) results per target, once the solver has answered. */
+  /** Exact results per target, once the solver has answered. */
   exact: Array<ExactResult | null>;
   /** The time limit each target's exact solve had (for its JSON). */
   exactTimeLimit: number[];
@@ -890,7 +890,7 @@ function shownInput(t: number): number[] | null {
 }
 
 const gapText = (g: number | null) => (g === null ? '—' : !Number.isFinite(g) ? '∞' : g === 0 ? '0 %' : g < 1e-6 ? '< 0.0001 %' : `${(100 * g).toPrecision(3)} %`);
-const PHASES = { 'warm-start': 'preparing a starting point', bounds: 'tightening neuron bounds (LP)', solve: 'branch and bound (HiGHS)' } as const;
+const PHASES = { 'warm-start': 'preparing a starting point', bounds: 'bounding the maximum (root relaxation or LP)', solve: 'branch and bound' } as const;
 
 function showExactNumbers(state: string, incumbent: number | null, bound: number | null, gap: number | null, nodes: number, seconds: number): void {
   el.exactNumbers.hidden = false;

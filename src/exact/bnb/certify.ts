@@ -104,6 +104,9 @@ export function certify(sdp: MixingSdp, absScale: number, hint = 0): Certificate
  * A small μ ≥ 0 such that S + μI passes the verified Cholesky test (S symmetric, row-major
  * N × N): Lanczos estimates λ_min(S), then the test is tried just above −λ_min, stepping up until
  * it passes (Gershgorin's shift always does).
+ *
+ * @example
+ * const mu = minShift(S, N); // S + mu·I passes choleskyPasses
  */
 export function minShift(S: Float64Array, N: number, hint = 0): number {
   const work = new Float64Array(N * N);
@@ -133,6 +136,9 @@ export function minShift(S: Float64Array, N: number, hint = 0): number {
  * Estimate of the smallest eigenvalue of S (symmetric N × N): Lanczos with full
  * reorthogonalisation, then bisection on the tridiagonal matrix. Only an estimate — the caller
  * verifies the shift it derives.
+ *
+ * @example
+ * const estimate = lambdaMin(S, N);
  */
 export function lambdaMin(S: Float64Array, N: number): number {
   const k = Math.min(N, LANCZOS_STEPS);
@@ -196,6 +202,9 @@ export function lambdaMin(S: Float64Array, N: number): number {
 /**
  * Does S + μI pass Rump's verified positive-definiteness test: floating-point Cholesky of
  * (S + μI) − cI with c = 2γ_{N+2}·tr(S + μI) running to completion proves S + μI ≻ 0?
+ *
+ * @example
+ * if (choleskyPasses(S, N, 0, new Float64Array(N * N))) console.log('S is positive definite');
  */
 export function choleskyPasses(S: Float64Array, N: number, mu: number, L: Float64Array): boolean {
   let trace = 0;

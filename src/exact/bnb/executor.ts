@@ -12,8 +12,11 @@ import type { ShallowProblem } from './shallow.js';
  * its persistent region LP); an executor runs its requests one at a time.
  */
 export interface NodeExecutor {
-  /** Load a problem (replacing the previous one). */
-  init(problem: ShallowProblem, effort: NodeEffort): Promise<void>;
+  /**
+   * Load a problem (replacing the previous one). `stop` (shared memory where there is any): a
+   * non-zero element 0 asks running work to end early, with valid (looser) results.
+   */
+  init(problem: ShallowProblem, effort: NodeEffort, stop: Int32Array): Promise<void>;
   /** Process one node against `target` (incumbent + tolerance). */
   run(node: BnbNode, target: number): Promise<NodeResult>;
   /** Polish a point of the box s ∈ [0,1]^n by region LPs and flips (polish.ts). */
@@ -36,9 +39,10 @@ export class NodeWorkbench {
   /** The smaller LP of the polish's ascent steps (no region rows), made on first use. */
   private liftedLp: RegionLp | null = null;
 
-  constructor(private readonly highs: Highs, readonly problem: ShallowProblem, effort: NodeEffort = DEFAULT_EFFORT) {
+  constructor(private readonly highs: Highs, readonly problem: ShallowProblem, effort: NodeEffort = DEFAULT_EFFORT, private readonly stop: Int32Array | null = null) {
     const norms = unitNorms(problem);
     this.solver = new NodeSolver(problem, norms, effort);
+    this.solver.stop = stop;
     this.lp = new RegionLp(highs, problem);
     this.order = branchOrder(problem, norms);
   }
@@ -49,7 +53,7 @@ export class NodeWorkbench {
 
   polish(s: Float64Array, options: PolishOptions): PolishResult {
     this.liftedLp ??= new RegionLp(this.highs, this.problem, false);
-    return polishInRegion(this.problem, this.liftedLp, s, options);
+    return polishInRegion(this.problem, this.liftedLp, s, { ...options, stop: this.stop });
   }
 
   dispose(): void {
@@ -72,9 +76,9 @@ export function inThreadExecutor(highs: Highs): NodeExecutor {
     return bench;
   };
   return {
-    async init(problem, effort) {
+    async init(problem, effort, stop) {
       bench?.dispose();
-      bench = new NodeWorkbench(highs, problem, effort);
+      bench = new NodeWorkbench(highs, problem, effort, stop);
     },
     async run(node, target) {
       const r = ready().run(node, target);
@@ -93,7 +97,7 @@ export function inThreadExecutor(highs: Highs): NodeExecutor {
   };
 }
 
-/** Let other tasks (timers, signal handlers, messages) run. */
+/** Let other tasks (timers, signal handlers, messages) run. @example await yieldToEventLoop(); */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }

@@ -13,6 +13,10 @@ import type { ShallowProblem } from './shallow.js';
  * because c_j relu(h) ≤ c_j θ h when c_j < 0 (relu(h) ≥ θh), relu(h_j) = h_j on, 0 off, and
  * A s ≤ r. The right side is convex in s, so its maximum over the region is at most its maximum
  * over the box's vertices: the node's box-binary QP, with linear part L(s) = d' + a'·s.
+ *
+ * @example
+ * const lag = new NodeLagrangian(problem, unitNorms(problem), node.fixed, node.theta, node.nu);
+ * sdp.setNode(lag.sigmaUnits(), lag.a, lag.d, node.warm);
  */
 export class NodeLagrangian {
   /** L(s) = d + a·s of the current multipliers. */

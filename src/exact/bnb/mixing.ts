@@ -23,7 +23,15 @@ import { KernelArena, type Slot } from './wasm.js';
  */
 export const RANK = 8;
 
-/** The node data the SDP needs, rebuilt by {@link MixingSdp.setLinear} when the Lagrangian moves. */
+/**
+ * One problem's SDP, reused node after node: the weights and scratch live in the kernels' memory.
+ *
+ * @example
+ * const sdp = new MixingSdp(problem);
+ * sdp.setNode(free, a, d, null);
+ * for (let k = 0; k < 20; k++) sdp.sweep();
+ * const { bound } = certify(sdp, absScale);
+ */
 export class MixingSdp {
   readonly n: number;
   readonly arena: KernelArena;

@@ -75,6 +75,8 @@ export class NodeSolver {
   private seed = 12345;
   /** Certify a node that is branched (its children then start from a tighter bound). */
   finalCertificate = false;
+  /** Element 0 non-zero: end the node now (its bound stays the inherited one or a certified one). */
+  stop: Int32Array | null = null;
 
   constructor(readonly p: ShallowProblem, readonly norms: UnitNorms, readonly effort: NodeEffort = DEFAULT_EFFORT) {
     this.sdp = new MixingSdp(p);
@@ -104,6 +106,7 @@ export class NodeSolver {
     let certGap = 0;
     let value = Infinity;
     while (sweeps < maxSweeps) {
+      if (this.stop && Atomics.load(this.stop, 0) !== 0) break;
       const shat = sdp.xhat();
       if (lag.step(shat, sdp.unitValuesAtPoint(), eta)) sdp.setLinear(lag.a, lag.d);
       sdp.sweep();

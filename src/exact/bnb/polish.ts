@@ -25,6 +25,8 @@ export interface PolishOptions {
   flips?: number;
   /** First climb over box vertices from s (climbVertex; box-only problems), keep the better start. */
   climb?: boolean;
+  /** Element 0 non-zero: stop before the next LP. */
+  stop?: Int32Array | null;
 }
 
 /** What {@link polishInRegion} returns. */
@@ -78,7 +80,7 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
   };
   /** LP for the current `pattern`; returns the point and its true value. */
   const tryPattern = (): { s: Float64Array; value: number } | null => {
-    if (lps >= maxLps || left() <= 0) return null;
+    if (lps >= maxLps || left() <= 0 || (options.stop && Atomics.load(options.stop, 0) !== 0)) return null;
     lps++;
     const ans = lp.solveLifted(pattern, Math.max(0.01, left()));
     if (!ans.s) return null;

@@ -30,8 +30,11 @@ export interface BnbOptions {
   /** Prune a node when its bound ≤ incumbent + gapTolerance·|incumbent| (relative). */
   gapTolerance: number;
   signal?: AbortSignal;
-  /** A starting point s ∈ [0,1]^n (e.g. from gradient search); it is polished first. */
-  start?: Float64Array | null;
+  /**
+   * A starting point s ∈ [0,1]^n (e.g. from gradient search), or its promise: the root is bounded
+   * meanwhile, so its bound is known at once; the start is polished when it arrives.
+   */
+  start?: Float64Array | null | Promise<Float64Array | null>;
   /** The objective at s, computed independently (the value that counts). */
   validate: (s: Float64Array) => number;
   onProgress?: (p: BnbProgress) => void;
@@ -73,10 +76,17 @@ export async function solveBnb(p: ShallowProblem, options: BnbOptions): Promise<
   let executors: NodeExecutor[] = workers;
   if (executors.length === 0) executors = [inThreadExecutor(await loadHighsHere())];
   const effort = { ...DEFAULT_EFFORT, ...options.effort };
+  // Shared with the workers: set when the solve must end, so a running node or polish stops early.
+  const stop = new Int32Array(typeof SharedArrayBuffer === 'function' && workers.length > 0 ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+  const onAbort = () => Atomics.store(stop, 0, 1);
+  options.signal?.addEventListener('abort', onAbort);
+  const timer = setTimeout(onAbort, Math.max(0, options.timeLimit * 1000));
   try {
-    await Promise.all(executors.map((e) => e.init(p, effort)));
+    await Promise.all(executors.map((e) => e.init(p, effort, stop)));
     return await new TreeRun(p, options, executors).solve();
   } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
     await Promise.allSettled(executors.map((e) => e.release()));
     releaseExecutors(workers);
   }
@@ -155,29 +165,28 @@ class TreeRun {
     const [first, second] = this.executors;
     const root = rootNode(this.p, unitNorms(this.p));
     const polishing = this.o.polish !== false;
-    if (this.o.start) {
-      this.offer({ s: this.o.start, value: Infinity });
-      // The start's polish runs beside the root when there are two executors.
-      if (polishing) {
-        if (second) this.startJob(second, { kind: 'polish', s: this.o.start });
-        else await this.polishStart(first);
-      }
-    }
     this.progress('root', true);
-    const rootResult = await first.run(root, this.target());
-    this.rootSeconds = this.seconds();
-    this.nodes = 1;
-    this.rootBound = rootResult.bound;
-    this.absorbNode(root, rootResult);
+    // The root's bound first (the caller sees it at once), the start's polish beside it.
+    const rootDone = first.run(root, this.target()).then((r) => {
+      this.rootSeconds = this.seconds();
+      this.nodes = 1;
+      this.rootBound = r.bound;
+      this.absorbNode(root, r);
+      this.progress('root', true);
+    });
+    const start = await Promise.resolve(this.o.start ?? null);
+    this.start = start;
+    if (start) this.offer({ s: start, value: Infinity });
+    if (start && polishing && second) this.absorbPolish(await second.polish(start, this.polishOptions()), true);
+    await rootDone;
+    if (start && polishing && !second) this.absorbPolish(await first.polish(start, this.polishOptions()), true);
     this.progress('root', true);
     await this.loop();
     return this.outcome();
   }
 
-  private async polishStart(ex: NodeExecutor): Promise<void> {
-    const r = await ex.polish(this.o.start!, this.polishOptions());
-    this.absorbPolish(r, true);
-  }
+  /** The start, once it has arrived. */
+  private start: Float64Array | null = null;
 
   /** The start gets the ascent with 12 flips; seeds from the tree (box vertices) a climb and a short ascent. */
   private polishOptions(light = false): PolishOptions {
@@ -232,7 +241,7 @@ class TreeRun {
         this.nodes++;
         this.absorbNode(job.node, result as NodeResult);
       } else {
-        this.absorbPolish(result as PolishResult, job.s === this.o.start);
+        this.absorbPolish(result as PolishResult, job.s === this.start);
       }
       this.progress('tree');
     }

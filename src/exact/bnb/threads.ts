@@ -13,7 +13,7 @@ import type { NodeExecutor } from './executor.js';
  * a second from TypeScript sources) and do not keep the process alive while idle.
  */
 
-/** How many worker threads a solve should use by default: the cores, at most 2 … 8. */
+/** How many worker threads a solve should use by default: the cores, at most 8. @example defaultThreads() // 2 here */
 export function defaultThreads(): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(8, cores));
@@ -109,8 +109,8 @@ class WorkerExecutor implements NodeExecutor {
     });
   }
 
-  init(problem: Parameters<NodeExecutor['init']>[0], effort: Parameters<NodeExecutor['init']>[1]): Promise<void> {
-    return this.request({ type: 'init', problem, effort });
+  init(problem: Parameters<NodeExecutor['init']>[0], effort: Parameters<NodeExecutor['init']>[1], stop: Int32Array): Promise<void> {
+    return this.request({ type: 'init', problem, effort, stop: stop.buffer });
   }
 
   run(node: Parameters<NodeExecutor['run']>[0], target: number): ReturnType<NodeExecutor['run']> {

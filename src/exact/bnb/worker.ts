@@ -5,7 +5,8 @@ import { NodeWorkbench } from './executor.js';
 /**
  * Entry of a branch-and-bound worker thread (started by threads.ts). It holds one problem's
  * {@link NodeWorkbench} and answers one request at a time:
- * `{ id, type: 'init', problem, effort }`, `{ id, type: 'run', node, target }`,
+ * `{ id, type: 'init', problem, effort, stop }` (stop: a SharedArrayBuffer of one Int32),
+ * `{ id, type: 'run', node, target }`,
  * `{ id, type: 'polish', s, options }`, `{ id, type: 'release' }` →
  * `{ id, ok: true, result }` or `{ id, ok: false, message }`.
  */
@@ -25,7 +26,7 @@ async function handle(m: { type: string; [k: string]: unknown }): Promise<unknow
     case 'init': {
       const highs = await loadHighsHere();
       bench?.dispose();
-      bench = new NodeWorkbench(highs, m.problem as ConstructorParameters<typeof NodeWorkbench>[1], m.effort as ConstructorParameters<typeof NodeWorkbench>[2]);
+      bench = new NodeWorkbench(highs, m.problem as ConstructorParameters<typeof NodeWorkbench>[1], m.effort as ConstructorParameters<typeof NodeWorkbench>[2], new Int32Array(m.stop as SharedArrayBuffer));
       return null;
     }
     case 'run':
