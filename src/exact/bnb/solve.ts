@@ -74,7 +74,6 @@ export async function solveBnb(p: ShallowProblem, options: BnbOptions): Promise<
   const threads = options.threads ?? defaultThreads();
   const workers = threads > 0 ? acquireExecutors(threads) : [];
   let executors: NodeExecutor[] = workers;
-  if (executors.length === 0) executors = [inThreadExecutor(await loadHighsHere())];
   const effort = { ...DEFAULT_EFFORT, ...options.effort };
   // Shared with the workers: set when the solve must end, so a running node or polish stops early.
   const stop = new Int32Array(typeof SharedArrayBuffer === 'function' && workers.length > 0 ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
@@ -82,7 +81,13 @@ export async function solveBnb(p: ShallowProblem, options: BnbOptions): Promise<
   options.signal?.addEventListener('abort', onAbort);
   const timer = setTimeout(onAbort, Math.max(0, options.timeLimit * 1000));
   try {
-    await Promise.all(executors.map((e) => e.init(p, effort, stop)));
+    // Workers that fail to start are left out; with none, the calling thread does the work.
+    const started = await Promise.allSettled(executors.map((e) => e.init(p, effort, stop)));
+    executors = executors.filter((_, k) => started[k].status === 'fulfilled');
+    if (executors.length === 0) {
+      executors = [inThreadExecutor(await loadHighsHere())];
+      await executors[0].init(p, effort, stop);
+    }
     return await new TreeRun(p, options, executors).solve();
   } finally {
     clearTimeout(timer);

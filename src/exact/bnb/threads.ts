@@ -50,7 +50,8 @@ export function threadsAvailable(): boolean {
 /** The worker's entry and, when running from TypeScript sources, how to load it. */
 function workerSource(): { source: string; workerData: Record<string, string> } {
   const self = import.meta.url;
-  if (self.endsWith('.ts')) {
+  // tsx's loaders may add a query to module URLs (e.g. ?tsx-namespace=…): look at the path alone.
+  if (new URL(self).pathname.endsWith('.ts')) {
     // Sources run through tsx (dev, tests): the worker registers tsx before importing its entry.
     const require = createRequire(self);
     const tsxRoot = path.dirname(require.resolve('tsx/package.json'));
