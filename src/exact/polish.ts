@@ -147,7 +147,7 @@ function polishOne(highs: Awaited<ReturnType<typeof loadHighsHere>>, p: ShallowP
     } else {
       const norms = unitNorms(p);
       const solver = new NodeSolver(p, norms, { maxSweeps: 30, rootSweeps: 30, stall: 0.1, rootStall: 0.01, window: 4, etaRoot: 0.5, eta: 0.3 });
-      solver.bound(rootNode(p, norms), -Infinity, (s) => shallowValue(p, s), false);
+      solver.bound(rootNode(p, norms), -Infinity, (s) => solver.sdp.value(s), false);
       const starts: Float64Array[] = [start];
       for (let k = 0; k < ROUNDINGS; k++) {
         const s = new Float64Array(p.n);

@@ -1,5 +1,6 @@
 import type { RegionLp } from './regionLp.js';
-import { shallowValue, type ShallowProblem } from './shallow.js';
+import type { ShallowProblem } from './shallow.js';
+import { KernelArena, type Slot } from './wasm.js';
 
 /**
  * Local improvement of a point of a shallow problem by LPs over activation patterns.
@@ -56,7 +57,7 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
   const maxFlips = options.flips ?? 24;
   const left = () => timeLimit - (performance.now() - t0) / 1000;
   let best: Float64Array = Float64Array.from(s0);
-  let bestValue = shallowValue(p, best);
+  let bestValue = fastValue(p, best);
   const start = bestValue;
   if (options.climb && p.rows === 0) {
     const c = climbVertex(p, s0);
@@ -70,13 +71,8 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
   const h = new Float64Array(p.m);
 
   const patternOf = (s: Float64Array) => {
-    for (let j = 0; j < p.m; j++) {
-      let v = p.b[j];
-      const o = j * p.n;
-      for (let i = 0; i < p.n; i++) v += p.W[o + i] * s[i];
-      h[j] = v;
-      pattern[j] = p.c[j] > 0 ? (v > 0 ? 1 : 0) : -1;
-    }
+    h.set(unitValues(p, s));
+    for (let j = 0; j < p.m; j++) pattern[j] = p.c[j] > 0 ? (h[j] > 0 ? 1 : 0) : -1;
   };
   /** LP for the current `pattern`; returns the point and its true value. */
   const tryPattern = (): { s: Float64Array; value: number } | null => {
@@ -84,7 +80,7 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
     lps++;
     const ans = lp.solveLifted(pattern, Math.max(0.01, left()));
     if (!ans.s) return null;
-    return { s: ans.s, value: shallowValue(p, ans.s) };
+    return { s: ans.s, value: fastValue(p, ans.s) };
   };
   /** DCA from `best` until the value stops rising. */
   const ascend = () => {
@@ -140,48 +136,69 @@ export function polishInRegion(p: ShallowProblem, lp: RegionLp, s0: Float64Array
  * const { s, value } = climbVertex(problem, rounded);
  */
 export function climbVertex(p: ShallowProblem, s0: ArrayLike<number>, maxPasses = 50): { s: Float64Array; value: number; flips: number } {
-  const { n, m, W, b, c, a } = p;
-  const WT = transposed(p);
-  const s = Float64Array.from({ length: n }, (_, i) => (s0[i] >= 0.5 ? 1 : 0));
-  const h = new Float64Array(m);
-  for (let j = 0; j < m; j++) {
-    let v = b[j];
-    const o = j * n;
-    for (let i = 0; i < n; i++) v += W[o + i] * s[i];
-    h[j] = v;
-  }
+  const { n, m } = p;
+  const w = climbSpace(p);
+  const s = w.s.view, h = w.h.view;
+  for (let i = 0; i < n; i++) s[i] = s0[i] >= 0.5 ? 1 : 0;
+  w.arena.kernels.gemvRows(w.W.ptr, w.units.ptr, m, n, w.s.ptr, w.h.ptr);
+  for (let j = 0; j < m; j++) h[j] += p.b[j];
   let flips = 0;
   for (let pass = 0; pass < maxPasses; pass++) {
-    let moved = false;
-    for (let i = 0; i < n; i++) {
-      const dir = s[i] === 1 ? -1 : 1;
-      const o = i * m;
-      let delta = a[i] * dir;
-      for (let j = 0; j < m; j++) {
-        const hj = h[j], hn = hj + dir * WT[o + j];
-        delta += c[j] * ((hn > 0 ? hn : 0) - (hj > 0 ? hj : 0));
-      }
-      if (delta > 1e-12) {
-        s[i] += dir;
-        for (let j = 0; j < m; j++) h[j] += dir * WT[o + j];
-        flips++;
-        moved = true;
-      }
-    }
-    if (!moved) break;
+    const k = w.arena.kernels.climbPass(w.WT.ptr, w.c.ptr, w.a.ptr, w.h.ptr, w.s.ptr, n, m);
+    flips += k;
+    if (k === 0) break;
   }
-  return { s, value: shallowValue(p, s), flips };
+  let value = p.d;
+  for (let i = 0; i < n; i++) value += p.a[i] * s[i];
+  for (let j = 0; j < m; j++) if (h[j] > 0) value += p.c[j] * h[j];
+  return { s: Float64Array.from(s), value, flips };
 }
 
-const transposes = new WeakMap<ShallowProblem, Float64Array>();
+/** h_j(s) for every unit (SIMD kernel; the returned view is overwritten by the next call). */
+function unitValues(p: ShallowProblem, s: ArrayLike<number>): Float64Array {
+  const w = climbSpace(p);
+  const x = w.s.view, h = w.h.view;
+  for (let i = 0; i < p.n; i++) x[i] = s[i];
+  w.arena.kernels.gemvRows(w.W.ptr, w.units.ptr, p.m, p.n, w.s.ptr, w.h.ptr);
+  for (let j = 0; j < p.m; j++) h[j] += p.b[j];
+  return h;
+}
 
-/** Wᵀ (n × m), made once per problem: a feature's weights into every unit, contiguous. */
-function transposed(p: ShallowProblem): Float64Array {
-  let t = transposes.get(p);
-  if (!t) {
-    t = new Float64Array(p.n * p.m);
-    for (let j = 0; j < p.m; j++) for (let i = 0; i < p.n; i++) t[i * p.m + j] = p.W[j * p.n + i];
-    transposes.set(p, t);
-  }
-  return t;
+/** f(s) with the units' h from the SIMD kernel (shallowValue's sums in another order). */
+function fastValue(p: ShallowProblem, s: ArrayLike<number>): number {
+  const h = unitValues(p, s);
+  let value = p.d;
+  for (let i = 0; i < p.n; i++) value += p.a[i] * s[i];
+  for (let j = 0; j < p.m; j++) if (h[j] > 0) value += p.c[j] * h[j];
+  return value;
+}
+
+/** The climb's arrays in kernel memory: W, Wᵀ, c, a, and the current s and h. */
+interface ClimbSpace {
+  arena: KernelArena;
+  W: Slot<Float64Array>;
+  WT: Slot<Float64Array>;
+  c: Slot<Float64Array>;
+  a: Slot<Float64Array>;
+  h: Slot<Float64Array>;
+  s: Slot<Float64Array>;
+  units: Slot<Int32Array>;
+}
+
+const climbSpaces = new WeakMap<ShallowProblem, ClimbSpace>();
+
+/** The climb's kernel memory for a problem, made once. */
+function climbSpace(p: ShallowProblem): ClimbSpace {
+  let w = climbSpaces.get(p);
+  if (w) return w;
+  const { n, m } = p;
+  const arena = new KernelArena((2 * m * n + 2 * n + 2 * m) * 8 + m * 4 + 8 * 16);
+  w = { arena, W: arena.f64(m * n), WT: arena.f64(n * m), c: arena.f64(m), a: arena.f64(n), h: arena.f64(m), s: arena.f64(n), units: arena.i32(m) };
+  w.W.view.set(p.W);
+  for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) w.WT.view[i * m + j] = p.W[j * n + i];
+  w.c.view.set(p.c);
+  w.a.view.set(p.a);
+  for (let j = 0; j < m; j++) w.units.view[j] = j;
+  climbSpaces.set(p, w);
+  return w;
 }

@@ -1,5 +1,6 @@
 import type { Highs, Model } from 'highs';
 import type { ShallowProblem } from './shallow.js';
+import { KernelArena, type Slot } from './wasm.js';
 
 /**
  * The LP over one activation region of a shallow problem, exact there:
@@ -56,6 +57,12 @@ export class RegionLp {
   private readonly loH: Float64Array;
   /** Rows holding each unit's h_j (m with regions, 0 for the ascent-only model). */
   private readonly unitRows: number;
+  /** W and scratch in kernel memory, for the costs a + Σ_on c_j W_j. */
+  private readonly arena: KernelArena;
+  private readonly kW: Slot<Float64Array>;
+  private readonly kCoef: Slot<Float64Array>;
+  private readonly kRows: Slot<Int32Array>;
+  private readonly kCost: Slot<Float64Array>;
 
   /**
    * @param regions false builds the smaller model of {@link RegionLp.solveLifted} alone (no row per
@@ -119,6 +126,12 @@ export class RegionLp {
       this.rowHi[ur + neg.length + k] = r[k];
     }
     this.cost = new Float64Array(this.numCols);
+    this.arena = new KernelArena((m * n + m + n) * 8 + m * 4 + 4 * 16);
+    this.kW = this.arena.f64(m * n);
+    this.kW.view.set(W);
+    this.kCoef = this.arena.f64(m);
+    this.kRows = this.arena.i32(m);
+    this.kCost = this.arena.f64(n);
     const fin = (v: number) => (v === Infinity ? this.inf : v === -Infinity ? -this.inf : v);
     this.model = highs.createModel();
     this.model.passModel({
@@ -155,15 +168,19 @@ export class RegionLp {
     // Costs: a + Σ_{on, c>0} c_j W_j on s; c_j on t_j.
     const cost = this.cost;
     cost.fill(0);
-    cost.set(a);
-    let offset = d;
+    let offset = d, on = 0;
+    const coef = this.kCoef.view, rows = this.kRows.view;
     for (let j = 0; j < m; j++) {
       if (c[j] > 0 && pattern[j] === 1) {
-        const o = j * n, cj = c[j];
-        for (let i = 0; i < n; i++) cost[i] += cj * W[o + i];
-        offset += cj * b[j];
+        coef[on] = c[j];
+        rows[on++] = j;
+        offset += c[j] * b[j];
       } else if (c[j] < 0) cost[this.tCol[j]] = c[j];
     }
+    const kc = this.kCost.view;
+    kc.set(a);
+    this.arena.kernels.axpyRows(this.kW.ptr, this.kCoef.ptr, this.kRows.ptr, on, n, this.kCost.ptr);
+    cost.set(kc);
     // Region rows: on ⇒ W_j s ≥ −b_j; off ⇒ W_j s ≤ −b_j; free ⇒ none.
     const fin = (v: number) => (v === Infinity ? this.inf : v === -Infinity ? -this.inf : v);
     if (this.unitRows > 0) {

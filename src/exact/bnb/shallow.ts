@@ -172,8 +172,20 @@ function isInputAffine(net: PLNetwork, v: number): boolean {
   return d.expr.idx.every((s) => isInputAffine(net, s));
 }
 
-/** Dense weights and bias of an input-affine variable. */
+const affineCache = new WeakMap<PLNetwork, Map<number, { w: Float64Array; b: number }>>();
+
+/** Dense weights and bias of an input-affine variable (cached per network: every objective of a model shares them). */
 function affineOverInputs(net: PLNetwork, v: number, nIn: number): { w: Float64Array; b: number } {
+  let cache = affineCache.get(net);
+  if (!cache) affineCache.set(net, (cache = new Map()));
+  const hit = cache.get(v);
+  if (hit) return hit;
+  const made = affineOf(net, v, nIn);
+  cache.set(v, made);
+  return made;
+}
+
+function affineOf(net: PLNetwork, v: number, nIn: number): { w: Float64Array; b: number } {
   const w = new Float64Array(nIn);
   let b = 0;
   const add = (u: number, k: number) => {

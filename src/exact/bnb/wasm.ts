@@ -20,6 +20,12 @@ export interface Kernels {
   gemvRows(W: number, rows: number, f: number, n: number, x: number, out: number): void;
   /** out[i] += Σ_k coef[k] · W[rows[k]·n + i] for i < n. */
   axpyRows(W: number, coef: number, rows: number, f: number, n: number, out: number): void;
+  /**
+   * One hill-climbing pass over box vertices (see polish.ts climbVertex): flips s_i ∈ {0, 1} in
+   * order when that raises a·s + Σ_j c_j relu(h_j) by more than 1e-12, keeping h = W s + b up to
+   * date from WT (n × m). Returns the number of flips.
+   */
+  climbPass(WT: number, c: number, a: number, h: number, s: number, n: number, m: number): number;
 }
 
 /** A float64 or int32 array living in the kernels' memory. */
@@ -90,7 +96,7 @@ function makeKernels(bytes: number): { kernels: Kernels; buffer: ArrayBuffer } {
     const pages = Math.ceil(bytes / 65536);
     if (pages > memory.buffer.byteLength / 65536) memory.grow(pages - memory.buffer.byteLength / 65536);
     const e = instance.exports as unknown as Omit<Kernels, 'simd'>;
-    return { kernels: { simd: true, gemvT8: e.gemvT8, axpyT8: e.axpyT8, dot: e.dot, syrk: e.syrk, gemvRows: e.gemvRows, axpyRows: e.axpyRows }, buffer: memory.buffer };
+    return { kernels: { simd: true, gemvT8: e.gemvT8, axpyT8: e.axpyT8, dot: e.dot, syrk: e.syrk, gemvRows: e.gemvRows, axpyRows: e.axpyRows, climbPass: e.climbPass }, buffer: memory.buffer };
   }
   const buffer = new ArrayBuffer(Math.ceil(bytes / 16) * 16);
   return { kernels: jsKernels(buffer), buffer };
@@ -165,6 +171,34 @@ export function jsKernels(buffer: ArrayBuffer): Kernels {
         const c = F[(coef >> 3) + k], o = (W >> 3) + I[(rows >> 2) + k] * n, q = out >> 3;
         for (let i = 0; i < n; i++) F[q + i] += c * F[o + i];
       }
+    },
+    climbPass(WT, c, a, h, s, n, m) {
+      const C = c >> 3, H = h >> 3;
+      const end = m & ~1;
+      let flips = 0;
+      for (let i = 0; i < n; i++) {
+        const si = (s >> 3) + i, o = (WT >> 3) + i * m;
+        const dir = F[si] === 1 ? -1 : 1;
+        let delta = dir * F[(a >> 3) + i];
+        let acc0 = 0, acc1 = 0, j = 0;
+        for (; j < end; j += 2) {
+          const h0 = F[H + j], h1 = F[H + j + 1];
+          const n0 = h0 + dir * F[o + j], n1 = h1 + dir * F[o + j + 1];
+          acc0 += F[C + j] * (Math.max(n0, 0) - Math.max(h0, 0));
+          acc1 += F[C + j + 1] * (Math.max(n1, 0) - Math.max(h1, 0));
+        }
+        delta += acc0 + acc1;
+        if (j < m) {
+          const hj = F[H + j], nj = hj + dir * F[o + j];
+          delta += F[C + j] * (Math.max(nj, 0) - Math.max(hj, 0));
+        }
+        if (delta > 1e-12) {
+          F[si] += dir;
+          for (let k = 0; k < m; k++) F[H + k] += dir * F[o + k];
+          flips++;
+        }
+      }
+      return flips;
     },
   };
 }
