@@ -4,12 +4,10 @@ import { resolveConstraints } from '../constraints/index.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
 import { formatObjective } from '../objectives/format.js';
-import { unitNorms } from './bnb/lagrange.js';
-import { NodeSolver } from './bnb/node.js';
-import { climbVertex, polishInRegion } from './bnb/polish.js';
-import { RegionLp } from './bnb/regionLp.js';
-import { rootNode } from './bnb/search.js';
-import { shallowInput, shallowProblem, shallowValue, type ShallowProblem } from './bnb/shallow.js';
+import { inThreadExecutor, type NodeExecutor } from './bnb/executor.js';
+import { DEFAULT_EFFORT } from './bnb/node.js';
+import { shallowInput, shallowProblem, type ShallowProblem } from './bnb/shallow.js';
+import { acquireExecutors, defaultThreads, releaseExecutors } from './bnb/threads.js';
 import { loadHighsHere } from './highs-here.js';
 import { joinInputConstraints } from './inputs.js';
 import { extractNetwork, forwardValues, type PLNetwork } from './network.js';
@@ -26,7 +24,10 @@ import { exactObjective, exactObjectiveValue } from './objective.js';
  *    every restart ends near 40.4, the maximum is 41.04 at an input 141 pixel-units away). A few
  *    sweeps of the root SDP relaxation and random-hyperplane roundings of it give starting points
  *    in other basins; hill climbing over box vertices (no LP) takes each to a local optimum, and
- *    the best two get a short ascent.
+ *    the best two get a short ascent (bnb/explore.ts).
+ *
+ * Targets are independent: with several, they are shared among the worker threads of the
+ * branch-and-bound's pool.
  */
 
 /** Options of {@link polishAnswers}. */
@@ -43,6 +44,8 @@ export interface PolishAnswersOptions {
   lps?: number;
   timeLimit?: number;
   signal?: AbortSignal;
+  /** Worker threads (default: the cores when there are 4 targets or more, else the calling thread). */
+  threads?: number;
 }
 
 /** What the polish did for one target. */
@@ -63,9 +66,6 @@ export interface PolishSummary {
   reason: string | null;
   targets: PolishTargetReport[];
 }
-
-/** Roundings of the root relaxation tried per target. */
-const ROUNDINGS = 8;
 
 /**
  * Polish one answer per target. `inputs[t]` holds target t's optimised inputs concatenated (in
@@ -89,77 +89,50 @@ export async function polishAnswers(model: ActmaxModel, specs: ObjectiveSpec[], 
     if (isActmaxError(e)) return skip(e.message);
     throw e;
   }
-  const targets: PolishTargetReport[] = [];
-  for (let t = 0; t < specs.length && !options.signal?.aborted; t++) {
-    const objective = formatObjective(specs[t]);
-    let obj: ReturnType<typeof exactObjective>;
-    let problem: ShallowProblem;
+  // Which targets it applies to, and their problems.
+  const targets: PolishTargetReport[] = specs.map((spec) => ({ objective: formatObjective(spec), before: null, after: null, lps: 0, skipped: null }));
+  const jobs: Array<{ t: number; problem: ShallowProblem; value: (s: Float64Array) => number }> = [];
+  specs.forEach((spec, t) => {
     try {
-      obj = exactObjective(model, net, specs[t]);
+      const obj = exactObjective(model, net, spec);
       const r = shallowProblem(net, obj, rc);
-      if ('reason' in r) {
-        targets.push({ objective, before: null, after: null, lps: 0, skipped: r.reason });
-        continue;
-      }
-      problem = r.problem;
+      if ('reason' in r) targets[t].skipped = r.reason;
+      else jobs.push({ t, problem: r.problem, value: (s) => exactObjectiveValue(obj, forwardValues(net, shallowInput(r.problem, s))) });
     } catch (e) {
       if (!isActmaxError(e)) throw e;
-      targets.push({ objective, before: null, after: null, lps: 0, skipped: e.message });
-      continue;
+      targets[t].skipped = e.message;
     }
-    const highs = await loadHighsHere();
-    const value = (s: Float64Array) => exactObjectiveValue(obj, forwardValues(net, shallowInput(problem, s)));
-    const r = polishOne(highs, problem, inputs[t], options.lps ?? 30, options.timeLimit ?? 30);
-    const before = value(r.start);
-    const after = value(r.best);
-    if (after > before) improved[t] = shallowInput(problem, r.best);
-    targets.push({ objective, before, after: Math.max(before, after), lps: r.lps, skipped: null });
-  }
-  const applied = targets.some((r) => r.skipped === null);
-  return { improved, summary: { applied, reason: applied ? null : (targets[0]?.skipped ?? 'interrupted'), targets } };
-}
+  });
+  if (jobs.length === 0) return { improved, summary: { applied: false, reason: targets[0]?.skipped ?? 'nothing to polish', targets } };
 
-/**
- * The ascent (with flips) from x; on box-only problems also hill climbing over vertices from x
- * and from roundings of the root relaxation, then short ascents from the best two vertices.
- */
-function polishOne(highs: Awaited<ReturnType<typeof loadHighsHere>>, p: ShallowProblem, x: ArrayLike<number>, maxLps: number, timeLimit: number): { start: Float64Array; best: Float64Array; lps: number; seconds: number } {
-  const t0 = performance.now();
-  const left = () => timeLimit - (performance.now() - t0) / 1000;
-  const start = Float64Array.from(p.features, (f, i) => (p.span[i] > 0 ? Math.min(1, Math.max(0, (x[f] - p.lo[i]) / p.span[i])) : 0));
-  const lp = new RegionLp(highs, p, false);
+  const threads = options.threads ?? (jobs.length >= 4 ? defaultThreads() : 0);
+  const workers = threads > 0 ? acquireExecutors(Math.min(threads, jobs.length)) : [];
+  const stop = new Int32Array(typeof SharedArrayBuffer === 'function' && workers.length > 0 ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+  const onAbort = () => Atomics.store(stop, 0, 1);
+  options.signal?.addEventListener('abort', onAbort);
   try {
-    let best: Float64Array = start;
-    let bestValue = shallowValue(p, start), lps = 0;
-    const consider = (s: Float64Array, flips: number, budget: number) => {
-      budget = Math.min(maxLps - lps, budget);
-      if (left() <= 0 || budget <= 0) return;
-      const r = polishInRegion(p, lp, s, { timeLimit: left(), flips, maxLps: budget });
-      lps += r.lps;
-      if (r.value > bestValue) {
-        best = r.s;
-        bestValue = r.value;
+    const executors: NodeExecutor[] = workers.length > 0 ? workers : [inThreadExecutor(await loadHighsHere())];
+    let next = 0;
+    const work = async (ex: NodeExecutor) => {
+      while (next < jobs.length && !options.signal?.aborted) {
+        const job = jobs[next++];
+        const p = job.problem;
+        const x = inputs[job.t];
+        const s = Float64Array.from(p.features, (f, i) => (p.span[i] > 0 ? Math.min(1, Math.max(0, (x[f] - p.lo[i]) / p.span[i])) : 0));
+        await ex.init(p, DEFAULT_EFFORT, stop);
+        const r = await ex.explore(s, { lps: options.lps ?? 30, timeLimit: options.timeLimit ?? 30 });
+        const before = job.value(s);
+        const after = job.value(r.s);
+        if (after > before) improved[job.t] = shallowInput(p, r.s);
+        targets[job.t] = { ...targets[job.t], before, after: Math.max(before, after), lps: r.lps };
       }
+      await ex.release();
     };
-    if (p.rows > 0) {
-      // Vertices may break the linear constraints: the LP ascent from x alone.
-      consider(start, 12, maxLps);
-    } else {
-      const norms = unitNorms(p);
-      const solver = new NodeSolver(p, norms, { maxSweeps: 30, rootSweeps: 30, stall: 0.1, rootStall: 0.01, window: 4, etaRoot: 0.5, eta: 0.3 });
-      solver.bound(rootNode(p, norms), -Infinity, (s) => solver.sdp.value(s), false);
-      const starts: Float64Array[] = [start];
-      for (let k = 0; k < ROUNDINGS; k++) {
-        const s = new Float64Array(p.n);
-        solver.roundOnce(s);
-        starts.push(s);
-      }
-      const climbed = starts.map((s) => climbVertex(p, s)).sort((u, v) => v.value - u.value);
-      consider(start, 2, Math.ceil(maxLps / 3));
-      for (const c of climbed.slice(0, 2)) consider(c.s, 2, Math.ceil(maxLps / 3));
-    }
-    return { start, best, lps, seconds: (performance.now() - t0) / 1000 };
+    await Promise.all(executors.map(work));
   } finally {
-    lp.dispose();
+    options.signal?.removeEventListener('abort', onAbort);
+    releaseExecutors(workers);
   }
+  const applied = targets.some((r) => r.skipped === null && r.before !== null);
+  return { improved, summary: { applied, reason: applied ? null : (targets.find((r) => r.skipped)?.skipped ?? 'interrupted'), targets } };
 }

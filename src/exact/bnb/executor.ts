@@ -1,6 +1,7 @@
 import type { Highs } from 'highs';
 import { unitNorms } from './lagrange.js';
 import { DEFAULT_EFFORT, NodeSolver, type BnbNode, type NodeEffort } from './node.js';
+import { explore, exploreSolver, type ExploreOptions } from './explore.js';
 import { polishInRegion, type PolishOptions, type PolishResult } from './polish.js';
 import { RegionLp } from './regionLp.js';
 import { branchOrder, processNode, type NodeResult } from './search.js';
@@ -21,6 +22,8 @@ export interface NodeExecutor {
   run(node: BnbNode, target: number): Promise<NodeResult>;
   /** Polish a point of the box s ∈ [0,1]^n by region LPs and flips (polish.ts). */
   polish(s: Float64Array, options: PolishOptions): Promise<PolishResult>;
+  /** Polish with roundings of the root relaxation as well (explore.ts): gradient search's step. */
+  explore(s: Float64Array, options: ExploreOptions): Promise<PolishResult>;
   /** Free the problem's memory (the executor can be given another problem). */
   release(): Promise<void>;
 }
@@ -33,22 +36,25 @@ export interface NodeExecutor {
  * const result = bench.run(root, target);
  */
 export class NodeWorkbench {
-  readonly solver: NodeSolver;
-  readonly lp: RegionLp;
-  readonly order: Int32Array;
-  /** The smaller LP of the polish's ascent steps (no region rows), made on first use. */
+  /** Each piece is made on first use: a polish needs neither the tree's solver nor its region LP. */
+  private solver: NodeSolver | null = null;
+  private lp: RegionLp | null = null;
+  private order: Int32Array | null = null;
+  /** The smaller LP of the polish's ascent steps (no region rows), and the explorer's solver. */
   private liftedLp: RegionLp | null = null;
+  private explorer: NodeSolver | null = null;
 
-  constructor(private readonly highs: Highs, readonly problem: ShallowProblem, effort: NodeEffort = DEFAULT_EFFORT, private readonly stop: Int32Array | null = null) {
-    const norms = unitNorms(problem);
-    this.solver = new NodeSolver(problem, norms, effort);
-    this.solver.stop = stop;
-    this.lp = new RegionLp(highs, problem);
-    this.order = branchOrder(problem, norms);
-  }
+  constructor(private readonly highs: Highs, readonly problem: ShallowProblem, private readonly effort: NodeEffort = DEFAULT_EFFORT, private readonly stop: Int32Array | null = null) {}
 
   run(node: BnbNode, target: number): NodeResult {
-    return processNode(this.solver, this.lp, node, target, this.order);
+    if (!this.solver) {
+      const norms = unitNorms(this.problem);
+      this.solver = new NodeSolver(this.problem, norms, this.effort);
+      this.solver.stop = this.stop;
+      this.order = branchOrder(this.problem, norms);
+    }
+    this.lp ??= new RegionLp(this.highs, this.problem);
+    return processNode(this.solver, this.lp, node, target, this.order!);
   }
 
   polish(s: Float64Array, options: PolishOptions): PolishResult {
@@ -56,8 +62,17 @@ export class NodeWorkbench {
     return polishInRegion(this.problem, this.liftedLp, s, { ...options, stop: this.stop });
   }
 
+  explore(s: Float64Array, options: ExploreOptions): PolishResult {
+    this.liftedLp ??= new RegionLp(this.highs, this.problem, false);
+    if (!this.explorer) {
+      this.explorer = exploreSolver(this.problem);
+      this.explorer.stop = this.stop;
+    }
+    return explore(this.problem, this.liftedLp, this.explorer, s, { ...options, stop: this.stop });
+  }
+
   dispose(): void {
-    this.lp.dispose();
+    this.lp?.dispose();
     this.liftedLp?.dispose();
   }
 }
@@ -87,6 +102,11 @@ export function inThreadExecutor(highs: Highs): NodeExecutor {
     },
     async polish(s, options) {
       const r = ready().polish(s, options);
+      await yieldToEventLoop();
+      return r;
+    },
+    async explore(s, options) {
+      const r = ready().explore(s, options);
       await yieldToEventLoop();
       return r;
     },

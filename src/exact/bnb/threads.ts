@@ -122,6 +122,10 @@ class WorkerExecutor implements NodeExecutor {
     return this.request({ type: 'polish', s, options });
   }
 
+  explore(s: Float64Array, options: Parameters<NodeExecutor['explore']>[1]): ReturnType<NodeExecutor['explore']> {
+    return this.request({ type: 'explore', s, options });
+  }
+
   release(): Promise<void> {
     return this.request({ type: 'release' });
   }

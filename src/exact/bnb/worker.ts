@@ -7,7 +7,7 @@ import { NodeWorkbench } from './executor.js';
  * {@link NodeWorkbench} and answers one request at a time:
  * `{ id, type: 'init', problem, effort, stop }` (stop: a SharedArrayBuffer of one Int32),
  * `{ id, type: 'run', node, target }`,
- * `{ id, type: 'polish', s, options }`, `{ id, type: 'release' }` →
+ * `{ id, type: 'polish' | 'explore', s, options }`, `{ id, type: 'release' }` →
  * `{ id, ok: true, result }` or `{ id, ok: false, message }`.
  */
 const port = parentPort;
@@ -35,6 +35,9 @@ async function handle(m: { type: string; [k: string]: unknown }): Promise<unknow
     case 'polish':
       if (!bench) throw new Error('bnb worker: no problem loaded');
       return bench.polish(m.s as Float64Array, m.options as Parameters<NodeWorkbench['polish']>[1]);
+    case 'explore':
+      if (!bench) throw new Error('bnb worker: no problem loaded');
+      return bench.explore(m.s as Float64Array, m.options as Parameters<NodeWorkbench['explore']>[1]);
     case 'release':
       bench?.dispose();
       bench = null;
