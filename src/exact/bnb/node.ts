@@ -71,7 +71,6 @@ const ROOT_ROUNDINGS = 8;
 export class NodeSolver {
   readonly sdp: MixingSdp;
   private readonly normal = new Float64Array(RANK);
-  private lag: NodeLagrangian | null = null;
   private seed = 12345;
   /** Certify a node that is branched (its children then start from a tighter bound). */
   finalCertificate = false;
@@ -90,7 +89,7 @@ export class NodeSolver {
    */
   bound(node: BnbNode, target: number, evaluate: (s: Float64Array) => number, certifyRoot = true): NodeOutcome {
     const { sdp, effort } = this;
-    const lag = (this.lag = new NodeLagrangian(this.p, this.norms, node.fixed, node.theta, node.nu, (out, delta) => sdp.addUnitRows(out, delta)));
+    const lag = new NodeLagrangian(this.p, this.norms, node.fixed, node.theta, node.nu, (out, delta) => sdp.addUnitRows(out, delta));
     const sigma = lag.sigmaUnits();
     sdp.setNode(sigma, lag.a, lag.d, node.warm);
     const root = node.depth === 0;

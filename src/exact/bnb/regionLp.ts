@@ -164,7 +164,7 @@ export class RegionLp {
    */
   solve(pattern: Pattern, timeLimit = 10, region = true, withBound = true): RegionAnswer {
     if (!this.regions && (region || pattern.some((v, j) => v !== -1 && this.p.c[j] < 0))) throw new Error('RegionLp: built without region rows');
-    const { n, m, W, b, c, a, d } = this.p;
+    const { n, m, b, c, a, d } = this.p;
     // Costs: a + Σ_{on, c>0} c_j W_j on s; c_j on t_j.
     const cost = this.cost;
     cost.fill(0);
