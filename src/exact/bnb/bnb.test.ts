@@ -93,6 +93,20 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
     await expect(maximizeExact(mlp(4, layers([4, 5, 5, 2], 7)), { kind: 'logit', index: 0 }, { method: 'bnb', timeLimit: 30 })).rejects.toThrow(/branch-and-bound needs one hidden ReLU layer/);
   });
 
+  it('a second hidden layer whose units keep their sign over the box folds away (B&B = MILP)', async () => {
+    const ls = layers([5, 8, 4, 3], 9);
+    // Large biases: two units of layer 2 always active, two always inactive over [0,1]^5.
+    ls[1][1] = [20, 20, -20, -20];
+    const model = mlp(5, ls);
+    const spec = { kind: 'logit', index: 1 } as const;
+    const bnb = await maximizeExact(model, spec, { threads: 0, timeLimit: 30, warmStart: false });
+    expect(bnb.method).toBe('bnb');
+    const milp = await maximizeExact(model, spec, { method: 'milp', timeLimit: 30, warmStart: false });
+    expect(bnb.status).toBe('optimal');
+    expect(milp.status).toBe('optimal');
+    expect(rel(bnb.value!, milp.value!)).toBeLessThan(2e-6);
+  });
+
   it('an abort returns the best input so far with a proven bound', async () => {
     const model = mlp(784, layers([784, 64, 10], 8), 'softmax');
     const controller = new AbortController();

@@ -1,3 +1,4 @@
+import { intervalBounds, type Bounds } from '../bounds.js';
 import type { ExactObjective } from '../encode.js';
 import type { ExactInputSet } from '../inputs.js';
 import type { LinExpr, PLNetwork } from '../network.js';
@@ -43,7 +44,8 @@ export type ShallowResult = { problem: ShallowProblem } | { reason: string };
 /**
  * Reads a {@link ShallowProblem} out of a network, an objective and the input constraints, or
  * says why it does not fit: margins (not linear), L1/L2 balls, one-hot groups, levels, max
- * pooling, or a ReLU whose input is not an affine function of the input features.
+ * pooling, or a ReLU deeper than the first layer whose sign interval bounds over the input set do
+ * not fix (deeper ReLUs that are surely active or inactive there are linear and fold away).
  *
  * @example
  * const r = shallowProblem(net, exactObjective(model, net, { kind: 'logit', index: 3 }), rc);
@@ -54,6 +56,15 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
   if (rc.l1.length > 0 || rc.l2.length > 0) return { reason: 'an L1 or L2 ball constrains the input' };
   if (rc.oneHot.length > 0 || rc.levels !== null) return { reason: 'the input is discrete (one-hot groups or levels)' };
   const nIn = net.inputSize;
+  // Interval bounds over the input set: a ReLU deeper than the first layer is allowed when its
+  // sign is fixed there (it is then linear or zero).
+  let bounds: Bounds | null = null;
+  const deepPiece = (src: number): 'zero' | 'linear' | 'unstable' => {
+    bounds ??= intervalBounds(net, rc.lo, rc.hi);
+    if (bounds.hi[src] <= 0) return 'zero';
+    if (bounds.lo[src] >= 0) return 'linear';
+    return 'unstable';
+  };
   // The objective as input terms plus weighted ReLU units.
   const inputCoef = new Float64Array(nIn);
   const unitCoef = new Map<number, number>();
@@ -68,15 +79,22 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
       else if (d.kind === 'affine') {
         const why = expand(d.expr, cw);
         if (why) return why;
-      } else if (d.kind === 'relu') {
-        if (!isInputAffine(net, d.src)) return `a ReLU (layer "${d.layer}") reads another nonlinearity: more than one hidden layer`;
-        unitCoef.set(v, (unitCoef.get(v) ?? 0) + cw);
-      } else if (d.kind === 'leaky') {
+      } else if (d.kind === 'relu' || d.kind === 'leaky') {
+        const alpha = d.kind === 'relu' ? 0 : d.alpha;
+        if (!isInputAffine(net, d.src)) {
+          const piece = deepPiece(d.src);
+          if (piece === 'unstable') return `a ${d.kind === 'relu' ? 'ReLU' : 'LeakyReLU'} (layer "${d.layer}") reads another nonlinearity and can change sign over the input set: more than one hidden layer`;
+          // Stable: the unit is its input (active) or alpha times it (inactive).
+          const why = expand(atomOf(d.src), piece === 'linear' ? cw : cw * alpha);
+          if (why) return why;
+          continue;
+        }
         // leaky(z) = α·z + (1 − α)·relu(z): a linear part plus a ReLU unit.
-        if (!isInputAffine(net, d.src)) return `a LeakyReLU (layer "${d.layer}") reads another nonlinearity: more than one hidden layer`;
-        const why = expand(atomOf(d.src), cw * d.alpha);
-        if (why) return why;
-        unitCoef.set(v, (unitCoef.get(v) ?? 0) + cw * (1 - d.alpha));
+        if (alpha !== 0) {
+          const why = expand(atomOf(d.src), cw * alpha);
+          if (why) return why;
+        }
+        unitCoef.set(v, (unitCoef.get(v) ?? 0) + cw * (1 - alpha));
       } else return `layer "${d.layer}" takes a maximum (max pooling or Maximum)`;
     }
     return null;
