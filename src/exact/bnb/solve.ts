@@ -88,7 +88,7 @@ export async function solveBnb(p: ShallowProblem, options: BnbOptions): Promise<
       executors = [inThreadExecutor(await loadHighsHere())];
       await executors[0].init(p, effort, stop);
     }
-    return await new TreeRun(p, options, executors).solve();
+    return await new TreeRun(p, options, executors, stop).solve();
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
@@ -123,7 +123,7 @@ class TreeRun {
   private polishes = 0;
   private readonly inFlight = new Map<NodeExecutor, { job: Job; done: Promise<JobDone> }>();
 
-  constructor(private readonly p: ShallowProblem, private readonly o: BnbOptions, private readonly executors: NodeExecutor[]) {}
+  constructor(private readonly p: ShallowProblem, private readonly o: BnbOptions, private readonly executors: NodeExecutor[], private readonly stop: Int32Array) {}
 
   private seconds(): number {
     return (performance.now() - this.t0) / 1000;
@@ -248,6 +248,8 @@ class TreeRun {
       } else {
         this.absorbPolish(result as PolishResult, job.s === this.start);
       }
+      // The tree is closed: a polish still running cannot change the answer's proof; end it.
+      if (this.frontier.size === 0 && this.nodesInFlight() === 0) Atomics.store(this.stop, 0, 1);
       this.progress('tree');
     }
   }
