@@ -22,24 +22,24 @@ function layers(widths: number[], seed: number): Array<[number[], number[]]> {
 }
 
 describe('polish by region LPs', () => {
-  it('takes a poor start to the maximum over all activation patterns (12-8-3 network)', async () => {
+  it('takes a poor start to the maximum over all activation patterns (12-8-3 network), in worker threads', async () => {
     const ls = layers([12, 8, 3], 11);
     const model = mlp(12, ls);
     const net = extractNetwork(model);
-    for (const index of [0, 1, 2]) {
-      const spec = { kind: 'logit', index } as const;
-      const truth = await oracleMaximum({ layers: ls, inputs: 12, lo: new Array(12).fill(0), hi: new Array(12).fill(1), objective: { kind: 'logit', index } });
-      const start = new Array(12).fill(0.5);
-      const { improved, summary } = await polishAnswers(model, [spec], [start]);
-      const t = summary.targets[0];
-      expect(summary.applied).toBe(true);
-      expect(t.after!).toBeGreaterThanOrEqual(t.before!);
+    const specs = [0, 1, 2].map((index) => ({ kind: 'logit', index }) as const);
+    const start = new Array(12).fill(0.5);
+    const { improved, summary } = await polishAnswers(model, specs, specs.map(() => start), { threads: 2 });
+    expect(summary.applied).toBe(true);
+    for (const [t, spec] of specs.entries()) {
+      const truth = await oracleMaximum({ layers: ls, inputs: 12, lo: new Array(12).fill(0), hi: new Array(12).fill(1), objective: { kind: 'logit', index: spec.index } });
+      const r = summary.targets[t];
+      expect(r.after!).toBeGreaterThanOrEqual(r.before!);
       // The oracle's one-shot LPs run at HiGHS's default tolerance (1e-7): they may overshoot a hair.
-      expect(t.after!).toBeLessThanOrEqual(truth + 1e-6 * Math.max(1, Math.abs(truth)));
-      expect(Math.abs(t.after! - truth)).toBeLessThan(1e-6 * Math.max(1, Math.abs(truth)));
+      expect(r.after!).toBeLessThanOrEqual(truth + 1e-6 * Math.max(1, Math.abs(truth)));
+      expect(Math.abs(r.after! - truth)).toBeLessThan(1e-6 * Math.max(1, Math.abs(truth)));
       // The improved input really has that value, and stays in the box.
-      const x = improved[0] ?? Float64Array.from(start);
-      expect(exactObjectiveValue(exactObjective(model, net, spec), forwardValues(net, x))).toBeCloseTo(t.after!, 12);
+      const x = improved[t] ?? Float64Array.from(start);
+      expect(exactObjectiveValue(exactObjective(model, net, spec), forwardValues(net, x))).toBeCloseTo(r.after!, 12);
       expect(Array.from(x).every((v) => v >= 0 && v <= 1)).toBe(true);
     }
   });

@@ -7,7 +7,7 @@ import { formatObjective } from '../objectives/format.js';
 import { inThreadExecutor, type NodeExecutor } from './bnb/executor.js';
 import { DEFAULT_EFFORT } from './bnb/node.js';
 import { shallowInput, shallowProblem, type ShallowProblem } from './bnb/shallow.js';
-import { acquireExecutors, defaultThreads, releaseExecutors } from './bnb/threads.js';
+import { acquireExecutors, acquireIdleExecutors, defaultThreads, releaseExecutors } from './bnb/threads.js';
 import { loadHighsHere } from './highs-here.js';
 import { joinInputConstraints } from './inputs.js';
 import { extractNetwork, forwardValues, type PLNetwork } from './network.js';
@@ -26,7 +26,7 @@ import { exactObjective, exactObjectiveValue } from './objective.js';
  *    in other basins; hill climbing over box vertices (no LP) takes each to a local optimum, and
  *    the best two get a short ascent (bnb/explore.ts).
  *
- * Targets are independent: with several, they are shared among the worker threads of the
+ * Targets are independent: with several, they are shared among the idle worker threads of the
  * branch-and-bound's pool.
  */
 
@@ -44,7 +44,10 @@ export interface PolishAnswersOptions {
   lps?: number;
   timeLimit?: number;
   signal?: AbortSignal;
-  /** Worker threads (default: the cores when there are 4 targets or more, else the calling thread). */
+  /**
+   * Worker threads: a number starts that many; by default the pool's idle workers are used when
+   * there are 4 targets or more (none is started: that costs more than a polish), else the calling thread.
+   */
   threads?: number;
 }
 
@@ -105,13 +108,24 @@ export async function polishAnswers(model: ActmaxModel, specs: ObjectiveSpec[], 
   });
   if (jobs.length === 0) return { improved, summary: { applied: false, reason: targets[0]?.skipped ?? 'nothing to polish', targets } };
 
-  const threads = options.threads ?? (jobs.length >= 4 ? defaultThreads() : 0);
-  const workers = threads > 0 ? acquireExecutors(Math.min(threads, jobs.length)) : [];
+  const workers =
+    options.threads !== undefined ? (options.threads > 0 ? acquireExecutors(Math.min(options.threads, jobs.length)) : [])
+    : jobs.length >= 4 ? acquireIdleExecutors(Math.min(defaultThreads(), jobs.length)) : [];
   const stop = new Int32Array(typeof SharedArrayBuffer === 'function' && workers.length > 0 ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
   const onAbort = () => Atomics.store(stop, 0, 1);
   options.signal?.addEventListener('abort', onAbort);
   try {
-    const executors: NodeExecutor[] = workers.length > 0 ? workers : [inThreadExecutor(await loadHighsHere())];
+    let executors: NodeExecutor[] = workers;
+    if (executors.length === 0) {
+      // The polish is an extra: where HiGHS cannot be loaded (a page that does not serve it), skip it.
+      let highs: Awaited<ReturnType<typeof loadHighsHere>>;
+      try {
+        highs = await loadHighsHere();
+      } catch (e) {
+        return skip(`the LP solver (HiGHS) could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      executors = [inThreadExecutor(highs)];
+    }
     let next = 0;
     const work = async (ex: NodeExecutor) => {
       while (next < jobs.length && !options.signal?.aborted) {

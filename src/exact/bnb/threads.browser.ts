@@ -15,6 +15,11 @@ export function acquireExecutors(_count: number): NodeExecutor[] {
   return [];
 }
 
+/** No workers here. @example acquireIdleExecutors(2) // [] */
+export function acquireIdleExecutors(_count: number): NodeExecutor[] {
+  return [];
+}
+
 /** Nothing to give back. @example releaseExecutors([]) */
 export function releaseExecutors(_exs: NodeExecutor[]): void {}
 
