@@ -147,13 +147,15 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
 
   program
     .command('exact')
-    .description('the certified global maximum for piecewise-linear (ReLU) networks, by mixed-integer programming (HiGHS)')
+    .description('the certified global maximum for piecewise-linear (ReLU) networks: branch-and-bound with SDP bounds (one hidden ReLU layer) or mixed-integer programming (HiGHS)')
     .argument('<model>')
     .requiredOption('--objective <spec>', 'a linear objective: logit:K, margin:K, neuron:LAYER:I, or weighted sums of them')
     .option('--constraint <spec>', CONSTRAINT_GRAMMAR + ' (L2 balls are not linear: not supported here)', collect, [])
-    .option('--time-limit <s>', 'seconds for the MILP solve per target', float('time-limit'), 60)
+    .option('--time-limit <s>', 'seconds for the solve per target', float('time-limit'), 60)
     .option('--gap <x>', 'stop and report optimal when (bound − value)/|value| ≤ x', float('gap'), 0)
     .option('--no-warm-start', 'start the solver cold (default: gradient search first)')
+    .addOption(new Option('--method <name>', 'solver: auto = branch-and-bound where it applies (one hidden ReLU layer, linear objective, box/linear constraints), else the MILP').choices(['auto', 'bnb', 'milp']).default('auto'))
+    .option('--threads <n>', 'worker threads of the branch-and-bound (default: the cores; 0 = the main thread)', int('threads'))
     .option('--init <spec>', 'reference for mask constraints: FILE')
     .option('--input <file>', 'values of inputs that are not optimised (JSON keyed by input name)')
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
@@ -222,6 +224,8 @@ interface ExactCliOptions extends ModelFlags {
   timeLimit: number;
   gap: number;
   warmStart: boolean;
+  method: 'auto' | 'bnb' | 'milp';
+  threads?: number;
   init?: string;
   input?: string;
   optimize?: string;
@@ -270,6 +274,8 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
       timeLimit: o.timeLimit,
       gapTolerance: o.gap,
       warmStart: o.warmStart,
+      method: o.method,
+      threads: o.threads,
       optimize,
       inputs,
       signal: interrupt.signal,

@@ -2,6 +2,9 @@
 // page's downloads. Run-level fields once, then `results`: one entry per target, even for one
 // target. No Node imports here (the web page uses it).
 import type { ExactResult } from '../exact/maximizeExact.js';
+
+/** Display names of the exact solvers (`method` in result.json). */
+const EXACT_METHOD: Record<ExactResult['method'], string> = { bnb: 'exact (branch-and-bound, SDP bounds)', milp: 'exact (MILP, HiGHS)' };
 import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
 
 /** A run's settings and totals, as in maximize's result (minus the per-target results). */
@@ -25,15 +28,21 @@ export type ExactTargetDocument = Omit<ExactResult, 'spec'> & {
   gradientSearch?: { value: number; restart: number };
 };
 
-/** The document of an exact run (`method: "exact (MILP, HiGHS)"`). */
+/** The document of an exact run (`method`: how the targets were solved, e.g. "exact (branch-and-bound, SDP bounds)"). */
 export interface ExactDocument {
   model: string;
-  method: 'exact (MILP, HiGHS)';
+  method: string;
   /** Seconds the MILP solve of each target could take. */
   timeLimit: number;
   interrupted: boolean;
   timings: { totalMs: number; solveSeconds: number };
   results: ExactTargetDocument[];
+}
+
+/** The document's method: the one solver every target used, or both named. */
+function documentMethod(results: ExactResult[]): string {
+  const used = [...new Set(results.map((r) => r.method))];
+  return used.length === 1 ? EXACT_METHOD[used[0]] : 'exact (branch-and-bound and MILP)';
 }
 
 const withoutSpec = <T extends { spec: unknown }>(r: T): Omit<T, 'spec'> => {
@@ -71,19 +80,19 @@ export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'imag
 }
 
 /**
- * The JSON document of exact (MILP) answers: the time limit once, one entry per target with its
- * status, value, upperBound, gap, nodes and solveSeconds; `gradientSearch` when a gradient run
- * preceded it (web page).
+ * The JSON document of exact answers: the method and time limit once, one entry per target with
+ * its solver (`method`: bnb | milp), status, value, upperBound, gap, nodes and solveSeconds;
+ * `gradientSearch` when a gradient run preceded it (web page).
  *
  * @example
  * const model = await loadModel('models/fashion-mnist-mlp');
  * const r = await maximizeExact(model, logit(3), { constraints: [linf(image, 0.005)], timeLimit: 30 });
- * const doc = exactRunJson([r], model.source, 30); // { model, method: 'exact (MILP, HiGHS)', timeLimit: 30, results: [{ status: 'optimal', … }] }
+ * const doc = exactRunJson([r], model.source, 30); // { model, method: 'exact (branch-and-bound, SDP bounds)', timeLimit: 30, results: [{ method: 'bnb', status: 'optimal', … }] }
  */
 export function exactRunJson(results: ExactResult[], modelSource: string, timeLimit: number, gradient: Array<{ value: number; restart: number } | null> = []): ExactDocument {
   return {
     model: modelSource,
-    method: 'exact (MILP, HiGHS)',
+    method: documentMethod(results),
     timeLimit,
     interrupted: results.some((r) => r.interrupted),
     timings: {

@@ -15,6 +15,8 @@ import { Rng } from './rng.js';
 import { currentBackend } from '../backend.js';
 import { buildImagePipeline, type ImagePipeline } from '../image/pipeline.js';
 import type { ImageOptions } from '../image/defaults.js';
+import type { PolishSummary } from '../exact/polish.js';
+import { polishBestRows } from './polish-step.js';
 
 /** How to start: random in the box, one constant, or a given input (flat, one example). */
 export type InitSpec = 'random' | { constant: number } | { input: number[] | Float32Array };
@@ -74,6 +76,12 @@ export interface MaximizeOptions {
   frames?: number[];
   /** Keep every restart's best value (`perRestart`) and rendered input (`restartInputs`), e.g. for atlases. */
   keepRestarts?: boolean;
+  /**
+   * End-of-run polish by LPs over activation regions (exact/polish.ts), exact inside a region: on
+   * by default where it applies (one hidden ReLU layer, linear objective, box/linear constraints,
+   * no image pipeline); `false` turns it off; `{ lps }` sets its budget in LPs per target (30).
+   */
+  polish?: boolean | { lps?: number };
 }
 
 /** The answer for one target. */
@@ -113,13 +121,16 @@ export interface MaximizeResult {
   /** Rows re-initialised because their value or gradient became NaN/Infinity. */
   reinitialized: number;
   interrupted: boolean;
-  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
+  /** `polishMs`: the end-of-run polish's share of `totalMs` (not counted in `imageStepsPerSecond`). */
+  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number; polishMs?: number };
   /** What the image pipeline did (with `image`). */
   image?: string[];
   /** Rendered first optimised input of every row (rows × features) after the steps in `frames`. */
   frames?: Array<{ step: number; input: Float32Array }>;
   /** Each row's best rendered first optimised input (rows × features, target-major), with `keepRestarts`. */
   restartInputs?: Float32Array;
+  /** What the end-of-run polish did (absent when it was off). */
+  polish?: PolishSummary;
 }
 
 const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.1, sgd: 0.01, normalized: 0.5, sign: 0.02 };
@@ -355,6 +366,10 @@ export async function maximize(
     if (frameSteps.has(stepsRun)) frames.push({ step: stepsRun, input: last.inputs?.[0] ?? Float32Array.from(xs[0]) });
     record(last.values);
     targetBest().forEach((v, t) => history[t].push({ step: stepsRun, value: v }));
+    const polishStart = performance.now();
+    const polish = options.polish === false || pipeline || interrupted ? undefined
+      : await polishBestRows(model, targets, { bestX, bestValue, restarts, sizes, resolved }, { constraints, optimize, fixed, signal: options.signal, lps: typeof options.polish === 'object' ? options.polish.lps : undefined });
+    const polishMs = performance.now() - polishStart;
 
     // Best restart per target, then rounding (levels / one-hot) and a final evaluation.
     const winners = targets.map((_, t) => {
@@ -425,10 +440,11 @@ export async function maximize(
       backend: currentBackend(),
       reinitialized,
       interrupted,
-      timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / (totalMs / 1000) },
+      timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / ((totalMs - polishMs) / 1000), ...(polish ? { polishMs } : {}) },
       ...(pipeline ? { image: pipeline.summary } : {}),
       ...(options.frames ? { frames } : {}),
       ...(restartEval ? { restartInputs: restartEval.input } : {}),
+      ...(polish ? { polish } : {}),
     };
   } finally {
     engine.dispose();
