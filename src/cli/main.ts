@@ -6,7 +6,7 @@ import { ActmaxError, isActmaxError } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
 import { parseObjective, OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
-import { maximize } from '../optimize/maximize.js';
+import { maximize, type StepInfo } from '../optimize/maximize.js';
 import type { OptimizerName } from '../optimize/optimizers.js';
 import type { EngineChoice } from '../engine/select.js';
 import { readInputFile } from '../io/inputs.js';
@@ -16,6 +16,8 @@ import { startServer } from './serve.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
+import { PRIOR_GRAMMAR, parsePrior } from './prior-spec.js';
+import { addValueWithoutPrior } from '../prior/compare.js';
 import { renderInspect } from './commands/inspect.js';
 import { predictOnce } from './commands/predict.js';
 import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
@@ -137,6 +139,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .argument('<model>')
     .requiredOption('--objective <spec>', OBJECTIVE_GRAMMAR)
     .option('--constraint <spec>', CONSTRAINT_GRAMMAR, collect, [])
+    .option('--prior <spec>', `answers that look like the data: ${PRIOR_GRAMMAR}`)
     .option('--steps <n>', 'gradient steps', int('steps'), 150)
     .option('--restarts <n>', 'random restarts per target (one batch; the best is kept)', int('restarts'), 6)
     .addOption(new Option('--optimizer <name>', 'step rule').choices(['adam', 'sgd', 'normalized', 'sign']).default('adam'))
@@ -166,6 +169,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .argument('<model>')
     .requiredOption('--objective <spec>', 'a linear objective: logit:K, margin:K, neuron:LAYER:I, or weighted sums of them')
     .option('--constraint <spec>', CONSTRAINT_GRAMMAR + ' (L2 balls are not linear: not supported here)', collect, [])
+    .option('--prior <spec>', `answers that look like the data (subspace priors only; z is the MILP's variables): ${PRIOR_GRAMMAR}`)
     .option('--time-limit <s>', 'seconds for the MILP solve per target', float('time-limit'), 60)
     .option('--gap <x>', 'stop and report optimal when (bound − value)/|value| ≤ x', float('gap'), 0)
     .option('--no-warm-start', 'start the solver cold (default: gradient search first)')
@@ -236,22 +240,25 @@ interface ExactCliOptions {
   init?: string;
   input?: string;
   optimize?: string;
+  prior?: string;
   out: string;
   json?: boolean;
   backend: BackendName;
 }
 
 /** What maximize and exact share on the command line: start, constraints, optimised and held inputs. */
-async function parseProblem(model: ActmaxModel, o: { init?: string; constraint: string[]; input?: string; optimize?: string }) {
+async function parseProblem(model: ActmaxModel, o: { init?: string; constraint: string[]; input?: string; optimize?: string; prior?: string }) {
   const init = await parseInit(o.init, model);
   const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
   const constraints: Constraint[] = [];
   for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
+  const prior = o.prior === undefined ? null : await parsePrior(o.prior, model);
+  if (prior) constraints.push(prior.constraint);
   const fixed = o.input ? await readInputFile(o.input, model) : undefined;
   // With held inputs given and no --optimize, the others are optimised.
   const optimize = o.optimize ? o.optimize.split(',').map((s) => s.trim()) : fixed ? model.inputs.map((i) => i.name).filter((n) => !(n in fixed)) : undefined;
   const inputs = fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined;
-  return { init, constraints, optimize, inputs };
+  return { init, constraints, optimize, inputs, dispose: () => prior?.dispose() };
 }
 
 /** Ctrl-C / SIGTERM abort the run (which then writes the best so far); `release` restores the default handling. */
@@ -272,7 +279,7 @@ function onInterrupt(): { signal: AbortSignal; release(): void } {
 async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
   const targets = parseObjective(o.objective, ctxFor(model));
   if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
-  const { constraints, optimize, inputs } = await parseProblem(model, o);
+  const { constraints, optimize, inputs, dispose } = await parseProblem(model, o);
   const interrupt = onInterrupt();
   const tty = !o.json && process.stderr.isTTY;
   let last = 0;
@@ -306,6 +313,7 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
     }
   } finally {
     interrupt.release();
+    dispose();
   }
 }
 
@@ -331,17 +339,18 @@ interface MaximizeCliOptions {
   regularizer: string[];
   units?: string;
   animate?: number;
+  prior?: string;
 }
 
 async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
   const targets = o.units !== undefined ? expandUnits(o.objective, o.units, ctxFor(model)) : parseObjective(o.objective, ctxFor(model));
   const image = imageOptionsFromFlags(model, o as ImageFlags);
   const pictures = isImageShape(model.inputs[0].shape);
-  const { init, constraints, optimize, inputs } = await parseProblem(model, o);
+  const { init, constraints, optimize, inputs, dispose } = await parseProblem(model, o);
   const interrupt = onInterrupt();
   const bar = progressBar(o.steps, 'maximize', !o.json);
   try {
-    const run = await maximize(model, targets, {
+    const options = {
       steps: o.steps,
       restarts: o.restarts,
       optimizer: o.optimizer,
@@ -353,17 +362,21 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       inputs,
       signal: interrupt.signal,
       engine: o.engine,
-      onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
+      onStep: (s: StepInfo) => bar.update(s.step + 1, Math.max(...s.best)),
       image,
       keepRestarts: pictures && o.restarts > 1,
       ...(o.animate !== undefined ? { frames: frameSteps(o.steps, o.animate) } : {}),
-    });
+    };
+    const run = await maximize(model, targets, options);
     bar.stop();
-    const files = await writeRunFiles(o.out, run, model, run.image ? { image: run.image } : {});
+    // Honesty: what the same search reaches without the prior.
+    if (run.prior && !run.interrupted) await addValueWithoutPrior(model, targets, { ...options, signal: interrupt.signal }, run);
+    const files = await writeRunFiles(o.out, run, model, { ...(run.image ? { image: run.image } : {}), ...(run.prior ? { prior: run.prior } : {}) });
     files.push(...(await writeImageFiles(o.out, run, model)));
-    if (o.json) io.out(JSON.stringify(runJson(run, model.source)) + '\n');
+    if (o.json) io.out(JSON.stringify(runJson(run, model.source, run.prior ? { prior: run.prior } : {})) + '\n');
     else {
-      for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}\n`);
+      if (run.prior) io.out(`prior: ${run.prior.description}\n`);
+      for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}${r.withoutPrior ? ` (without the prior ${r.withoutPrior.value.toPrecision(6)})` : ''}\n`);
       io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
     }
     if (run.interrupted) {
@@ -373,6 +386,7 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
   } finally {
     bar.stop();
     interrupt.release();
+    dispose();
   }
 }
 
