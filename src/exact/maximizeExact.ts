@@ -14,6 +14,7 @@ import { HighsSolver, type SolveOutcome } from './highs.js';
 import { joinInputConstraints, type ExactInputSet } from './inputs.js';
 import { extractNetwork, forwardValues, type PLNetwork } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
+import { milpProblem, type MilpProblem } from './prior.js';
 
 /** Progress of an exact maximisation, passed to `onProgress`. */
 export interface ExactProgress {
@@ -159,7 +160,6 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
 
   // Held inputs enter as float32, the value TF.js sees.
   const net = extractNetwork(model, { optimize, fixed });
-  const obj = exactObjective(model, net, spec);
   let parts: ResolvedConstraints[];
   let rc: ExactInputSet;
   try {
@@ -170,6 +170,10 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     throw e;
   }
   if (rc.l2.length > 0) throw new ActmaxError('unsupported', 'exact mode cannot use an L2 ball (it is not linear); use an L∞ or L1 ball, or gradient search');
+  // The MILP's variables: the input, or a subspace prior's code (src/exact/prior.ts).
+  const problem: MilpProblem = milpProblem(net, parts, rc);
+  const obj = exactObjective(model, problem.net, spec);
+  const vars = problem.set;
 
   const progress = (p: Omit<ExactProgress, 'seconds'>) => options.onProgress?.({ ...p, seconds: seconds() });
 
@@ -194,8 +198,8 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
       }
     }
     if (x0) {
-      const x = Float64Array.from(x0, (v, i) => Math.min(rc.hi[i], Math.max(rc.lo[i], v)));
-      start = { x, value: exactObjectiveValue(obj, forwardValues(net, x)) };
+      const x = problem.toVariables(Float64Array.from(x0, (v, i) => Math.min(rc.hi[i], Math.max(rc.lo[i], v))));
+      start = { x, value: exactObjectiveValue(obj, forwardValues(problem.net, x)) };
     }
   }
 
@@ -203,12 +207,12 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   const solver = await HighsSolver.start();
   try {
     const tb = performance.now();
-    let bounds = intervalBounds(net, rc.lo, rc.hi);
+    let bounds = intervalBounds(problem.net, vars.lo, vars.hi);
     const budget = options.tighten === false ? 0 : (options.tighten ?? Math.min(30, 0.2 * timeLimit));
     let tightened = 0;
     if (budget > 0) {
       progress({ phase: 'bounds', incumbent: start?.value ?? null, bound: null, gap: null, nodes: 0 });
-      const r = await tightenBounds(net, rc, bounds, solver, budget, options.signal);
+      const r = await tightenBounds(problem.net, vars, bounds, solver, budget, options.signal);
       bounds = r.bounds;
       tightened = r.tightened;
     }
@@ -217,7 +221,7 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     // 3. Encode and solve.
     let milp: Milp;
     try {
-      milp = encode(net, rc, bounds, obj);
+      milp = encode(problem.net, vars, bounds, obj);
     } catch (e) {
       if (isActmaxError(e) && e.code === 'infeasible') return empty('infeasible', e.message);
       throw e;
@@ -227,7 +231,7 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
       unstable: milp.stats.unstable, stable: milp.stats.stable, withoutBinary: milp.stats.withoutBinary, tightened, boundsSeconds,
     };
     const iaBound = objectiveIntervalBound(obj, bounds);
-    const startCols = start ? startSolution(milp, forwardValues(net, start.x)) : undefined;
+    const startCols = start ? startSolution(milp, forwardValues(problem.net, start.x)) : undefined;
     let best = start?.value ?? null;
     const outcome: SolveOutcome = await solver.solveMip(milp, {
       timeLimit,
@@ -256,11 +260,11 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     let source: ExactResult['source'] = null;
     let milpValue: number | null = null;
     if (outcome.colValue) {
-      x = Float64Array.from(milp.inputCols, (c, i) => Math.min(rc.hi[i], Math.max(rc.lo[i], outcome.colValue![c])));
+      x = Float64Array.from(milp.inputCols, (c, i) => Math.min(vars.hi[i], Math.max(vars.lo[i], outcome.colValue![c])));
       source = 'milp';
       milpValue = outcome.objective;
     }
-    let value = x ? exactObjectiveValue(obj, forwardValues(net, x)) : -Infinity;
+    let value = x ? exactObjectiveValue(obj, forwardValues(problem.net, x)) : -Infinity;
     if (milpValue !== null && x) {
       const tol = REL_TOL * Math.max(1, Math.abs(value), Math.abs(milpValue));
       // The MILP value is the network's, up to units encoded without a binary (which can only understate it).
@@ -279,7 +283,8 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     const engine = await createTfjsEngine({ model, targets: [spec], rowsPerTarget: 1, optimize, fixed });
     let tfjsValue: number;
     const outputs: Record<string, number[]> = {};
-    const slices = net.inputParts.map((p) => x!.subarray(p.offset, p.offset + p.size));
+    const xin = problem.toInput(x);
+    const slices = net.inputParts.map((p) => xin.subarray(p.offset, p.offset + p.size));
     try {
       const ev = await engine.evaluate(slices.map((s) => Float32Array.from(s)));
       tfjsValue = ev.values[0];
