@@ -18,6 +18,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
 import { PRIOR_GRAMMAR, parsePrior } from './prior-spec.js';
 import { addValueWithoutPrior } from '../prior/compare.js';
+import { datasetPriorPath } from '../prior/dataset.js';
+import { promises as fs } from 'node:fs';
 import { renderInspect } from './commands/inspect.js';
 import { predictOnce } from './commands/predict.js';
 import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
@@ -102,7 +104,11 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--json', 'print one JSON document')
     .addOption(backendOption())
     .action(async (file: string, o: { json?: boolean; backend: BackendName }) => {
-      await withModel(file, o.backend, async (model) => io.out(renderInspect(model, !!o.json) + '\n'));
+      await withModel(file, o.backend, async (model) => {
+        const prior = await datasetPriorPath(model.source);
+        const exists = prior ? await fs.stat(prior).then(() => true, () => false) : false;
+        io.out(renderInspect(model, !!o.json, exists ? prior : null) + '\n');
+      });
     });
 
   program
@@ -217,11 +223,12 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .command('demo')
     .description('every class of the bundled Fashion-MNIST model, maximised in one batched run; writes grid.png and report.json')
     .option('--out <dir>', 'output directory', 'actmax-out')
+    .option('--prior <spec>', `answers that look like the data, e.g. dataset:subspace:32 or decoder:models/fashion-mnist-decoder; ${PRIOR_GRAMMAR}`)
     .addOption(backendOption())
-    .action(async (o: { out: string; backend: BackendName }) => {
+    .action(async (o: { out: string; backend: BackendName; prior?: string }) => {
       await useBackend(o.backend);
       const bar = progressBar(DEMO_SETTINGS.steps, 'demo', true);
-      const { rows, text, files } = await runDemo(o.out, (s) => bar.update(s, NaN));
+      const { rows, text, files } = await runDemo(o.out, (s) => bar.update(s, NaN), o.prior);
       bar.stop();
       io.out(text + '\n');
       io.out(`wrote ${files.join(', ')}\n`);

@@ -9,6 +9,8 @@ export interface ModelSummary {
   outputs: Array<{ name: string; shape: number[]; units: number; finalActivation: string | null; classes: Array<{ index: number; name?: string }> }>;
   layers: Array<{ name: string; className: string; outputShape: number[]; units: number; activation?: string }>;
   exampleObjectives: string[];
+  /** The dataset the model names in its metadata (`dataset.name`, `dataset.source`), or null. */
+  dataset: { name: string; source?: string } | null;
   notes: string[];
   metadata: Record<string, unknown>;
 }
@@ -45,7 +47,15 @@ export function summarizeModel(model: ActmaxModel): ModelSummary {
     })),
     layers: model.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, units: l.units, ...(l.activation ? { activation: l.activation } : {}) })),
     exampleObjectives: examples,
+    dataset: datasetOf(model.metadata),
     notes: model.notes,
     metadata: model.metadata,
   };
+}
+
+function datasetOf(metadata: Record<string, unknown>): ModelSummary['dataset'] {
+  const d = metadata.dataset as { name?: unknown; source?: unknown } | string | undefined;
+  if (typeof d === 'string' && d) return { name: d };
+  if (d && typeof d === 'object' && typeof d.name === 'string') return { name: d.name, ...(typeof d.source === 'string' ? { source: d.source } : {}) };
+  return null;
 }
