@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import { ActmaxError } from '../errors.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { loadModel } from '../model/load.js';
@@ -89,6 +90,7 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
   }
   const ball = get('ball');
   if (ball !== undefined) opts.ball = ball.startsWith('p') ? { percentile: number(text, ball.slice(1), 'the percentile') } : number(text, ball, 'R');
+  if (source !== 'dataset' && !(await fs.stat(source).then(() => true, () => false))) bad(text, `"${source}" is neither "dataset" nor an existing file or folder of examples`);
   const { stored, file } = source === 'dataset' ? await loadDatasetPrior(model) : await examplesPrior(source, model, input);
   if (stored.features !== input.shape.reduce((a, b) => a * b, 1)) {
     throw new ActmaxError('bad-input', `the prior in ${file} has ${stored.features} features; input "${input.name}" has shape [${input.shape.join(', ')}]`);
