@@ -4,6 +4,7 @@ import { subspaceCode, subspaceInput } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import type { ExactInputSet } from './inputs.js';
 import type { LinExpr, PLNetwork, PLValues, PLVar } from './network.js';
+import type { Bounds } from './bounds.js';
 
 /**
  * The problem the MILP solves: its network, the set of its input variables, and the maps between
@@ -19,6 +20,8 @@ export interface MilpProblem {
   toInput(v: ArrayLike<number>): Float64Array;
   /** The subspace prior when the variables are its code. */
   prior: SubspacePrior | null;
+  /** Bounds the constraints imply for some variables (the input box on a prior's x), for interval arithmetic. */
+  known?: Bounds;
 }
 
 /**
@@ -104,6 +107,13 @@ export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInpu
     for (let c = 0; c < k; c++) for (let i = 0; i < n; i++) a[c] += h.a[i] * U[c * n + i];
     linear.push({ a, b: h.b - am });
   }
+  // x_i (variable K + i) lies in the input's per-feature bounds: the rows above enforce it, and
+  // interval arithmetic starts from it (as tight as the plain box problem's first layer).
+  const known: Bounds = { lo: new Float64Array(vars.length).fill(-Infinity), hi: new Float64Array(vars.length).fill(Infinity) };
+  for (let i = 0; i < n; i++) {
+    known.lo[k + i] = rc.lo[i];
+    known.hi[k + i] = rc.hi[i];
+  }
   const lo = Float64Array.from(zlo), hi = Float64Array.from(zhi);
   const set: ExactInputSet = { n: k, lo, hi, boxLo: lo, boxHi: hi, l1: [], l2: [], linear, oneHot: [], levels: null };
   return {
@@ -112,5 +122,6 @@ export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInpu
     toVariables: (x) => subspaceCode(prior, x).map((z, c) => Math.min(zhi[c], Math.max(zlo[c], z))),
     toInput: (z) => subspaceInput(prior, z),
     prior,
+    known,
   };
 }
