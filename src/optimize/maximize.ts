@@ -69,7 +69,7 @@ export interface MaximizeOptions {
    */
   engine?: EngineChoice | EngineFactory;
   // --- image pipeline (src/image) ---
-  /** Parameterisation, transforms and regularisers for image inputs; `'auto'` = `imageDefaults(model)`; omitted = none. */
+  /** Parameterisation, transforms and regularisers for image inputs; `'auto'` = `imageDefaults(model)` (with a data prior: the prior alone); omitted = none. */
   image?: ImageOptions | 'auto';
   /** Record the rendered first optimised input of every row after these many steps (0 = the start; for animations). */
   frames?: number[];
@@ -191,9 +191,11 @@ export async function maximize(
   // Constraints per optimised input, and the starting points.
   const rng = new Rng(seed);
   const init = options.init ?? 'random';
-  // A data prior is a parameterisation, so it runs in the image pipeline even without image settings.
+  // A data prior is a parameterisation, so it runs in the image pipeline even without image settings;
+  // it replaces the image defaults ('auto': no jitter or TV on top), explicit image options still apply.
   const withPrior = constraints.some((c) => c.kind === 'prior');
-  const imageOptions = options.image ?? (withPrior ? { param: 'pixel' as const, transforms: [], regularizers: [] } : undefined);
+  const priorOnly = { param: 'pixel' as const, transforms: [], regularizers: [] };
+  const imageOptions = withPrior && (options.image === undefined || options.image === 'auto') ? priorOnly : options.image;
   const built = imageOptions ? buildImagePipeline(model, optimize, imageOptions, { seed, constraints }) : null;
   // A pipeline that changes nothing (e.g. 'auto' on a tabular input) is left out, so any engine can run.
   const pipeline: ImagePipeline | null = built?.active ? built : null;
