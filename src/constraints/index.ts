@@ -125,6 +125,7 @@ export function oneHot(indices: ArrayLike<number>): Constraint {
  * `--prior` on the command line.
  *
  * @example
+ * const { stored } = await loadDatasetPrior(model);   // the bundled model's prior.json
  * prior(subspacePrior(stored, 32))   // x = mean + Uᵀz, z in the examples' 0.5–99.5 % box
  */
 export function prior(p: DataPrior): Constraint {

@@ -9,9 +9,10 @@ import { maximize, type MaximizeOptions, type MaximizeResult } from '../optimize
  * `withoutPrior` — what the prior costs in objective value. Returns `run` with those fields set.
  *
  * @example
- * const run = await maximize(model, targets, opts);
- * await addValueWithoutPrior(model, targets, opts, run);
- * run.results[0].withoutPrior // { value: 33.3, ... }
+ * const opts = { steps: 20, constraints: [prior(subspacePrior((await loadDatasetPrior(model)).stored, 8))] };
+ * const run = await maximize(model, logit(1), opts);
+ * await addValueWithoutPrior(model, logit(1), opts, run);
+ * run.results[0].withoutPrior!.value >= run.results[0].value // true (up to the search)
  */
 export async function addValueWithoutPrior(
   model: ActmaxModel,

@@ -37,6 +37,7 @@ export async function datasetPriorPath(modelSource: string): Promise<string | nu
  *
  * @example
  * const stored = await readStoredPrior('models/fashion-mnist-mlp/prior.json');
+ * stored.components // 64
  */
 export async function readStoredPrior(file: string): Promise<StoredPrior> {
   let header: unknown;
@@ -139,7 +140,8 @@ function manyFromFile(bytes: Uint8Array, file: string, model: ActmaxModel, input
  * folder, `FILE.actmax-prior.json` beside a file.
  *
  * @example
- * const { stored, cached } = await examplesPrior('shirts/', model, model.inputs[0]);
+ * // A folder of .png/.json/.csv inputs, or one JSON/CSV file of many (cached beside it):
+ * const { stored, cached } = await examplesPrior('models/fashion-mnist-mlp/examples.json', model, model.inputs[0]);
  */
 export async function examplesPrior(source: string, model: ActmaxModel, input: InputInfo): Promise<{ stored: StoredPrior; file: string; cached: boolean }> {
   const { data, count, bytes } = await readExamples(source, model, input);

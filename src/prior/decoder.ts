@@ -23,6 +23,7 @@ export const DEFAULT_LATENT_BOX: [number, number] = [-3, 3];
  *
  * @example
  * const prior = decoderPrior(await loadModel('models/fashion-mnist-decoder'));
+ * prior.latent.box!.lo.length // 8
  */
 export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, number]; ball?: number } = {}): DecoderPrior {
   if (decoder.inputs.length !== 1) throw new ActmaxError('bad-model', `decoder ${decoder.source} must have one input (the latent code); it has ${decoder.inputs.length}`);

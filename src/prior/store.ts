@@ -32,7 +32,9 @@ export interface StoredPrior {
  * Computes a {@link StoredPrior} from `count` examples (row-major, n = product of `shape`).
  *
  * @example
- * const stored = buildStoredPrior(images, 60000, [28, 28], 64, 'Fashion-MNIST training split');
+ * const examples = Array.from({ length: 10 * 4 }, (_, i) => Math.sin(i * i));
+ * const stored = buildStoredPrior(examples, 10, [2, 2], 3, 'ten examples');
+ * stored.components // 3
  */
 export function buildStoredPrior(data: ArrayLike<number>, count: number, shape: number[], components: number, source: string): StoredPrior {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -114,8 +116,8 @@ const ARRAYS = ['mean', 'basis', 'variances', 'codeQuantiles', 'normQuantiles'] 
  * Serialises a prior as a JSON header and a float32 binary (little-endian).
  *
  * @example
- * const { header, binary } = encodeStoredPrior(stored, 'prior.bin');
- * writeFileSync('prior.json', JSON.stringify(header)); writeFileSync('prior.bin', binary);
+ * const stored = buildStoredPrior(Array.from({ length: 40 }, (_, i) => Math.sin(i * i)), 10, [2, 2], 3, 'ten examples');
+ * const { header, binary } = encodeStoredPrior(stored, 'prior.bin'); // write header as JSON, binary as bytes
  */
 export function encodeStoredPrior(p: StoredPrior, binaryName: string): { header: StoredPriorHeader; binary: Uint8Array } {
   const layout = ARRAYS.map((name) => ({ name, length: p[name].length }));
@@ -136,7 +138,8 @@ export function encodeStoredPrior(p: StoredPrior, binaryName: string): { header:
  * when they do not fit together.
  *
  * @example
- * const stored = decodeStoredPrior(JSON.parse(jsonText), binBytes, 'prior.json');
+ * const { header, binary } = encodeStoredPrior(buildStoredPrior(Array.from({ length: 40 }, (_, i) => Math.sin(i * i)), 10, [2, 2], 3, 'ten'), 'p.bin');
+ * decodeStoredPrior(header, binary, 'p.json').components // 3
  */
 export function decodeStoredPrior(header: unknown, binary: Uint8Array, file: string): StoredPrior {
   const h = header as Partial<StoredPriorHeader>;

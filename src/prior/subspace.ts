@@ -18,6 +18,7 @@ export const DEFAULT_PERCENTILE_BOX: [number, number] = [0.5, 99.5];
  * in the examples' percentile box (default 0.5–99.5 %) or a Mahalanobis ball (or both).
  *
  * @example
+ * const { stored } = await loadDatasetPrior(model);
  * const prior = subspacePrior(stored, 32);                        // percentile box
  * const ball = subspacePrior(stored, 32, { ball: { percentile: 50 } }); // the median norm
  */
@@ -48,7 +49,8 @@ export function subspacePrior(stored: StoredPrior, k: number, options: SubspaceO
  * The code of an input: z = basis·(x − mean) (its coordinates in the subspace).
  *
  * @example
- * const z = subspaceCode(prior, image); // K numbers
+ * const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32);
+ * const z = subspaceCode(prior, new Array(784).fill(0.5)); // 32 numbers
  */
 export function subspaceCode(prior: SubspacePrior, x: ArrayLike<number>): Float64Array {
   const n = prior.mean.length;
@@ -65,7 +67,8 @@ export function subspaceCode(prior: SubspacePrior, x: ArrayLike<number>): Float6
  * The input of a code: x = mean + basisᵀ·z.
  *
  * @example
- * const x = subspaceInput(prior, z); // n numbers
+ * const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32);
+ * const x = subspaceInput(prior, new Array(32).fill(0)); // the mean image (784 numbers)
  */
 export function subspaceInput(prior: SubspacePrior, z: ArrayLike<number>): Float64Array {
   const n = prior.mean.length;
@@ -83,7 +86,8 @@ export function subspaceInput(prior: SubspacePrior, z: ArrayLike<number>): Float
  * to the subspace (per feature), the code's box violation and its Mahalanobis-ball excess.
  *
  * @example
- * subspaceResidual(prior, result.input) // ≤ 1e-6 for answers found with the prior
+ * const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32);
+ * subspaceResidual(prior, subspaceInput(prior, new Array(32).fill(0))) < 1e-6 // true
  */
 export function subspaceResidual(prior: SubspacePrior, x: ArrayLike<number>): number {
   const z = subspaceCode(prior, x);

@@ -39,7 +39,7 @@ export interface DecoderPrior {
 /** A data prior: {@link SubspacePrior} or {@link DecoderPrior}. */
 export type DataPrior = SubspacePrior | DecoderPrior;
 
-/** Number of code variables of a prior. @example latentSize(prior) // 32 */
+/** Number of code variables of a prior. @example latentSize(subspacePrior((await loadDatasetPrior(model)).stored, 32)) // 32 */
 export function latentSize(prior: DataPrior): number {
   if (prior.type === 'subspace') return prior.components;
   return prior.decoder.inputs[0].shape.reduce((a, b) => a * b, 1);
@@ -49,7 +49,8 @@ export function latentSize(prior: DataPrior): number {
  * One line describing a prior: kind, K and the code set.
  *
  * @example
- * describePrior(prior) // 'subspace K=32 of dataset prior (models/fashion-mnist-mlp/prior.json); z in the 0.5–99.5 % box'
+ * const p = subspacePrior((await loadDatasetPrior(model)).stored, 32, {}, 'the dataset');
+ * describePrior(p) // 'subspace K=32 of the dataset; z in a per-component box'
  */
 export function describePrior(prior: DataPrior): string {
   const set = describeLatentSet(prior.latent);
