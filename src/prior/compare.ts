@@ -12,7 +12,7 @@ import { maximize, type MaximizeOptions, type MaximizeResult } from '../optimize
  * const opts = { steps: 20, constraints: [prior(subspacePrior((await loadDatasetPrior(model)).stored, 8))] };
  * const run = await maximize(model, logit(1), opts);
  * await addValueWithoutPrior(model, logit(1), opts, run);
- * run.results[0].withoutPrior!.value >= run.results[0].value // true (up to the search)
+ * run.results[0].withoutPrior!.value > run.results[0].value // true
  */
 export async function addValueWithoutPrior(
   model: ActmaxModel,
