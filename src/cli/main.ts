@@ -5,12 +5,14 @@ import { useBackend, type BackendName } from '../backend.js';
 import { ActmaxError, isActmaxError } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
-import { parseObjective, OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
+import { OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
+import { objectiveContext, parseObjectiveFor } from '../objectives/check.js';
 import { maximize, type StepInfo } from '../optimize/maximize.js';
 import type { OptimizerName } from '../optimize/optimizers.js';
 import type { EngineChoice } from '../engine/select.js';
 import { readInputFile } from '../io/inputs.js';
-import { runJson, writeRunFiles } from '../io/results.js';
+import { writeRunFiles } from '../io/results.js';
+import { runJson } from '../io/result-json.js';
 import { toTfjsLayers } from '../model/convert.js';
 import { startServer } from './serve.js';
 import { PACKAGE_ROOT } from './paths.js';
@@ -31,7 +33,7 @@ import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../image/
 import { expandUnits, imageOptionsFromFlags, type ImageFlags } from './image-flags.js';
 import { frameSteps } from '../image/animation.js';
 import { writeImageFiles } from '../image/files.js';
-import { isImageShape } from '../io/png.js';
+import { isImageShape } from '../io/raster.js';
 
 /** Exit codes: 0 ok, 1 bug, 2 a problem the user can fix, 130 interrupted. */
 export const EXIT = { ok: 0, bug: 1, usage: 2, interrupted: 130 } as const;
@@ -61,21 +63,6 @@ async function withModel<T>(file: string, backend: BackendName, fn: (m: ActmaxMo
   } finally {
     model.dispose();
   }
-}
-
-function ctxFor(model: ActmaxModel) {
-  return {
-    outputUnits: (o: string | number | undefined) => {
-      const out = o === undefined ? model.outputs[0] : typeof o === 'number' ? model.outputs[o] : model.outputs.find((x) => x.name === o);
-      if (!out) throw new ActmaxError('unknown-output', `output "${o}" does not exist; outputs are: ${model.outputs.map((x) => x.name).join(', ')}`);
-      return out.units;
-    },
-    layerShape: (layer: string) => {
-      const l = model.layers.find((x) => x.name === layer);
-      if (!l) throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${model.layers.map((x) => x.name).join(', ')}`);
-      return l.outputShape;
-    },
-  };
 }
 
 function packageVersion(): string {
@@ -122,7 +109,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .action(async (file: string, o: { input: string; layer?: string; json?: boolean; backend: BackendName }) => {
       await withModel(file, o.backend, async (model) => {
         const values = await readInputFile(o.input, model);
-        const res = predictOnce(model, values, o.layer);
+        const res = await predictOnce(model, values, o.layer);
         if (o.json) {
           io.out(JSON.stringify(o.layer ? { activation: res.activation } : { outputs: res.outputs }) + '\n');
           return;
@@ -284,7 +271,7 @@ function onInterrupt(): { signal: AbortSignal; release(): void } {
 }
 
 async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = parseObjective(o.objective, ctxFor(model));
+  const targets = parseObjectiveFor(o.objective, model);
   if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
   const { constraints, optimize, inputs, dispose } = await parseProblem(model, o);
   const interrupt = onInterrupt();
@@ -350,7 +337,7 @@ interface MaximizeCliOptions {
 }
 
 async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = o.units !== undefined ? expandUnits(o.objective, o.units, ctxFor(model)) : parseObjective(o.objective, ctxFor(model));
+  const targets = o.units !== undefined ? expandUnits(o.objective, o.units, objectiveContext(model)) : parseObjectiveFor(o.objective, model);
   const image = imageOptionsFromFlags(model, o as ImageFlags);
   const pictures = isImageShape(model.inputs[0].shape);
   const { init, constraints, optimize, inputs, dispose } = await parseProblem(model, o);
@@ -378,9 +365,9 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
     bar.stop();
     // Honesty: what the same search reaches without the prior.
     if (run.prior && !run.interrupted) await addValueWithoutPrior(model, targets, { ...options, signal: interrupt.signal }, run);
-    const files = await writeRunFiles(o.out, run, model, { ...(run.image ? { image: run.image } : {}), ...(run.prior ? { prior: run.prior } : {}) });
+    const files = await writeRunFiles(o.out, run, model);
     files.push(...(await writeImageFiles(o.out, run, model)));
-    if (o.json) io.out(JSON.stringify(runJson(run, model.source, run.prior ? { prior: run.prior } : {})) + '\n');
+    if (o.json) io.out(JSON.stringify(runJson(run, model.source)) + '\n');
     else {
       if (run.prior) io.out(`prior: ${run.prior.description}\n`);
       for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}${r.withoutPrior ? ` (without the prior ${r.withoutPrior.value.toPrecision(6)})` : ''}\n`);

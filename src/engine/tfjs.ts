@@ -16,7 +16,9 @@ export interface TfjsEngineOptions {
  *
  * @example
  * const engine = await createTfjsEngine({ model, targets: [{ kind: 'logit', index: 1 }], rowsPerTarget: 4, optimize: [0], fixed: new Map() });
- * const { values, grads } = await engine.valueAndGrad([x]);
+ * const { values, grads } = await engine.valueAndGrad([new Float32Array(4 * 784).fill(0.5)]);
+ * values.length // 4
+ * engine.dispose();
  */
 export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptions = {}): Promise<Engine> {
   const { model, targets, rowsPerTarget } = req;
@@ -89,20 +91,22 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
     },
     async evaluate(xs): Promise<Evaluation> {
       const xt = toTensors(xs);
+      const dynamic = model.outputs.some((o) => o.dynamic);
       const res = tf.tidy(() => {
         // Evaluate without transforms: the reported value is for the input as it stands.
         const inputs = rendered(xt);
         const { values, outputs } = run(inputs);
         const shown = pipeline ? req.optimize.map((i) => inputs[i]) : [];
-        return [values, ...outputs, ...shown];
+        // Outputs of dynamic ops come from TF.js's graph executor below, on the same inputs.
+        return { values, outputs: dynamic ? [] : (outputs as tf.Tensor[]), shown, inputs: dynamic ? inputs.map((t) => t.clone()) : [] };
       });
-      const nOut = model.outputs.length;
+      const outputs = dynamic ? await forward.outputsAsync(res.inputs) : res.outputs;
       const out: Evaluation = {
-        values: Float32Array.from(res[0].dataSync()),
-        outputs: res.slice(1, 1 + nOut).map((o) => Float32Array.from(o.dataSync())),
-        ...(pipeline ? { inputs: res.slice(1 + nOut).map((o) => Float32Array.from(o.dataSync())) } : {}),
+        values: Float32Array.from(res.values.dataSync()),
+        outputs: outputs.map((o) => Float32Array.from(o.dataSync())),
+        ...(pipeline ? { inputs: res.shown.map((o) => Float32Array.from(o.dataSync())) } : {}),
       };
-      tf.dispose(res);
+      tf.dispose([res.values, ...res.outputs, ...res.shown, ...res.inputs, ...outputs]);
       tf.dispose(xt);
       return out;
     },

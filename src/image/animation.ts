@@ -1,10 +1,10 @@
 import * as gifenc from 'gifenc';
 import { ActmaxError } from '../errors.js';
-import { gridImage, type RgbaImage } from '../io/png.js';
+import { gridImage, type RgbaImage } from '../io/raster.js';
 import { drawText } from '../io/font.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
-import { targetLabel } from '../io/results.js';
+import { targetLabel } from '../objectives/check.js';
 
 // gifenc ships CommonJS: Node's ESM loader may put its exports under `default`.
 const gif = ((gifenc as unknown as { GIFEncoder?: unknown }).GIFEncoder ? gifenc : (gifenc as unknown as { default: typeof gifenc }).default) as typeof gifenc;
@@ -27,7 +27,8 @@ export function frameSteps(steps: number, count: number): number[] {
  * the step number in the corner. Needs a run made with `frames`.
  *
  * @example
- * const frames = animationFrames(run, model);
+ * const run = await maximize(model, logit(1), { steps: 20, restarts: 1, frames: frameSteps(20, 5) });
+ * animationFrames(run, model).length // 5
  */
 export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaImage[] {
   if (!run.frames?.length) throw new ActmaxError('bad-option', 'this run recorded no frames; pass frames (e.g. frameSteps(steps, 20)) to maximize');
@@ -35,7 +36,7 @@ export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaIm
   const n = first.input.length;
   const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
   return run.frames.map((f) => {
-    const panels = run.results.map((r, t) => ({ values: f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), label: targetLabel(r, model) }));
+    const panels = run.results.map((r, t) => ({ values: f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), label: targetLabel(r.spec, model) }));
     const grid = gridImage(panels, first.shape, info.range);
     // A white strip on top holds the step number.
     const strip = 12;
@@ -51,7 +52,8 @@ export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaIm
  * colour frames share one 256-colour palette).
  *
  * @example
- * await writeFile('animation.gif', encodeGif(animationFrames(run, model), 120));
+ * const run = await maximize(model, logit(1), { steps: 20, restarts: 1, frames: frameSteps(20, 5) });
+ * const gif = encodeGif(animationFrames(run, model), 120); // GIF bytes: 5 frames, 120 ms each
  */
 export function encodeGif(frames: RgbaImage[], delayMs = 100): Uint8Array {
   if (frames.length === 0) throw new ActmaxError('bad-option', 'no frames to encode');

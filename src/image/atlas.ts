@@ -1,5 +1,5 @@
-import { gridImage, type GridPanel, type RgbaImage } from '../io/png.js';
-import { targetLabel } from '../io/results.js';
+import { gridImage, type GridPanel, type RgbaImage } from '../io/raster.js';
+import { targetLabel } from '../objectives/check.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
 
@@ -8,8 +8,9 @@ import type { MaximizeResult } from '../optimize/maximize.js';
  * the target and the restart's value. Needs a run made with `keepRestarts: true`.
  *
  * @example
- * const run = await maximize(model, parseObjective('channel:conv2d:all', ctx), { keepRestarts: true, image: 'auto' });
- * await writeFile('atlas.png', encodePng(atlasImage(run, model)));
+ * const units = parseObjectiveFor('neuron:dense:all', model).slice(0, 4);
+ * const run = await maximize(model, units, { steps: 20, restarts: 2, keepRestarts: true, image: 'auto' });
+ * const atlas = atlasImage(run, model); // 4 rows (units) × 2 columns (restarts), RGBA
  */
 export function atlasImage(run: MaximizeResult, model: ActmaxModel, opts: { scale?: number } = {}): RgbaImage {
   const first = run.results[0];
@@ -18,7 +19,7 @@ export function atlasImage(run: MaximizeResult, model: ActmaxModel, opts: { scal
   const rows = run.restartInputs;
   const panels: GridPanel[] = [];
   run.results.forEach((r, t) => {
-    const label = targetLabel(r, model);
+    const label = targetLabel(r.spec, model);
     for (let j = 0; j < run.restarts; j++) {
       const row = t * run.restarts + j;
       const values = rows ? rows.subarray(row * n, (row + 1) * n) : r.input;

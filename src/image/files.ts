@@ -12,7 +12,8 @@ import { atlasImage } from './atlas.js';
  * paths written (none for non-image inputs).
  *
  * @example
- * await writeImageFiles('actmax-out', run, model);
+ * const run = await maximize(model, logit(1), { steps: 10, restarts: 1, frames: frameSteps(10, 3) });
+ * await writeImageFiles('actmax-out', run, model); // ['actmax-out/animation.gif']
  */
 export async function writeImageFiles(outDir: string, run: MaximizeResult, model: ActmaxModel, opts: { delayMs?: number } = {}): Promise<string[]> {
   const written: string[] = [];

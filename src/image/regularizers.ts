@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import type { ExtraTerm } from '../engine/engine.js';
 import type { ActmaxModel } from '../model/types.js';
+import { tapShape } from '../model/activations.js';
 
 /**
  * Regularisers of the image pipeline. They steer the gradient but are not part of the reported
@@ -90,7 +91,11 @@ export function diversityLayer(model: ActmaxModel): string {
  */
 export function diversityTerm(model: ActmaxModel, layer: string, weight: number): ExtraTerm {
   if (!model.layers.some((l) => l.name === layer)) {
-    throw new ActmaxError('unknown-layer', `diversity: layer "${layer}" does not exist; layers are: ${model.layers.map((l) => l.name).join(', ')}`);
+    try {
+      tapShape(model, { layer, pre: false }); // a graph node name
+    } catch {
+      throw new ActmaxError('unknown-layer', `diversity: layer "${layer}" does not exist; layers are: ${model.layers.map((l) => l.name).join(', ')}`);
+    }
   }
   const tap = { layer, pre: false };
   return {

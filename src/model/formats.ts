@@ -10,6 +10,8 @@ import { loadKerasV3 } from './keras/keras-v3.js';
 import { loadLegacyH5 } from './keras/legacy-h5.js';
 import { loadTfjsGraphModel } from './tfjs/graph-model.js';
 import { loadTfjsLayersModel } from './tfjs/layers-model.js';
+import { ModelJsonSchema } from './tfjs/manifest.js';
+import { validate } from '../io/validate.js';
 
 /**
  * A model's files, wherever they live: the main file's bytes and a way to fetch the files next to
@@ -81,8 +83,13 @@ export function detectFormat(bytes: Uint8Array, file: string): { format: Detecte
           : `${file}: a JSON file without "modelTopology"; not a TF.js model.json`,
       );
     }
-    const graph = obj.format === 'graph-model' || Array.isArray(topology.node);
-    return { format: graph ? 'tfjs-graph' : 'tfjs-layers', json: obj };
+    const checked = validate(ModelJsonSchema, obj, {
+      where: file,
+      expected: 'a TF.js model.json: {"modelTopology": {…}, "weightsManifest": [...], "format"?: string, "userDefinedMetadata"?: {…}}',
+      code: 'bad-model',
+    });
+    const graph = checked.format === 'graph-model' || Array.isArray(topology.node);
+    return { format: graph ? 'tfjs-graph' : 'tfjs-layers', json: checked };
   }
   throw new ActmaxError('bad-model', `${file} is not a model file: ${describeStart(bytes)}; expected a .keras zip, an HDF5 .h5 or a TF.js model.json`);
 }

@@ -1,15 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
-import { tapKey, type Tap } from '../model/activations.js';
+import { tapKey, tapShape, type Tap } from '../model/activations.js';
 import type { ActmaxModel, OutputInfo } from '../model/types.js';
 import type { ObjectiveSpec } from './spec.js';
 import { formatObjective } from './format.js';
 import { checkIndex, flatNeuronIndex } from './indices.js';
+import { resolveOutput } from './check.js';
 
 /** What an objective reads during one evaluation: the taps it declared, the model's outputs and inputs. */
 export interface EvalContext {
   tap(t: Tap): tf.Tensor;
-  outputs: tf.Tensor[];
+  /** The model's outputs; undefined for outputs only dynamic ops compute (no objective reads those). */
+  outputs: Array<tf.Tensor | undefined>;
   inputs: tf.Tensor[];
 }
 
@@ -43,27 +45,17 @@ export interface CompiledBatchObjective {
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Find a model output by name or index. @example resolveOutput(model, 'dense_1') */
-export function resolveOutput(model: ActmaxModel, output: string | number | undefined): { info: OutputInfo; index: number } {
-  if (output === undefined) return { info: model.outputs[0], index: 0 };
-  const names = model.outputs.map((o) => o.name);
-  const index = typeof output === 'number' ? output : names.indexOf(output);
-  if (index < 0 || index >= model.outputs.length) {
-    throw new ActmaxError('unknown-output', `output "${output}" does not exist; outputs are: ${names.join(', ')}`);
-  }
-  return { info: model.outputs[index], index };
+export { resolveOutput } from './check.js';
+
+function layerShape(model: ActmaxModel, layer: string, tapShapes: Map<string, number[]>, pre = false): number[] {
+  return tapShapes.get(layer) ?? tapShape(model, { layer, pre });
 }
 
-
-function layerShape(model: ActmaxModel, layer: string, tapShapes: Map<string, number[]>): number[] {
-  const known = tapShapes.get(layer);
-  if (known) return known;
-  const info = model.layers.find((l) => l.name === layer);
-  if (!info) {
-    const names = model.layers.map((l) => l.name);
-    throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${names.length > 15 ? names.slice(0, 15).join(', ') + ', …' : names.join(', ')}`);
-  }
-  return info.outputShape;
+/** An output an objective reads through the model's outputs (prob, target): refused when a dynamic op computes it. */
+function readableOutput(model: ActmaxModel, spec: ObjectiveSpec, output: string | number | undefined): { info: OutputInfo; index: number } {
+  const r = resolveOutput(model, output);
+  if (r.info.dynamic) throw new ActmaxError('unsupported', `${formatObjective(spec)}: output "${r.info.name}" is computed by the dynamic op ${r.info.dynamic} (after the differentiable part of the graph); objectives can read the nodes before it, listed by \`actmax inspect\``);
+  return r;
 }
 
 /** Shapes known from a probe (graph models) keyed by layer name; layers models use their own metadata. */
@@ -74,22 +66,22 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
   const general = (taps: Tap[], fn: (ctx: EvalContext) => tf.Tensor1D): Atoms => ({ linear: [], general: [{ taps, weight: scale, fn }] });
   switch (spec.kind) {
     case 'logit': {
-      const { info } = resolveOutput(model, spec.output);
+      const { info } = readableOutput(model, spec, spec.output);
       checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
       const w = new Float32Array(info.units);
       w[spec.index] = 1;
       return linear({ layer: info.layer, pre: info.finalActivation !== null }, w);
     }
     case 'prob': {
-      const { info, index } = resolveOutput(model, spec.output);
+      const { info, index } = readableOutput(model, spec, spec.output);
       checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
       const w = new Float32Array(info.units);
       w[spec.index] = 1;
       const wt = () => tf.tensor2d(w, [info.units, 1]);
-      return general([], (ctx) => tf.tidy(() => ctx.outputs[index].reshape([-1, info.units]).matMul(wt()).reshape([-1]) as tf.Tensor1D));
+      return general([], (ctx) => tf.tidy(() => ctx.outputs[index]!.reshape([-1, info.units]).matMul(wt()).reshape([-1]) as tf.Tensor1D));
     }
     case 'margin': {
-      const { info } = resolveOutput(model, spec.output);
+      const { info } = readableOutput(model, spec, spec.output);
       checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
       if (info.units < 2) throw new ActmaxError('bad-spec', `${formatObjective(spec)}: a margin needs at least 2 output units`);
       const tap = { layer: info.layer, pre: info.finalActivation !== null };
@@ -107,19 +99,19 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
       );
     }
     case 'target': {
-      const { info, index } = resolveOutput(model, spec.output);
+      const { info, index } = readableOutput(model, spec, spec.output);
       checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
       const w = new Float32Array(info.units);
       w[spec.index] = 1;
       return general([], (ctx) =>
         tf.tidy(() => {
-          const v = ctx.outputs[index].reshape([-1, info.units]).mul(tf.tensor2d(w, [1, info.units])).sum(1);
+          const v = ctx.outputs[index]!.reshape([-1, info.units]).mul(tf.tensor2d(w, [1, info.units])).sum(1);
           return v.sub(spec.value).square().neg() as tf.Tensor1D;
         }),
       );
     }
     case 'neuron': {
-      const shape = layerShape(model, spec.layer, hints);
+      const shape = layerShape(model, spec.layer, hints, !!spec.pre);
       const units = prod(shape);
       const flat = flatNeuronIndex(spec, shape);
       const w = new Float32Array(units);
@@ -127,7 +119,7 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
       return linear({ layer: spec.layer, pre: !!spec.pre }, w);
     }
     case 'channel': {
-      const shape = layerShape(model, spec.layer, hints);
+      const shape = layerShape(model, spec.layer, hints, !!spec.pre);
       const channels = shape[shape.length - 1] ?? 1;
       checkIndex(spec, spec.channel, channels, `layer "${spec.layer}" (channels)`);
       const units = prod(shape);
@@ -137,7 +129,7 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
       return linear({ layer: spec.layer, pre: !!spec.pre }, w);
     }
     case 'direction': {
-      const shape = layerShape(model, spec.layer, hints);
+      const shape = layerShape(model, spec.layer, hints, !!spec.pre);
       const units = prod(shape);
       const channels = shape[shape.length - 1] ?? 1;
       const v = spec.vector;
@@ -153,7 +145,7 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
       return linear({ layer: spec.layer, pre: !!spec.pre }, w);
     }
     case 'layerEnergy': {
-      layerShape(model, spec.layer, hints);
+      layerShape(model, spec.layer, hints, !!spec.pre);
       const tap = { layer: spec.layer, pre: !!spec.pre };
       return general([tap], (ctx) => tf.tidy(() => { const a = ctx.tap(tap); return a.reshape([a.shape[0], -1]).square().mean(1) as tf.Tensor1D; }));
     }
@@ -242,7 +234,7 @@ export function compileBatchObjective(model: ActmaxModel, targets: ObjectiveSpec
             const begin = t * rowsPerTarget;
             const sliceCtx: EvalContext = {
               tap: (tp) => sliceRows(ctx.tap(tp), begin, rowsPerTarget),
-              outputs: ctx.outputs.map((o) => sliceRows(o, begin, rowsPerTarget)),
+              outputs: ctx.outputs.map((o) => (o ? sliceRows(o, begin, rowsPerTarget) : undefined)),
               inputs: ctx.inputs.map((x) => sliceRows(x, begin, rowsPerTarget)),
             };
             return a.general.reduce<tf.Tensor>((acc, g) => acc.add(g.fn(sliceCtx).mul(g.weight)), tf.zeros([rowsPerTarget]));

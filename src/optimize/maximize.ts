@@ -298,8 +298,8 @@ export async function maximize(
     };
 
     // Fast path: the engine runs chunks of steps natively (fused.ts), same maths as the loop below
-    // (never with an image pipeline: its render/transform steps live in the loop).
-    const plan = pipeline ? null : fusedPlan(engine, optimizerName, xs.length, resolved[0]);
+    // (never with an image pipeline or animation frames: rendering and recording live in the loop).
+    const plan = pipeline || frameSteps.size ? null : fusedPlan(engine, optimizerName, xs.length, resolved[0]);
     if (plan) {
       const fused = await runFused({
         engine, plan, rows, n: sizes[0], steps, x: xs[0], bestValue, bestX: bestX[0], signal: options.signal,

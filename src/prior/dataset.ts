@@ -21,7 +21,7 @@ export const EXAMPLE_PRIOR_COMPONENTS = 64;
  * `NAME.prior.json` beside a single-file model (.keras, .h5); null for URLs.
  *
  * @example
- * datasetPriorPath('models/fashion-mnist-mlp') // 'models/fashion-mnist-mlp/prior.json'
+ * await datasetPriorPath('models/fashion-mnist-mlp') // 'models/fashion-mnist-mlp/prior.json'
  */
 export async function datasetPriorPath(modelSource: string): Promise<string | null> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(modelSource) && !modelSource.startsWith('file://')) return null;

@@ -129,7 +129,9 @@ function decoderParam(
     ...base,
     render: (p) => tf.tidy(() => {
       const rows = p.shape[0];
-      let x = forward.run([p.reshape([rows, ...zShape])]).outputs[0].reshape([rows, n]);
+      const out = forward.run([p.reshape([rows, ...zShape])]).outputs[0];
+      if (!out) throw new ActmaxError('bad-model', `decoder ${g.source}: its output depends on the input's size at run time; give a decoder with a fixed output`);
+      let x = out.reshape([rows, n]);
       // G's output clipped into the box (a no-op for a sigmoid decoder on [0, 1]).
       if (finite) x = tf.maximum(tf.minimum(x, hiT), loT);
       return x.reshape([rows, ...base.shape]);

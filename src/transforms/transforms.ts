@@ -145,7 +145,9 @@ export interface TransformDraw {
  * repeat the edge). Call inside tf.tidy.
  *
  * @example
+ * const x = tf.ones([2, 28, 28, 1]) as tf.Tensor4D;
  * const y = tf.tidy(() => applyTransforms(x, [{ kind: 'jitter', pixels: 2 }], new Rng(0), { fill: 0 }));
+ * y.shape // [2, 28, 28, 1]
  */
 export function applyTransforms(x: tf.Tensor4D, chain: TransformSpec[], rng: Rng, opts: { fill?: Fill; draws?: TransformDraw[] } = {}): tf.Tensor4D {
   const [, H, W] = x.shape;

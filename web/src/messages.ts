@@ -2,12 +2,10 @@
  * The typed messages between the page (main.ts) and the compute worker (worker.ts). Everything
  * here is structured-cloneable; big arrays travel as transferred Float32Arrays.
  */
-import type { Constraint } from '../../src/constraints/constraint.js';
-import type { InputInfo, LayerInfo, ModelFormat, OutputInfo } from '../../src/model/types.js';
-import type { ObjectiveSpec } from '../../src/objectives/spec.js';
-import type { OptimizerName } from '../../src/optimize/optimizers.js';
-import type { TargetResult } from '../../src/optimize/maximize.js';
-import type { ExactResult } from '../../src/exact/maximizeExact.js';
+import { z } from 'zod';
+import type { Constraint, ExactProgress, ExactResult, InputInfo, LayerInfo, ModelFormat, ObjectiveSpec, OptimizerName, OutputInfo, RunSummary, StepInfo, TargetResult } from 'actmax/browser';
+
+export type { InputInfo, RunSummary };
 
 /** Which TF.js backend the worker should use; `auto` tries WebGL, then WASM, then CPU. */
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
@@ -69,12 +67,6 @@ export type PageToWorker =
   | { type: 'exact'; exact: ExactRequest }
   | { type: 'stop-exact'; id: number };
 
-/** The run's settings and totals (the library's type). */
-export type { RunSummary } from '../../src/io/result-json.js';
-import type { RunSummary } from '../../src/io/result-json.js';
-import type { ExactProgress } from '../../src/exact/maximizeExact.js';
-import type { StepInfo } from '../../src/optimize/maximize.js';
-
 /** Worker → page. */
 export type WorkerToPage =
   | { type: 'ready'; backend: string; exactAvailable: boolean; tried: string[] }
@@ -93,3 +85,36 @@ export type WorkerToPage =
   | ({ type: 'exact-progress'; id: number } & ExactProgress)
   | { type: 'exact-done'; id: number; result: ExactResult }
   | { type: 'exact-unavailable'; id: number; message: string };
+
+/**
+ * What the worker accepts from the page, checked with zod before it reaches the library (which
+ * checks objective specs and constraints in depth). A new RunRequest field: add it here too.
+ */
+export const PageToWorkerSchema = (() => {
+  const id = z.number().int().nonnegative();
+  const spec = z.looseObject({ kind: z.string() });
+  const constraint = z.looseObject({ kind: z.enum(['box', 'ball', 'mask', 'levels', 'linear', 'oneHot']) });
+  const numbers = z.array(z.number());
+  const run = z.looseObject({
+    id,
+    objectiveText: z.string(),
+    targets: z.array(spec).min(1).max(64),
+    steps: z.number().int().positive(),
+    restarts: z.number().int().positive(),
+    optimizer: z.enum(['adam', 'sgd', 'normalized', 'sign']),
+    lr: z.number().positive().optional(),
+    seed: z.number().int().nonnegative(),
+    constraints: z.array(constraint),
+    init: numbers.optional(),
+  });
+  const exact = z.looseObject({ id, target: spec, constraints: z.array(constraint), timeLimit: z.number().positive(), start: numbers.optional() });
+  return z.discriminatedUnion('type', [
+    z.object({ type: z.literal('init'), backend: z.enum(['auto', 'webgl', 'wasm', 'cpu']), wasmPrefix: z.string(), highsPrefix: z.string(), modelUrl: z.string() }),
+    z.object({ type: z.literal('load-url'), url: z.string() }),
+    z.object({ type: z.literal('load-files'), files: z.record(z.string(), z.instanceof(ArrayBuffer)) }),
+    z.object({ type: z.literal('run'), run }),
+    z.object({ type: z.literal('stop'), id }),
+    z.object({ type: z.literal('exact'), exact }),
+    z.object({ type: z.literal('stop-exact'), id }),
+  ]);
+})();
