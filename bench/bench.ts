@@ -25,6 +25,7 @@ import { loadOnnxRuntime, onnxEngineFactory } from '../src/engine/onnx/engine.js
 import { chooseEngine } from '../src/engine/select.js';
 import { realModelRows, realModelTable, type RealRow } from './realworld.js';
 
+import { priorBench } from './prior.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 1500);
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -315,6 +316,8 @@ async function main(): Promise<void> {
 
   torchPeers();
   mlp.dispose();
+  // Do the answers look like data (bench/prior.ts)? Minutes on 2 cores: skipped with BENCH_QUICK=1.
+  const priorLines = QUICK ? [] : await priorBench();
 
   // Real-world graph models (test/fixtures/tfjs-graph-realworld).
   await useBackend('wasm');
@@ -360,6 +363,7 @@ async function main(): Promise<void> {
     lines.push('');
     lines.push(`\`actmax demo\` end to end (process start to files written, ${demoRow.runner}): ${demoRow.wallSeconds} s wall, ${demoRow.cpuSeconds} CPU-s${demoRow.ok ? '' : ' — FAILED'}.`);
   }
+  if (priorLines.length) lines.push('', ...priorLines);
   lines.push('');
   lines.push(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   const table = lines.join('\n');

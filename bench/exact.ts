@@ -12,6 +12,9 @@
  * (m)  margin:K on the full box (the MILP: margins are not linear in the logits), `--time` s.
  * (b)  L∞ balls of radius ε around test images, the logit of class (label + 1) mod 10: the
  *      automatic choice (branch-and-bound) and the MILP side by side, `--time-b` s (default 30).
+ * (c)  every class under the bundled data prior (`--prior dataset:subspace:32`, the 0.5–99.5 %
+ *      code box), `--time` s: the solvers' variables are the 32 code values; each proven input's
+ *      distance to the prior's set.
  * (q)  time to quality of gradient search (`maximize` with its defaults: polish on, and off)
  *      against the proven optima of part (a) (or bench/proven-optima.json); and a check of those
  *      optima from below: 200 restarts × 2000 steps of gradient search must not exceed any.
@@ -27,6 +30,8 @@ import { loadModel } from '../src/model/load.js';
 import { maximizeExact, type ExactResult } from '../src/exact/index.js';
 import { maximize } from '../src/optimize/maximize.js';
 import type { ObjectiveSpec } from '../src/objectives/spec.js';
+import { loadDatasetPrior } from '../src/prior/dataset.js';
+import { subspacePrior, subspaceResidual } from '../src/prior/subspace.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -148,6 +153,16 @@ if (has('q')) {
   } else console.log(JSON.stringify({ part: 'q', skipped: 'no proven optima (run part a for all 10 classes first)' }));
 }
 
+if (has('c')) {
+  const { stored } = await loadDatasetPrior(model);
+  const prior = subspacePrior(stored, 32);
+  for (const k of classList) {
+    const r = await maximizeExact(model, logit(k), { timeLimit, constraints: [{ kind: 'prior', prior }] });
+    const residual = r.input.length ? subspaceResidual(prior, r.input) : null;
+    line({ part: 'c', constraint: 'prior dataset:subspace:32 (0.5–99.5 % box) ∩ box [0,1]^784', objective: `logit:${k}`, timeLimit, priorResidual: residual }, r);
+  }
+}
+
 console.log('\n' + summary());
 
 /** The Markdown tables of BENCHMARKS.md from this run's rows. */
@@ -178,6 +193,11 @@ function summary(): string {
         out.push(`| ${eps} | ${method} | ${ok.length} / ${g.length} | ${span(ok.map((r) => r.seconds as number))} s | ${span(g.map((r) => r.nodes as number), 0)} | ${open.length ? span(open, 0) + ' %' : '—'} |`);
       }
     }
+  }
+  const c = rows.filter((r) => r.part === 'c');
+  if (c.length) {
+    out.push('', "| class (prior dataset:subspace:32) | method | status | value | bound | gap | nodes | seconds | distance to the prior's set |", '|---|---|---|---|---|---|---|---|---|');
+    for (const r of c) out.push(`| ${r.objective} | ${r.method} | ${r.status} | ${fmt(r.value)} | ${fmt(r.upperBound)} | ${pct(r.gap)} | ${r.nodes} | ${fmt(r.seconds, 1)} | ${typeof r.priorResidual === 'number' ? r.priorResidual.toExponential(1) : '—'} |`);
   }
   const q = rows.filter((r) => r.part === 'q');
   if (q.length) {

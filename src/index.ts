@@ -3,3 +3,5 @@
 export * from './api.js';
 export { writeImageFiles } from './image/files.js';
 export { writeRunFiles } from './io/results.js';
+// Data priors read from files: the prior stored with a model, or computed from example files.
+export { readStoredPrior, loadDatasetPrior, examplesPrior, datasetPriorPath } from './prior/dataset.js';

@@ -45,8 +45,8 @@ export async function finishAnswer(ctx: ExactContext, ans: SolverAnswer, methodR
   const engine = await createTfjsEngine({ model, targets: [spec], rowsPerTarget: 1, optimize, fixed });
   let tfjsValue: number;
   const outputs: Record<string, number[]> = {};
-  const xs = x;
-  const slices = net.inputParts.map((p) => xs.subarray(p.offset, p.offset + p.size));
+  const xs = ctx.problem.toInput(x);
+  const slices = ctx.inputParts.map((p) => xs.subarray(p.offset, p.offset + p.size));
   try {
     const ev = await engine.evaluate(slices.map((s) => Float32Array.from(s)));
     tfjsValue = ev.values[0];
@@ -68,7 +68,7 @@ export async function finishAnswer(ctx: ExactContext, ans: SolverAnswer, methodR
   const gap = optimal ? Math.max(0, gapOf(value, upperBound) ?? 0) : gapOf(value, upperBound);
   const inputs: Record<string, number[]> = {};
   const res: Record<string, number> = {};
-  net.inputParts.forEach((p, k) => {
+  ctx.inputParts.forEach((p, k) => {
     inputs[p.name] = Array.from(slices[k]);
     for (const [key, v] of Object.entries(residuals(slices[k], parts[k]))) res[optimize.length > 1 ? `${p.name}.${key}` : key] = v;
   });

@@ -4,6 +4,7 @@ import type { ObjectiveSpec } from '../objectives/spec.js';
 import type { ExactObjective } from './encode.js';
 import type { ExactInputSet } from './inputs.js';
 import type { PLNetwork } from './network.js';
+import type { MilpProblem } from './prior.js';
 import type { BnbInfo, ExactEncodingInfo, ExactMethod, ExactOptions, ExactProgress } from './types.js';
 
 /** Everything a solver route of maximizeExact needs: the problem, its options, the warm start. */
@@ -14,8 +15,12 @@ export interface ExactContext {
   name: string;
   net: PLNetwork;
   obj: ExactObjective;
-  /** The optimised inputs' constraints, joined, and per input. */
+  /** The solvers' variable set: the optimised inputs' constraints joined, or lifted to a prior's code. */
   rc: ExactInputSet;
+  /** The solvers' problem: maps between its variables and the model input. */
+  problem: MilpProblem;
+  /** The optimised inputs' slices of the model input. */
+  inputParts: PLNetwork['inputParts'];
   parts: ResolvedConstraints[];
   optimize: number[];
   fixed: Map<number, Float32Array>;

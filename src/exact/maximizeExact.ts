@@ -17,6 +17,7 @@ import { solveByMilp } from './milpPath.js';
 import { extractNetwork, forwardValues, type PLNetwork } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
 import type { ExactOptions, ExactProgress, ExactResult } from './types.js';
+import { milpProblem, type MilpProblem } from './prior.js';
 
 export type { ExactProgress, ExactOptions, ExactEncodingInfo, ExactResult, ExactMethod, ExactMethodChoice, BnbInfo } from './types.js';
 export { tightenBounds } from './milpPath.js';
@@ -77,8 +78,7 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   });
 
   // Held inputs enter as float32, the value TF.js sees.
-  const net = extractNetwork(model, { optimize, fixed });
-  const obj = exactObjective(model, net, spec);
+  const inputNet = extractNetwork(model, { optimize, fixed });
   let parts: ResolvedConstraints[];
   let rc: ExactInputSet;
   try {
@@ -89,6 +89,10 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     throw e;
   }
   if (rc.l2.length > 0) throw new ActmaxError('unsupported', 'exact mode cannot use an L2 ball (it is not linear); use an L∞ or L1 ball, or gradient search');
+  // The solvers' variables: the input, or a subspace prior's code z (src/exact/prior.ts).
+  const problem = milpProblem(inputNet, parts, rc);
+  const net = problem.net;
+  const obj = exactObjective(model, net, spec);
 
   const progress = (p: Omit<ExactProgress, 'seconds'>) => options.onProgress?.({ ...p, seconds: seconds() });
   const method = options.method ?? 'auto';
@@ -96,7 +100,7 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 0)) throw new ActmaxError('bad-option', `threads must be an integer ≥ 0, got ${options.threads}`);
 
   // 1. The solver: branch-and-bound where it applies, else the MILP.
-  const shallow = method === 'milp' ? null : shallowProblem(net, obj, rc);
+  const shallow = method === 'milp' ? null : shallowProblem(net, obj, problem.set);
   if (method === 'bnb' && shallow && 'reason' in shallow) {
     throw new ActmaxError('unsupported', `exact mode: the branch-and-bound needs one hidden ReLU layer, a linear objective, and box or linear constraints; here ${shallow.reason} (use method milp)`);
   }
@@ -104,8 +108,8 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
 
   // 2. Warm start: a good feasible input, so the solver has an incumbent from the first second.
   // The branch-and-bound bounds its root meanwhile (and polishes the start itself).
-  const warm = warmStart(model, spec, options, net, obj, rc, { optimize, fixed, constraints, progress, polish: !bnb });
-  const ctx: ExactContext = { model, spec, name, net, obj, rc, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
+  const warm = warmStart(model, spec, options, inputNet, obj, rc, { optimize, fixed, constraints, progress, polish: !bnb, problem });
+  const ctx: ExactContext = { model, spec, name, net, obj, rc: problem.set, problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
   if (bnb) {
     const started = warm.then((w) => (w === 'infeasible' ? null : w));
     const answer = await solveByBnb(ctx, bnb, started);
@@ -127,7 +131,7 @@ async function warmStart(
   net: PLNetwork,
   obj: ExactObjective,
   rc: ExactInputSet,
-  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress']; polish: boolean },
+  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress']; polish: boolean; problem: MilpProblem },
 ): Promise<{ x: Float64Array; value: number } | null | 'infeasible'> {
   if (options.warmStart === false) return null;
   o.progress({ phase: 'warm-start', incumbent: null, bound: null, gap: null, nodes: 0 });
@@ -151,6 +155,7 @@ async function warmStart(
     }
   }
   if (!x0) return null;
-  const x = Float64Array.from(x0, (v, i) => Math.min(rc.hi[i], Math.max(rc.lo[i], v)));
-  return { x, value: exactObjectiveValue(obj, forwardValues(net, x)) };
+  // In the solvers' variables (a prior's code when there is one).
+  const x = o.problem.toVariables(Float64Array.from(x0, (v, i) => Math.min(rc.hi[i], Math.max(rc.lo[i], v))));
+  return { x, value: exactObjectiveValue(obj, forwardValues(o.problem.net, x)) };
 }

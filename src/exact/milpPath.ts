@@ -22,12 +22,12 @@ export async function solveByMilp(ctx: ExactContext): Promise<SolverAnswer> {
   const solver = await HighsSolver.start();
   try {
     const tb = performance.now();
-    let bounds = intervalBounds(net, rc.lo, rc.hi);
+    let bounds = intervalBounds(net, rc.lo, rc.hi, ctx.problem.known);
     const budget = options.tighten === false ? 0 : (options.tighten ?? Math.min(30, 0.2 * timeLimit));
     let tightened = 0;
     if (budget > 0) {
       progress({ phase: 'bounds', incumbent: start?.value ?? null, bound: null, gap: null, nodes: 0 });
-      const r = await tightenBounds(net, rc, bounds, solver, budget, options.signal);
+      const r = await tightenBounds(net, rc, bounds, solver, budget, options.signal, ctx.problem.known);
       bounds = r.bounds;
       tightened = r.tightened;
     }
@@ -114,13 +114,14 @@ function objectiveIntervalBound(obj: ExactObjective, b: Bounds): number {
  * @example
  * const { bounds } = await tightenBounds(net, rc, intervalBounds(net, rc.lo, rc.hi), solver, 5);
  */
-export async function tightenBounds(net: PLNetwork, rc: ExactInputSet, start: Bounds, solver: HighsSolver, budgetSeconds: number, signal?: AbortSignal): Promise<{ bounds: Bounds; tightened: number }> {
+export async function tightenBounds(net: PLNetwork, rc: ExactInputSet, start: Bounds, solver: HighsSolver, budgetSeconds: number, signal?: AbortSignal, given?: Bounds): Promise<{ bounds: Bounds; tightened: number }> {
   const t0 = performance.now();
   const dep = depths(net);
   const boxOnly = rc.l1.length === 0 && rc.linear.length === 0 && rc.oneHot.length === 0;
   const sources = nonlinearSources(net);
   const maxDepth = sources.reduce((m, s) => Math.max(m, dep[s]), 0);
-  const known: Bounds = { lo: new Float64Array(net.vars.length).fill(-Infinity), hi: new Float64Array(net.vars.length).fill(Infinity) };
+  // `given`: bounds the constraints imply (e.g. a prior's input box), kept through every pass.
+  const known: Bounds = given ? { lo: Float64Array.from(given.lo), hi: Float64Array.from(given.hi) } : { lo: new Float64Array(net.vars.length).fill(-Infinity), hi: new Float64Array(net.vars.length).fill(Infinity) };
   let bounds = start;
   let tightened = 0;
   for (let d = boxOnly ? 1 : 0; d <= maxDepth; d++) {

@@ -6,6 +6,7 @@ import type { ExactResult } from '../exact/maximizeExact.js';
 /** Display names of the exact solvers (`method` in result.json). */
 const EXACT_METHOD: Record<ExactResult['method'], string> = { bnb: 'exact (branch-and-bound, SDP bounds)', milp: 'exact (MILP, HiGHS)' };
 import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
+import type { PriorReport } from '../prior/param.js';
 
 /** A run's settings and totals, as in maximize's result (minus the per-target results). */
 export type RunSummary = Pick<MaximizeResult, 'seed' | 'steps' | 'restarts' | 'optimizer' | 'lr' | 'engine' | 'backend' | 'reinitialized' | 'interrupted' | 'timings'>;
@@ -19,6 +20,8 @@ export interface RunDocument extends RunSummary {
   method: 'gradient';
   /** What the image pipeline did, when it ran. */
   image?: string[];
+  /** The data prior the answers were held to (kind, K, code set), when there was one. */
+  prior?: PriorReport;
   results: TargetDocument[];
 }
 
@@ -59,7 +62,7 @@ const withoutSpec = <T extends { spec: unknown }>(r: T): Omit<T, 'spec'> => {
  * const run = await maximize(model, logit(1), { steps: 5, restarts: 1 });
  * const doc = runJson(run, model.source); // { model, method: 'gradient', seed, steps, …, results: [{ objective: 'logit:1', value, input, … }] }
  */
-export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'image'>, modelSource: string, targets?: number[]): RunDocument {
+export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'image' | 'prior'>, modelSource: string, targets?: number[]): RunDocument {
   const picked = targets ? targets.map((t) => run.results[t]) : run.results;
   return {
     model: modelSource,
@@ -75,6 +78,7 @@ export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'imag
     reinitialized: run.reinitialized,
     timings: run.timings,
     ...(run.image ? { image: run.image } : {}),
+    ...(run.prior ? { prior: run.prior } : {}),
     results: picked.map(withoutSpec),
   };
 }
