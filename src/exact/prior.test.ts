@@ -29,8 +29,13 @@ describe('exact mode with a subspace prior', () => {
     ];
     const model = mlp(4, layers);
     const constraints: Constraint[] = [{ kind: 'prior', prior }];
-    const res = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20, warmStart: { steps: 30, restarts: 2 } });
+    const res = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20, warmStart: { steps: 30, restarts: 2 }, method: 'milp' });
     expect(res.status).toBe('optimal');
+    // The branch-and-bound takes the lifted problem too (one hidden ReLU layer over the code) and agrees.
+    const bnb = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20, warmStart: { steps: 30, restarts: 2 } });
+    expect([bnb.method, bnb.status]).toEqual(['bnb', 'optimal']);
+    expect(Math.abs(bnb.value! - res.value!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(res.value!)));
+    expect(bnb.residuals.prior).toBeLessThanOrEqual(1e-6);
     // Reference: the best grid point over the same set.
     const forward = (x: Float64Array) => {
       let h = layers[0][1].map((b, j) => Math.max(0, x.reduce((s, v, i) => s + v * layers[0][0][i * 6 + j], b)));
