@@ -9,3 +9,5 @@ export { planAtlas, chooseLayers, ATLAS_DEFAULTS, type PlanOptions } from './atl
 export { queueRunner, QUEUE_NAME } from './atlas/queue.js';
 export { runQueueWorker, type QueueWorkerOptions } from './atlas/worker.js';
 export type { AtlasPlan, AtlasSettings, ManifestUnit, PlannedUnit, UnitResult } from './atlas/types.js';
+// Data priors read from files: the prior stored with a model, or computed from example files.
+export { readStoredPrior, loadDatasetPrior, examplesPrior, datasetPriorPath } from './prior/dataset.js';

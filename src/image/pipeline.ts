@@ -10,6 +10,7 @@ import { fromPicture, fromPictures, imageDimsOf, isChannelsFirst, pictureShape, 
 import { applyTransforms, checkTransform, type Fill, type TransformSpec } from '../transforms/transforms.js';
 import { imageDefaults, type ImageOptions } from './defaults.js';
 import { blurRows, checkRegularizer, diversityLayer, diversityTerm, inputPenaltyTerm, type RegularizerSpec } from './regularizers.js';
+import { createPriorParam, priorFor, priorReport, type PriorReport } from '../prior/param.js';
 
 /** The image machinery of one maximisation, ready for the loop and the engine. */
 export interface ImagePipeline {
@@ -23,6 +24,8 @@ export interface ImagePipeline {
   summary: string[];
   /** False when nothing applies (plain pixels, no transforms, no regularisers): the loop can skip it. */
   active: boolean;
+  /** The data prior of the first optimised input, when it has one. */
+  prior?: PriorReport;
   dispose(): void;
 }
 
@@ -115,6 +118,15 @@ export function buildImagePipeline(
   try {
     optimize.forEach((i, k) => {
       const info = model.inputs[i];
+      // A data prior is the parameterisation of its input (src/prior).
+      const prior = priorFor(ctx.constraints, model, i);
+      if (prior) {
+        if (given.param && paramSpec.kind !== 'pixel') throw new ActmaxError('bad-option', `--param ${paramSpec.kind} and a data prior both parameterise input "${info.name}"; give one`);
+        const p = createPriorParam(prior, model, i, ctx.constraints);
+        kept.push(p);
+        params.push(p);
+        return;
+      }
       if (!dims[k] || paramSpec.kind === 'pixel') {
         params.push(null);
         return;
@@ -167,6 +179,7 @@ export function buildImagePipeline(
     };
   }
   const resolvedDiversity = regularizers.filter((r) => r.kind === 'diversity').map((r) => ({ ...r, layer: (r as { layer?: string }).layer ?? diversityLayer(model) }));
+  const firstPrior = priorFor(ctx.constraints, model, optimize[0]);
   const summary = [
     describeImageOptions({
       param: paramSpec,
@@ -185,7 +198,8 @@ export function buildImagePipeline(
       blurRows(pic, rows, dims[k]!, blur.weight);
       x.set(fromPicture(pic, info));
     },
-    summary,
+    summary: firstPrior ? [...summary, `prior: ${priorReport(firstPrior).description}`] : summary,
+    ...(firstPrior ? { prior: priorReport(firstPrior) } : {}),
     active: params.some((p) => p !== null) || (transforms.length > 0 && dims.some((d) => d !== null)) || extraTerms.length > 0 || (!!blur && blur.weight > 0),
     dispose() {
       kept.forEach((p) => p.dispose());

@@ -15,6 +15,9 @@ import { Rng } from './rng.js';
 import { currentBackend } from '../backend.js';
 import { buildImagePipeline, type ImagePipeline } from '../image/pipeline.js';
 import type { ImageOptions } from '../image/defaults.js';
+import type { PolishSummary } from '../exact/polish.js';
+import { polishBestRows } from './polish-step.js';
+import type { PriorReport } from '../prior/param.js';
 
 /** How to start: random in the box, one constant, or a given input (flat, one example). */
 export type InitSpec = 'random' | { constant: number } | { input: number[] | Float32Array };
@@ -68,12 +71,18 @@ export interface MaximizeOptions {
    */
   engine?: EngineChoice | EngineFactory;
   // --- image pipeline (src/image) ---
-  /** Parameterisation, transforms and regularisers for image inputs; `'auto'` = `imageDefaults(model)`; omitted = none. */
+  /** Parameterisation, transforms and regularisers for image inputs; `'auto'` = `imageDefaults(model)` (with a data prior: the prior alone); omitted = none. */
   image?: ImageOptions | 'auto';
   /** Record the rendered first optimised input of every row after these many steps (0 = the start; for animations). */
   frames?: number[];
   /** Keep every restart's best value (`perRestart`) and rendered input (`restartInputs`), e.g. for atlases. */
   keepRestarts?: boolean;
+  /**
+   * End-of-run polish by LPs over activation regions (exact/polish.ts), exact inside a region: on
+   * by default where it applies (one hidden ReLU layer, linear objective, box/linear constraints,
+   * no image pipeline); `false` turns it off; `{ lps }` sets its budget in LPs per target (30).
+   */
+  polish?: boolean | { lps?: number };
 }
 
 /** The answer for one target. */
@@ -98,6 +107,8 @@ export interface TargetResult {
   history: Array<{ step: number; value: number }>;
   /** Each restart's best value (with `keepRestarts`). */
   perRestart?: Array<{ restart: number; value: number }>;
+  /** With a data prior: the value the same search reaches without it (set by `addValueWithoutPrior`). */
+  withoutPrior?: { value: number; definition: string };
 }
 
 /** What {@link maximize} returns: one result per target plus the run's settings and timings. */
@@ -113,13 +124,18 @@ export interface MaximizeResult {
   /** Rows re-initialised because their value or gradient became NaN/Infinity. */
   reinitialized: number;
   interrupted: boolean;
-  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
+  /** `polishMs`: the end-of-run polish's share of `totalMs` (not counted in `imageStepsPerSecond`). */
+  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number; polishMs?: number };
   /** What the image pipeline did (with `image`). */
   image?: string[];
+  /** The data prior the first optimised input was held to (a `prior` constraint): kind, K, code set. */
+  prior?: PriorReport;
   /** Rendered first optimised input of every row (rows × features) after the steps in `frames`. */
   frames?: Array<{ step: number; input: Float32Array }>;
   /** Each row's best rendered first optimised input (rows × features, target-major), with `keepRestarts`. */
   restartInputs?: Float32Array;
+  /** What the end-of-run polish did (absent when it was off). */
+  polish?: PolishSummary;
 }
 
 const DEFAULT_LR: Record<OptimizerName, number> = { adam: 0.1, sgd: 0.01, normalized: 0.5, sign: 0.02 };
@@ -186,7 +202,12 @@ export async function maximize(
   // Constraints per optimised input, and the starting points.
   const rng = new Rng(seed);
   const init = options.init ?? 'random';
-  const built = options.image ? buildImagePipeline(model, optimize, options.image, { seed, constraints }) : null;
+  // A data prior is a parameterisation, so it runs in the image pipeline even without image settings;
+  // it replaces the image defaults ('auto': no jitter or TV on top), explicit image options still apply.
+  const withPrior = constraints.some((c) => c.kind === 'prior');
+  const priorOnly = { param: 'pixel' as const, transforms: [], regularizers: [] };
+  const imageOptions = withPrior && (options.image === undefined || options.image === 'auto') ? priorOnly : options.image;
+  const built = imageOptions ? buildImagePipeline(model, optimize, imageOptions, { seed, constraints }) : null;
   // A pipeline that changes nothing (e.g. 'auto' on a tabular input) is left out, so any engine can run.
   const pipeline: ImagePipeline | null = built?.active ? built : null;
   if (built && !built.active) built.dispose();
@@ -212,6 +233,7 @@ export async function maximize(
         else param.init(rng, row);
         x.set(row, r * param.size);
       }
+      param.project?.(x, rows);
       return x;
     }
     const info = model.inputs[inputIndex];
@@ -332,7 +354,7 @@ export async function maximize(
           values[r] = NaN;
           xs.forEach((x, k) => {
             const param = pipeline?.params[k];
-            if (param) param.init(rng, x.subarray(r * sizes[k], (r + 1) * sizes[k]));
+            if (param) param.init(rng, x.subarray(r * sizes[k], (r + 1) * sizes[k])); // init projects a prior's code
             else fillRow(x, r, sizes[k], resolved[k], 'random', undefined, rng, undefined);
             grads[k].fill(0, r * sizes[k], (r + 1) * sizes[k]);
             optimizers[k].resetRow(r);
@@ -346,6 +368,7 @@ export async function maximize(
         optimizers[k].step(x, grads[k], lr * (pipeline?.params[k]?.stepScale ?? rangeScale(rc)));
         pipeline?.afterStep(k, x, rows);
         projectInPlace(x, rows, rc);
+        pipeline?.params[k]?.project?.(x, rows);
       });
       stepsRun++;
       if (!afterStep(step, values)) break;
@@ -355,6 +378,10 @@ export async function maximize(
     if (frameSteps.has(stepsRun)) frames.push({ step: stepsRun, input: last.inputs?.[0] ?? Float32Array.from(xs[0]) });
     record(last.values);
     targetBest().forEach((v, t) => history[t].push({ step: stepsRun, value: v }));
+    const polishStart = performance.now();
+    const polish = options.polish === false || pipeline || interrupted ? undefined
+      : await polishBestRows(model, targets, { bestX, bestValue, restarts, sizes, resolved }, { constraints, optimize, fixed, signal: options.signal, lps: typeof options.polish === 'object' ? options.polish.lps : undefined });
+    const polishMs = performance.now() - polishStart;
 
     // Best restart per target, then rounding (levels / one-hot) and a final evaluation.
     const winners = targets.map((_, t) => {
@@ -425,10 +452,12 @@ export async function maximize(
       backend: currentBackend(),
       reinitialized,
       interrupted,
-      timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / (totalMs / 1000) },
+      timings: { totalMs, stepsRun, imageStepsPerSecond: (stepsRun * rows) / ((totalMs - polishMs) / 1000), ...(polish ? { polishMs } : {}) },
       ...(pipeline ? { image: pipeline.summary } : {}),
+      ...(pipeline?.prior ? { prior: pipeline.prior } : {}),
       ...(options.frames ? { frames } : {}),
       ...(restartEval ? { restartInputs: restartEval.input } : {}),
+      ...(polish ? { polish } : {}),
     };
   } finally {
     engine.dispose();

@@ -36,6 +36,8 @@ export interface Parameterisation {
   init(rng: Rng, out: Float32Array): void;
   /** The parameters whose rendering is `x` (flat, one row; values strictly inside the range). */
   invert(x: ArrayLike<number>): Float32Array;
+  /** Keep `rows` parameter rows in their feasible set after each step (data priors); absent = unconstrained. */
+  project?(p: Float32Array, rows: number): void;
   dispose(): void;
 }
 
