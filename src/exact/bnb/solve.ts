@@ -179,6 +179,11 @@ class TreeRun {
         if (this.o.polish !== false) this.startPending = true;
       }
       return 'start' as const;
+    }, (e: unknown) => {
+      // Seen by the loop if it is still running; otherwise the caller's own promise reports it.
+      this.arrival = null;
+      this.arrivalError = e;
+      return 'start' as const;
     });
     await this.loop();
     return this.outcome();
@@ -187,6 +192,7 @@ class TreeRun {
   /** The start, once it has arrived; `arrival` until then. */
   private start: Float64Array | null = null;
   private arrival: Promise<'start'> | null = null;
+  private arrivalError: unknown = null;
   /** The start has arrived and waits for its polish. */
   private startPending = false;
 
@@ -244,7 +250,10 @@ class TreeRun {
       const waits: Array<Promise<JobDone | 'start'>> = [...this.inFlight.values()].map((f) => f.done);
       if (this.arrival) waits.push(this.arrival);
       const next = await Promise.race(waits);
-      if (next === 'start') continue;
+      if (next === 'start') {
+        if (this.arrivalError) throw this.arrivalError;
+        continue;
+      }
       const { ex, job, result } = next;
       this.inFlight.delete(ex);
       if (job.kind === 'node') {
