@@ -19,7 +19,9 @@
  *      against the proven optima of part (a) (or bench/proven-optima.json); and a check of those
  *      optima from below: 200 restarts × 2000 steps of gradient search must not exceed any.
  *
- * Every line records the load average: the machine is shared, so seconds depend on it; nodes do not.
+ * Every line records the load average and the CPU seconds of the whole process (all threads) for
+ * that solve: the machine is shared, so wall seconds depend on the load; nodes and CPU seconds hardly do.
+ * Part (a)'s table puts the branch-and-bound and the MILP of each class on one line.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
