@@ -1,0 +1,111 @@
+import { DataType, type AttrValue, type ModelDef, type NodeDef, type TensorDef, type ValueDef } from './proto.js';
+
+/*
+ * The ONNX graph under construction: nodes, constants (initializers) and fresh names. Every
+ * emitter (network ops, their gradients, the image pipeline, objectives, optimiser) writes
+ * through one builder, so a whole optimisation step ends up in one graph.
+ */
+
+/** ONNX opset the generated graphs declare. */
+export const OPSET = 17;
+
+/** A graph being built: append ops, add constants, then `model(...)` to get a {@link ModelDef}. */
+export class OnnxBuilder {
+  readonly nodes: NodeDef[] = [];
+  readonly inits: TensorDef[] = [];
+  private counter = 0;
+  private readonly scalarCache = new Map<number, string>();
+  private readonly i64Cache = new Map<string, string>();
+
+  /** A name not used before, readable in a dumped graph. @example b.fresh('relu') // 'relu_7' */
+  fresh(base: string): string {
+    return `${base}_${this.counter++}`;
+  }
+
+  /** A float32 constant. @example const w = b.f32('kernel', data, [784, 128]) */
+  f32(base: string, data: Float32Array, dims: number[]): string {
+    const name = this.fresh(base);
+    this.inits.push({ name, dims, dataType: DataType.FLOAT, data });
+    return name;
+  }
+
+  /** An int64 constant (shapes, axes, indices), shared when the same list is asked for again. @example b.i64([0, 2]) */
+  i64(data: number[], dims: number[] = [data.length]): string {
+    const key = `${dims.join(',')}:${data.join(',')}`;
+    let name = this.i64Cache.get(key);
+    if (!name) {
+      name = this.fresh('i64');
+      this.inits.push({ name, dims, dataType: DataType.INT64, data });
+      this.i64Cache.set(key, name);
+    }
+    return name;
+  }
+
+  /** A float32 scalar constant, shared. @example b.scalar(0.5) */
+  scalar(v: number): string {
+    let name = this.scalarCache.get(v);
+    if (!name) {
+      name = this.f32('c', Float32Array.of(v), []);
+      this.scalarCache.set(v, name);
+    }
+    return name;
+  }
+
+  /** Append a node with `nOut` fresh outputs (or the given output names). @example const [y, idx] = b.op('MaxPool', [x], { kernel_shape: [2, 2] }, 2) */
+  op(type: string, inputs: string[], attrs?: Record<string, AttrValue>, nOut = 1, outputs?: string[]): string[] {
+    const outs = outputs ?? Array.from({ length: nOut }, () => this.fresh(type.toLowerCase()));
+    this.nodes.push({ op: type, inputs, outputs: outs, attrs });
+    return outs;
+  }
+
+  /** Append a node with one output. @example const y = b.op1('Relu', [x]) */
+  op1(type: string, inputs: string[], attrs?: Record<string, AttrValue>): string {
+    return this.op(type, inputs, attrs)[0];
+  }
+
+  /** Append a node writing a fixed output name (graph outputs). @example b.named('Identity', [v], 'value') */
+  named(type: string, inputs: string[], output: string, attrs?: Record<string, AttrValue>): string {
+    this.op(type, inputs, attrs, 1, [output]);
+    return output;
+  }
+
+  /** Sum of several tensors (one Add chain; a single one is returned as is). @example b.sum([a, b, c]) */
+  sum(terms: string[]): string {
+    if (terms.length === 0) throw new Error('sum of no terms');
+    if (terms.length === 1) return terms[0];
+    return terms.length === 2 ? this.op1('Add', terms) : this.op1('Sum', terms);
+  }
+
+  /**
+   * The finished model: only the nodes the outputs need (dead forward values are dropped), and
+   * only the constants those nodes read.
+   *
+   * @example
+   * const def = b.model([{ name: 'x', dataType: DataType.FLOAT, dims: [4, 784] }], [{ name: 'y', dataType: DataType.FLOAT, dims: [4, 10] }]);
+   */
+  model(inputs: ValueDef[], outputs: ValueDef[]): ModelDef {
+    const nodes = prune(this.nodes, outputs.map((o) => o.name));
+    const used = new Set(nodes.flatMap((n) => n.inputs));
+    return { opset: OPSET, nodes, initializers: this.inits.filter((t) => used.has(t.name)), inputs, outputs };
+  }
+}
+
+/** Nodes needed to compute `wanted`, in their original order. @example prune(nodes, ['value']) */
+export function prune(nodes: NodeDef[], wanted: string[]): NodeDef[] {
+  const producer = new Map<string, NodeDef>();
+  for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
+  const keep = new Set<NodeDef>();
+  const stack = [...wanted];
+  while (stack.length) {
+    const n = producer.get(stack.pop()!);
+    if (!n || keep.has(n)) continue;
+    keep.add(n);
+    stack.push(...n.inputs);
+  }
+  return nodes.filter((n) => keep.has(n));
+}
+
+/** Float tensor description of a graph input/output. @example floatValue('x', [4, 784]) */
+export function floatValue(name: string, dims: Array<number | string>): ValueDef {
+  return { name, dataType: DataType.FLOAT, dims };
+}
