@@ -14,9 +14,9 @@ export type { OptimizerName } from './optimize/optimizers.js';
 export type { Engine, EngineFactory, EngineRequest } from './engine/engine.js';
 export { createTfjsEngine } from './engine/tfjs.js';
 // Image pipeline (issue 5): parameterisations, transforms, regularisers, defaults, atlases, animation.
-export { imageDefaults, type ImageOptions, type ImageDefaults } from './image/defaults.js';
-export type { RegularizerSpec } from './image/regularizers.js';
-export { parseParamSpec, parseTransformSpec, parseRegularizerSpec, PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './image/specs.js';
+export { imageDefaults, type ImageOptions, type ImageDefaults } from './pipeline/defaults.js';
+export type { RegularizerSpec } from './pipeline/regularizers.js';
+export { parseParamSpec, parseTransformSpec, parseRegularizerSpec, PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './pipeline/specs.js';
 export { createParam, type ParamSpec, type Parameterisation } from './param/param.js';
 export { applyTransforms, standardTransforms, type TransformSpec } from './transforms/transforms.js';
 export { atlasImage } from './image/atlas.js';

@@ -23,7 +23,7 @@ import { runExact } from './commands/exact.js';
 import { progressBar } from './render.js';
 import type { Constraint } from '../constraints/constraint.js';
 // Image pipeline (issue 5)
-import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../image/specs.js';
+import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../pipeline/specs.js';
 import { expandUnits, imageOptionsFromFlags, type ImageFlags } from './image-flags.js';
 import { frameSteps } from '../image/animation.js';
 import { writeImageFiles } from '../image/files.js';

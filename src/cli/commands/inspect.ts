@@ -1,8 +1,8 @@
 import { summarizeModel } from '../../model/inspect.js';
 import type { ActmaxModel } from '../../model/types.js';
 import { table } from '../render.js';
-import { imageDefaults } from '../../image/defaults.js';
-import { describeImageOptions } from '../../image/pipeline.js';
+import { imageDefaults } from '../../pipeline/defaults.js';
+import { describeImageOptions } from '../../pipeline/resolve.js';
 
 /** Text shown by `actmax inspect` (or the JSON document with --json). */
 export function renderInspect(model: ActmaxModel, json: boolean): string {

@@ -5,7 +5,7 @@
  */
 
 /** ONNX element types used here. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, DOUBLE: 11 } as const;
 
 class Writer {
   private chunks: Uint8Array[] = [];
@@ -75,8 +75,8 @@ export interface TensorDef {
   name: string;
   dims: number[];
   dataType: number;
-  /** float32 data, or int64 data given as numbers. */
-  data: Float32Array | number[];
+  /** float32 or float64 data, or int64 data given as numbers. */
+  data: Float32Array | Float64Array | number[];
 }
 
 /** An attribute value: number (int unless `float` is set), number[] (ints), float[] via `floats`, string. */
@@ -115,6 +115,9 @@ function tensorProto(t: TensorDef): Writer {
   w.string(8, t.name);
   if (t.dataType === DataType.FLOAT) {
     const f = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+    w.bytes(9, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+  } else if (t.dataType === DataType.DOUBLE) {
+    const f = t.data instanceof Float64Array ? t.data : Float64Array.from(t.data);
     w.bytes(9, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
   } else if (t.dataType === DataType.INT64) {
     const b = new Uint8Array(t.data.length * 8);

@@ -126,7 +126,8 @@ export const UNARY_RULES: Rules<Unary> = {
   ),
   Square: unary((net, x) => mul(net, x, x), (net, { x, dy }) => mul(net, dy, mul(net, x, c(net, 2)))),
   Neg: unary((net, x) => op(net, 'Neg', [x]), (net, { dy }) => op(net, 'Neg', [dy])),
-  Abs: unary((net, x) => op(net, 'Abs', [x]), (net, { x, dy }) => mul(net, dy, op(net, 'Sign', [x]))),
+  // TF's subgradient at 0 is −1.
+  Abs: unary((net, x) => op(net, 'Abs', [x]), (net, { x, dy }) => mul(net, dy, op(net, 'Where', [op(net, 'Greater', [x, c(net, 0)]), c(net, 1), c(net, -1)]))),
   Reciprocal: unary((net, x) => op(net, 'Reciprocal', [x]), (net, { y, dy }) => op(net, 'Neg', [mul(net, dy, mul(net, y, y))])),
   // TF: dy where min ≤ x ≤ max.
   Clip: unary(
