@@ -11,6 +11,7 @@ import { onnxEngineFactory } from '../engine/onnx/engine.js';
 import { box } from '../constraints/index.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { maximize, type MaximizeOptions } from './maximize.js';
+import { withTestIr } from '../engine/onnx/testing-ir.js';
 
 /*
  * The fused fast path (several steps per ONNX run) must give the per-step loop's answers: the same
@@ -31,7 +32,7 @@ function counting(): { factory: EngineFactory; calls: () => number } {
       ...e,
       async ascent(plan) {
         const a = await ascent(plan);
-        return { run: (s, al) => ((calls += 1), a.run(s, al)) };
+        return { run: (s, al, d) => ((calls += 1), a.run(s, al, d)) };
       },
     };
   };
@@ -46,19 +47,23 @@ describe('fused ascent = per-step loop', () => {
   let mlp: ActmaxModel;
   beforeAll(async () => {
     await useBackend('wasm');
-    mlp = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
+    mlp = withTestIr(await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp')));
   });
 
   const ref = Array.from({ length: 784 }, (_, i) => 0.5 + 0.4 * Math.sin(i * 0.37));
-  const cases: Array<[string, MaximizeOptions['optimizer'], Constraint[], MaximizeOptions['schedule']]> = [
+  const cases: Array<[string, MaximizeOptions['optimizer'], Constraint[], MaximizeOptions['schedule'], MaximizeOptions['image']?]> = [
     ['adam, box', 'adam', [box(0, 1)], undefined],
     ['sign, box, constant step', 'sign', [box(0, 1)], 'constant'],
     ['adam, L∞ ball + mask (per-feature bounds)', 'adam', [box(0, 1), { kind: 'ball', p: 'inf', eps: 0.2, ref }, { kind: 'mask', editable: Array.from({ length: 784 }, (_, i) => i % 3 !== 0), ref }], undefined],
+    ['adam, image defaults (per-row jitter + TV)', 'adam', [box(0, 1)], undefined, 'auto'],
+    ['sgd, spectral + rotation', 'sgd', [], undefined, { param: 'spectral', transforms: [{ kind: 'jitter', pixels: 1 }, { kind: 'rotate', degrees: 8 }] }],
+    ['normalized, sigmoid + L2 + diversity', 'normalized', [], undefined, { param: 'sigmoid', transforms: [], regularizers: [{ kind: 'l2', weight: 0.5 }, { kind: 'diversity', weight: 2, layer: 'dense' }] }],
+    ['adam, pixels with blur', 'adam', [box(0, 1)], undefined, { transforms: [], regularizers: [{ kind: 'blur', weight: 0.3 }] }],
   ];
-  for (const [name, optimizer, constraints, schedule] of cases) {
+  for (const [name, optimizer, constraints, schedule, image] of cases) {
     it(name, async () => {
-      for (const seed of [0, 1, 2]) {
-        const opts: MaximizeOptions = { steps: 47, restarts: 3, seed, optimizer, constraints, schedule };
+      for (const seed of [0, 1]) {
+        const opts: MaximizeOptions = { steps: 47, restarts: 3, seed, optimizer, constraints, schedule, ...(image ? { image } : {}) };
         const counter = counting();
         const a = await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { ...opts, engine: counter.factory });
         const b = await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { ...opts, engine: perStep });
@@ -105,7 +110,7 @@ describe('fused ascent = per-step loop', () => {
     m.add(tf.layers.dense({ units: 1, name: 'out' }));
     m.layers[0].setWeights([tf.tensor2d([[1e20, 0], [0, 1], [0, 0], [0, 0]]), tf.tensor1d([-0.5e20, 0])]);
     m.layers[1].setWeights([tf.tensor2d([[1e20], [1]]), tf.tensor1d([0])]);
-    const model = describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'overflow');
+    const model = withTestIr(describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'overflow'));
     const opts: MaximizeOptions = { steps: 40, restarts: 8, seed: 3, constraints: [box(0, 1)] };
     const counter = counting();
     const a = await maximize(model, { kind: 'logit', index: 0 }, { ...opts, engine: counter.factory });

@@ -12,14 +12,22 @@ export const OPSET = 17;
 /** A graph being built: append ops, add constants, then `model(...)` to get a {@link ModelDef}. */
 export class OnnxBuilder {
   readonly nodes: NodeDef[] = [];
-  readonly inits: TensorDef[] = [];
-  private counter = 0;
-  private readonly scalarCache = new Map<number, string>();
-  private readonly i64Cache = new Map<string, string>();
+  readonly inits: TensorDef[];
+  private readonly shared: { counter: number; scalars: Map<number, string>; i64s: Map<string, string> };
+
+  constructor(parent?: OnnxBuilder) {
+    this.inits = parent ? parent.inits : [];
+    this.shared = parent ? parent.shared : { counter: 0, scalars: new Map(), i64s: new Map() };
+  }
+
+  /** A builder for a subgraph (a Loop body): its own nodes, the same constants and name space. @example const body = b.body() */
+  body(): OnnxBuilder {
+    return new OnnxBuilder(this);
+  }
 
   /** A name not used before, readable in a dumped graph. @example b.fresh('relu') // 'relu_7' */
   fresh(base: string): string {
-    return `${base}_${this.counter++}`;
+    return `${base}_${this.shared.counter++}`;
   }
 
   /** A float32 constant. @example const w = b.f32('kernel', data, [784, 128]) */
@@ -32,21 +40,21 @@ export class OnnxBuilder {
   /** An int64 constant (shapes, axes, indices), shared when the same list is asked for again. @example b.i64([0, 2]) */
   i64(data: number[], dims: number[] = [data.length]): string {
     const key = `${dims.join(',')}:${data.join(',')}`;
-    let name = this.i64Cache.get(key);
+    let name = this.shared.i64s.get(key);
     if (!name) {
       name = this.fresh('i64');
       this.inits.push({ name, dims, dataType: DataType.INT64, data });
-      this.i64Cache.set(key, name);
+      this.shared.i64s.set(key, name);
     }
     return name;
   }
 
   /** A float32 scalar constant, shared. @example b.scalar(0.5) */
   scalar(v: number): string {
-    let name = this.scalarCache.get(v);
+    let name = this.shared.scalars.get(v);
     if (!name) {
       name = this.f32('c', Float32Array.of(v), []);
-      this.scalarCache.set(v, name);
+      this.shared.scalars.set(v, name);
     }
     return name;
   }
@@ -85,9 +93,14 @@ export class OnnxBuilder {
    */
   model(inputs: ValueDef[], outputs: ValueDef[]): ModelDef {
     const nodes = prune(this.nodes, outputs.map((o) => o.name));
-    const used = new Set(nodes.flatMap((n) => n.inputs));
+    const used = new Set(readNames(nodes));
     return { opset: OPSET, nodes, initializers: this.inits.filter((t) => used.has(t.name)), inputs, outputs };
   }
+}
+
+/** Every name the nodes read, inside their subgraphs too. */
+function readNames(nodes: NodeDef[]): string[] {
+  return nodes.flatMap((n) => [...n.inputs, ...Object.values(n.attrs ?? {}).flatMap((a) => (typeof a === 'object' && a !== null && 'graph' in a ? readNames(a.graph.nodes) : []))]);
 }
 
 /** Nodes needed to compute `wanted`, in their original order. @example prune(nodes, ['value']) */
@@ -100,7 +113,7 @@ export function prune(nodes: NodeDef[], wanted: string[]): NodeDef[] {
     const n = producer.get(stack.pop()!);
     if (!n || keep.has(n)) continue;
     keep.add(n);
-    stack.push(...n.inputs);
+    stack.push(...readNames([n]));
   }
   return nodes.filter((n) => keep.has(n));
 }

@@ -136,7 +136,8 @@ describe('ONNX engine = TF.js reference engine (values and input gradients, 1e-5
     });
   });
 
-  it('RGB CNN: pixels, jitter with edge fill (scatter gradient), TV on channels, layer energy, prob', async () => {
+  it('RGB CNN: pixels, jitter with a constant fill (window gathers) and with edge fill (scatter gradient), TV on channels, layer energy, prob', async () => {
+    await compare(cnn, { targets: [{ kind: 'layerEnergy', layer: 'c1' }, { kind: 'logit', index: 1 }], restarts: 3, image: { param: 'pixel', transforms: [{ kind: 'jitter', pixels: 2 }, { kind: 'jitter', pixels: 1 }], regularizers: [{ kind: 'tv', weight: 0.5 }] } });
     await compare(cnn, { fill: 'edge', targets: [{ kind: 'layerEnergy', layer: 'c1' }, { kind: 'prob', index: 0 }], restarts: 2, image: { param: 'pixel', transforms: [{ kind: 'pad', pixels: 2 }, { kind: 'jitter', pixels: 2 }], regularizers: [{ kind: 'tv', weight: 0.5 }] } });
   });
 });

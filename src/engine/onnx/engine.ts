@@ -5,13 +5,12 @@ import type { ActmaxModel } from '../../model/types.js';
 import { batchTerms, type ShapeHints } from '../../objectives/terms.js';
 import type { ObjectiveSpec } from '../../objectives/spec.js';
 import type { PipelineSpec, StepDraws } from '../../pipeline/spec.js';
-import { AFFINE_SIZE } from '../../transforms/affine.js';
 import type { Ascent, AscentChunk, AscentPlan, AscentState, Engine, EngineFactory, EngineRequest, Evaluation } from '../engine.js';
-import { ASCENT_IO, buildAscentGraph, variableSizes } from './ascent.js';
+import { ASCENT_IO, buildAscentGraph, variableSizes, type StepLayout } from './ascent.js';
 import { floatValue, OnnxBuilder } from './builder.js';
 import { networkSupport, type LayoutMode } from './net.js';
 import { objectiveValues, tapValue } from './objective.js';
-import { drawKind, drawWidth } from './pipeline/warp.js';
+import { drawFormat } from './pipeline/warp.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
 import { loadOnnxRuntime, sessionOptions, type OrtModule } from './runtime.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
@@ -76,6 +75,8 @@ export interface OnnxEngineOptions {
   threads?: number;
   /** How image values are laid out around convolutions (default: kept NCHW). */
   layout?: LayoutMode;
+  /** How fused steps are laid out: one ONNX Loop (default) or unrolled copies. */
+  steps?: StepLayout;
 }
 
 /**
@@ -101,16 +102,12 @@ function stepProblem(req: EngineRequest, ir: IrGraph, layout: LayoutMode): StepP
   };
 }
 
-/** Draws in the graph's format: int64 offsets (shift chains) or the float64 maps as they are. */
-function drawTensor(ort: OrtModule, stage: PipelineSpec['inputs'][number], draws: Float64Array, dims: number[]): Ort.Tensor {
-  if (drawKind(stage) !== 'shift') return new ort.Tensor('float64', draws, dims);
-  const n = draws.length / AFFINE_SIZE;
-  const out = new BigInt64Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    out[2 * i] = BigInt(draws[i * AFFINE_SIZE + 2]);
-    out[2 * i + 1] = BigInt(draws[i * AFFINE_SIZE + 5]);
-  }
-  return new ort.Tensor('int64', out, dims);
+/** Draws in the graph's format (see `drawFormat`). */
+function drawTensor(ort: OrtModule, stage: PipelineSpec['inputs'][number], draws: Float64Array, lead: number[]): Ort.Tensor {
+  const f = drawFormat(stage);
+  const data = f.encode(draws);
+  const dims = [...lead, f.width];
+  return data instanceof Int32Array ? new ort.Tensor('int32', data, dims) : new ort.Tensor('float64', data, dims);
 }
 
 /** Build an ONNX engine for one request. @example const engine = await createOnnxEngine(request, { threads: 1 }) */
@@ -144,7 +141,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     b.named('Identity', [value], 'value');
     grads.forEach((g, k) => b.named('Identity', [g], `grad${k}`));
     const inputs = xsIn.map((x, k) => floatValue(x, [rows, sizes[k]]));
-    sizes.forEach((_, k) => hasDraws(k) && inputs.push({ name: drawIn(k), dataType: drawKind(stages[k]) === 'shift' ? DataType.INT64 : DataType.DOUBLE, dims: [rows, drawWidth(stages[k])] }));
+    sizes.forEach((_, k) => hasDraws(k) && inputs.push({ name: drawIn(k), dataType: drawFormat(stages[k]).dataType, dims: [rows, drawFormat(stages[k]).width] }));
     return b.model(inputs, [floatValue('value', [rows]), ...sizes.map((n, k) => floatValue(`grad${k}`, [rows, n]))]);
   })()));
   let evaluation: Promise<Ort.InferenceSession> | null = null;
@@ -167,7 +164,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
       const s = await gradientSession();
       const feeds: Record<string, Ort.Tensor> = feedsOf(xs);
       sizes.forEach((_, k) => {
-        if (hasDraws(k)) feeds[drawIn(k)] = drawTensor(ort, stages[k], requireDraws(draws, k), [rows, drawWidth(stages[k])]);
+        if (hasDraws(k)) feeds[drawIn(k)] = drawTensor(ort, stages[k], requireDraws(draws, k), [rows]);
       });
       const out = await s.run(feeds);
       return { values: out.value.data as Float32Array, grads: sizes.map((_, k) => out[`grad${k}`].data as Float32Array) };
@@ -182,7 +179,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
       };
     },
     async ascent(plan) {
-      return onnxAscent(ort, problem, plan, sizes, open);
+      return onnxAscent(ort, problem, plan, sizes, open, opts.steps ?? 'loop');
     },
     dispose() {
       for (const s of sessions) void s.release();
@@ -197,7 +194,7 @@ function requireDraws(draws: StepDraws | undefined, k: number): Float64Array {
 }
 
 /** The fused K-step ascent: one graph per chunk length, built on first use. */
-function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, sizes: number[], open: (def: ModelDef) => Promise<Ort.InferenceSession>): Ascent {
+function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, sizes: number[], open: (def: ModelDef) => Promise<Ort.InferenceSession>, layout: StepLayout): Ascent {
   const rows = problem.terms.rows;
   const byK = new Map<number, Promise<Ort.InferenceSession>>();
   const stages = problem.pipeline?.inputs ?? [];
@@ -207,8 +204,10 @@ function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, size
     async run(state: AscentState, alphas: Float32Array[], draws?: StepDraws): Promise<AscentChunk> {
       const K = alphas[0].length / rows;
       if (!Number.isInteger(K) || K < 1) throw new Error(`ascent: ${alphas[0].length} step sizes are not a whole number of steps of ${rows} rows`);
-      let s = byK.get(K);
-      if (!s) byK.set(K, (s = open(buildAscentGraph(new OnnxBuilder(), problem, plan, K))));
+      // A Loop graph serves every chunk length; unrolled ones are built per length.
+      const key = layout === 'loop' ? 0 : K;
+      let s = byK.get(key);
+      if (!s) byK.set(key, (s = open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K))));
       const session = await s;
       const feeds: Record<string, Ort.Tensor> = { [ASCENT_IO.bestValue]: T(state.bestValue, [rows]) };
       sizes.forEach((n, k) => {
@@ -217,7 +216,7 @@ function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, size
         feeds[ASCENT_IO.alpha(k)] = T(alphas[k], [K, rows, 1]);
         if (moments >= 1) feeds[ASCENT_IO.m(k)] = T(state.m![k], [rows, n]);
         if (moments >= 2) feeds[ASCENT_IO.v(k)] = T(state.v![k], [rows, n]);
-        if (stages[k]?.transforms.length) feeds[ASCENT_IO.draws(k)] = drawTensor(ort, stages[k], requireDraws(draws, k), [K, rows, drawWidth(stages[k])]);
+        if (stages[k]?.transforms.length) feeds[ASCENT_IO.draws(k)] = drawTensor(ort, stages[k], requireDraws(draws, k), [K, rows]);
       });
       const out = await session.run(feeds);
       const f = (name: string) => out[name].data as Float32Array;

@@ -32,9 +32,9 @@ export class NetEmitter {
     private readonly constants: Map<string, string> = new Map(),
   ) {}
 
-  /** A fresh emission of the same IR into the same builder (another unrolled step), sharing constants. */
-  again(): NetEmitter {
-    return new NetEmitter(this.b, this.ir, this.mode, this.constants);
+  /** A fresh emission of the same IR (another step, or into a Loop body's builder), sharing constants. */
+  again(b: OnnxBuilder = this.b): NetEmitter {
+    return new NetEmitter(b, this.ir, this.mode, this.constants);
   }
 
   /** Is this IR name a constant? */

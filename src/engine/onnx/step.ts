@@ -77,7 +77,8 @@ function networkInputs(p: StepProblem, shared: StepShared, seen: string[]): Map<
  * @example
  * const { value, grads } = emitStep(b, problem, shared, ['x'], [null]);
  */
-export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs: string[], draws: Array<string | null>, net = shared.net.again()): { value: string; grads: string[] } {
+export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs: string[], draws: Array<string | null>): { value: string; grads: string[] } {
+  const net = shared.net.again(b);
   const rendered = xs.map((x, k) => render(b, p, shared, k, x));
   const warps = rendered.map((r, k) => {
     const stage = p.pipeline?.inputs[k];
@@ -103,7 +104,7 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
     const stage = p.pipeline?.inputs[k];
     const shape = p.ir.inputs[p.optimize[k]].shape;
     for (const pen of stage?.penalties ?? []) {
-      const grad = emitPenalty(b, pen.kind, rendered[k].x, shape, tvAxes(shape, shape.length === 3), false).grad;
+      const grad = emitPenalty(b, pen.kind, rendered[k].x, shape, tvAxes(shape, shape.length === 3), false, p.terms.rows).grad;
       terms.push(b.op1('Mul', [grad, b.scalar(-pen.weight)]));
     }
     if (!terms.length) return b.op1('Mul', [x, b.scalar(0)]);
@@ -120,7 +121,7 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
  * const { value, outputs, inputs } = emitEvaluation(b, problem, shared, ['x']);
  */
 export function emitEvaluation(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs: string[]): { value: string; outputs: string[]; inputs: string[] } {
-  const net = shared.net.again();
+  const net = shared.net.again(b);
   const rendered = xs.map((x, k) => render(b, p, shared, k, x).x);
   const wanted = [...objectiveValues(p.ir, p.terms), ...p.ir.outputs.map((o) => o.value)];
   emitForward(net, networkInputs(p, shared, rendered), wanted);

@@ -1,4 +1,5 @@
 import type { OnnxBuilder } from '../builder.js';
+import { DataType } from '../proto.js';
 
 /*
  * Input penalties as ONNX ops on a batch in the IR layout [rows, ...shape]: mean |x|, mean x² and
@@ -17,12 +18,15 @@ export type PenaltyKind = 'l1' | 'l2' | 'tv';
  * @example
  * const { grad } = emitPenalty(b, 'tv', 'x', [28, 28], [1, 2], false);
  */
-export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape: number[], axes: number[], withValue: boolean): { value: string | null; grad: string } {
+export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape: number[], axes: number[], withValue: boolean, rows?: number): { value: string | null; grad: string } {
   const n = shape.reduce((a, v) => a * v, 1);
   const stepSign = (t: string) => b.op1('Where', [b.op1('Greater', [t, b.scalar(0)]), b.scalar(1), b.scalar(-1)]);
   const rowMean = (t: string) => b.op1('ReduceMean', [b.op1('Reshape', [t, b.i64([0, -1])])], { axes: [1], keepdims: 0 });
   if (kind === 'l1') return { value: withValue ? rowMean(b.op1('Abs', [x])) : null, grad: b.op1('Mul', [stepSign(x), b.scalar(1 / n)]) };
   if (kind === 'l2') return { value: withValue ? rowMean(b.op1('Mul', [x, x])) : null, grad: b.op1('Mul', [x, b.scalar(2 / n)]) };
+  if (!withValue && rows !== undefined && axes.length === 2 && axes[0] === 1 && axes[1] === 2 && shape.length >= 2 && shape.length <= 3 && shape[0] > 1 && shape[1] > 1) {
+    return { value: null, grad: imageTvGradient(b, x, shape, rows) };
+  }
   const values: string[] = [];
   const grads: string[] = [];
   const rank = shape.length + 1;
@@ -46,6 +50,49 @@ export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape:
   }
   if (!grads.length) return { value: withValue ? b.op1('Mul', [rowMean(x), b.scalar(0)]) : null, grad: b.op1('Mul', [x, b.scalar(0)]) };
   return { value: withValue ? b.sum(values) : null, grad: b.sum(grads) };
+}
+
+/**
+ * The TV gradient of a batch of images [rows, H, W(, C)], flat per row: for each axis the
+ * neighbour x_next is one gather with a constant index, the subgradient s = ±1/count where
+ * x > x_next (zero where the pair runs off the image), and ∂/∂x_j = s_j − s_prev(j), the previous
+ * pair's s read by another gather (pointing at a zero where there is none). About 11 passes over
+ * the batch instead of 17 with slices and pads.
+ */
+function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], rows: number): string {
+  const [h, w] = shape;
+  const c = shape[2] ?? 1;
+  const n = h * w * c;
+  const flat = b.op1('Reshape', [x, b.i64([0, n])]);
+  const index = (name: string, at: (j: number) => number) => {
+    const one = Int32Array.from({ length: n }, (_, j) => at(j));
+    const all = new Int32Array(rows * n);
+    for (let r = 0; r < rows; r++) all.set(one, r * n);
+    const t = b.fresh(name);
+    b.inits.push({ name: t, dims: [rows, n], dataType: DataType.INT32, data: all });
+    return t;
+  };
+  const col = (j: number) => Math.floor(j / c) % w;
+  const row = (j: number) => Math.floor(j / (c * w));
+  const parts: string[] = [];
+  for (const axis of [2, 1]) {
+    const step = axis === 2 ? c : w * c;
+    const last = (j: number) => (axis === 2 ? col(j) === w - 1 : row(j) === h - 1);
+    const first = (j: number) => (axis === 2 ? col(j) === 0 : row(j) === 0);
+    const count = axis === 2 ? h * (w - 1) * c : (h - 1) * w * c;
+    // A pair (j, j + step) exists unless j is in the last column (row); those s are 0.
+    const weight = Float32Array.from({ length: n }, (_, j) => (last(j) ? 0 : 1 / count));
+    // The index of a position whose s is 0 (the last column/row of the same row/column).
+    const zeroAt = (j: number) => (axis === 2 ? j + (w - 1) * c : j + (h - 1) * w * c);
+    const next = b.op1('GatherElements', [flat, index('tvNext', (j) => (last(j) ? j : j + step))], { axis: 1 });
+    const pos = b.f32('tvStep', weight, [1, n]);
+    const neg = b.f32('tvStepNeg', weight.map((v) => -v), [1, n]);
+    // TF's subgradient of |x_j − x_next|: +1 where the difference is > 0, −1 otherwise.
+    const sub = b.op1('Where', [b.op1('Greater', [flat, next]), pos, neg]);
+    const prev = b.op1('GatherElements', [sub, index('tvPrev', (j) => (first(j) ? zeroAt(j) : j - step))], { axis: 1 });
+    parts.push(b.op1('Sub', [sub, prev]));
+  }
+  return b.op1('Reshape', [b.sum(parts), b.i64([0, ...shape])]);
 }
 
 /** The spatial axes (1-based) TV runs over for a per-example shape: all but a trailing channel axis of an image. @example tvAxes([28, 28, 1]) // [1, 2] */

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { loadModel } from '../model/load.js';
+import { withTestIr } from '../engine/onnx/testing-ir.js';
+import { buildProblem } from '../optimize/problem.js';
+import { batchTerms } from '../objectives/terms.js';
+import { OnnxBuilder } from '../engine/onnx/builder.js';
+import { buildAscentGraph } from '../engine/onnx/ascent.js';
+import { encodeModel } from '../engine/onnx/proto.js';
+import { sessionOptions } from '../engine/onnx/runtime.js';
+import { fusedPlan } from '../optimize/fused.js';
+import { drawSteps } from '../pipeline/resolve.js';
+import { Rng } from '../optimize/rng.js';
+import { useBackend } from '../backend.js';
+await useBackend('cpu');
+const image = process.argv[2] === 'none' ? undefined : 'auto';
+const mlp = withTestIr(await loadModel(path.resolve('models/fashion-mnist-mlp')));
+const targets = Array.from({ length: 10 }, (_, i) => ({ kind: 'logit' as const, index: i }));
+const p = buildProblem(mlp, targets, { restarts: 100, ...(image ? { image } : {}) });
+const plan = fusedPlan({ ascent: async () => null } as never, p)!;
+const sp = { ir: (mlp as any).ir, terms: batchTerms(mlp, targets, 100), rowsPerTarget: 100, optimize: [0], fixed: new Map(), pipeline: p.pipeline?.spec ?? null, layout: 'propagate' as const };
+const def = buildAscentGraph(new OnnxBuilder(), sp, plan, 'unrolled', 10);
+const s = await ort.InferenceSession.create(encodeModel(def), { ...sessionOptions(1), enableProfiling: true, profileFilePrefix: '/tmp/prof' } as never);
+const rows = 1000, n = 784, K = 10;
+const T = (d: Float32Array, dims: number[]) => new ort.Tensor('float32', d, dims);
+const feeds: Record<string, ort.Tensor> = { x0: T(p.start[0], [rows, n]), m0: T(new Float32Array(rows * n), [rows, n]), v0: T(new Float32Array(rows * n), [rows, n]), best_x0: T(new Float32Array(rows * n), [rows, n]), best_value: T(new Float32Array(rows).fill(-1e30), [rows]), alpha0: T(new Float32Array(K * rows).fill(0.01), [K, rows, 1]) };
+if (image) {
+  const d = drawSteps(p.pipeline!.spec, new Rng(1), rows, K);
+  const out = new BigInt64Array(K * rows * 2);
+  for (let i = 0; i < K * rows; i++) { out[2 * i] = BigInt(d[0]![i * 6 + 2]); out[2 * i + 1] = BigInt(d[0]![i * 6 + 5]); }
+  feeds.draws0 = new ort.Tensor('int32', Int32Array.from({ length: K * rows }, (_, i) => (d[0]![i * 6 + 2] * 32 + d[0]![i * 6 + 5])), [K, rows, 1]);
+}
+for (let i = 0; i < 5; i++) await s.run(feeds);
+(s as any).endProfiling();
+const file = fs.readdirSync('/tmp').filter((f) => f.startsWith('prof')).map((f) => '/tmp/' + f).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ cat: string; name: string; dur: number; args: { op_name?: string } }>;
+const byOp = new Map<string, number>();
+for (const e of prof) if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) byOp.set(e.args.op_name!, (byOp.get(e.args.op_name!) ?? 0) + e.dur);
+const total = [...byOp.values()].reduce((a, b) => a + b, 0);
+console.log('total per call ms', (total / 5 / 1000).toFixed(1));
+for (const [op, d] of [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(op.padEnd(20), (d / 5 / 1000).toFixed(2), 'ms', ((100 * d) / total).toFixed(1) + '%');
