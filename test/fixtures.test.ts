@@ -24,7 +24,8 @@ interface Expected {
 function expectedFiles(): string[] {
   const out: string[] = [];
   for (const dir of readdirSync(fixturesDir, { withFileTypes: true })) {
-    if (!dir.isDirectory()) continue;
+    // The real-world graph models record TF.js's outputs in another schema: test/realworld.test.ts.
+    if (!dir.isDirectory() || dir.name === 'tfjs-graph-realworld') continue;
     const walk = (d: string): void => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, e.name);

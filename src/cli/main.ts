@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { useBackend, type BackendName } from '../backend.js';
 import { ActmaxError, isActmaxError } from '../errors.js';
 import { loadModel } from '../model/load.js';
+import { tapShape } from '../model/activations.js';
 import type { ActmaxModel } from '../model/types.js';
 import { parseObjective, OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
 import { maximize } from '../optimize/maximize.js';
@@ -66,11 +67,7 @@ function ctxFor(model: ActmaxModel) {
       if (!out) throw new ActmaxError('unknown-output', `output "${o}" does not exist; outputs are: ${model.outputs.map((x) => x.name).join(', ')}`);
       return out.units;
     },
-    layerShape: (layer: string) => {
-      const l = model.layers.find((x) => x.name === layer);
-      if (!l) throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${model.layers.map((x) => x.name).join(', ')}`);
-      return l.outputShape;
-    },
+    layerShape: (layer: string) => tapShape(model, { layer, pre: false }),
   };
 }
 
@@ -114,7 +111,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .action(async (file: string, o: { input: string; layer?: string; json?: boolean; backend: BackendName }) => {
       await withModel(file, o.backend, async (model) => {
         const values = await readInputFile(o.input, model);
-        const res = predictOnce(model, values, o.layer);
+        const res = await predictOnce(model, values, o.layer);
         if (o.json) {
           io.out(JSON.stringify(o.layer ? { activation: res.activation } : { outputs: res.outputs }) + '\n');
           return;

@@ -3,7 +3,8 @@ import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
 import type { EngineFactory } from './engine.js';
-import { loadOnnxRuntime, onnxEngineFactory, onnxSupport } from './onnx/engine.js';
+import { irOf, loadOnnxRuntime, onnxEngineFactory, onnxSupport } from './onnx/engine.js';
+import { networkGaps } from './onnx/net.js';
 import { createTfjsEngine } from './tfjs.js';
 
 /** Which compute engine to use: `auto` picks ONNX when it can run the job, else TF.js. */
@@ -51,4 +52,25 @@ export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[],
   }
   if (want === 'onnx') throw new ActmaxError('bad-option', `engine "onnx" cannot run this: ${reason}; use engine tfjs or auto`);
   return { ...tfjs, fallbackReason: reason };
+}
+
+/** Which engine `auto` would use for a model's network, and why not ONNX (for `inspect`). */
+export interface EngineReport {
+  engine: 'onnx' | 'tfjs';
+  /** Everything the ONNX engine cannot compile (ops without a gradient rule, dynamic ops …); empty when it can. */
+  gaps: string[];
+}
+
+/**
+ * Can the ONNX engine compile this model's network (every op on the way to its outputs)?
+ * Objectives and pipelines are checked again when `maximize` runs.
+ *
+ * @example
+ * engineReport(model) // { engine: 'onnx', gaps: [] }
+ */
+export function engineReport(model: ActmaxModel): EngineReport {
+  const ir = irOf(model);
+  if (!ir) return { engine: 'tfjs', gaps: ['the model has no network IR'] };
+  const gaps = networkGaps(ir, ir.outputs.map((o) => o.value));
+  return { engine: gaps.length ? 'tfjs' : 'onnx', gaps };
 }

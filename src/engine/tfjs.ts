@@ -75,20 +75,22 @@ export async function createTfjsEngine(req: EngineRequest): Promise<Engine> {
     },
     async evaluate(xs): Promise<Evaluation> {
       const xt = toTensors(xs);
+      const dynamic = model.outputs.some((o) => o.dynamic);
       const res = tf.tidy(() => {
         // Evaluate without transforms: the reported value is for the input as it stands.
         const inputs = rendered(xt);
-        const { values, outputs } = run(modelInputs(inputs));
-        const shown = pipeline ? inputs : [];
-        return [values, ...outputs, ...shown];
+        const all = modelInputs(inputs);
+        const { values, outputs } = run(all);
+        // Outputs of dynamic ops come from TF.js's graph executor below, on the same inputs.
+        return { values, outputs: dynamic ? [] : (outputs as tf.Tensor[]), shown: pipeline ? inputs : [], inputs: dynamic ? all.map((t) => t.clone()) : [] };
       });
-      const nOut = model.outputs.length;
+      const outputs = dynamic ? await forward.outputsAsync(res.inputs) : res.outputs;
       const out: Evaluation = {
-        values: Float32Array.from(res[0].dataSync()),
-        outputs: res.slice(1, 1 + nOut).map((o) => Float32Array.from(o.dataSync())),
-        ...(pipeline ? { inputs: res.slice(1 + nOut).map((o) => Float32Array.from(o.dataSync())) } : {}),
+        values: Float32Array.from(res.values.dataSync()),
+        outputs: outputs.map((o) => Float32Array.from(o.dataSync())),
+        ...(pipeline ? { inputs: res.shown.map((o) => Float32Array.from(o.dataSync())) } : {}),
       };
-      tf.dispose(res);
+      tf.dispose([res.values, ...res.outputs, ...res.shown, ...res.inputs, ...outputs]);
       tf.dispose(xt);
       return out;
     },

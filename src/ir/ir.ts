@@ -18,6 +18,18 @@
  * - **Padding is explicit** (`pads` = [top, bottom, left, right] for 2-D windows), computed on
  *   import from TF's `same`/`valid`/explicit rules, so no consumer re-derives it.
  * - Nodes are in topological order.
+ * - **Batch semantics are per example**: the IR computes, for every row, what the source graph
+ *   computes for a batch of one. A graph recorded with batch 1 whose ops reshape across the batch
+ *   (`Reshape [-1, 16]`) is imported with that axis kept as a per-example axis.
+ *
+ * Changes after the first commit (ir branch; the ONNX compiler codes against these):
+ * - ops added: `Mish`, `ThresholdedRelu {theta}`, `Pow` (binary), `Min` (reduction); `Elu` has an
+ *   optional `alpha` (default 1).
+ * - `IrLayer.activation`: the activation's name for `inspect` (`relu`, `softmax`, …), when any.
+ * - `IrGraph.outputs` lists every model output, also those computed from dynamic ops: such an
+ *   output's `value` is a key of `dynamic` (not of `shapes`); only TF.js computes it.
+ * - Helpers (src/ir/values.ts): `producer`, `preValue` (the input of an activation node),
+ *   `resolveValue` (layer name, node name or input name → value).
  */
 
 /** A constant tensor (weights, biases, per-channel scales, …). Float32 unless it is an index list. */
@@ -56,7 +68,8 @@ export type IrOp =
   | { op: 'LeakyRelu'; alpha: number }
   /** Per-channel slope (a constant `inputs[1]`, broadcast like a binary op). */
   | { op: 'Prelu' }
-  | { op: 'Elu' }
+  /** x for x > 0, alpha·(eˣ − 1) otherwise (alpha default 1). */
+  | { op: 'Elu'; alpha?: number }
   | { op: 'Selu' }
   | { op: 'Sigmoid' }
   /** max(0, min(1, alpha·x + beta)) (Keras 2: alpha 0.2, beta 0.5; Keras 3: 1/6, 0.5). */
@@ -66,6 +79,10 @@ export type IrOp =
   | { op: 'Softsign' }
   /** x·σ(x) (also called SiLU). */
   | { op: 'Swish' }
+  /** x·tanh(softplus(x)). */
+  | { op: 'Mish' }
+  /** x for x > theta, 0 otherwise. */
+  | { op: 'ThresholdedRelu'; theta: number }
   /** x·relu6(x + 3)/6. */
   | { op: 'HardSwish' }
   /** Exact (erf) or tanh-approximated GELU. */
@@ -89,6 +106,8 @@ export type IrOp =
   | { op: 'Minimum' }
   /** (a − b)². */
   | { op: 'SquaredDifference' }
+  /** a^b (b is usually a constant exponent). */
+  | { op: 'Pow' }
   // --- linear algebra and windows ---
   /** x[..., K] · W[K, N] (+ bias[N]): `inputs[1]` is W, constant or a value; `inputs[2]` an optional bias. */
   | { op: 'MatMul'; transposeB?: boolean }
@@ -108,6 +127,7 @@ export type IrOp =
   | { op: 'Mean'; axes: number[]; keepDims: boolean }
   | { op: 'Sum'; axes: number[]; keepDims: boolean }
   | { op: 'Max'; axes: number[]; keepDims: boolean }
+  | { op: 'Min'; axes: number[]; keepDims: boolean }
   | { op: 'Softmax'; axis: number }
   | { op: 'LogSoftmax'; axis: number }
   // --- data movement ---
@@ -150,6 +170,8 @@ export interface IrLayer {
   output: string;
   /** The value before the layer's activation (equals `output` for a linear layer). */
   pre: string;
+  /** The activation the layer ends in (`relu`, `softmax`, …), when it has one; for `inspect`. */
+  activation?: string;
 }
 
 /**

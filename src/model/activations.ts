@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import type { ActmaxModel } from './types.js';
+import type { IrGraph } from '../ir/ir.js';
+import { IrProgram } from '../ir/tfjs-exec.js';
+import { resolveValue } from '../ir/values.js';
+import { buildTfjsForward, graphOutputsAsync } from './tfjs-forward.js';
 
 /** A value inside the model an objective reads: a layer's output, or its pre-activation (`pre`). */
 export interface Tap {
@@ -21,21 +25,57 @@ export interface Forward {
   readonly taps: Tap[];
   /** Shape (no batch) of each tap. */
   readonly tapShapes: number[][];
-  /** Run on batch-first inputs (one per model input). Call inside tf.tidy / tf.grad. */
-  run(inputs: tf.Tensor[]): { outputs: tf.Tensor[]; taps: tf.Tensor[] };
+  /**
+   * Run on batch-first inputs (one per model input). Call inside tf.tidy / tf.grad. Outputs
+   * computed by dynamic ops (`OutputInfo.dynamic`) are undefined here: see `outputsAsync`.
+   */
+  run(inputs: tf.Tensor[]): { outputs: Array<tf.Tensor | undefined>; taps: tf.Tensor[] };
+  /** Every output, dynamic ones included (TF.js, one row per call for those); not differentiable; the caller disposes them. */
+  outputsAsync(inputs: tf.Tensor[]): Promise<tf.Tensor[]>;
   dispose(): void;
 }
-
-const ACTIVATION_LAYERS = new Set(['Activation', 'Softmax', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
-let cloneCounter = 0;
 
 function layerNames(model: ActmaxModel): string {
   const names = model.layers.map((l) => l.name);
   return names.length > 12 ? `${names.slice(0, 12).join(', ')}, … (${names.length} in all; see \`actmax inspect\`)` : names.join(', ');
 }
 
+/** The IR value a tap reads, or a one-line error: unknown name, or a value made by a dynamic op. */
+function irTapValue(model: ActmaxModel, ir: IrGraph, t: Tap): { value: string; shape: number[] } {
+  const r = resolveValue(ir, t.layer, t.pre);
+  if (r.kind === 'value') return r;
+  if (r.kind === 'dynamic') {
+    throw new ActmaxError('unsupported', `"${t.layer}" is computed by the dynamic op ${r.op} (after the differentiable part of the graph); objectives can read the nodes before it, listed by \`actmax inspect\``);
+  }
+  throw new ActmaxError('unknown-layer', `layer "${t.layer}" does not exist; layers are: ${layerNames(model)}`);
+}
+
 /**
- * Build the forward program for a set of taps.
+ * Shape (per example) of the value a tap reads; throws a one-line error for names that do not
+ * exist or that only a dynamic op computes.
+ *
+ * @example
+ * tapShape(model, { layer: 'dense_1', pre: true }) // [10]
+ */
+export function tapShape(model: ActmaxModel, t: Tap): number[] {
+  if (model.ir) return irTapValue(model, model.ir, t).shape;
+  const info = model.layers.find((l) => l.name === t.layer);
+  if (info) return info.outputShape;
+  if (model.layers.length === 0) {
+    // A graph model without an IR: its nodes' shapes are known only by running it.
+    const fwd = buildForward(model, [t]);
+    try {
+      return fwd.tapShapes[0];
+    } finally {
+      fwd.dispose();
+    }
+  }
+  throw new ActmaxError('unknown-layer', `layer "${t.layer}" does not exist; layers are: ${layerNames(model)}`);
+}
+
+/**
+ * Build the forward program for a set of taps: on the model's IR when it has one, else on its
+ * TF.js form.
  *
  * @example
  * const fwd = buildForward(model, [{ layer: 'dense_1', pre: true }]);
@@ -43,52 +83,28 @@ function layerNames(model: ActmaxModel): string {
  */
 export function buildForward(model: ActmaxModel, taps: Tap[]): Forward {
   const unique = dedupeTaps(taps);
-  const net = model.net;
-  if (!Array.isArray((net as tf.LayersModel).layers)) return buildGraphForward(model, net as tf.GraphModel, unique);
-  const lm = net as tf.LayersModel;
-  const extra: tf.layers.Layer[] = [];
-  const tapTensors = unique.map((t) => {
-    let layer: tf.layers.Layer;
-    try {
-      layer = lm.getLayer(t.layer);
-    } catch {
-      throw new ActmaxError('unknown-layer', `layer "${t.layer}" does not exist; layers are: ${layerNames(model)}`);
-    }
-    const out = layer.getOutputAt(0) as tf.SymbolicTensor;
-    if (!t.pre) return out;
-    const cls = layer.getClassName();
-    if (ACTIVATION_LAYERS.has(cls)) return layer.getInputAt(0) as tf.SymbolicTensor;
-    const cfg = layer.getConfig() as Record<string, unknown>;
-    if (cfg.activation === undefined || cfg.activation === 'linear') return out;
-    // Same layer without its activation, sharing the weights' values.
-    const Ctor = layer.constructor as unknown as new (args: Record<string, unknown>) => tf.layers.Layer;
-    const clone = new Ctor({ ...cfg, activation: 'linear', name: `${layer.name}__actmax_pre${cloneCounter++}` });
-    const sym = clone.apply(layer.getInputAt(0) as tf.SymbolicTensor) as tf.SymbolicTensor;
-    clone.setWeights(layer.getWeights());
-    extra.push(clone);
-    return sym;
-  });
-  const all = [...lm.outputs, ...tapTensors];
-  const distinct: tf.SymbolicTensor[] = [];
-  const index = all.map((s) => {
-    const at = distinct.indexOf(s);
-    if (at >= 0) return at;
-    distinct.push(s);
-    return distinct.length - 1;
-  });
-  const multi = tf.model({ inputs: lm.inputs, outputs: distinct });
-  const nOut = lm.outputs.length;
+  if (!model.ir) return buildTfjsForward(model, unique);
+  const ir = model.ir;
+  const tapValues = unique.map((t) => irTapValue(model, ir, t));
+  const outValues = ir.outputs.map((o) => (ir.dynamic.has(o.value) ? null : o.value));
+  const want = [...new Set([...outValues.filter((v): v is string => v !== null), ...tapValues.map((t) => t.value)])];
+  const prog = new IrProgram(ir);
+  const run = (inputs: tf.Tensor[]) => {
+    const res = prog.run(inputs, want);
+    const at = (v: string) => res[want.indexOf(v)];
+    return { outputs: outValues.map((v) => (v === null ? undefined : at(v))), taps: tapValues.map((t) => at(t.value)) };
+  };
   return {
     taps: unique,
-    tapShapes: tapTensors.map((s) => (s.shape.slice(1) as Array<number | null>).map((d) => d ?? 1)),
-    run(inputs) {
-      const res = multi.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false }) as tf.Tensor | tf.Tensor[];
-      const arr = Array.isArray(res) ? res : [res];
-      return { outputs: index.slice(0, nOut).map((i) => arr[i]), taps: index.slice(nOut).map((i) => arr[i]) };
+    tapShapes: tapValues.map((t) => t.shape),
+    run,
+    async outputsAsync(inputs) {
+      const own = tf.tidy(() => run(inputs).outputs.map((o) => (o ? tf.keep(o.clone()) : undefined)));
+      if (own.every((o) => o !== undefined)) return own as tf.Tensor[];
+      const dyn = await graphOutputsAsync(model, inputs, own.map((o) => o === undefined));
+      return own.map((o, k) => o ?? dyn[k]!);
     },
-    dispose() {
-      for (const l of extra) l.dispose();
-    },
+    dispose: () => prog.dispose(),
   };
 }
 
@@ -96,28 +112,4 @@ function dedupeTaps(taps: Tap[]): Tap[] {
   const seen = new Map<string, Tap>();
   for (const t of taps) if (!seen.has(tapKey(t))) seen.set(tapKey(t), t);
   return [...seen.values()];
-}
-
-function buildGraphForward(model: ActmaxModel, net: tf.GraphModel, taps: Tap[]): Forward {
-  // Graph models: taps are node names; a `pre` tap of an activation node reads the node's input.
-  const nodes = (net as unknown as { executor: { graph: { nodes: Record<string, { op: string; inputs: Array<{ name: string }> }> } } }).executor.graph.nodes;
-  const nodeNames = Object.keys(nodes);
-  const names = taps.map((t) => {
-    const node = nodes[t.layer.replace(/:0$/, '')];
-    if (!node) throw new ActmaxError('unknown-layer', `node "${t.layer}" does not exist in this graph model; nodes are: ${nodeNames.slice(0, 20).join(', ')}`);
-    if (t.pre && /^(Softmax|Sigmoid|Relu|Relu6|Elu|Selu|Tanh|LeakyRelu)$/.test(node.op)) return node.inputs[0].name;
-    return t.layer.replace(/:0$/, '');
-  });
-  const outNames = net.outputs.map((o) => o.name);
-  const inNames = net.inputs.map((i) => i.name);
-  const run = (inputs: tf.Tensor[]) => {
-    const feed: tf.NamedTensorMap = {};
-    inNames.forEach((n, i) => (feed[n] = inputs[i]));
-    const res = net.execute(feed, [...outNames, ...names]) as tf.Tensor | tf.Tensor[];
-    const arr = Array.isArray(res) ? res : [res];
-    return { outputs: arr.slice(0, outNames.length), taps: arr.slice(outNames.length) };
-  };
-  // Graph models do not record node shapes reliably: probe them with one zero example.
-  const tapShapes = tf.tidy(() => run(model.inputs.map((i) => tf.zeros([1, ...i.shape]))).taps.map((t) => t.shape.slice(1)));
-  return { taps, tapShapes, run, dispose() {} };
 }

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import type { ActmaxModel, InputInfo, LayerInfo, LoadedNet, OutputInfo } from './types.js';
+import type { IrGraph } from '../ir/ir.js';
+import { IrError } from '../ir/errors.js';
+import { irFromLayers } from '../ir/from-layers.js';
+import { finalActivation, producer } from '../ir/values.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -45,9 +49,61 @@ function classNamesFor(metadata: Record<string, unknown>, name: string, index: n
   return undefined;
 }
 
+/** The IR of a layers model, or why there is none. */
+function layersIr(net: tf.LayersModel): { ir: IrGraph | null; irReason?: string } {
+  try {
+    return { ir: irFromLayers(net) };
+  } catch (e) {
+    if (e instanceof IrError) return { ir: null, irReason: e.message };
+    throw e;
+  }
+}
+
+/** Layers as `inspect` and objectives list them, read from the IR: the listed inputs first, then every IR layer. */
+function irLayerInfos(ir: IrGraph, listedInputs: Array<{ name: string; className: string }>): LayerInfo[] {
+  const layerOf = (value: string) => producer(ir, value)?.layer ?? value;
+  const inputs: LayerInfo[] = listedInputs.map(({ name, className }) => {
+    const shape = ir.shapes.get(name)!;
+    return { name, className, outputShape: shape, units: prod(shape), inbound: [] };
+  });
+  const inbound = new Map<string, Set<string>>();
+  for (const n of ir.nodes) {
+    const set = inbound.get(n.layer) ?? new Set<string>();
+    for (const v of n.inputs) if (!ir.consts.has(v) && layerOf(v) !== n.layer) set.add(layerOf(v));
+    inbound.set(n.layer, set);
+  }
+  const known = new Set(inputs.map((i) => i.name));
+  const layers = ir.layers.filter((l) => !known.has(l.name)).map((l) => {
+    const outputShape = ir.shapes.get(l.output)!;
+    return { name: l.name, className: l.kind, outputShape, units: prod(outputShape), ...(l.activation ? { activation: l.activation } : {}), inbound: [...(inbound.get(l.name) ?? [])] };
+  });
+  return [...inputs, ...layers];
+}
+
+/** Outputs read from the IR (shapes of dynamic outputs from the loader). */
+function irOutputs(ir: IrGraph, loaded: LoadedNet, layersModel: tf.LayersModel | null): OutputInfo[] {
+  return ir.outputs.map((o, i) => {
+    const dyn = ir.dynamic.get(o.value);
+    const shape = dyn ? (loaded.dynamicOutputs?.get(o.name)?.shape ?? []) : ir.shapes.get(o.value)!;
+    const units = prod(shape);
+    // Layers models: objectives address the output by its layer; graph models by the output's value.
+    const layer = layersModel ? o.name : o.value;
+    return {
+      name: o.name,
+      shape,
+      units,
+      layer,
+      finalActivation: dyn ? null : layersModel ? finalActivationOf(layersModel.getLayer(o.name)) : finalActivation(ir, o.value),
+      classNames: classNamesFor(loaded.metadata, o.name, i, units),
+      ...(dyn ? { dynamic: dyn } : {}),
+    };
+  });
+}
+
 /**
  * Turn a format loader's result into an {@link ActmaxModel}: inputs with their default ranges,
- * outputs with their final activation and class names, and every layer.
+ * outputs with their final activation and class names, and every layer. Layers models get their
+ * IR here (graph models bring theirs from the loader).
  *
  * @example
  * const model = describeModel(await loadModelFiles(files, 'model.json'), 'model.json');
@@ -57,6 +113,8 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   let inputs: InputInfo[];
   let outputs: OutputInfo[];
   let layers: LayerInfo[];
+  let { ir, irReason } = loaded.ir !== undefined ? { ir: loaded.ir, irReason: loaded.irReason } : isLayers(net) ? layersIr(net) : { ir: null, irReason: loaded.irReason };
+  ir ??= null;
   if (isLayers(net)) {
     inputs = net.inputs.map((t, i) => {
       const name = (t.sourceLayer as tf.layers.Layer | undefined)?.name ?? t.name;
@@ -65,39 +123,22 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
       }
       return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
     });
-    outputs = net.outputs.map((t, i) => {
-      const layer = t.sourceLayer as tf.layers.Layer;
-      const name = layer.name;
-      const shape = (t.shape.slice(1) as Array<number | null>).map((d) => d ?? 1);
-      const units = prod(shape);
-      return { name, shape, units, layer: layer.name, finalActivation: finalActivationOf(layer), classNames: classNamesFor(metadata, name, i, units) };
-    });
-    layers = net.layers.map((l) => {
-      const raw = l.outputShape as unknown;
-      const first = Array.isArray(raw) && Array.isArray(raw[0]) ? (raw[0] as Array<number | null>) : (raw as Array<number | null>);
-      const outputShape = first.slice(1).map((d) => d ?? 1);
-      const cfg = l.getConfig() as { activation?: unknown };
-      const inbound = (l.inboundNodes[0]?.inboundLayers ?? []).map((x) => x.name);
-      return {
-        name: l.name,
-        className: l.getClassName(),
-        outputShape,
-        units: prod(outputShape),
-        activation: typeof cfg.activation === 'string' ? cfg.activation : undefined,
-        inbound,
-      };
-    });
+  } else if (ir) {
+    inputs = ir.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, ...rangeFor(metadata, inp.name, i), ...(loaded.layouts?.[i] ? { layout: loaded.layouts[i] } : {}) }));
   } else {
-    inputs = net.inputs.map((t, i) => {
-      // The graph executor insists on the recorded batch size; actmax evaluates many rows at once.
-      const batch = (t.shape as Array<number | null> | undefined)?.[0];
-      if (batch != null && batch >= 0) {
-        throw new ActmaxError('unsupported', `${source}: graph input "${t.name}" has a fixed batch size of ${batch} (shape [${(t.shape as number[]).join(', ')}]); actmax needs a free batch dimension (-1): convert the model with a None batch size`);
-      }
-      return { name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i) };
-    });
+    inputs = net.inputs.map((t, i) => ({ name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i), ...(loaded.layouts?.[i] ? { layout: loaded.layouts[i] } : {}) }));
+  }
+  if (ir) {
+    outputs = irOutputs(ir, loaded, isLayers(net) ? net : null);
+    // A Sequential model does not list its input layer; a functional one does.
+    const listed = isLayers(net) ? net.layers.filter((l) => l.getClassName() === 'InputLayer').map((l) => ({ name: l.name, className: 'InputLayer' })) : ir.inputs.map((i) => ({ name: i.name, className: 'Placeholder' }));
+    layers = irLayerInfos(ir, listed);
+  } else if (isLayers(net)) {
+    ({ outputs, layers } = tfjsLayersInfo(net, metadata));
+  } else {
     outputs = net.outputs.map((t, i) => {
-      const shape = ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
+      const dyn = loaded.dynamicOutputs?.get(t.name);
+      const shape = dyn?.shape ?? ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
       const units = prod(shape);
       return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units) };
     });
@@ -112,7 +153,37 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
     layers,
     metadata,
     notes: loaded.notes,
+    ir,
+    ...(irReason ? { irReason } : {}),
+    batch: loaded.batch ?? ir?.batch ?? 'free',
     net,
     dispose: () => net.dispose(),
   };
+}
+
+/** Outputs and layers of a layers model without an IR, read from TF.js (recurrent models and the like). */
+function tfjsLayersInfo(net: tf.LayersModel, metadata: Record<string, unknown>): { outputs: OutputInfo[]; layers: LayerInfo[] } {
+  const outputs = net.outputs.map((t, i) => {
+    const layer = t.sourceLayer as tf.layers.Layer;
+    const name = layer.name;
+    const shape = (t.shape.slice(1) as Array<number | null>).map((d) => d ?? 1);
+    const units = prod(shape);
+    return { name, shape, units, layer: layer.name, finalActivation: finalActivationOf(layer), classNames: classNamesFor(metadata, name, i, units) };
+  });
+  const layers = net.layers.map((l) => {
+    const raw = l.outputShape as unknown;
+    const first = Array.isArray(raw) && Array.isArray(raw[0]) ? (raw[0] as Array<number | null>) : (raw as Array<number | null>);
+    const outputShape = first.slice(1).map((d) => d ?? 1);
+    const cfg = l.getConfig() as { activation?: unknown };
+    const inbound = (l.inboundNodes[0]?.inboundLayers ?? []).map((x) => x.name);
+    return {
+      name: l.name,
+      className: l.getClassName(),
+      outputShape,
+      units: prod(outputShape),
+      activation: typeof cfg.activation === 'string' ? cfg.activation : undefined,
+      inbound,
+    };
+  });
+  return { outputs, layers };
 }

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { IrGraph } from '../ir/ir.js';
 
 /** Where a loaded model came from. */
 export type ModelFormat = 'tfjs-layers' | 'tfjs-graph' | 'keras-v3' | 'keras-h5';
@@ -10,6 +11,8 @@ export interface InputInfo {
   /** Default box for this input: from the model's metadata if it has one, else [0, 1]. */
   range: [number, number];
   rangeSource: 'metadata' | 'default';
+  /** For image inputs of a graph recorded channels-first ([C, H, W]): `nchw`; else `nhwc` (or absent). */
+  layout?: 'nhwc' | 'nchw';
 }
 
 /** One model output. */
@@ -25,6 +28,8 @@ export interface OutputInfo {
   finalActivation: 'softmax' | 'sigmoid' | null;
   /** Class names when known (from the model's metadata). */
   classNames?: string[];
+  /** When the output is computed by a dynamic op (non-max suppression, loops): that op. Only `predict` reads it (TF.js). */
+  dynamic?: string;
 }
 
 /** One layer (or graph node) of the model. */
@@ -62,7 +67,20 @@ export interface ActmaxModel {
   readonly metadata: Record<string, unknown>;
   /** Things a user should know about how the file was read (e.g. float64 weights computed as float32). */
   readonly notes: string[];
-  /** The TF.js model. */
+  /**
+   * The network as actmax computes it (src/ir/ir.ts): every engine, `inspect`, objectives and the
+   * exact encoder read it. Null when the model has a layer or op the IR cannot express
+   * (`irReason` says which); such a model runs through its TF.js form.
+   */
+  readonly ir: IrGraph | null;
+  /** Why `ir` is null (one line), e.g. `layer "lstm" (LSTM) is recurrent`. */
+  readonly irReason?: string;
+  /**
+   * How rows of a batch are run: `free` (the file has a free batch), `rewritten` (a fixed batch of
+   * 1 was rewritten so rows run together) or `per-row` (one row per call, on TF.js).
+   */
+  readonly batch: 'free' | 'rewritten' | 'per-row';
+  /** The TF.js model (the reference; the engine of models without an IR; `predict` of dynamic outputs). */
   readonly net: tf.LayersModel | tf.GraphModel;
   /** Free the model's weights. */
   dispose(): void;
@@ -79,4 +97,12 @@ export interface LoadedNet {
   /** User-defined metadata (class names, input range, …). */
   metadata: Record<string, unknown>;
   notes: string[];
+  /** The IR, when the loader built it (graph models); layers models get theirs in `describeModel`. */
+  ir?: IrGraph | null;
+  irReason?: string;
+  /** Shapes (per example) of outputs computed by dynamic ops, and the op, by output name (graph models). */
+  dynamicOutputs?: Map<string, { shape: number[]; op: string }>;
+  /** Per-input layout (graph models recorded channels-first). */
+  layouts?: Array<'nhwc' | 'nchw'>;
+  batch?: ActmaxModel['batch'];
 }

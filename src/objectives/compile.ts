@@ -9,7 +9,8 @@ export { resolveOutput, resolveInputIndex, objectiveTaps, linearReadouts, batchT
 /** What an objective reads during one evaluation: the taps it declared, the model's outputs and inputs. */
 export interface EvalContext {
   tap(t: Tap): tf.Tensor;
-  outputs: tf.Tensor[];
+  /** The model's outputs; undefined for outputs only dynamic ops compute (no objective reads those). */
+  outputs: Array<tf.Tensor | undefined>;
   inputs: tf.Tensor[];
 }
 
@@ -70,9 +71,9 @@ function groupValue(g: TermGroup, ctx: EvalContext, onehot: tf.Tensor | null, va
       return own.sub(z.sub(onehot!.mul(1e9)).max(1)) as tf.Tensor1D;
     }
     case 'prob':
-      return ctx.outputs[g.output].reshape([-1, g.units]).mul(onehot!).sum(1) as tf.Tensor1D;
+      return ctx.outputs[g.output]!.reshape([-1, g.units]).mul(onehot!).sum(1) as tf.Tensor1D;
     case 'target':
-      return ctx.outputs[g.output].reshape([-1, g.units]).mul(onehot!).sum(1).sub(value!).square().neg() as tf.Tensor1D;
+      return ctx.outputs[g.output]!.reshape([-1, g.units]).mul(onehot!).sum(1).sub(value!).square().neg() as tf.Tensor1D;
     case 'energy': {
       const a = ctx.tap(g.tap);
       return a.reshape([a.shape[0], -1]).square().mean(1) as tf.Tensor1D;

@@ -1,5 +1,5 @@
 import { ActmaxError } from '../errors.js';
-import { tapKey, type Tap } from '../model/activations.js';
+import { tapKey, tapShape, type Tap } from '../model/activations.js';
 import type { ActmaxModel, OutputInfo } from '../model/types.js';
 import type { ObjectiveSpec } from './spec.js';
 import { formatObjective } from './format.js';
@@ -73,15 +73,15 @@ export function resolveInputIndex(model: ActmaxModel, input: string | number | u
   return idx;
 }
 
-function layerShape(model: ActmaxModel, layer: string, hints: ShapeHints): number[] {
-  const known = hints.get(layer);
-  if (known) return known;
-  const info = model.layers.find((l) => l.name === layer);
-  if (!info) {
-    const names = model.layers.map((l) => l.name);
-    throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${names.length > 15 ? names.slice(0, 15).join(', ') + ', …' : names.join(', ')}`);
-  }
-  return info.outputShape;
+function layerShape(model: ActmaxModel, layer: string, hints: ShapeHints, pre = false): number[] {
+  return hints.get(layer) ?? tapShape(model, { layer, pre });
+}
+
+/** An output an objective reads (logit, prob, margin, target): refused when a dynamic op computes it. */
+function readableOutput(model: ActmaxModel, spec: ObjectiveSpec, output: string | number | undefined): { info: OutputInfo; index: number } {
+  const r = resolveOutput(model, output);
+  if (r.info.dynamic) throw new ActmaxError('unsupported', `${formatObjective(spec)}: output "${r.info.name}" is computed by the dynamic op ${r.info.dynamic} (after the differentiable part of the graph); objectives can read the nodes before it, listed by \`actmax inspect\``);
+  return r;
 }
 
 function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, scale = 1): Atom[] {
@@ -92,28 +92,28 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
   };
   switch (spec.kind) {
     case 'logit': {
-      const { info } = resolveOutput(model, spec.output);
+      const { info } = readableOutput(model, spec, spec.output);
       checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
       return [{ kind: 'linear', tap: { layer: info.layer, pre: info.finalActivation !== null }, weights: oneHot(info.units, spec.index) }];
     }
     case 'prob':
     case 'target': {
-      const { info, index } = resolveOutput(model, spec.output);
+      const { info, index } = readableOutput(model, spec, spec.output);
       checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
       return [{ kind: spec.kind, output: index, units: info.units, index: spec.index, weight: scale, ...(spec.kind === 'target' ? { value: spec.value } : {}) }];
     }
     case 'margin': {
-      const { info } = resolveOutput(model, spec.output);
+      const { info } = readableOutput(model, spec, spec.output);
       checkIndex(spec, spec.index, info.units, `output "${info.name}"`);
       if (info.units < 2) throw new ActmaxError('bad-spec', `${formatObjective(spec)}: a margin needs at least 2 output units`);
       return [{ kind: 'margin', tap: { layer: info.layer, pre: info.finalActivation !== null }, units: info.units, index: spec.index, weight: scale }];
     }
     case 'neuron': {
-      const shape = layerShape(model, spec.layer, hints);
+      const shape = layerShape(model, spec.layer, hints, !!spec.pre);
       return [{ kind: 'linear', tap: { layer: spec.layer, pre: !!spec.pre }, weights: oneHot(prod(shape), flatNeuronIndex(spec, shape)) }];
     }
     case 'channel': {
-      const shape = layerShape(model, spec.layer, hints);
+      const shape = layerShape(model, spec.layer, hints, !!spec.pre);
       const channels = shape[shape.length - 1] ?? 1;
       checkIndex(spec, spec.channel, channels, `layer "${spec.layer}" (channels)`);
       const units = prod(shape);
@@ -123,7 +123,7 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
       return [{ kind: 'linear', tap: { layer: spec.layer, pre: !!spec.pre }, weights: w }];
     }
     case 'direction': {
-      const shape = layerShape(model, spec.layer, hints);
+      const shape = layerShape(model, spec.layer, hints, !!spec.pre);
       const units = prod(shape);
       const channels = shape[shape.length - 1] ?? 1;
       const v = spec.vector;
@@ -139,7 +139,7 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
       return [{ kind: 'linear', tap: { layer: spec.layer, pre: !!spec.pre }, weights: w }];
     }
     case 'layerEnergy':
-      layerShape(model, spec.layer, hints);
+      layerShape(model, spec.layer, hints, !!spec.pre);
       return [{ kind: 'energy', tap: { layer: spec.layer, pre: !!spec.pre }, weight: scale }];
     case 'inputL1':
     case 'inputL2':

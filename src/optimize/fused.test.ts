@@ -11,7 +11,6 @@ import { onnxEngineFactory } from '../engine/onnx/engine.js';
 import { box } from '../constraints/index.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { maximize, type MaximizeOptions } from './maximize.js';
-import { withTestIr } from '../engine/onnx/testing-ir.js';
 
 /*
  * The fused fast path (several steps per ONNX run) must give the per-step loop's answers: the same
@@ -47,7 +46,7 @@ describe('fused ascent = per-step loop', () => {
   let mlp: ActmaxModel;
   beforeAll(async () => {
     await useBackend('wasm');
-    mlp = withTestIr(await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp')));
+    mlp = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
   });
 
   const ref = Array.from({ length: 784 }, (_, i) => 0.5 + 0.4 * Math.sin(i * 0.37));
@@ -110,7 +109,7 @@ describe('fused ascent = per-step loop', () => {
     m.add(tf.layers.dense({ units: 1, name: 'out' }));
     m.layers[0].setWeights([tf.tensor2d([[1e20, 0], [0, 1], [0, 0], [0, 0]]), tf.tensor1d([-0.5e20, 0])]);
     m.layers[1].setWeights([tf.tensor2d([[1e20], [1]]), tf.tensor1d([0])]);
-    const model = withTestIr(describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'overflow'));
+    const model = describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'overflow');
     const opts: MaximizeOptions = { steps: 40, restarts: 8, seed: 3, constraints: [box(0, 1)] };
     const counter = counting();
     const a = await maximize(model, { kind: 'logit', index: 0 }, { ...opts, engine: counter.factory });

@@ -1,6 +1,7 @@
 import { ActmaxError } from '../errors.js';
 import type { Constraint } from '../constraints/constraint.js';
 import type { ActmaxModel } from '../model/types.js';
+import { tapShape } from '../model/activations.js';
 import { resolveInputIndex } from '../objectives/compile.js';
 import { imageDims, normalizeParam, planParam, type ParamPlan } from '../param/param.js';
 import type { Rng } from '../optimize/rng.js';
@@ -102,7 +103,11 @@ export function resolvePipeline(model: ActmaxModel, optimize: number[], options:
   const div = regularizers.find((r): r is Extract<RegularizerSpec, { kind: 'diversity' }> => r.kind === 'diversity' && r.weight > 0);
   const diversity = div ? { layer: div.layer ?? diversityLayer(model), weight: div.weight } : null;
   if (diversity && !model.layers.some((l) => l.name === diversity.layer)) {
-    throw new ActmaxError('unknown-layer', `diversity: layer "${diversity.layer}" does not exist; layers are: ${model.layers.map((l) => l.name).join(', ')}`);
+    try {
+      tapShape(model, { layer: diversity.layer, pre: false }); // a graph node name
+    } catch {
+      throw new ActmaxError('unknown-layer', `diversity: layer "${diversity.layer}" does not exist; layers are: ${model.layers.map((l) => l.name).join(', ')}`);
+    }
   }
   const summary = [
     describeImageOptions({

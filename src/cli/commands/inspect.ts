@@ -3,11 +3,13 @@ import type { ActmaxModel } from '../../model/types.js';
 import { table } from '../render.js';
 import { imageDefaults } from '../../pipeline/defaults.js';
 import { describeImageOptions } from '../../pipeline/resolve.js';
+import { engineReport } from '../../engine/select.js';
 
 /** Text shown by `actmax inspect` (or the JSON document with --json). */
 export function renderInspect(model: ActmaxModel, json: boolean): string {
   const s = summarizeModel(model);
-  if (json) return JSON.stringify({ ...s, imageDefaults: imageDefaults(model) }, null, 2);
+  const engine = engineReport(model);
+  if (json) return JSON.stringify({ ...s, imageDefaults: imageDefaults(model), engine }, null, 2);
   const lines: string[] = [];
   lines.push(`model   ${s.source}`);
   lines.push(`format  ${s.format}${s.kerasVersion ? ` (Keras ${s.kerasVersion})` : ''}`);
@@ -25,6 +27,7 @@ export function renderInspect(model: ActmaxModel, json: boolean): string {
   // Image pipeline defaults (issue 5): what `maximize` applies unless told otherwise.
   const d = imageDefaults(model);
   lines.push('', 'image defaults', d.kind === 'none' ? `  none: ${d.reason}` : `  ${d.reason}: ${describeImageOptions(d)}`, '  (override with --param, --transform, --regularizer; --image none turns them off)');
+  lines.push('', 'gradient engine', engine.engine === 'onnx' ? '  onnx: every op compiles to the ONNX gradient engine (when onnxruntime is installed)' : '  tfjs: the ONNX engine cannot compile this network:', ...engine.gaps.map((g) => `    ${g}`));
   if (s.notes.length) lines.push('', 'notes', ...s.notes.map((n) => `  ${n}`));
   return lines.join('\n');
 }

@@ -13,7 +13,6 @@ import { Rng } from '../../optimize/rng.js';
 import type { EngineRequest } from '../engine.js';
 import { createTfjsEngine } from '../tfjs.js';
 import { createOnnxEngine } from './engine.js';
-import { withTestIr } from './testing-ir.js';
 import { uniforms } from './testing.js';
 
 /*
@@ -87,7 +86,7 @@ function rgbCnn(): ActmaxModel {
   m.add(tf.layers.conv2d({ name: 'c2', filters: 5, kernelSize: 3, strides: 2, activation: 'elu', kernelInitializer: glorot(3), biasInitializer: bias(4) }));
   m.add(tf.layers.flatten({ name: 'flat' }));
   m.add(tf.layers.dense({ name: 'out', units: 3, activation: 'softmax', kernelInitializer: glorot(7), biasInitializer: bias(8) }));
-  return withTestIr(describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'rgb'));
+  return describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'rgb');
 }
 
 describe('ONNX engine = TF.js reference engine (values and input gradients, 1e-5)', () => {
@@ -95,7 +94,7 @@ describe('ONNX engine = TF.js reference engine (values and input gradients, 1e-5
   let cnn: ActmaxModel;
   beforeAll(async () => {
     await useBackend('wasm');
-    mlp = withTestIr(await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp')));
+    mlp = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
     cnn = rgbCnn();
   });
 

@@ -24,9 +24,9 @@ export { loadOnnxRuntime } from './runtime.js';
  * reference engine's numbers to float32 rounding.
  */
 
-/** The network IR of a model, when its loader produced one. */
+/** The network IR of a model, when its loader produced one. @example irOf(model)?.nodes.length */
 export function irOf(model: ActmaxModel): IrGraph | null {
-  return (model as { ir?: IrGraph }).ir ?? null;
+  return model.ir ?? null;
 }
 
 /** What the support check needs. */
@@ -55,7 +55,7 @@ function irHints(ir: IrGraph): ShapeHints {
  */
 export function onnxSupport(q: SupportQuery): string | null {
   const ir = irOf(q.model);
-  if (!ir) return 'the model has no network IR';
+  if (!ir) return q.model.irReason ?? 'the model has no network IR';
   let wanted: string[];
   try {
     const terms = batchTerms(q.model, q.targets, 1, irHints(ir));

@@ -117,18 +117,29 @@ export class NetEmitter {
 
 /** Why the IR cannot be differentiated to ONNX (the first node without a rule), or null. @example networkSupport(ir, ['dense_1']) */
 export function networkSupport(ir: IrGraph, wanted: string[]): string | null {
-  if (ir.batch === 'per-row') return 'the graph mixes the batch (it runs one row at a time)';
+  return networkGaps(ir, wanted)[0] ?? null;
+}
+
+/**
+ * Every reason the IR cannot be differentiated to ONNX on the way to `wanted` (one per op kind
+ * and detail), for `inspect`; empty when it can.
+ *
+ * @example
+ * networkGaps(ir, ir.outputs.map((o) => o.value)) // ['no gradient rule for Pad "p" (symmetric padding wider than the tensor)']
+ */
+export function networkGaps(ir: IrGraph, wanted: string[]): string[] {
+  const out = new Set<string>();
+  if (ir.batch === 'per-row') out.add('the graph mixes the batch (it runs one row at a time)');
   for (const w of wanted) {
     const op = ir.dynamic.get(w);
-    if (op) return `"${w}" is computed by the dynamic op ${op}`;
+    if (op) out.add(`"${w}" is computed by the dynamic op ${op}`);
   }
   for (const node of neededNodes(ir, wanted)) {
     const rule = RULES[node.op] as RuleOf | undefined;
-    if (!rule) return `no gradient rule for ${node.op}`;
-    const reason = rule.check?.(node, ir) ?? null;
-    if (reason) return reason;
+    const reason = rule ? (rule.check?.(node, ir) ?? null) : `no gradient rule for ${node.op}`;
+    if (reason) out.add(reason);
   }
-  return null;
+  return [...out];
 }
 
 type RuleOf = {

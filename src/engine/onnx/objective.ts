@@ -1,4 +1,5 @@
 import type { IrGraph } from '../../ir/ir.js';
+import { resolveValue } from '../../ir/values.js';
 import type { Tap } from '../../model/activations.js';
 import type { BatchTerms, TermGroup } from '../../objectives/terms.js';
 import { layoutShape, type Val } from './layout.js';
@@ -15,18 +16,10 @@ import { emitPenalty, tvAxes } from './pipeline/penalty.js';
 
 /** The IR value of a tap: a layer's output or pre-activation, a node, or a graph input. @example tapValue(ir, { layer: 'dense_1', pre: true }) */
 export function tapValue(ir: IrGraph, tap: Tap): string {
-  const layer = ir.layers.find((l) => l.name === tap.layer);
-  if (layer) return tap.pre ? layer.pre : layer.output;
-  const name = tap.layer.replace(/:0$/, '');
-  if (ir.shapes.has(name)) {
-    if (!tap.pre) return name;
-    const node = ir.nodes.find((n) => n.name === name);
-    return node && ACTIVATIONS.has(node.op) ? node.inputs[0] : name;
-  }
-  throw new Error(`tap "${tap.layer}" is not a layer or value of the network`);
+  const r = resolveValue(ir, tap.layer, tap.pre);
+  if (r.kind === 'value') return r.value;
+  throw new Error(r.kind === 'dynamic' ? `"${tap.layer}" is computed by the dynamic op ${r.op}` : `tap "${tap.layer}" is not a layer or value of the network`);
 }
-
-const ACTIVATIONS = new Set(['Relu', 'Relu6', 'LeakyRelu', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'Softmax', 'Softplus', 'Softsign', 'Swish', 'HardSigmoid', 'HardSwish', 'Gelu']);
 
 /** IR values the terms read (taps, outputs), for the forward pass. @example objectiveValues(ir, terms) */
 export function objectiveValues(ir: IrGraph, terms: BatchTerms): string[] {

@@ -2,13 +2,16 @@
  * Every layer class and activation issue 3 lists, written as a Keras 3 `.keras` file (and, for
  * layers with weights, a Keras 2 legacy `.h5` whose `weight_names` are listed in reverse order) by
  * the test helper, loaded, and compared with a reference computed by hand or with plain tf ops.
- * Tolerance: max|actual − expected| ≤ 1e-4 · max(1, max|expected|). WASM backend.
+ * Tolerance: max|actual − expected| ≤ 1e-4 · max(1, max|expected|). WASM backend. The layer's IR
+ * (src/ir/from-layers.ts) run on TF.js must match the same reference.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFiles } from '../formats.js';
 import { kerasSnakeCase } from './normalise-config.js';
 import { filesFromMemory, relError, useBackend } from '../testing/model-files.js';
+import { irFromLayers } from '../../ir/from-layers.js';
+import { IrProgram } from '../../ir/tfjs-exec.js';
 import { k3Functional, k3Layer, writeKerasV3, writeLegacyH5, type Var } from '../testing/write-keras.js';
 
 const TOL = 1e-4;
@@ -315,7 +318,13 @@ async function runCase(c: LayerCase, bytes: Uint8Array, name: string): Promise<v
   const expected = Array.isArray(ref) ? ref : Array.from(ref.dataSync());
   expect(y.size).toBe(expected.length);
   expect(relError(y.dataSync(), expected)).toBeLessThanOrEqual(TOL);
-  tf.dispose([...xs, ...w, y, ...(Array.isArray(ref) ? [] : [ref])]);
+  // The same layer in the IR (src/ir), run on TF.js, gives the same values.
+  const ir = irFromLayers(net);
+  const prog = new IrProgram(ir);
+  const [yi] = prog.run(xs, [ir.outputs[0].value]);
+  expect(relError(yi.dataSync(), expected), 'IR').toBeLessThanOrEqual(TOL);
+  prog.dispose();
+  tf.dispose([...xs, ...w, y, yi, ...(Array.isArray(ref) ? [] : [ref])]);
   net.dispose();
 }
 

@@ -10,7 +10,7 @@ import { broadcastShape, mask, unbroadcast, type Rule, type Rules } from './comm
  * to its own shape. TF's tie rules: Maximum sends dy to a where a ≥ b, Minimum where a ≤ b.
  */
 
-type Binary = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'SquaredDifference';
+type Binary = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Maximum' | 'Minimum' | 'SquaredDifference' | 'Pow';
 
 interface Operand {
   /** ONNX name in the op's layout. */
@@ -87,6 +87,18 @@ export const BINARY_RULES: Rules<Binary> = {
   Minimum: binary(
     (net, a, b) => op(net, 'Min', [a, b]),
     (net, { a, b, dy }) => [() => op(net, 'Mul', [dy, mask(net, op(net, 'LessOrEqual', [a, b]))]), () => op(net, 'Mul', [dy, mask(net, op(net, 'Greater', [a, b]))])],
+  ),
+  // TF: ∂/∂a = b·a^(b−1); ∂/∂b = y·log(a) where a > 0, else 0.
+  Pow: binary(
+    (net, a, b) => op(net, 'Pow', [a, b]),
+    (net, { a, b, y, dy }) => [
+      () => op(net, 'Mul', [dy, op(net, 'Mul', [b, op(net, 'Pow', [a, op(net, 'Sub', [b, net.b.scalar(1)])])])]),
+      () => {
+        const positive = op(net, 'Greater', [a, net.b.scalar(0)]);
+        const safe = net.b.op1('Where', [positive, a, net.b.scalar(1)]);
+        return op(net, 'Mul', [dy, op(net, 'Mul', [y, net.b.op1('Where', [positive, op(net, 'Log', [safe]), net.b.scalar(0)])])]);
+      },
+    ],
   ),
   SquaredDifference: binary(
     (net, a, b) => {

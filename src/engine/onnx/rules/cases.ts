@@ -38,7 +38,7 @@ export function opCases(): OpCase[] {
   const cases: OpCase[] = [
     unary('Identity'), unary('Relu'), unary('Relu6', {}, false), unary('LeakyRelu', { alpha: 0.2 }), unary('Elu'), unary('Selu'), unary('Sigmoid'),
     unary('HardSigmoid', { alpha: 0.2, beta: 0.5 }), unary('Tanh'), unary('Softplus'), unary('Softsign'), unary('Swish'), unary('HardSwish'),
-    unary('Gelu', { approximate: false }), unary('Gelu', { approximate: true }), unary('Exp'), unary('Log', {}, true), unary('Sqrt', {}, true),
+    unary('Mish'), unary('ThresholdedRelu', { theta: 0.3 }), unary('Gelu', { approximate: false }), unary('Gelu', { approximate: true }), unary('Exp'), unary('Log', {}, true), unary('Sqrt', {}, true),
     unary('Rsqrt', {}, true), unary('Square'), unary('Neg'), unary('Abs'), unary('Reciprocal', {}, true), unary('Clip', { min: -0.5, max: 1 }),
     make('Prelu', { op: 'Prelu', inputs: ['x', 's'] } as NodeSpec, { x: X }, { s: randomConst([3], 2, 0.5) }, X),
   ];
@@ -85,7 +85,9 @@ export function opCases(): OpCase[] {
 
   // Reductions.
   const red = (op: string, axes: number[], keepDims: boolean, out: number[]) => make(`${op} axes [${axes}]${keepDims ? ' keepDims' : ''}`, { op, inputs: ['x'], axes, keepDims } as NodeSpec, { x: X }, {}, out);
-  for (const op of ['Mean', 'Sum', 'Max']) {
+  cases.push(make('Pow value^const', { op: 'Pow', inputs: ['a', 'c'] } as NodeSpec, { a: X }, { c: { shape: [3], data: Float32Array.of(2, 0.5, 3) } }, X, true));
+  cases.push(make('Pow value^value', { op: 'Pow', inputs: ['a', 'b'] } as NodeSpec, { a: X, b: X }, {}, X, true));
+  for (const op of ['Mean', 'Sum', 'Max', 'Min']) {
     cases.push(red(op, [1, 2], false, [3]));
     cases.push(red(op, [3], true, [4, 5, 1]));
     cases.push(red(op, [2], false, [4, 3]));

@@ -66,3 +66,8 @@ export function broadcastShape(a: number[], b: number[]): number[] {
 
 /** Product of a shape. */
 export const prod = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** An IR axis with negative values counted from the end (the batch axis is 0): `rank` is the per-example rank. */
+export function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank + 1 : axis;
+}

@@ -1,7 +1,7 @@
 import type { IrGraph } from '../../../ir/ir.js';
 import { canBeNchw, invertPerm, layoutShape, onnxAxis, type Layout, type Val } from '../layout.js';
 import type { NetEmitter } from '../net.js';
-import { valueInput, type NodeOf, type Rules } from './common.js';
+import { normAxis, valueInput, type NodeOf, type Rules } from './common.js';
 
 /*
  * Data movement. Reshape and Transpose work in the IR layout; Concat, Pad, Slice and Tile run in
@@ -102,11 +102,11 @@ export const SHAPE_RULES: Rules<Shape> = {
       const shape = net.ir.shapes.get(node.name)!;
       const anyValue = net.val(node.inputs.find((i) => !net.isConst(i))!);
       const parts = node.inputs.map((i) => (net.isConst(i) ? batchedConst(net, i, shape.length, layout, net.as(anyValue, layout).name) : net.as(net.val(i), layout).name));
-      return { name: net.b.op1('Concat', parts, { axis: onnxAxis(node.axis, layout) }), shape, layout };
+      return { name: net.b.op1('Concat', parts, { axis: onnxAxis(normAxis(node.axis, shape.length), layout) }), shape, layout };
     },
     backward(node, net, dy) {
       const layout = concatLayout(net, node);
-      const axis = node.axis;
+      const axis = normAxis(node.axis, net.ir.shapes.get(node.name)!.length);
       const sizes = node.inputs.map((i) => (net.isConst(i) ? net.constant(i).shape : net.val(i).shape)[axis - 1]);
       const parts = net.b.op('Split', [net.as(dy, layout).name, net.b.i64(sizes)], { axis: onnxAxis(axis, layout) }, node.inputs.length);
       return node.inputs.map((i, k) => (net.isConst(i) ? null : { name: parts[k], shape: net.val(i).shape, layout }));

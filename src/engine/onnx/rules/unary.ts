@@ -9,7 +9,7 @@ import { like, mask, valueInput, type NodeOf, type Rule, type Rules } from './co
  * rule decides it the same way, so gradients match the TF.js reference exactly there too.
  */
 
-type Unary = 'Identity' | 'Relu' | 'Relu6' | 'LeakyRelu' | 'Prelu' | 'Elu' | 'Selu' | 'Sigmoid' | 'HardSigmoid' | 'Tanh' | 'Softplus' | 'Softsign' | 'Swish' | 'HardSwish' | 'Gelu' | 'Exp' | 'Log' | 'Sqrt' | 'Rsqrt' | 'Square' | 'Neg' | 'Abs' | 'Reciprocal' | 'Clip';
+type Unary = 'Mish' | 'ThresholdedRelu' | 'Identity' | 'Relu' | 'Relu6' | 'LeakyRelu' | 'Prelu' | 'Elu' | 'Selu' | 'Sigmoid' | 'HardSigmoid' | 'Tanh' | 'Softplus' | 'Softsign' | 'Swish' | 'HardSwish' | 'Gelu' | 'Exp' | 'Log' | 'Sqrt' | 'Rsqrt' | 'Square' | 'Neg' | 'Abs' | 'Reciprocal' | 'Clip';
 
 /** A rule from the forward op and the derivative factor (dx = dy · factor, or a custom dx). */
 function unary<K extends IrOpName>(
@@ -102,6 +102,18 @@ export const UNARY_RULES: Rules<Unary> = {
       const s = op(net, 'Sigmoid', [x]);
       return mul(net, dy, mul(net, s, op(net, 'Add', [c(net, 1), mul(net, x, op(net, 'Sub', [c(net, 1), s]))])));
     },
+  ),
+  // x·tanh(softplus(x)): t + x·(1 − t²)·σ(x).
+  Mish: unary(
+    (net, x) => mul(net, x, op(net, 'Tanh', [op(net, 'Softplus', [x])])),
+    (net, { x, dy }) => {
+      const t = op(net, 'Tanh', [op(net, 'Softplus', [x])]);
+      return mul(net, dy, op(net, 'Add', [t, mul(net, mul(net, x, op(net, 'Sub', [c(net, 1), mul(net, t, t)])), op(net, 'Sigmoid', [x]))]));
+    },
+  ),
+  ThresholdedRelu: unary(
+    (net, x, n) => op(net, 'ThresholdedRelu', [x], { alpha: { float: n.theta } }),
+    (net, { x, dy, node }) => gate(net, dy, op(net, 'Greater', [x, c(net, node.theta)])),
   ),
   // x·relu6(x + 3)/6: 0 below −3, 1 above 3, (2x + 3)/6 between.
   HardSwish: unary(
