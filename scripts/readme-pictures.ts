@@ -1,7 +1,6 @@
 // Generate the README's example pictures (docs/images/) from the bundled model and the CNN
-// fixtures in ../shared/fixtures: `npx tsx scripts/readme-pictures.ts` (add `atlas` to redo only the
+// fixtures (test/fixtures, else ../shared/fixtures): `npx tsx scripts/readme-pictures.ts` (add `atlas` to redo only the
 // channel atlases). Deterministic (fixed seeds).
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from '../src/backend.js';
@@ -10,19 +9,19 @@ import { animationFrames, encodeGif, frameSteps } from '../src/image/animation.j
 import { atlasImage } from '../src/image/atlas.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { encodePng, gridImage } from '../src/io/png.js';
-import { targetLabel } from '../src/io/results.js';
+import { targetLabel } from '../src/objectives/check.js';
 import { loadModel } from '../src/model/load.js';
 import type { ActmaxModel } from '../src/model/types.js';
+import { fixture } from '../src/model/testing/fixtures.js';
 import { parseObjective } from '../src/objectives/parse.js';
 import { maximize, type MaximizeOptions, type MaximizeResult } from '../src/optimize/maximize.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repo, '../shared/fixtures');
 const outDir = path.join(repo, 'docs', 'images');
 const atlasOnly = process.argv[2] === 'atlas';
 
 async function grid(file: string, run: MaximizeResult, model: ActmaxModel): Promise<void> {
-  const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r, model), sublabel: r.value.toFixed(1) }));
+  const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r.spec, model), sublabel: r.value.toFixed(1) }));
   const img = gridImage(panels, run.results[0].shape, model.inputs[0].range, { scale: 3 });
   await writeFileAtomic(path.join(outDir, file), encodePng(img));
   console.log(`wrote docs/images/${file} (${img.width}×${img.height})`);
@@ -63,9 +62,9 @@ const cnns: Array<[string, string, string, number, number]> = [
   ['keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5', 'marabou-cnn', 'conv2d_15', 4, 200],
 ];
 for (const [file, name, layer, units, steps] of cnns) {
-  const f = path.join(fixtures, file);
-  if (!existsSync(f)) {
-    console.log(`skip ${file}: not found under ${fixtures}`);
+  const f = fixture(file);
+  if (!f) {
+    console.log(`skip ${file}: not in test/fixtures and no ../shared/fixtures beside the checkout`);
     continue;
   }
   let model: ActmaxModel;

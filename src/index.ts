@@ -1,29 +1,5 @@
-// actmax's public API.
-export { ActmaxError, isActmaxError, type ActmaxErrorCode } from './errors.js';
-export { useBackend, currentBackend, type BackendName } from './backend.js';
-export { loadModel, type ModelSource } from './model/load.js';
-export type { ActmaxModel, InputInfo, OutputInfo, LayerInfo, ModelFormat } from './model/types.js';
-export { summarizeModel, type ModelSummary } from './model/inspect.js';
-export type { ObjectiveSpec } from './objectives/spec.js';
-export { Objective, asObjective, sum, logit, prob, margin, target, neuron, channel, layerEnergy, direction, inputL1, inputL2, totalVariation } from './objectives/objective.js';
-export { parseObjective, OBJECTIVE_GRAMMAR } from './objectives/parse.js';
-export { formatObjective } from './objectives/format.js';
-export * from './constraints/index.js';
-export { maximize, type MaximizeOptions, type MaximizeResult, type TargetResult, type StepInfo, type InitSpec } from './optimize/maximize.js';
-export type { OptimizerName } from './optimize/optimizers.js';
-export type { Engine, EngineFactory, EngineRequest } from './engine/engine.js';
-export { createTfjsEngine } from './engine/tfjs.js';
-// Image pipeline (issue 5): parameterisations, transforms, regularisers, defaults, atlases, animation.
-export { imageDefaults, type ImageOptions, type ImageDefaults } from './pipeline/defaults.js';
-export type { RegularizerSpec } from './pipeline/regularizers.js';
-export { parseParamSpec, parseTransformSpec, parseRegularizerSpec, PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './pipeline/specs.js';
-export { createParam, type ParamSpec, type Parameterisation } from './param/param.js';
-export { applyTransforms, standardTransforms, type TransformSpec } from './transforms/transforms.js';
-export { atlasImage } from './image/atlas.js';
-export { animationFrames, encodeGif, frameSteps } from './image/animation.js';
+// actmax's public API for Node: everything in api.ts (shared with the browser entry) plus what
+// needs the file system.
+export * from './api.js';
 export { writeImageFiles } from './image/files.js';
-// The exact answer (issue 4): certified maximum of piecewise-linear networks by MILP (HiGHS).
-export { maximizeExact, type ExactOptions, type ExactResult, type ExactProgress } from './exact/index.js';
-// Engines and conversion.
-export { chooseEngine, type EngineChoice } from './engine/select.js';
-export { toTfjsLayers } from './model/convert.js';
+export { writeRunFiles } from './io/results.js';

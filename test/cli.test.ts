@@ -60,28 +60,36 @@ describe('actmax predict', () => {
 });
 
 describe('actmax maximize', () => {
-  it('writes result.json and input.png; --json prints the same fields', async () => {
+  it('writes result.json and input.png; --json prints the same document (run fields once, results: [one])', async () => {
     const out = path.join(dir, 'm1');
     const r = await cli(['maximize', BUNDLED, '--objective', 'logit:1', '--steps', '40', '--restarts', '2', '--out', out, '--json']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out);
+    const doc = JSON.parse(r.out);
     const file = JSON.parse(await fs.readFile(path.join(out, 'result.json'), 'utf8'));
-    for (const k of ['objective', 'value', 'input', 'shape', 'outputs', 'residuals', 'seed', 'steps', 'timings']) {
-      expect(j).toHaveProperty(k);
-      expect(file).toHaveProperty(k);
+    for (const d of [doc, file]) {
+      for (const k of ['model', 'method', 'seed', 'steps', 'restarts', 'optimizer', 'lr', 'engine', 'backend', 'interrupted', 'reinitialized', 'timings', 'results']) expect(d).toHaveProperty(k);
+      expect(d.method).toBe('gradient');
+      expect(d.results).toHaveLength(1);
+      for (const k of ['objective', 'value', 'input', 'shape', 'inputs', 'outputs', 'residuals', 'restart', 'history']) expect(d.results[0]).toHaveProperty(k);
+      expect(d.results[0]).not.toHaveProperty('spec');
     }
-    expect(file.value).toBeCloseTo(j.value, 5);
+    expect(Object.keys(file)).toEqual(Object.keys(doc));
+    const j = doc.results[0];
+    expect(file.results[0].value).toBeCloseTo(j.value, 5);
+    expect(j.objective).toBe('logit:1');
     expect(j.input).toHaveLength(784);
     expect(j.shape).toEqual([28, 28]);
     const png = PNG.sync.read(await fs.readFile(path.join(out, 'input.png')));
     expect(png.width).toBe(png.height);
   });
 
-  it('logit:all writes a labelled grid and {results: [...]}', async () => {
+  it('logit:all writes a labelled grid and the same document shape with 10 results', async () => {
     const out = path.join(dir, 'm2');
     const r = await cli(['maximize', BUNDLED, '--objective', 'logit:all', '--steps', '30', '--restarts', '1', '--out', out, '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).results).toHaveLength(10);
+    const doc = JSON.parse(r.out);
+    expect(doc.method).toBe('gradient');
+    expect(doc.results.map((x: { objective: string }) => x.objective)).toEqual(Array.from({ length: 10 }, (_, k) => `logit:${k}`));
     const png = PNG.sync.read(await fs.readFile(path.join(out, 'grid.png')));
     expect(png.width).toBeGreaterThan(5 * 112);
   });
@@ -90,7 +98,7 @@ describe('actmax maximize', () => {
     const out = path.join(dir, 'm3');
     const r = await cli(['maximize', BUNDLED, '--objective', 'logit:3-0.5*logit:5', '--constraint', `linf:${ref},0.05`, '--constraint', 'box:0,1', '--steps', '30', '--out', out, '--json']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out);
+    const j = JSON.parse(r.out).results[0];
     const refValues: number[] = JSON.parse(await fs.readFile(ref, 'utf8')).flat(Infinity);
     const dist = Math.max(...j.input.map((v: number, i: number) => Math.abs(v - refValues[i])));
     expect(dist).toBeLessThanOrEqual(0.05 + 1e-6);

@@ -27,7 +27,7 @@ function withoutTimings(text: string): string {
 }
 
 const args = (out: string, seed: number, backend: string, engine: string) => [
-  'maximize', 'models/fashion-mnist-mlp', '--objective', 'logit:all', '--steps', '30', '--restarts', '2', '--seed', String(seed),
+  'maximize', 'models/fashion-mnist-mlp', '--objective', 'logit:all', '--steps', '12', '--restarts', '2', '--seed', String(seed),
   '--constraint', 'box:0,1', '--backend', backend, '--engine', engine, '--out', out, '--json',
   // The native engine has no image pipeline (jitter etc.); TF.js runs the default one, seeded too.
   ...(engine === 'onnx' ? ['--image', 'none'] : []),
@@ -39,14 +39,15 @@ describe('same seed ⇒ byte-identical result.json in two processes', () => {
       const dirs = [0, 1].map((i) => path.join(tmp, `${engine}-${backend}-${i}`));
       const runs = await Promise.all(dirs.map((d) => runCliProcess(args(d, 11, backend, engine))));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(runs[0].stdout).results[0].engine).toMatch(engine === 'tfjs' ? `tfjs-${backend}` : /^onnx/);
+      expect(JSON.parse(runs[0].stdout).engine).toMatch(engine === 'tfjs' ? `tfjs-${backend}` : /^onnx/);
       const [a, b] = dirs.map((d) => readFileSync(path.join(d, 'result.json'), 'utf8'));
       expect(withoutTimings(a)).toBe(withoutTimings(b));
       // The --json documents on stdout are identical too.
       expect(withoutTimings(runs[0].stdout)).toBe(withoutTimings(runs[1].stdout));
       // The grids are byte-identical too (they are drawn from the same numbers).
       expect(readFileSync(path.join(dirs[0], 'grid.png')).equals(readFileSync(path.join(dirs[1], 'grid.png')))).toBe(true);
-      // And the comparison can fail: another seed gives another result.
+      // And the comparison can fail: another seed gives another result (checked once: a process each).
+      if (engine !== 'tfjs' || backend !== 'wasm') return;
       const other = path.join(tmp, `${engine}-${backend}-seed12`);
       const r = await runCliProcess(args(other, 12, backend, engine));
       expect(r.code, r.stderr).toBe(0);

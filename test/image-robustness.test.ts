@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/model/load.js';
@@ -8,7 +7,7 @@ import type { ActmaxModel } from '../src/model/types.js';
 import { maximize, type MaximizeOptions } from '../src/optimize/maximize.js';
 import { Rng } from '../src/optimize/rng.js';
 import { shiftImages } from '../src/transforms/transforms.js';
-import { BUNDLED, FIXTURES, REPO } from './helpers.js';
+import { BUNDLED, fixturePath, skipWithout } from './helpers.js';
 
 // Issue 5, proof (1): with the image defaults, the picture for each class still reads as that
 // class after random whole-pixel shifts of up to ±2 px (zero fill); the same figure without
@@ -68,23 +67,25 @@ describe('pictures survive small shifts (image defaults vs none)', () => {
     model.dispose();
   });
 
-  // The Keras loaders land from branch `keras`; until then these files cannot be read here.
-  const kerasLoader = existsSync(path.join(REPO, 'src', 'model', 'keras'));
-  it.skipIf(!kerasLoader).each([
+  for (const [file, steps, restarts] of [
     ['keras3-keras-mnist-mlp-cnn/mnist_cnn.keras', 100, 1],
     ['keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5', 200, 2],
-  ])('%s: every class ≥ 0.9 on average over the shifts', async (file, steps, restarts) => {
-    const model = await loadModel(path.join(FIXTURES, file));
-    const { withDefaults, without } = await robustness(model, { steps, restarts });
-    for (const p of withDefaults.mean) expect(p).toBeGreaterThanOrEqual(0.9);
-    expect(mean(withDefaults.mean)).toBeGreaterThanOrEqual(mean(without.mean));
-    model.dispose();
-  });
+  ] as const) {
+    const why = skipWithout(file);
+    it.skipIf(why)(`${file}: every class ≥ 0.9 on average over the shifts${why}`, async () => {
+      const model = await loadModel(fixturePath(file));
+      const { withDefaults, without } = await robustness(model, { steps, restarts });
+      for (const p of withDefaults.mean) expect(p).toBeGreaterThanOrEqual(0.9);
+      expect(mean(withDefaults.mean)).toBeGreaterThanOrEqual(mean(without.mean));
+      model.dispose();
+    });
+  }
 
-  it.skipIf(!kerasLoader)('keras2-h5-hls4ml/keras_conv2d_model.h5 (8×8: a ±2 px shift moves a quarter of the image): transforms do not hurt', async () => {
+  const hls = skipWithout('keras2-h5-hls4ml/keras_conv2d_model.h5');
+  it.skipIf(hls)(`keras2-h5-hls4ml/keras_conv2d_model.h5 (8×8: a ±2 px shift moves a quarter of the image): transforms do not hurt${hls}`, async () => {
     // Even unshifted, this model's best inputs in [0, 1] reach only ≈0.85–0.98 per class, so the
     // 0.9 bar cannot hold under shifts; the figures are printed for the record.
-    const model = await loadModel(path.join(FIXTURES, 'keras2-h5-hls4ml/keras_conv2d_model.h5'));
+    const model = await loadModel(fixturePath('keras2-h5-hls4ml/keras_conv2d_model.h5'));
     const { withDefaults, without } = await robustness(model, { steps: 300, restarts: 4 });
     expect(mean(withDefaults.mean)).toBeGreaterThanOrEqual(mean(without.mean) - 0.02);
     model.dispose();

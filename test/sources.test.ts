@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/model/load.js';
 import { useBackend } from '../src/backend.js';
-import { BUNDLED, FIXTURES } from './helpers.js';
+import { BUNDLED, fixturePath, marabouCnnKeras } from './helpers.js';
 
 // One model, every way a user can point at it: path, directory, file:// URL, http URL, bytes in memory.
 let server: Server;
@@ -26,10 +26,10 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-async function firstOutput(source: Parameters<typeof loadModel>[0]): Promise<number[]> {
+async function firstOutput(source: Parameters<typeof loadModel>[0], shape = [1, 28, 28]): Promise<number[]> {
   const m = await loadModel(source);
   const tf = await import('@tensorflow/tfjs');
-  const y = tf.tidy(() => (m.net as import('@tensorflow/tfjs').LayersModel).predict(tf.fill([1, 28, 28], 0.5)) as import('@tensorflow/tfjs').Tensor);
+  const y = tf.tidy(() => (m.net as import('@tensorflow/tfjs').LayersModel).predict(tf.fill(shape, 0.5)) as import('@tensorflow/tfjs').Tensor);
   const v = Array.from(await y.data());
   y.dispose();
   m.dispose();
@@ -46,12 +46,16 @@ describe('model sources', () => {
     expect(await firstOutput({ files: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, new Uint8Array(v)])) })).toEqual(ref);
   });
 
-  it('a Keras file from memory (as dropped in a browser)', async () => {
-    const bytes = new Uint8Array(await fs.readFile(path.join(FIXTURES, 'keras3-keras-mnist-mlp-cnn/mnist_cnn.keras')));
+  it('a Keras file from memory (as dropped in a browser) computes what the same network read from .h5 does', async () => {
+    const bytes = await marabouCnnKeras();
     const m = await loadModel({ files: { 'mnist_cnn.keras': bytes } });
     expect(m.format).toBe('keras-v3');
     expect(m.inputs[0].shape).toEqual([28, 28, 1]);
     m.dispose();
+    const fromKeras = await firstOutput({ files: { 'mnist_cnn.keras': bytes } }, [1, 28, 28, 1]);
+    const fromH5 = await firstOutput(fixturePath('keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5'), [1, 28, 28, 1]);
+    expect(fromKeras).toHaveLength(10);
+    expect(fromKeras).toEqual(fromH5);
   });
 
   it('a missing shard over http names the file and the status', async () => {

@@ -3,12 +3,14 @@
  * web-dist/wasm/ (the worker points `setWasmPaths` there) and the `highs` package's ES module and
  * WebAssembly to web-dist/highs/ (the exact solver's Web Worker imports them by URL); the bundled
  * model is NOT copied: the dev server and `actmax serve` both serve it from models/fashion-mnist-mlp/.
- * src/exact/solver-thread.ts (Node worker threads) is replaced by its browser twin.
+ * The page imports the library as a user would, from `actmax/browser` (src/browser.ts here); files
+ * with a browser twin (package.json "browser": solver-thread, local-files) are swapped for it.
  */
 import { defineConfig, type Plugin } from 'vite';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserTwins, twinOf } from '../scripts/browser-twins.js';
 
 const webDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(webDir, '..');
@@ -55,15 +57,27 @@ function actmaxAssets(): Plugin {
   };
 }
 
+/** The package.json "browser" swaps, applied to the TypeScript sources. */
+function twinFiles(): Plugin {
+  const twins = browserTwins(repoRoot);
+  return {
+    name: 'actmax-browser-twins',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      return importer ? twinOf(source, importer, twins) : null;
+    },
+  };
+}
+
 export default defineConfig({
   root: webDir,
   base: './',
-  plugins: [actmaxAssets()],
+  plugins: [twinFiles(), actmaxAssets()],
   resolve: {
-    // The exact solver's worker: a Web Worker here, a Node worker thread in the library.
-    alias: [{ find: /^\.\/solver-thread\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'solver-thread.browser.ts') }],
+    alias: [{ find: /^actmax\/browser$/, replacement: path.join(repoRoot, 'src', 'browser.ts') }],
   },
-  worker: { format: 'es' },
+  // Workers are bundled apart: they need the same swaps.
+  worker: { format: 'es', plugins: () => [twinFiles()] },
   build: {
     outDir: path.join(repoRoot, 'web-dist'),
     emptyOutDir: true,

@@ -9,9 +9,9 @@ import { Rng } from '../../src/optimize/rng.js';
 import type { ChildResult } from './child.js';
 import { mutate, type Bundle } from './mutators.js';
 import { bombEntry } from './zip.js';
+import { fixtureRoots } from '../../src/model/testing/fixtures.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures');
 const CHILD = path.join(REPO_ROOT, 'scripts/fuzz/child.ts');
 
 export type OutcomeKind = 'ok' | 'actmax-error' | 'bad-message' | 'nonfinite' | 'crash' | 'hang' | 'oom';
@@ -79,15 +79,24 @@ function isModelFile(p: string): boolean {
 }
 
 /**
- * Every model file under the shared fixtures plus the bundled model, each as a bundle (the file and
- * the weight shards it names), keyed by a readable name.
+ * Every model file under the fixtures (test/fixtures, and ../shared/fixtures when it is there; a
+ * file in both counts once) plus the bundled model, each as a bundle (the file and the weight
+ * shards it names), keyed by a readable name.
  *
  * @example
  * const bases = discoverBases(); // [{ name: 'fixtures/tfjs-layers-abalone-mlp/model.json', bundle }, ...]
  */
 export function discoverBases(): Array<{ name: string; bundle: Bundle }> {
   const mains: Array<{ root: string; file: string; label: string }> = [];
-  if (existsSync(FIXTURES)) for (const f of walk(FIXTURES)) if (isModelFile(f)) mains.push({ root: FIXTURES, file: f, label: 'fixtures' });
+  const seen = new Set<string>();
+  for (const root of fixtureRoots()) {
+    for (const f of walk(root)) {
+      const rel = path.relative(root, f);
+      if (seen.has(rel) || !isModelFile(f)) continue;
+      seen.add(rel);
+      mains.push({ root, file: f, label: 'fixtures' });
+    }
+  }
   mains.push({ root: path.join(REPO_ROOT, 'models'), file: path.join(REPO_ROOT, 'models/fashion-mnist-mlp/model.json'), label: 'models' });
   return mains.map(({ root, file, label }) => {
     const rel = path.relative(root, file);

@@ -51,7 +51,7 @@ describe('actmax maximize with image flags', () => {
     expect(gif.numFrames()).toBe(4);
     const json = JSON.parse(await fs.readFile(path.join(out, 'result.json'), 'utf8'));
     expect(json.results).toHaveLength(4);
-    expect(json.results[0].image[0]).toMatch(/transforms jitter ±2px; regularizers tv 0.2/);
+    expect(json.image[0]).toMatch(/transforms jitter ±2px; regularizers tv 0.2/);
     expect(json.results[0].perRestart).toHaveLength(2);
   });
 

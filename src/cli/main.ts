@@ -4,14 +4,15 @@ import { readFileSync } from 'node:fs';
 import { useBackend, type BackendName } from '../backend.js';
 import { ActmaxError, isActmaxError } from '../errors.js';
 import { loadModel } from '../model/load.js';
-import { tapShape } from '../model/activations.js';
 import type { ActmaxModel } from '../model/types.js';
-import { parseObjective, OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
+import { OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
+import { objectiveContext, parseObjectiveFor } from '../objectives/check.js';
 import { maximize } from '../optimize/maximize.js';
 import type { OptimizerName } from '../optimize/optimizers.js';
 import type { EngineChoice } from '../engine/select.js';
 import { readInputFile } from '../io/inputs.js';
-import { runJson, writeRunFiles } from '../io/results.js';
+import { writeRunFiles } from '../io/results.js';
+import { runJson } from '../io/result-json.js';
 import { toTfjsLayers } from '../model/convert.js';
 import { startServer } from './serve.js';
 import { PACKAGE_ROOT } from './paths.js';
@@ -28,7 +29,7 @@ import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../pipeli
 import { expandUnits, imageOptionsFromFlags, type ImageFlags } from './image-flags.js';
 import { frameSteps } from '../image/animation.js';
 import { writeImageFiles } from '../image/files.js';
-import { isImageShape } from '../io/png.js';
+import { isImageShape } from '../io/raster.js';
 
 /** Exit codes: 0 ok, 1 bug, 2 a problem the user can fix, 130 interrupted. */
 export const EXIT = { ok: 0, bug: 1, usage: 2, interrupted: 130 } as const;
@@ -58,17 +59,6 @@ async function withModel<T>(file: string, backend: BackendName, fn: (m: ActmaxMo
   } finally {
     model.dispose();
   }
-}
-
-function ctxFor(model: ActmaxModel) {
-  return {
-    outputUnits: (o: string | number | undefined) => {
-      const out = o === undefined ? model.outputs[0] : typeof o === 'number' ? model.outputs[o] : model.outputs.find((x) => x.name === o);
-      if (!out) throw new ActmaxError('unknown-output', `output "${o}" does not exist; outputs are: ${model.outputs.map((x) => x.name).join(', ')}`);
-      return out.units;
-    },
-    layerShape: (layer: string) => tapShape(model, { layer, pre: false }),
-  };
 }
 
 function packageVersion(): string {
@@ -267,7 +257,7 @@ function onInterrupt(): { signal: AbortSignal; release(): void } {
 }
 
 async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = parseObjective(o.objective, ctxFor(model));
+  const targets = parseObjectiveFor(o.objective, model);
   if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
   const { constraints, optimize, inputs } = await parseProblem(model, o);
   const interrupt = onInterrupt();
@@ -331,7 +321,7 @@ interface MaximizeCliOptions {
 }
 
 async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = o.units !== undefined ? expandUnits(o.objective, o.units, ctxFor(model)) : parseObjective(o.objective, ctxFor(model));
+  const targets = o.units !== undefined ? expandUnits(o.objective, o.units, objectiveContext(model)) : parseObjectiveFor(o.objective, model);
   const image = imageOptionsFromFlags(model, o as ImageFlags);
   const pictures = isImageShape(model.inputs[0].shape);
   const { init, constraints, optimize, inputs } = await parseProblem(model, o);
@@ -356,7 +346,7 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       ...(o.animate !== undefined ? { frames: frameSteps(o.steps, o.animate) } : {}),
     });
     bar.stop();
-    const files = await writeRunFiles(o.out, run, model, run.image ? { image: run.image } : {});
+    const files = await writeRunFiles(o.out, run, model);
     files.push(...(await writeImageFiles(o.out, run, model)));
     if (o.json) io.out(JSON.stringify(runJson(run, model.source)) + '\n');
     else {

@@ -1,10 +1,10 @@
 import * as gifenc from 'gifenc';
 import { ActmaxError } from '../errors.js';
-import { gridImage, type RgbaImage } from '../io/png.js';
+import { gridImage, type RgbaImage } from '../io/raster.js';
 import { drawText } from '../io/font.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
-import { targetLabel } from '../io/results.js';
+import { targetLabel } from '../objectives/check.js';
 
 // gifenc ships CommonJS: Node's ESM loader may put its exports under `default`.
 const gif = ((gifenc as unknown as { GIFEncoder?: unknown }).GIFEncoder ? gifenc : (gifenc as unknown as { default: typeof gifenc }).default) as typeof gifenc;
@@ -35,7 +35,7 @@ export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaIm
   const n = first.input.length;
   const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
   return run.frames.map((f) => {
-    const panels = run.results.map((r, t) => ({ values: f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), label: targetLabel(r, model) }));
+    const panels = run.results.map((r, t) => ({ values: f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), label: targetLabel(r.spec, model) }));
     const grid = gridImage(panels, first.shape, info.range);
     // A white strip on top holds the step number.
     const strip = 12;

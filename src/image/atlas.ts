@@ -1,5 +1,5 @@
-import { gridImage, type GridPanel, type RgbaImage } from '../io/png.js';
-import { targetLabel } from '../io/results.js';
+import { gridImage, type GridPanel, type RgbaImage } from '../io/raster.js';
+import { targetLabel } from '../objectives/check.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
 
@@ -18,7 +18,7 @@ export function atlasImage(run: MaximizeResult, model: ActmaxModel, opts: { scal
   const rows = run.restartInputs;
   const panels: GridPanel[] = [];
   run.results.forEach((r, t) => {
-    const label = targetLabel(r, model);
+    const label = targetLabel(r.spec, model);
     for (let j = 0; j < run.restarts; j++) {
       const row = t * run.restarts + j;
       const values = rows ? rows.subarray(row * n, (row + 1) * n) : r.input;

@@ -1,20 +1,11 @@
 import path from 'node:path';
 import type { ActmaxModel } from '../model/types.js';
-import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
-export { targetJson, runJson, exactJson } from './result-json.js';
+import type { MaximizeResult } from '../optimize/maximize.js';
+import { targetLabel } from '../objectives/check.js';
 import { writeFileAtomic } from './atomic.js';
-import { encodePng, gridImage, isImageShape, toRgba } from './png.js';
+import { encodePng } from './png.js';
+import { gridImage, isImageShape, toRgba } from './raster.js';
 import { runJson } from './result-json.js';
-
-/** Label of a target for grids: the class name when the objective reads one output unit. */
-export function targetLabel(r: Pick<TargetResult, "spec" | "objective">, model: ActmaxModel): string {
-  const s = r.spec;
-  if ((s.kind === 'logit' || s.kind === 'prob' || s.kind === 'margin') && s.output === undefined) {
-    const names = model.outputs[0].classNames;
-    if (names) return names[s.index];
-  }
-  return r.objective;
-}
 
 /**
  * Write a run's files atomically: `result.json`, then `input.png` (image inputs) or `input.csv`
@@ -23,11 +14,11 @@ export function targetLabel(r: Pick<TargetResult, "spec" | "objective">, model: 
  * @example
  * await writeRunFiles('actmax-out', run, model);
  */
-export async function writeRunFiles(outDir: string, run: MaximizeResult, model: ActmaxModel, extra: Record<string, unknown> = {}): Promise<string[]> {
-  const panels = run.results.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r, model), value: r.value }));
+export async function writeRunFiles(outDir: string, run: MaximizeResult, model: ActmaxModel): Promise<string[]> {
+  const panels = run.results.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r.spec, model), value: r.value }));
   const written = await writeInputFiles(outDir, panels, model);
   const f = path.join(outDir, 'result.json');
-  await writeFileAtomic(f, JSON.stringify(runJson(run, model.source, extra), null, 2) + '\n');
+  await writeFileAtomic(f, JSON.stringify(runJson(run, model.source), null, 2) + '\n');
   written.push(f);
   return written;
 }

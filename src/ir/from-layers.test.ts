@@ -4,13 +4,14 @@
  * fixtures' tolerance (max|a − e| ≤ 1e-4·max(1, max|e|)); and what TF.js's own `predict`
  * computes on random inputs, within 1e-5 of the output's scale.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../backend.js';
 import { loadModelFiles } from '../model/formats.js';
-import { filesFromDisk, fixturesDir, relError } from '../model/testing/model-files.js';
+import { filesFromDisk, relError } from '../model/testing/model-files.js';
+import { fixturePath, listFixtures } from '../model/testing/fixtures.js';
 import { irFromLayers } from './from-layers.js';
 import { IrProgram } from './tfjs-exec.js';
 
@@ -20,18 +21,11 @@ interface Expected {
   layers: Record<string, number[]>;
 }
 
-/** Layers-model fixtures with a reference (graph models are tested in from-graph tests). */
+/** Layers-model fixtures with a reference (graph models are tested in from-graph tests), relative to a fixtures folder. */
 function layersFixtures(): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.expected.json')) out.push(p.replace(/\.expected\.json$/, ''));
-    }
-  };
-  walk(fixturesDir);
-  return out.filter((f) => !/graph/.test(path.relative(fixturesDir, f))).sort();
+  return listFixtures((n) => n.endsWith('.expected.json'))
+    .map((f) => f.replace(/\.expected\.json$/, ''))
+    .filter((f) => !/graph/.test(f));
 }
 
 beforeAll(async () => {
@@ -40,10 +34,11 @@ beforeAll(async () => {
 
 describe('layers models → IR → TF.js', () => {
   const files = layersFixtures();
-  it('finds the layers fixtures', () => expect(files.length).toBeGreaterThanOrEqual(12));
+  it('finds the layers fixtures (the repository holds 6; ../shared/fixtures adds the rest)', () => expect(files.length).toBeGreaterThanOrEqual(6));
 
-  for (const file of files) {
-    it(`${path.relative(fixturesDir, file)}: outputs and layers match the reference; outputs match TF.js predict`, async () => {
+  for (const rel of files) {
+    const file = fixturePath(rel);
+    it(`${rel}: outputs and layers match the reference; outputs match TF.js predict`, async () => {
       const exp = JSON.parse(readFileSync(`${file}.expected.json`, 'utf8')) as Expected;
       const net = (await loadModelFiles(await filesFromDisk(file), path.basename(file))).net as tf.LayersModel;
       const ir = irFromLayers(net);
@@ -93,7 +88,7 @@ describe('layer kinds beyond the fixtures: IR = TF.js predict (1e-5)', () => {
     m.add(tf.layers.conv2dTranspose({ inputShape: [5, 4, 2], filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'mish', kernelInitializer: init(1), biasInitializer: init(2) }));
     m.add(tf.layers.conv2dTranspose({ filters: 2, kernelSize: [3, 2], strides: [2, 1], padding: 'valid', activation: 'hardSigmoid', kernelInitializer: init(3), biasInitializer: init(4) }));
     m.add(tf.layers.permute({ dims: [2, 1, 3] }));
-    m.add(tf.layers.dense({ units: 4, activation: 'logSoftmax', kernelInitializer: init(5), biasInitializer: init(6) }));
+    m.add(tf.layers.dense({ units: 4, activation: 'logSoftmax' as tf.serialization.ConfigDictValue as never, kernelInitializer: init(5), biasInitializer: init(6) }));
     check(m);
   });
   it('channels-first Conv2D, pooling and Flatten; ThresholdedReLU; RepeatVector', () => {

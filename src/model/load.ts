@@ -4,9 +4,12 @@ import { loadModelFiles, type ModelFiles } from './formats.js';
 import { describeModel } from './describe.js';
 import { checkFiniteOutputs, checkFiniteWeights, oneLine } from './guards.js';
 import type { ActmaxModel, LoadedNet } from './types.js';
+// Node reads paths and file:// URLs; the browser build swaps in local-files.browser.ts (package.json "browser").
+import { localFiles } from './local-files.js';
 
-/** Largest model or weight file actmax reads (bytes): larger ones are refused before reading. */
-export const MAX_MODEL_FILE_BYTES = 1 << 30;
+import { MAX_MODEL_FILE_BYTES } from './limits.js';
+
+export { MAX_MODEL_FILE_BYTES };
 /** How long one HTTP request for a model file may take. */
 const FETCH_TIMEOUT_MS = 60_000;
 
@@ -79,11 +82,7 @@ async function resolveSource(source: ModelSource): Promise<ModelFiles> {
   if (typeof source === 'object' && !(source instanceof URL)) return memoryFiles(source.files, source.main);
   const href = source instanceof URL ? source.href : source;
   if (/^https?:\/\//i.test(href)) return urlFiles(href);
-  if (/^file:\/\//i.test(href)) {
-    const { fileURLToPath } = await import('node:url');
-    return pathFiles(fileURLToPath(href));
-  }
-  return pathFiles(href);
+  return localFiles(href);
 }
 
 function memoryFiles(files: Record<string, Uint8Array | ArrayBuffer>, main?: string): ModelFiles {
@@ -123,52 +122,6 @@ async function urlFiles(href: string): Promise<ModelFiles> {
     }
   };
   return { main: await get(href), mainName: href, readSibling: (rel) => get(new URL(rel, href).href) };
-}
-
-async function pathFiles(p: string): Promise<ModelFiles> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  let stat;
-  try {
-    stat = await fs.stat(p);
-  } catch {
-    throw new ActmaxError('file-not-found', `model file not found: ${p}`);
-  }
-  let file = p;
-  if (stat.isDirectory()) {
-    file = path.join(p, 'model.json');
-    try {
-      await fs.access(file);
-    } catch {
-      throw new ActmaxError('file-not-found', `${p} is a directory without model.json; give model.json, a .keras or a .h5 file`);
-    }
-  }
-  const read = async (f: string, what: string) => {
-    try {
-      // Only regular files of sane size: a FIFO would hang, /dev/zero would never end.
-      const st = await fs.stat(f);
-      if (!st.isFile()) throw new ActmaxError('file-unreadable', `${f} is not a regular file${f === file ? '' : ` (named by ${file})`}`);
-      if (st.size > MAX_MODEL_FILE_BYTES) throw new ActmaxError('bad-model', `${f} is ${st.size} bytes; actmax reads model files up to ${MAX_MODEL_FILE_BYTES} bytes`);
-      return new Uint8Array(await fs.readFile(f));
-    } catch (e) {
-      if (e instanceof ActmaxError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new ActmaxError('file-not-found', what);
-      throw new ActmaxError('file-unreadable', `cannot read ${f}: ${(e as Error).message}`);
-    }
-  };
-  const dir = path.dirname(file);
-  return {
-    main: await read(file, `model file not found: ${file}`),
-    mainName: file,
-    readSibling: async (rel) => {
-      const target = path.resolve(dir, rel);
-      if (path.relative(dir, target).split(path.sep)[0] === '..' || path.isAbsolute(path.relative(dir, target))) {
-        throw new ActmaxError('bad-model', `${file}: weight file "${rel}" lies outside the model's directory; weight files must sit beside the model file`);
-      }
-      return read(target, `${file}: weight file "${rel}" is missing (looked for ${target})`);
-    },
-  };
 }
 
 /** Type guard: is this TF.js model a layers model (rather than a graph model)? @example if (isLayersModel(m.net)) m.net.summary() */

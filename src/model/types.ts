@@ -87,6 +87,13 @@ export interface ActmaxModel {
 }
 
 /**
+ * What is known of a model without its weights (inputs, outputs, layers): enough to parse and check
+ * objective specs and to label results — e.g. on a web page whose model lives in a worker. Every
+ * {@link ActmaxModel} is one.
+ */
+export type ModelDescription = Pick<ActmaxModel, 'inputs' | 'outputs' | 'layers'>;
+
+/**
  * What a format-specific loader returns: the TF.js model plus what the file said about itself.
  * `load.ts` turns it into an {@link ActmaxModel}.
  */

@@ -4,6 +4,7 @@ import type { ActmaxModel, OutputInfo } from '../model/types.js';
 import type { ObjectiveSpec } from './spec.js';
 import { formatObjective } from './format.js';
 import { checkIndex, flatNeuronIndex } from './indices.js';
+import { resolveOutput } from './check.js';
 
 /*
  * Objectives as plain data for a batch: targets × restarts rows, row r maximising the objective of
@@ -53,16 +54,7 @@ type Atom =
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Find a model output by name or index. @example resolveOutput(model, 'dense_1') */
-export function resolveOutput(model: ActmaxModel, output: string | number | undefined): { info: OutputInfo; index: number } {
-  if (output === undefined) return { info: model.outputs[0], index: 0 };
-  const names = model.outputs.map((o) => o.name);
-  const index = typeof output === 'number' ? output : names.indexOf(output);
-  if (index < 0 || index >= model.outputs.length) {
-    throw new ActmaxError('unknown-output', `output "${output}" does not exist; outputs are: ${names.join(', ')}`);
-  }
-  return { info: model.outputs[index], index };
-}
+export { resolveOutput };
 
 /** Find a model input by name or index. @example resolveInputIndex(model, 'pixels') // 0 */
 export function resolveInputIndex(model: ActmaxModel, input: string | number | undefined): number {

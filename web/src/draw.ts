@@ -1,9 +1,6 @@
 /** Drawing on canvases: inputs as pictures (or bars for 1-D inputs) and the objective chart. */
 
-/** Is this input shape a picture (H×W or H×W×C with C = 1, 3, 4)? Mirrors src/io/png.ts. */
-export function isImageShape(shape: number[]): boolean {
-  return (shape.length === 2 && shape[0] > 1 && shape[1] > 1) || (shape.length === 3 && shape[0] > 1 && shape[1] > 1 && [1, 3, 4].includes(shape[2]));
-}
+import { isImageShape } from 'actmax/browser';
 
 /** Pixel size of a picture input (rows, columns, channels). */
 export function imageDims(shape: number[]): { h: number; w: number; c: number } {

@@ -1,15 +1,12 @@
 /**
  * The compute worker's link to the exact MILP maximiser (src/exact/, HiGHS in WebAssembly). The
- * web build swaps the solver's Node worker thread for a nested Web Worker (solver-thread.browser.ts,
- * chosen by an alias in web/vite.config.ts) that loads `highs/highs.mjs` and `highs/highs.wasm`.
+ * browser entry runs the solver in a nested Web Worker (solver-thread.browser.ts, package.json's
+ * "browser" swap) that loads `highs/highs.mjs` and `highs/highs.wasm`.
  */
-import { maximizeExact, type ExactResult } from '../../src/exact/maximizeExact.js';
-import { setHighsLocation } from '../../src/exact/solver-thread.browser.js';
-import type { ActmaxModel } from '../../src/model/types.js';
+import { maximizeExact, setHighsLocation, type ActmaxModel, type ExactProgress, type ExactResult } from 'actmax/browser';
 import type { ExactRequest } from './messages.js';
 
 /** Progress of an exact solve: phase, best value found, proven upper bound, relative gap (the library's type). */
-import type { ExactProgress } from '../../src/exact/maximizeExact.js';
 export type { ExactProgress };
 
 /** The end of an exact solve: the library's result (structured-cloneable). */

@@ -2,12 +2,9 @@
  * The typed messages between the page (main.ts) and the compute worker (worker.ts). Everything
  * here is structured-cloneable; big arrays travel as transferred Float32Arrays.
  */
-import type { Constraint } from '../../src/constraints/constraint.js';
-import type { InputInfo, LayerInfo, ModelFormat, OutputInfo } from '../../src/model/types.js';
-import type { ObjectiveSpec } from '../../src/objectives/spec.js';
-import type { OptimizerName } from '../../src/optimize/optimizers.js';
-import type { TargetResult } from '../../src/optimize/maximize.js';
-import type { ExactResult } from '../../src/exact/maximizeExact.js';
+import type { Constraint, ExactProgress, ExactResult, InputInfo, LayerInfo, ModelFormat, ObjectiveSpec, OptimizerName, OutputInfo, RunSummary, StepInfo, TargetResult } from 'actmax/browser';
+
+export type { InputInfo, RunSummary };
 
 /** Which TF.js backend the worker should use; `auto` tries WebGL, then WASM, then CPU. */
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
@@ -68,12 +65,6 @@ export type PageToWorker =
   | { type: 'stop'; id: number }
   | { type: 'exact'; exact: ExactRequest }
   | { type: 'stop-exact'; id: number };
-
-/** The run's settings and totals (the library's type). */
-export type { RunSummary } from '../../src/io/result-json.js';
-import type { RunSummary } from '../../src/io/result-json.js';
-import type { ExactProgress } from '../../src/exact/maximizeExact.js';
-import type { StepInfo } from '../../src/optimize/maximize.js';
 
 /** Worker → page. */
 export type WorkerToPage =

@@ -1,2 +1,2 @@
-// The page's downloads use the CLI's result.json schema, from the library's browser-safe module.
-export { targetJson, exactJson } from '../../src/io/result-json.js';
+// The page's downloads are the CLI's result.json document (one shape: run fields, then results).
+export { runJson, exactRunJson } from 'actmax/browser';

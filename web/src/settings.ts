@@ -2,7 +2,7 @@
  * The page's settings and their query-string form, so a link reproduces a run.
  * Only settings that fit in a URL are kept: a dropped model or an uploaded reference image is not.
  */
-import type { OptimizerName } from '../../src/optimize/optimizers.js';
+import type { OptimizerName } from 'actmax/browser';
 import type { BackendChoice } from './messages.js';
 
 export type Norm = 'inf' | '2' | '1';

@@ -6,12 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { loadModel } from '../../src/model/load.js';
-import { maximize } from '../../src/optimize/maximize.js';
-import { createTfjsEngine } from '../../src/engine/tfjs.js';
-import { installKernelFixes } from '../../src/engine/wasm-kernels.js';
-import type { Engine, EngineFactory } from '../../src/engine/engine.js';
-import type { ActmaxModel } from '../../src/model/types.js';
+import { createTfjsEngine, installKernelFixes, loadModel, maximize, type ActmaxModel, type Engine, type EngineFactory } from 'actmax/browser';
 import type { BackendChoice, ExactRequest, ModelSummary, PageToWorker, RunRequest, WorkerToPage } from './messages.js';
 import { runExact, exactAvailable, configureExact } from './exact-bridge.js';
 

@@ -2,8 +2,9 @@ import path from 'node:path';
 import type { Constraint } from '../../constraints/constraint.js';
 import { maximizeExact, type ExactResult } from '../../exact/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { targetLabel, writeInputFiles } from '../../io/results.js';
-import { exactJson } from '../../io/result-json.js';
+import { writeInputFiles } from '../../io/results.js';
+import { targetLabel } from '../../objectives/check.js';
+import { exactRunJson, type ExactDocument } from '../../io/result-json.js';
 import type { ActmaxModel } from '../../model/types.js';
 import type { ObjectiveSpec } from '../../objectives/spec.js';
 
@@ -26,7 +27,7 @@ export interface ExactRunOptions {
  * @example
  * const { results, files } = await runExact(model, [{ kind: 'logit', index: 1 }], 'out', opts);
  */
-export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], outDir: string, o: ExactRunOptions): Promise<{ results: ExactResult[]; json: Record<string, unknown>; files: string[]; interrupted: boolean }> {
+export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], outDir: string, o: ExactRunOptions): Promise<{ results: ExactResult[]; json: ExactDocument; files: string[]; interrupted: boolean }> {
   const results: ExactResult[] = [];
   for (let t = 0; t < targets.length && !o.signal.aborted; t++) {
     const r = await maximizeExact(model, targets[t], {
@@ -43,11 +44,11 @@ export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], out
     results.push(r);
   }
   const interrupted = o.signal.aborted || results.some((r) => r.interrupted);
-  const docs = results.map((r) => exactJson(r, model.source, o.timeLimit));
-  const json = docs.length === 1 ? { ...docs[0], interrupted } : { results: docs, interrupted };
+  // Interrupted before every target was tried counts too.
+  const json: ExactDocument = { ...exactRunJson(results, model.source, o.timeLimit), interrupted };
   const withInput = results.filter((r) => r.input.length > 0);
   const files = withInput.length
-    ? await writeInputFiles(outDir, withInput.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r, model), value: r.value })), model)
+    ? await writeInputFiles(outDir, withInput.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r.spec, model), value: r.value })), model)
     : [];
   const f = path.join(outDir, 'result.json');
   await writeFileAtomic(f, JSON.stringify(json, null, 2) + '\n');

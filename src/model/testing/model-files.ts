@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { ModelFiles } from '../formats.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const fixturesDir = path.resolve(repoRoot, '../shared/fixtures');
+export { fixture, fixturePath, skipWithout, listFixtures } from './fixtures.js';
 
 /** ModelFiles for a file on disk; siblings are read relative to its folder. */
 export async function filesFromDisk(file: string): Promise<ModelFiles> {

@@ -8,9 +8,10 @@ import * as tf from '@tensorflow/tfjs';
 import { strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFiles } from '../formats.js';
-import { filesFromDisk, filesFromMemory, fixturesDir, relError, useBackend } from '../testing/model-files.js';
+import { fixturePath as fixture } from '../testing/fixtures.js';
+import { filesFromDisk, filesFromMemory, relError, useBackend } from '../testing/model-files.js';
 
-const fixture = (p: string) => path.join(fixturesDir, p);
+// Every fixture here is one the repository carries (test/fixtures).
 /** A little-endian float32 file as numbers (copied out of Node's pooled Buffer). */
 const floats = (p: string) => new Float32Array(Uint8Array.from(readFileSync(fixture(p))).buffer);
 
