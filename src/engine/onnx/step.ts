@@ -104,8 +104,8 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
     const stage = p.pipeline?.inputs[k];
     const shape = p.ir.inputs[p.optimize[k]].shape;
     for (const pen of stage?.penalties ?? []) {
-      const grad = emitPenalty(b, pen.kind, rendered[k].x, shape, tvAxes(shape, shape.length === 3), false, p.terms.rows).grad;
-      terms.push(b.op1('Mul', [grad, b.scalar(-pen.weight)]));
+      // A penalty is subtracted: its gradient scaled by −weight.
+      terms.push(emitPenalty(b, pen.kind, rendered[k].x, shape, tvAxes(shape, shape.length === 3), false, p.terms.rows, -pen.weight).grad);
     }
     if (!terms.length) return b.op1('Mul', [x, b.scalar(0)]);
     return rendered[k].backward(b.sum(terms));

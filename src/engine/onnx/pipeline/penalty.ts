@@ -18,14 +18,13 @@ export type PenaltyKind = 'l1' | 'l2' | 'tv';
  * @example
  * const { grad } = emitPenalty(b, 'tv', 'x', [28, 28], [1, 2], false);
  */
-export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape: number[], axes: number[], withValue: boolean, rows?: number): { value: string | null; grad: string } {
+export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape: number[], axes: number[], withValue: boolean, rows?: number, scale = 1): { value: string | null; grad: string } {
   const n = shape.reduce((a, v) => a * v, 1);
-  const stepSign = (t: string) => b.op1('Where', [b.op1('Greater', [t, b.scalar(0)]), b.scalar(1), b.scalar(-1)]);
   const rowMean = (t: string) => b.op1('ReduceMean', [b.op1('Reshape', [t, b.i64([0, -1])])], { axes: [1], keepdims: 0 });
-  if (kind === 'l1') return { value: withValue ? rowMean(b.op1('Abs', [x])) : null, grad: b.op1('Mul', [stepSign(x), b.scalar(1 / n)]) };
-  if (kind === 'l2') return { value: withValue ? rowMean(b.op1('Mul', [x, x])) : null, grad: b.op1('Mul', [x, b.scalar(2 / n)]) };
+  if (kind === 'l1') return { value: withValue ? rowMean(b.op1('Abs', [x])) : null, grad: b.op1('Where', [b.op1('Greater', [x, b.scalar(0)]), b.scalar(scale / n), b.scalar(-scale / n)]) };
+  if (kind === 'l2') return { value: withValue ? rowMean(b.op1('Mul', [x, x])) : null, grad: b.op1('Mul', [x, b.scalar((2 * scale) / n)]) };
   if (!withValue && rows !== undefined && axes.length === 2 && axes[0] === 1 && axes[1] === 2 && shape.length >= 2 && shape.length <= 3 && shape[0] > 1 && shape[1] > 1) {
-    return { value: null, grad: imageTvGradient(b, x, shape, rows) };
+    return { value: null, grad: imageTvGradient(b, x, shape, rows, scale) };
   }
   const values: string[] = [];
   const grads: string[] = [];
@@ -38,7 +37,7 @@ export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape:
     const e = b.op1('Sub', [slice(0, len - 1), slice(1, len)]);
     if (withValue) values.push(rowMean(b.op1('Abs', [e])));
     const count = (n / len) * (len - 1);
-    const s = b.op1('Mul', [stepSign(e), b.scalar(1 / count)]);
+    const s = b.op1('Where', [b.op1('Greater', [e, b.scalar(0)]), b.scalar(scale / count), b.scalar(-scale / count)]);
     const pad = (before: number, after: number) => {
       const p = new Array<number>(2 * rank).fill(0);
       p[axis] = before;
@@ -53,13 +52,14 @@ export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape:
 }
 
 /**
- * The TV gradient of a batch of images [rows, H, W(, C)], flat per row: for each axis the
- * neighbour x_next is one gather with a constant index, the subgradient s = ±1/count where
- * x > x_next (zero where the pair runs off the image), and ∂/∂x_j = s_j − s_prev(j), the previous
- * pair's s read by another gather (pointing at a zero where there is none). About 11 passes over
- * the batch instead of 17 with slices and pads.
+ * `scale` × the TV gradient of a batch of images [rows, H, W(, C)], flat per row. Per axis, with
+ * c_j = 1 where x_j > x_next(j) (0 where the pair runs off the image: "next" is then j itself)
+ * and w = 1/count pairs, TF's subgradient s_j = w·(2c_j − 1) on existing pairs gives
+ * ∂/∂x_j = s_j − s_{j−1} = 2w·(c_j − c_prev(j)) + K_j, with K_j = −w·(m_j − m_{j−1}) a constant of
+ * the pair masks. Two gathers, a comparison and a cast per axis, one Sum: the cheapest form
+ * measured (≈ 8 passes over the batch, vs ≈ 11 with Where and 13 with slices and pads).
  */
-function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], rows: number): string {
+function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], rows: number, scale: number): string {
   const [h, w] = shape;
   const c = shape[2] ?? 1;
   const n = h * w * c;
@@ -74,25 +74,25 @@ function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], rows: numbe
   };
   const col = (j: number) => Math.floor(j / c) % w;
   const row = (j: number) => Math.floor(j / (c * w));
-  const parts: string[] = [];
+  const terms: string[] = [];
+  const constant = new Float32Array(n);
   for (const axis of [2, 1]) {
     const step = axis === 2 ? c : w * c;
-    const last = (j: number) => (axis === 2 ? col(j) === w - 1 : row(j) === h - 1);
-    const first = (j: number) => (axis === 2 ? col(j) === 0 : row(j) === 0);
-    const count = axis === 2 ? h * (w - 1) * c : (h - 1) * w * c;
-    // A pair (j, j + step) exists unless j is in the last column (row); those s are 0.
-    const weight = Float32Array.from({ length: n }, (_, j) => (last(j) ? 0 : 1 / count));
-    // The index of a position whose s is 0 (the last column/row of the same row/column).
-    const zeroAt = (j: number) => (axis === 2 ? j + (w - 1) * c : j + (h - 1) * w * c);
-    const next = b.op1('GatherElements', [flat, index('tvNext', (j) => (last(j) ? j : j + step))], { axis: 1 });
-    const pos = b.f32('tvStep', weight, [1, n]);
-    const neg = b.f32('tvStepNeg', weight.map((v) => -v), [1, n]);
-    // TF's subgradient of |x_j − x_next|: +1 where the difference is > 0, −1 otherwise.
-    const sub = b.op1('Where', [b.op1('Greater', [flat, next]), pos, neg]);
-    const prev = b.op1('GatherElements', [sub, index('tvPrev', (j) => (first(j) ? zeroAt(j) : j - step))], { axis: 1 });
-    parts.push(b.op1('Sub', [sub, prev]));
+    const at = axis === 2 ? col : row;
+    const len = axis === 2 ? w : h;
+    const weight = scale / (axis === 2 ? h * (w - 1) * c : (h - 1) * w * c);
+    // A pair (j, j + step) exists unless j is in the last column (row).
+    const pair = (j: number) => (at(j) < len - 1 ? 1 : 0);
+    const next = b.op1('GatherElements', [flat, index('tvNext', (j) => (pair(j) ? j + step : j))], { axis: 1 });
+    const cmp = b.op1('Cast', [b.op1('Greater', [flat, next])], { to: DataType.FLOAT });
+    // The previous pair's c; in the first column (row) an index whose c is always 0 (the last one of the line).
+    const lastOfLine = (j: number) => (axis === 2 ? j + (w - 1) * c : j + (h - 1) * w * c);
+    const prev = b.op1('GatherElements', [cmp, index('tvPrev', (j) => (at(j) === 0 ? lastOfLine(j) : j - step))], { axis: 1 });
+    terms.push(b.op1('Mul', [b.op1('Sub', [cmp, prev]), b.scalar(2 * weight)]));
+    for (let j = 0; j < n; j++) constant[j] -= weight * (pair(j) - (at(j) === 0 ? 0 : pair(j - step)));
   }
-  return b.op1('Reshape', [b.sum(parts), b.i64([0, ...shape])]);
+  terms.push(b.f32('tvConstant', constant, [1, n]));
+  return b.op1('Reshape', [b.op1('Sum', terms), b.i64([0, ...shape])]);
 }
 
 /** The spatial axes (1-based) TV runs over for a per-example shape: all but a trailing channel axis of an image. @example tvAxes([28, 28, 1]) // [1, 2] */
