@@ -18,6 +18,7 @@ import { classicLoop, perStepOnnx, smallCnn, throughput } from './throughput.js'
 import { demoWall, timeToQuality } from './quality.js';
 import { torchPeers, torchPipelinePeers } from './torch.js';
 import { defaultPath } from './pipeline.js';
+import { playgroundRates } from './playground.js';
 import { summary } from './summary.js';
 
 async function main(): Promise<void> {
@@ -93,6 +94,9 @@ async function main(): Promise<void> {
   torchPipelinePeers(mnistCnn);
   mnistCnn?.dispose();
   mlp.dispose();
+
+  // The playground in headless Chromium: ONNX (onnxruntime-web) vs TF.js, as the page reports them.
+  await playgroundRates();
 
   summary(started);
 }

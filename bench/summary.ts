@@ -37,6 +37,7 @@ export function summary(started: number): void {
     lines.push(`| ${r.model} | ${r.batch} | ${r.engine} | ${r.backend} | ${r.threads} | ${fmt(r.imageStepsPerSec)} | ${fmt(r.imageStepsPerCpuSec as number | undefined)} | ${t && r.imageStepsPerSec ? (r.imageStepsPerSec / t).toFixed(2) : '—'} |`);
   }
   defaultPathTable(lines);
+  playgroundTable(lines);
   type Reach = { step: number; seconds: number; cpuSeconds: number } | null;
   type Ttq = Row & { settings: string; wallSeconds: number; cpuSeconds: number; worstRatio: number; classesWithin0_1pct: number; steps: number; restarts: number; allTo99: Reach; allTo999: Reach; reference: { steps: number; restarts: number } };
   const ttqs = rows.filter((r) => r.bench === 'time-to-quality') as Ttq[];
@@ -84,4 +85,17 @@ function defaultPathTable(lines: string[]): void {
     const peerText = r.image === 'auto' && best ? `${fmt(best.imageStepsPerSec)} (${String(best.jitter)}, ${best.threads} thread${best.threads === 1 ? '' : 's'})` : '—';
     lines.push(`| ${r.model} | ${r.batch} | ${r.image} | ${r.engine} | ${fmt(r.imageStepsPerSec)} | ${fmt(r.imageStepsPerCpuSec as number | undefined)} | ${peerText} | ${vsPeer} | ${vsNone} |`);
   }
+}
+
+/** The playground's own status line in headless Chromium, per engine. */
+function playgroundTable(lines: string[]): void {
+  const runs = rows.filter((r) => r.bench === 'playground' && r.imageStepsPerSec !== undefined);
+  if (!runs.length) return;
+  const tfjs = runs.find((r) => /^tfjs/.test(r.engine));
+  lines.push('');
+  lines.push(`The playground (\`actmax serve\`, headless Chromium, bundled model, the page's default objective and restarts, ${String(runs[0].steps)} steps): image-steps/s of the search as the page's status line reports it when the run is done (setup — loading the runtime, compiling the graph — apart).`);
+  lines.push('');
+  lines.push('| engine | rows | image-steps/s | setup s | × TF.js | cross-origin isolated |');
+  lines.push('|---|---|---|---|---|---|');
+  for (const r of runs) lines.push(`| ${r.engine} | ${r.batch} | ${fmt(r.imageStepsPerSec)} | ${String(r.setupSeconds)} | ${tfjs?.imageStepsPerSec ? ((r.imageStepsPerSec ?? 0) / tfjs.imageStepsPerSec).toFixed(1) : '—'} | ${String(r.crossOriginIsolated)} |`);
 }

@@ -51,12 +51,11 @@ function sliceDraws(draws: StepDraws | undefined, rows: number, from: number, co
  * re-initialised.
  *
  * @example
- * await runFused(problem, engine, plan, progress, pipelineRng, {});
+ * await runFused(problem, await engine.ascent!(plan), plan, progress, pipelineRng, {});
  */
-export async function runFused(p: Problem, engine: Engine, plan: AscentPlan, progress: Progress, pipelineRng: Rng, opts: { signal?: AbortSignal; chunk?: number }): Promise<void> {
+export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, progress: Progress, pipelineRng: Rng, opts: { signal?: AbortSignal; chunk?: number }): Promise<void> {
   const { rows, steps } = p;
   const sizes = p.inputs.map((i) => i.size);
-  const ascent: Ascent = await engine.ascent!(plan);
   const moments = plan.optimizer === 'adam' ? 2 : plan.optimizer === 'sgd' ? 1 : 0;
   const zeros = () => sizes.map((n) => new Float32Array(rows * n));
   let state: AscentState = {

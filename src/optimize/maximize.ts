@@ -65,7 +65,11 @@ export interface MaximizeResult {
   /** Rows re-initialised because their value or gradient became NaN/Infinity. */
   reinitialized: number;
   interrupted: boolean;
-  timings: { totalMs: number; stepsRun: number; imageStepsPerSecond: number };
+  /**
+   * `totalMs`: the whole call; `setupMs`: until the first step (engine and graph building);
+   * `searchMs`: the steps themselves. `imageStepsPerSecond` = steps × rows / total time.
+   */
+  timings: { totalMs: number; setupMs: number; searchMs: number; stepsRun: number; imageStepsPerSecond: number };
   /** What the image pipeline did (with `image`). */
   image?: string[];
   /** Rendered first optimised input of every row (rows × features) after the steps in `frames`. */
@@ -98,7 +102,7 @@ export async function maximize(model: ActmaxModel, objective: Objective | Object
   const { engine, label } = await openEngine(p, options.engine);
   try {
     const progress = new Progress(p, p.start.map((x) => x.slice()), options.historyEvery ?? Math.max(1, Math.ceil(p.steps / 100)), options.onStep);
-    const frames = await search(p, engine, progress, options);
+    const { frames, startedAt, endedAt } = await search(p, engine, progress, options);
     const done = await finish(p, engine, progress, !!options.keepRestarts);
     const totalMs = performance.now() - t0;
     return {
@@ -112,7 +116,7 @@ export async function maximize(model: ActmaxModel, objective: Objective | Object
       backend: currentBackend(),
       reinitialized: progress.reinitialized,
       interrupted: progress.interrupted,
-      timings: { totalMs, stepsRun: progress.stepsRun, imageStepsPerSecond: (progress.stepsRun * p.rows) / (totalMs / 1000) },
+      timings: { totalMs, setupMs: startedAt - t0, searchMs: endedAt - startedAt, stepsRun: progress.stepsRun, imageStepsPerSecond: (progress.stepsRun * p.rows) / (totalMs / 1000) },
       ...(p.pipeline ? { image: p.pipeline.summary } : {}),
       ...(options.frames ? { frames } : {}),
       ...(done.restartInputs ? { restartInputs: done.restartInputs } : {}),
@@ -123,7 +127,7 @@ export async function maximize(model: ActmaxModel, objective: Objective | Object
 }
 
 /** Run the steps (fused when the engine and constraints allow, else per step), then evaluate the last update. */
-async function search(p: Problem, engine: Engine, progress: Progress, options: MaximizeOptions): Promise<Array<{ step: number; input: Float32Array }>> {
+async function search(p: Problem, engine: Engine, progress: Progress, options: MaximizeOptions): Promise<{ frames: Array<{ step: number; input: Float32Array }>; startedAt: number; endedAt: number }> {
   const frameSteps = new Set(options.frames ?? []);
   const frames: Array<{ step: number; input: Float32Array }> = [];
   const render = async (step: number) => {
@@ -134,12 +138,15 @@ async function search(p: Problem, engine: Engine, progress: Progress, options: M
   const pipelineRng = new Rng((p.seed ^ 0x5eed1) >>> 0);
   // Frames are taken between steps, which the fused path does not stop at.
   const plan = frameSteps.size ? null : fusedPlan(engine, p);
-  if (plan) await runFused(p, engine, plan, progress, pipelineRng, { signal: options.signal });
+  const ascent = plan ? await engine.ascent!(plan) : null;
+  const startedAt = performance.now();
+  if (plan && ascent) await runFused(p, ascent, plan, progress, pipelineRng, { signal: options.signal });
   else await runSteps(p, engine, progress, pipelineRng, { signal: options.signal, frames: frameSteps, onFrame: render });
+  const endedAt = performance.now();
   // The last update has not been evaluated yet.
   const last = await engine.evaluate(progress.xs);
   if (frameSteps.has(progress.stepsRun)) frames.push({ step: progress.stepsRun, input: last.inputs?.[0] ?? Float32Array.from(progress.xs[0]) });
   progress.record(last.values);
   progress.targetBest().forEach((v, t) => progress.history[t].push({ step: progress.stepsRun, value: v }));
-  return frames;
+  return { frames, startedAt, endedAt };
 }

@@ -12,7 +12,7 @@ import { networkSupport, type LayoutMode } from './net.js';
 import { objectiveValues, tapValue } from './objective.js';
 import { drawFormat } from './pipeline/warp.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
-import { loadOnnxRuntime, sessionOptions, type OrtModule } from './runtime.js';
+import { engineName, loadOnnxRuntime, sessionOptions, type OrtModule } from './runtime.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
 
 export { loadOnnxRuntime } from './runtime.js';
@@ -113,7 +113,7 @@ function drawTensor(ort: OrtModule, stage: PipelineSpec['inputs'][number], draws
 /** Build an ONNX engine for one request. @example const engine = await createOnnxEngine(request, { threads: 1 }) */
 export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptions = {}): Promise<Engine> {
   const ort = await loadOnnxRuntime();
-  if (!ort) throw new ActmaxError('bad-option', 'engine "onnx" needs the optional package onnxruntime-node, which is not installed; use engine tfjs');
+  if (!ort) throw new ActmaxError('bad-option', 'engine "onnx" needs onnxruntime (onnxruntime-node, an optional package, in Node; onnxruntime-web in a browser), which could not be loaded; use engine tfjs');
   const reason = onnxSupport({ model: req.model, targets: req.targets, pipeline: req.pipeline });
   if (reason) throw new ActmaxError('unsupported-layer', `engine "onnx" cannot run this: ${reason}; use engine tfjs`);
   const ir = irOf(req.model)!;
@@ -158,7 +158,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
   const feedsOf = (xs: Float32Array[]) => Object.fromEntries(xs.map((x, k) => [xsIn[k], new ort.Tensor('float32', x, [rows, sizes[k]])]));
 
   return {
-    name: `onnx-${threads}t`,
+    name: engineName(threads),
     rows,
     async valueAndGrad(xs, draws) {
       const s = await gradientSession();
@@ -179,7 +179,10 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
       };
     },
     async ascent(plan) {
-      return onnxAscent(ort, problem, plan, sizes, open, opts.steps ?? 'loop');
+      const a = onnxAscent(ort, problem, plan, sizes, open, opts.steps ?? 'loop');
+      // The Loop graph serves every chunk length: build it now, so setup is not counted as steps.
+      if ((opts.steps ?? 'loop') === 'loop') await a.prepare();
+      return a;
     },
     dispose() {
       for (const s of sessions) void s.release();
@@ -194,21 +197,25 @@ function requireDraws(draws: StepDraws | undefined, k: number): Float64Array {
 }
 
 /** The fused K-step ascent: one graph per chunk length, built on first use. */
-function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, sizes: number[], open: (def: ModelDef) => Promise<Ort.InferenceSession>, layout: StepLayout): Ascent {
+function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, sizes: number[], open: (def: ModelDef) => Promise<Ort.InferenceSession>, layout: StepLayout): Ascent & { prepare(): Promise<unknown> } {
   const rows = problem.terms.rows;
   const byK = new Map<number, Promise<Ort.InferenceSession>>();
   const stages = problem.pipeline?.inputs ?? [];
   const T = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
   const moments = plan.optimizer === 'adam' ? 2 : plan.optimizer === 'sgd' ? 1 : 0;
+  /** A Loop graph serves every chunk length; unrolled ones are built per length. */
+  const sessionFor = (K: number) => {
+    const key = layout === 'loop' ? 0 : K;
+    let s = byK.get(key);
+    if (!s) byK.set(key, (s = open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K))));
+    return s;
+  };
   return {
+    prepare: () => sessionFor(1),
     async run(state: AscentState, alphas: Float32Array[], draws?: StepDraws): Promise<AscentChunk> {
       const K = alphas[0].length / rows;
       if (!Number.isInteger(K) || K < 1) throw new Error(`ascent: ${alphas[0].length} step sizes are not a whole number of steps of ${rows} rows`);
-      // A Loop graph serves every chunk length; unrolled ones are built per length.
-      const key = layout === 'loop' ? 0 : K;
-      let s = byK.get(key);
-      if (!s) byK.set(key, (s = open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K))));
-      const session = await s;
+      const session = await sessionFor(K);
       const feeds: Record<string, Ort.Tensor> = { [ASCENT_IO.bestValue]: T(state.bestValue, [rows]) };
       sizes.forEach((n, k) => {
         feeds[ASCENT_IO.x(k)] = T(state.x[k], [rows, n]);

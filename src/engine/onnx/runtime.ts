@@ -41,3 +41,17 @@ export function sessionOptions(threads: number): Ort.InferenceSession.SessionOpt
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
 }
+
+/** The engine's name in results: `onnx-2t` for onnxruntime-node on 2 threads. @example engineName(2) // 'onnx-2t' */
+export function engineName(threads: number): string {
+  return `onnx-${threads}t`;
+}
+
+/**
+ * Where onnxruntime-web finds its WebAssembly files; nothing to do in Node (the browser twin
+ * sets it).
+ *
+ * @example
+ * setOnnxLocation('/ort/');
+ */
+export function setOnnxLocation(_url: string): void {}
