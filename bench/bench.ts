@@ -20,6 +20,7 @@ import { torchPeers, torchPipelinePeers } from './torch.js';
 import { defaultPath } from './pipeline.js';
 import { playgroundRates } from './playground.js';
 import { summary } from './summary.js';
+import { realModelRows } from './realworld.js';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -97,6 +98,10 @@ async function main(): Promise<void> {
 
   // The playground in headless Chromium: ONNX (onnxruntime-web) vs TF.js, as the page reports them.
   await playgroundRates();
+
+  // Real-world graph models (test/fixtures/tfjs-graph-realworld): engine auto, seconds per 100 steps.
+  await useBackend('wasm');
+  await realModelRows(root, emit, BUDGET_MS * 2);
 
   summary(started);
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { machine, root, rows, type Row } from './common.js';
 import { TORCH_REFERENCE } from './torch.js';
+import { realModelTable, type RealRow } from './realworld.js';
 
 /* The summary tables printed at the end and written to BENCHMARKS.md. */
 
@@ -50,6 +51,7 @@ export function summary(started: number): void {
     lines.push('|---|---|---|---|---|---|---|---|');
     for (const t of ttqs) lines.push(`| ${t.settings} | ${t.engine} | ${t.steps} × ${t.restarts} | ${reach(t.allTo99)} | ${reach(t.allTo999)} | ${t.classesWithin0_1pct}/10 (${t.worstRatio}) | ${t.wallSeconds} | ${t.cpuSeconds} |`);
   }
+  lines.push(...realModelTable(rows.filter((r) => r.bench === 'real-model') as unknown as RealRow[]));
   const demoRow = rows.find((r) => r.bench === 'demo') as (Row & { wallSeconds: number; cpuSeconds: number; ok: boolean; runner: string }) | undefined;
   if (demoRow) {
     lines.push('');

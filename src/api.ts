@@ -4,7 +4,10 @@
 export { ActmaxError, isActmaxError, type ActmaxErrorCode } from './errors.js';
 export { useBackend, currentBackend, type BackendName } from './backend.js';
 export { loadModel, type ModelSource } from './model/load.js';
-export type { ActmaxModel, InputInfo, OutputInfo, LayerInfo, ModelFormat, ModelDescription } from './model/types.js';
+export type { ActmaxModel, InputInfo, OutputInfo, LayerInfo, ModelFormat, ModelDescription, LoadOptions } from './model/types.js';
+// The network description every loader produces (src/ir/ir.ts) and its TF.js interpreter.
+export type { IrGraph, IrNode, IrOp, IrLayer, IrConst } from './ir/ir.js';
+export { IrProgram } from './ir/tfjs-exec.js';
 export { summarizeModel, type ModelSummary } from './model/inspect.js';
 export type { ObjectiveSpec } from './objectives/spec.js';
 export { Objective, asObjective, sum, logit, prob, margin, target, neuron, channel, layerEnergy, direction, inputL1, inputL2, totalVariation } from './objectives/objective.js';
@@ -14,6 +17,7 @@ export { formatObjective } from './objectives/format.js';
 export * from './constraints/index.js';
 export { maximize, type MaximizeOptions, type MaximizeResult, type TargetResult, type StepInfo, type InitSpec } from './optimize/maximize.js';
 export type { OptimizerName } from './optimize/optimizers.js';
+export { Rng } from './optimize/rng.js';
 export type { Engine, EngineFactory, EngineRequest } from './engine/engine.js';
 export { createTfjsEngine } from './engine/tfjs.js';
 export { installKernelFixes } from './engine/wasm-kernels.js';
@@ -26,6 +30,8 @@ export { applyTransforms, standardTransforms, type TransformSpec } from './trans
 export { isImageShape, toRgba, gridImage, type RgbaImage, type GridPanel } from './io/raster.js';
 export { atlasImage } from './image/atlas.js';
 export { animationFrames, encodeGif, frameSteps } from './image/animation.js';
+// Checking outside data (zod): one ActmaxError line naming where, the path, what was expected.
+export { validate } from './io/validate.js';
 // Results as JSON documents (result.json, --json, the web page's downloads).
 export { runJson, exactRunJson, type RunSummary, type RunDocument, type ExactDocument } from './io/result-json.js';
 // The exact answer: certified maximum of piecewise-linear networks by MILP (HiGHS).

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import { strToU8, zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
 import { BUNDLED } from './helpers.js';
@@ -118,10 +119,13 @@ describe('errors: one line, exit 2, nothing written', () => {
     ['contradictory constraints', () => ['maximize', BUNDLED, '--objective', 'logit:1', '--constraint', 'box:0,0.2', '--constraint', 'box:0.5,1', '--out', path.join(dir, 'e6')], /contradict|no common point|empty/i],
     ['NaN in an input', () => ['predict', BUNDLED, '--input', path.join(dir, 'nan.json')], /finite/],
     ['bad option value', () => ['maximize', BUNDLED, '--objective', 'logit:1', '--steps', 'many', '--out', path.join(dir, 'e7')], /--steps must be a non-negative integer/],
+    // A damaged .keras whose zip directory holds binary names: the line shows escapes, not raw bytes.
+    ['binary text from a file is escaped', () => ['inspect', path.join(dir, 'binary.keras')], /entries: \\x1b\[31mred\\x00\\x07\\u\{fffd\}\.bin, \\u\{202e\}gpj\.exe\)$/m],
   ];
   beforeAll(async () => {
     await fs.writeFile(path.join(dir, 'short.json'), '[1,2,3]');
     await fs.writeFile(path.join(dir, 'nan.json'), JSON.stringify(Array(784).fill(0).map((v, i) => (i === 5 ? 'NaN' : v))).replace('"NaN"', 'NaN'));
+    await fs.writeFile(path.join(dir, 'binary.keras'), zipSync({ '\x1b[31mred\u0000\u0007\ufffd.bin': strToU8('x'), '\u202egpj.exe': strToU8('y') }));
   });
   for (const [name, args, message] of cases) {
     it(name, async () => {
@@ -129,6 +133,7 @@ describe('errors: one line, exit 2, nothing written', () => {
       expect(r.code).toBe(2);
       expect(r.err).toMatch(message);
       expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err.trim()).not.toMatch(/[\p{Cc}\p{Cf}\uFFFD]/u);
       expect(r.err).not.toMatch(/\n\s+at /);
       const out = args().includes('--out') ? args()[args().indexOf('--out') + 1] : null;
       if (out) await expect(fs.stat(out)).rejects.toThrow();

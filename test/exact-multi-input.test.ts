@@ -64,7 +64,7 @@ describe('exact mode with several model inputs', () => {
     const r = await cli(['exact', ...args, '--time-limit', '20', '--out', path.join(dir, 'e1')]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out);
+    const j = JSON.parse(r.out).results[0];
     expect(j.status).toBe('optimal');
     expect(Object.keys(j.inputs)).toEqual(['a']);
     expect(j.input).toHaveLength(2);
@@ -74,7 +74,7 @@ describe('exact mode with several model inputs', () => {
     expect(near(j.value, oracle)).toBe(true);
     const g = await cli(['maximize', ...args, '--steps', '100', '--out', path.join(dir, 'g1')]);
     expect(g.code).toBe(0);
-    expect(j.value).toBeGreaterThanOrEqual(JSON.parse(g.out).value - 1e-6);
+    expect(j.value).toBeGreaterThanOrEqual(JSON.parse(g.out).results[0].value - 1e-6);
     // b really was held: predicting with a + the held b reproduces the reported output.
     await fs.writeFile(path.join(dir, 'both.json'), JSON.stringify({ a: j.input, b: heldB }));
     const p = JSON.parse((await cli(['predict', file, '--input', path.join(dir, 'both.json'), '--json'])).out);

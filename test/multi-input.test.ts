@@ -45,7 +45,7 @@ describe('models with several inputs and outputs', () => {
     const r = await cli(['maximize', file, '--objective', 'logit:cls:2', '--optimize', 'a', '--input', path.join(dir, 'fixed.json'), '--steps', '50', '--out', path.join(dir, 'o1'), '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out);
+    const j = JSON.parse(r.out).results[0];
     expect(Object.keys(j.inputs)).toEqual(['a']);
     expect(j.input).toHaveLength(4);
     expect(Object.keys(j.outputs)).toEqual(['cls', 'reg']);
@@ -59,7 +59,7 @@ describe('models with several inputs and outputs', () => {
   it('drives a regression output toward a value, optimising both inputs', async () => {
     const r = await cli(['maximize', file, '--objective', 'target:reg:0:2.5', '--steps', '150', '--out', path.join(dir, 'o2'), '--json']);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out);
+    const j = JSON.parse(r.out).results[0];
     expect(Object.keys(j.inputs).sort()).toEqual(['a', 'b']);
     expect(Math.abs(j.outputs.reg[0] - 2.5)).toBeLessThan(0.05);
   });

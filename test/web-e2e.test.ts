@@ -102,7 +102,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page.on('pageerror', (e) => pageErrors.push(e.message));
-  }, 180_000);
+  }, 600_000); // a fresh clone builds the web app here first (minutes on a busy machine)
 
   afterAll(async () => {
     await browser?.close();

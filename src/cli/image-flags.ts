@@ -4,7 +4,7 @@ import { parseParamSpec, parseRegularizerSpec, parseTransformSpec } from '../pip
 import type { ActmaxModel } from '../model/types.js';
 import { parseObjective, type ParseContext } from '../objectives/parse.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
-import { imageDims } from '../param/param.js';
+import { imageDimsOf } from '../param/layout.js';
 
 /** The image flags of `actmax maximize`. */
 export interface ImageFlags {
@@ -29,7 +29,7 @@ export function imageOptionsFromFlags(model: ActmaxModel, f: ImageFlags): ImageO
     return undefined;
   }
   if (!given) return 'auto';
-  const dims = imageDims(model.inputs[0].shape);
+  const dims = imageDimsOf(model.inputs[0]);
   const out: ImageOptions = {};
   if (f.param !== undefined) out.param = parseParamSpec(f.param);
   if (f.transform.length) out.transforms = f.transform.flatMap((t) => parseTransformSpec(t, dims ? [dims[0], dims[1]] : null));

@@ -1,9 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
+import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { useBackend, type BackendName } from '../backend.js';
 import { ActmaxError, isActmaxError } from '../errors.js';
-import { loadModel } from '../model/load.js';
+import { tapShape } from '../model/activations.js';
+import { inputShapeOption, layoutOption, withModel, type ModelFlags } from './model-options.js';
 import type { ActmaxModel } from '../model/types.js';
 import { OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
 import { objectiveContext, parseObjectiveFor } from '../objectives/check.js';
@@ -51,16 +53,6 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 const backendOption = () => new Option('--backend <name>', 'TF.js backend').choices(['wasm', 'cpu', 'tensorflow']).default('wasm');
 
-async function withModel<T>(file: string, backend: BackendName, fn: (m: ActmaxModel) => Promise<T>): Promise<T> {
-  await useBackend(backend);
-  const model = await loadModel(file);
-  try {
-    return await fn(model);
-  } finally {
-    model.dispose();
-  }
-}
-
 function packageVersion(): string {
   try {
     return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -86,8 +78,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .argument('<model>', 'model.json (or its directory), .keras or .h5 file')
     .option('--json', 'print one JSON document')
     .addOption(backendOption())
-    .action(async (file: string, o: { json?: boolean; backend: BackendName }) => {
-      await withModel(file, o.backend, async (model) => io.out(renderInspect(model, !!o.json) + '\n'));
+    .addOption(inputShapeOption())
+    .addOption(layoutOption())
+    .action(async (file: string, o: { json?: boolean } & ModelFlags) => {
+      await withModel(file, o, async (model) => io.out(renderInspect(model, !!o.json) + '\n'));
     });
 
   program
@@ -98,8 +92,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--layer <name>', "print this layer's activation instead of the outputs")
     .option('--json', 'print one JSON document')
     .addOption(backendOption())
-    .action(async (file: string, o: { input: string; layer?: string; json?: boolean; backend: BackendName }) => {
-      await withModel(file, o.backend, async (model) => {
+    .addOption(inputShapeOption())
+    .addOption(layoutOption())
+    .action(async (file: string, o: { input: string; layer?: string; json?: boolean } & ModelFlags) => {
+      await withModel(file, o, async (model) => {
         const values = await readInputFile(o.input, model);
         const res = await predictOnce(model, values, o.layer);
         if (o.json) {
@@ -143,8 +139,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--units <list>', 'with --objective channel:LAYER or neuron:LAYER: render these units in one batch (all, or e.g. 0-7,12); writes atlas.png')
     .option('--animate <frames>', 'also write animation.gif with this many frames of the optimisation', int('animate'))
     .addOption(backendOption())
+    .addOption(inputShapeOption())
+    .addOption(layoutOption())
     .action(async (file: string, o: MaximizeCliOptions) => {
-      await withModel(file, o.backend, (model) => maximizeCommand(model, o, io));
+      await withModel(file, o, (model) => maximizeCommand(model, o, io));
     });
 
   program
@@ -162,8 +160,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
     .addOption(backendOption())
+    .addOption(inputShapeOption())
+    .addOption(layoutOption())
     .action(async (file: string, o: ExactCliOptions) => {
-      await withModel(file, o.backend, (model) => exactCommand(model, o, io));
+      await withModel(file, o, (model) => exactCommand(model, o, io));
     });
 
   program
@@ -172,8 +172,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .argument('<model>')
     .argument('<outDir>')
     .addOption(backendOption())
-    .action(async (file: string, outDir: string, o: { backend: BackendName }) => {
-      await withModel(file, o.backend, async (model) => {
+    .addOption(inputShapeOption())
+    .addOption(layoutOption())
+    .action(async (file: string, outDir: string, o: ModelFlags) => {
+      await withModel(file, o, async (model) => {
         const files = await toTfjsLayers(model);
         // Weights first, model.json last: a reader never sees a model.json without its weights.
         await writeFileAtomic(path.join(outDir, 'weights.bin'), files['weights.bin']);
@@ -214,7 +216,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
   return program;
 }
 
-interface ExactCliOptions {
+interface ExactCliOptions extends ModelFlags {
   objective: string;
   constraint: string[];
   timeLimit: number;
@@ -225,7 +227,6 @@ interface ExactCliOptions {
   optimize?: string;
   out: string;
   json?: boolean;
-  backend: BackendName;
 }
 
 /** What maximize and exact share on the command line: start, constraints, optimised and held inputs. */
@@ -296,7 +297,7 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
   }
 }
 
-interface MaximizeCliOptions {
+interface MaximizeCliOptions extends ModelFlags {
   objective: string;
   constraint: string[];
   steps: number;
@@ -310,7 +311,6 @@ interface MaximizeCliOptions {
   out: string;
   json?: boolean;
   engine: EngineChoice;
-  backend: BackendName;
   // Image pipeline (issue 5)
   image: string;
   param?: string;
@@ -370,6 +370,9 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
  * process.exitCode = await runCli(process.argv.slice(2));
  */
 export async function runCli(argv: string[], io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) }): Promise<number> {
+  // TF.js's production mode: no "Hi, looks like you are running TensorFlow.js in Node.js" banner
+  // (printed on the CPU backend's first use) and no other TF.js console chatter on stderr.
+  tf.enableProdMode();
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -6,6 +6,7 @@ import type { ActmaxModel } from '../model/types.js';
 import { readInputFile } from '../io/inputs.js';
 import { decodePng } from '../io/png.js';
 import type { InitSpec } from '../optimize/maximize.js';
+import { validate, z } from '../io/validate.js';
 
 /** The constraint grammar, shown with every parse error. */
 export const CONSTRAINT_GRAMMAR =
@@ -86,14 +87,14 @@ export async function parseConstraint(text: string, model: ActmaxModel, refForMa
       return withInput({ kind: 'levels', n: Number(arg) });
     }
     case 'linear': {
-      let json: { a?: unknown; b?: unknown };
+      let json: unknown;
       try {
         json = JSON.parse(await fs.readFile(arg, 'utf8'));
       } catch (e) {
         throw new ActmaxError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file-not-found' : 'bad-input', `constraint "${text}": cannot read ${arg} as JSON {"a": [...], "b": number}: ${(e as Error).message}`);
       }
-      if (!Array.isArray(json.a) || typeof json.b !== 'number') bad(text, `${arg} must hold {"a": [numbers], "b": number}`);
-      return withInput({ kind: 'linear', a: json.a as number[], b: json.b as number });
+      const { a, b } = validate(LinearFileSchema, json, { where: `constraint "${text}": ${arg}`, expected: '{"a": [numbers], "b": number} (a·x ≤ b)' });
+      return withInput({ kind: 'linear', a, b });
     }
     case 'onehot': {
       const indices: number[] = [];
@@ -109,6 +110,14 @@ export async function parseConstraint(text: string, model: ActmaxModel, refForMa
       bad(text, `unknown kind "${kind}"`);
   }
 }
+
+/** `linear:FILE`: the halfspace a·x ≤ b. */
+const LinearFileSchema = z.object({ a: z.array(z.number()), b: z.number() });
+
+type MaskValue = 0 | 1 | boolean;
+type MaskArray = Array<MaskValue | MaskArray>;
+/** `mask:FILE` as JSON: 0/1 or booleans, flat or nested like the input's shape. */
+const MaskFileSchema: z.ZodType<MaskArray> = z.lazy(() => z.array(z.union([z.literal(0), z.literal(1), z.boolean(), MaskFileSchema])));
 
 async function readMask(file: string, model: ActmaxModel, inputName?: string): Promise<boolean[]> {
   let bytes: Uint8Array;
@@ -133,9 +142,8 @@ async function readMask(file: string, model: ActmaxModel, inputName?: string): P
     } catch (e) {
       throw new ActmaxError('bad-input', `${file} is not valid JSON: ${(e as Error).message}`);
     }
-    const flat = (Array.isArray(json) ? json.flat(Infinity) : []) as unknown[];
-    if (!flat.every((v) => v === 0 || v === 1 || typeof v === 'boolean')) throw new ActmaxError('bad-input', `${file}: a mask is an array of 0/1 (or true/false) values`);
-    flags = flat.map((v) => v === 1 || v === true);
+    const mask = validate(MaskFileSchema, json, { where: file, root: 'mask', expected: 'a (nested) array of 0/1 or true/false values, one per input feature' });
+    flags = ((mask as unknown[]).flat(Infinity) as MaskValue[]).map((v) => v === 1 || v === true);
   }
   if (flags.length !== n) throw new ActmaxError('bad-input', `${file}: the mask has ${flags.length} values; input "${info.name}" has ${n}`);
   return flags;

@@ -80,7 +80,7 @@ export function l1(ref: ArrayLike<number>, eps: number): Constraint {
  * when `ref` is omitted).
  *
  * @example
- * mask(pixels.map((_, i) => i % 28 < 14), image)   // edit only the left half
+ * mask(image.map((_, i) => i % 28 < 14), image)    // edit only the left half
  */
 export function mask(editable: ArrayLike<boolean>, ref?: ArrayLike<number>): Constraint {
   return ref === undefined ? { kind: 'mask', editable: Array.from(editable) } : { kind: 'mask', editable: Array.from(editable), ref: list(ref) };

@@ -25,8 +25,10 @@ const FINAL_TOL = 1e-6;
  * onto the intersection of the resolved constraints. Computes in float64, writes float32.
  *
  * @example
- * const rc = resolveConstraints([l2(ref, 2)], { name: 'x', shape: [784], range: [0, 1] }, 0);
- * projectInPlace(batch, 1000, rc); // every row now lies in [0,1]^784 ∩ {‖x − ref‖₂ ≤ 2}
+ * const rc = resolveConstraints([l2(image, 2)], { name: 'x', shape: [784], range: [0, 1] }, 0);
+ * const batch = new Float32Array(3 * 784).fill(2);
+ * projectInPlace(batch, 3, rc); // every row now lies in [0,1]^784 ∩ {‖x − image‖₂ ≤ 2}
+ * residuals(batch, rc).l2 // 0
  */
 export function projectInPlace(x: Float32Array | Float64Array, rows: number, rc: ResolvedConstraints): void {
   const work = rc.work;
@@ -81,7 +83,10 @@ function projectRows(x: Float32Array | Float64Array, rows: number, rc: ResolvedC
  * Throws ActmaxError `infeasible` when Dykstra's method cannot reach a common point.
  *
  * @example
- * projectRow(Float64Array.from(row), out, rc);
+ * const rc = resolveConstraints([box(0, 1), linear([1, 1], 1)], { name: 'x', shape: [2], range: [0, 1] }, 0);
+ * const out = new Float64Array(2);
+ * projectRow(Float64Array.from([1, 1]), out, rc);
+ * Array.from(out) // [0.5, 0.5]
  */
 export function projectRow(z: Float64Array, out: Float64Array, rc: ResolvedConstraints): void {
   const pieces = rc.work.pieces;
@@ -632,7 +637,10 @@ function projectBoxSimplexes(z: Float64Array, out: Float64Array, rc: ResolvedCon
  * lies there. Features a mask fixes and one-hot members are left alone. No-op without `levels`.
  *
  * @example
- * roundToLevels(best, 1, rc); // pixel values become k/255
+ * const rc = resolveConstraints([box(0, 1), levels(5)], { name: 'x', shape: [3], range: [0, 1] }, 0);
+ * const best = Float32Array.from([0.1, 0.5, 0.93]);
+ * roundToLevels(best, 1, rc); // values become k/4
+ * Array.from(best) // [0, 0.5, 1]
  */
 export function roundToLevels(x: Float32Array | Float64Array, rows: number, rc: ResolvedConstraints): void {
   const L = rc.levels;
@@ -669,7 +677,10 @@ export function roundToLevels(x: Float32Array | Float64Array, rows: number, rc: 
  * the others their lower bound (0). No-op without one-hot groups.
  *
  * @example
- * roundOneHot(best, 1, rc); // [0.2, 0.7, 0.1] → [0, 1, 0]
+ * const rc = resolveConstraints([oneHot([0, 1, 2])], { name: 'x', shape: [3], range: [0, 1] }, 0);
+ * const best = Float32Array.from([0.2, 0.7, 0.1]);
+ * roundOneHot(best, 1, rc);
+ * Array.from(best) // [0, 1, 0]
  */
 export function roundOneHot(x: Float32Array | Float64Array, rows: number, rc: ResolvedConstraints): void {
   const { n, lo, hi } = rc;
@@ -693,7 +704,8 @@ export function roundOneHot(x: Float32Array | Float64Array, rows: number, rc: Re
  * each value is the worst over the rows.
  *
  * @example
- * residuals(best, rc); // { box: 0, l2: 0, 'linear[0]': 0 }
+ * const rc = resolveConstraints([box(0, 1), linear([1, 1], 1)], { name: 'x', shape: [2], range: [0, 1] }, 0);
+ * residuals([0.5, 0.75], rc) // { box: 0, 'linear[0]': 0.25 }
  */
 export function residuals(x: ArrayLike<number>, rc: ResolvedConstraints): Record<string, number> {
   const { n } = rc;

@@ -115,9 +115,9 @@ const KINDS = ['box', 'ball', 'mask', 'levels', 'linear', 'oneHot'];
  * constraint) or `infeasible` (the constraints have no common point).
  *
  * @example
- * const rc = resolveConstraints([l2(ref, 1.5), { kind: 'box', lo: 0, hi: 1 }],
+ * const rc = resolveConstraints([l2(image, 1.5), { kind: 'box', lo: 0, hi: 1 }],
  *   { name: 'x', shape: [28, 28], range: [0, 1] }, 0);
- * projectInPlace(batch, 10, rc);
+ * rc.n // 784
  */
 export function resolveConstraints(
   constraints: Constraint[],

@@ -47,7 +47,12 @@ export interface Engine {
   dispose(): void;
 }
 
-/** Builds an engine for a request. @example const engine = await createTfjsEngine(request) */
+/**
+ * Builds an engine for a request.
+ * @example
+ * const factory: EngineFactory = createTfjsEngine;
+ * const run = await maximize(model, logit(1), { steps: 5, engine: factory });
+ */
 export type EngineFactory = (req: EngineRequest) => Promise<Engine>;
 
 /** The step rules an engine's fused ascent may implement (the names of `maximize`'s optimisers). */

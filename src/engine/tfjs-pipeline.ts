@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Tap } from '../model/activations.js';
 import { tfjsParam, type Parameterisation } from '../param/param.js';
-import type { InputPenalty, PipelineSpec } from '../pipeline/spec.js';
+import type { InputPenalty, InputStage, PipelineSpec } from '../pipeline/spec.js';
 import { warpRows } from '../transforms/transforms.js';
 
 /*
@@ -53,12 +53,25 @@ export function totalVariation(x: tf.Tensor, channelAxis: boolean): tf.Tensor1D 
   return total as tf.Tensor1D;
 }
 
-/** −weight × (tv | mean |x| | mean x²) of the k-th rendered input. */
-function penaltyTerm(r: InputPenalty, k: number, channelAxis: boolean): ExtraTerm {
+/** A batch in the model's layout → [rows, H, W, C] pictures (the same tensor for channels-last inputs). */
+function toPictures(x: tf.Tensor, s: InputStage): tf.Tensor {
+  if (!s.channelsFirst) return x;
+  const [h, w, c] = s.dims!;
+  return x.reshape([x.shape[0], c, h, w]).transpose([0, 2, 3, 1]);
+}
+
+/** [rows, H, W, C] pictures → a batch in the model's layout. */
+function fromPictures(x: tf.Tensor, s: InputStage): tf.Tensor {
+  return s.channelsFirst ? x.transpose([0, 3, 1, 2]).reshape([x.shape[0], ...s.shape]) : x;
+}
+
+/** −weight × (tv | mean |x| | mean x²) of the k-th rendered input (TV on its pictures). */
+function penaltyTerm(r: InputPenalty, k: number, stage: InputStage): ExtraTerm {
+  const channelAxis = stage.channelsFirst || stage.shape.length === 3;
   return {
     taps: [],
     fn: ({ inputs }) => tf.tidy(() => {
-      const x = inputs[k];
+      const x = toPictures(inputs[k], stage);
       const rows = x.shape[0];
       const v = r.kind === 'tv' ? totalVariation(x, channelAxis) : r.kind === 'l1' ? x.abs().reshape([rows, -1]).mean(1) : x.square().reshape([rows, -1]).mean(1);
       return v.mul(-r.weight) as tf.Tensor1D;
@@ -112,16 +125,17 @@ export function diversityTerm(layer: string, weight: number): ExtraTerm {
  */
 export function tfjsPipeline(spec: PipelineSpec): TfjsPipeline {
   const params = spec.inputs.map((s) => (s.param ? tfjsParam(s.param) : null));
-  const extraTerms: ExtraTerm[] = spec.inputs.flatMap((s, k) => s.penalties.map((r) => penaltyTerm(r, k, s.shape.length === 3)));
+  const extraTerms: ExtraTerm[] = spec.inputs.flatMap((s, k) => s.penalties.map((r) => penaltyTerm(r, k, s)));
   if (spec.diversity) extraTerms.push(diversityTerm(spec.diversity.layer, spec.diversity.weight));
   return {
     params,
-    render: (p, k) => (params[k] ? params[k]!.render(p) : p.reshape([p.shape[0], ...spec.inputs[k].shape])),
+    render: (p, k) => (params[k] ? fromPictures(params[k]!.render(p), spec.inputs[k]) : p.reshape([p.shape[0], ...spec.inputs[k].shape])),
     transform(x, k, affine) {
       const s = spec.inputs[k];
       if (!s.transforms.length || !affine || !s.dims) return x;
       const [h, w, c] = s.dims;
-      return warpRows(x.reshape([x.shape[0], h, w, c]) as tf.Tensor4D, affine, s.fill).reshape(x.shape);
+      const pictures = toPictures(x, s).reshape([x.shape[0], h, w, c]) as tf.Tensor4D;
+      return fromPictures(warpRows(pictures, affine, s.fill), s).reshape(x.shape);
     },
     extraTerms,
     dispose: () => params.forEach((p) => p?.dispose()),

@@ -1,8 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
+import { ActmaxError } from '../errors.js';
 import { buildForward, tapKey, type Tap } from '../model/activations.js';
 import { compileBatchObjective, objectiveTaps } from '../objectives/compile.js';
 import type { Engine, EngineRequest, Evaluation } from './engine.js';
 import { tfjsPipeline } from './tfjs-pipeline.js';
+
+/** WASM's heap stops at 4 GB; a gradient step keeps about this many times the network's values alive (measured: nanodet, 416×416, 165 MB of values per row, 2.6 GB at 4 rows). */
+const WASM_BYTES_PER_VALUE_BYTE = 4;
+const WASM_HEAP_BUDGET = 3.5e9;
+
+/**
+ * Refuse, in one line, a batch whose gradient step would exhaust the WASM heap (a WASM abort
+ * kills the process with no message).
+ */
+function checkWasmMemory(model: EngineRequest['model'], rows: number, targets: number): void {
+  if (tf.getBackend() !== 'wasm' || !model.ir) return;
+  let floats = 0;
+  for (const s of model.ir.shapes.values()) floats += s.reduce((a, b) => a * b, 1);
+  const perRow = floats * 4 * WASM_BYTES_PER_VALUE_BYTE;
+  if (perRow * rows <= WASM_HEAP_BUDGET) return;
+  const maxRows = Math.max(1, Math.floor(WASM_HEAP_BUDGET / perRow));
+  throw new ActmaxError('bad-option', `${rows} rows of this model need about ${((perRow * rows) / 1e9).toFixed(1)} GB per gradient step on TF.js-WASM, whose memory stops at 4 GB; run at most ${maxRows} rows at once (${targets > 1 ? 'fewer targets or ' : ''}--restarts ${Math.max(1, Math.floor(maxRows / targets))})`);
+}
 
 /**
  * The TF.js reference engine: one forward program with every tap the objectives need, one
@@ -12,11 +31,14 @@ import { tfjsPipeline } from './tfjs-pipeline.js';
  *
  * @example
  * const engine = await createTfjsEngine({ model, targets: [{ kind: 'logit', index: 1 }], rowsPerTarget: 4, optimize: [0], fixed: new Map() });
- * const { values, grads } = await engine.valueAndGrad([x]);
+ * const { values, grads } = await engine.valueAndGrad([new Float32Array(4 * 784).fill(0.5)]);
+ * values.length // 4
+ * engine.dispose();
  */
 export async function createTfjsEngine(req: EngineRequest): Promise<Engine> {
   const { model, targets, rowsPerTarget } = req;
   const rows = targets.length * rowsPerTarget;
+  checkWasmMemory(model, rows, targets.length);
   const pipeline = req.pipeline ? tfjsPipeline(req.pipeline) : null;
   const extraTaps: Tap[] = pipeline ? pipeline.extraTerms.flatMap((t) => t.taps) : [];
   const taps: Tap[] = targets.flatMap((t) => objectiveTaps(model, t)).concat(extraTaps);

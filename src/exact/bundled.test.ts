@@ -29,7 +29,8 @@ describe('maximizeExact on the bundled Fashion-MNIST MLP (784-128-10)', () => {
     const seen: ExactProgress[] = [];
     const res = await maximizeExact(model, spec, { constraints, timeLimit: 200, onProgress: (p) => seen.push(p) });
     expect(res.status).toBe('optimal');
-    expect(res.gap).toBeLessThanOrEqual(1e-9);
+    // Proven to HiGHS's MIP gap tolerances (absolute 1e-6: margins near 0 have a large relative gap).
+    expect(res.upperBound! - res.value!).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(res.value!)));
     expect(res.residuals.linf).toBeLessThanOrEqual(1e-9);
     expect(res.input.every((v, i) => v >= 0 && v <= 1 && Math.abs(v - ref[i]) <= eps + 1e-12)).toBe(true);
     // Checked three ways: TF.js, float64, the MILP.

@@ -121,10 +121,10 @@ const close = (a: number, b: number) => Math.abs(a - b) <= REL_TOL * Math.max(1,
  *
  * @example
  * const model = await loadModel('models/fashion-mnist-mlp');
- * const res = await maximizeExact(model, margin(3), { constraints: [linf(image, 0.02)], timeLimit: 30 });
- * console.log(res.status, res.value, res.upperBound);
- * // Two inputs: optimise "a", hold "b".
- * const r2 = await maximizeExact(twoInputModel, { kind: 'logit', index: 0 }, { optimize: ['a'], inputs: { b: [0.2, 0.4] } });
+ * const res = await maximizeExact(model, logit(3), { constraints: [linf(image, 0.005)], timeLimit: 30 });
+ * res.status // 'optimal'
+ * console.log(res.value, res.upperBound); // equal: the value is proven to be the maximum
+ * // A model with inputs a and b: { optimize: ['a'], inputs: { b: [0.2, 0.4] } } holds b and optimises a.
  */
 export async function maximizeExact(model: ActmaxModel, objective: Objective | ObjectiveSpec, options: ExactOptions = {}): Promise<ExactResult> {
   const t0 = performance.now();

@@ -20,7 +20,7 @@ let highsBase: string | null = null;
  * `highs.wasm`. Call once before the first exact solve.
  *
  * @example
- * setHighsLocation(new URL('highs/', document.baseURI).href);
+ * setHighsLocation(new URL('highs/', 'https://example.org/playground/').href); // a page's document.baseURI
  */
 export function setHighsLocation(folderUrl: string): void {
   highsBase = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;

@@ -3,6 +3,7 @@ import { ActmaxError } from '../errors.js';
 import { gridImage, type RgbaImage } from '../io/raster.js';
 import { drawText } from '../io/font.js';
 import type { ActmaxModel } from '../model/types.js';
+import { pictureShape, toPicture } from '../param/layout.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
 import { targetLabel } from '../objectives/check.js';
 
@@ -27,7 +28,8 @@ export function frameSteps(steps: number, count: number): number[] {
  * the step number in the corner. Needs a run made with `frames`.
  *
  * @example
- * const frames = animationFrames(run, model);
+ * const run = await maximize(model, logit(1), { steps: 20, restarts: 1, frames: frameSteps(20, 5) });
+ * animationFrames(run, model).length // 5
  */
 export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaImage[] {
   if (!run.frames?.length) throw new ActmaxError('bad-option', 'this run recorded no frames; pass frames (e.g. frameSteps(steps, 20)) to maximize');
@@ -35,8 +37,9 @@ export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaIm
   const n = first.input.length;
   const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
   return run.frames.map((f) => {
-    const panels = run.results.map((r, t) => ({ values: f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), label: targetLabel(r.spec, model) }));
-    const grid = gridImage(panels, first.shape, info.range);
+    const view = { shape: first.shape, layout: info.layout };
+    const panels = run.results.map((r, t) => ({ values: toPicture(f.input.subarray(t * run.restarts * n, (t * run.restarts + 1) * n), view), label: targetLabel(r.spec, model) }));
+    const grid = gridImage(panels, pictureShape(view), info.range);
     // A white strip on top holds the step number.
     const strip = 12;
     const data = new Uint8Array(grid.width * (grid.height + strip) * 4).fill(255);
@@ -51,7 +54,8 @@ export function animationFrames(run: MaximizeResult, model: ActmaxModel): RgbaIm
  * colour frames share one 256-colour palette).
  *
  * @example
- * await writeFile('animation.gif', encodeGif(animationFrames(run, model), 120));
+ * const run = await maximize(model, logit(1), { steps: 20, restarts: 1, frames: frameSteps(20, 5) });
+ * const gif = encodeGif(animationFrames(run, model), 120); // GIF bytes: 5 frames, 120 ms each
  */
 export function encodeGif(frames: RgbaImage[], delayMs = 100): Uint8Array {
   if (frames.length === 0) throw new ActmaxError('bad-option', 'no frames to encode');

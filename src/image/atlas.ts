@@ -1,6 +1,7 @@
 import { gridImage, type GridPanel, type RgbaImage } from '../io/raster.js';
 import { targetLabel } from '../objectives/check.js';
 import type { ActmaxModel } from '../model/types.js';
+import { pictureShape, toPicture } from '../param/layout.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
 
 /**
@@ -8,8 +9,9 @@ import type { MaximizeResult } from '../optimize/maximize.js';
  * the target and the restart's value. Needs a run made with `keepRestarts: true`.
  *
  * @example
- * const run = await maximize(model, parseObjective('channel:conv2d:all', ctx), { keepRestarts: true, image: 'auto' });
- * await writeFile('atlas.png', encodePng(atlasImage(run, model)));
+ * const units = parseObjectiveFor('neuron:dense:all', model).slice(0, 4);
+ * const run = await maximize(model, units, { steps: 20, restarts: 2, keepRestarts: true, image: 'auto' });
+ * const atlas = atlasImage(run, model); // 4 rows (units) × 2 columns (restarts), RGBA
  */
 export function atlasImage(run: MaximizeResult, model: ActmaxModel, opts: { scale?: number } = {}): RgbaImage {
   const first = run.results[0];
@@ -23,8 +25,8 @@ export function atlasImage(run: MaximizeResult, model: ActmaxModel, opts: { scal
       const row = t * run.restarts + j;
       const values = rows ? rows.subarray(row * n, (row + 1) * n) : r.input;
       const value = r.perRestart?.[j]?.value ?? r.value;
-      panels.push({ values, label: j === 0 ? label : `#${j}`, sublabel: value.toFixed(2) });
+      panels.push({ values: toPicture(values, { shape: first.shape, layout: info.layout }), label: j === 0 ? label : `#${j}`, sublabel: value.toFixed(2) });
     }
   });
-  return gridImage(panels, first.shape, info.range, { columns: run.restarts, ...(opts.scale ? { scale: opts.scale } : {}) });
+  return gridImage(panels, pictureShape({ shape: first.shape, layout: info.layout }), info.range, { columns: run.restarts, ...(opts.scale ? { scale: opts.scale } : {}) });
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { encodePng, isImageShape } from '../io/png.js';
 import type { ActmaxModel } from '../model/types.js';
+import { pictureShape } from '../param/layout.js';
 import type { MaximizeResult } from '../optimize/maximize.js';
 import { animationFrames, encodeGif } from './animation.js';
 import { atlasImage } from './atlas.js';
@@ -12,11 +13,13 @@ import { atlasImage } from './atlas.js';
  * paths written (none for non-image inputs).
  *
  * @example
- * await writeImageFiles('actmax-out', run, model);
+ * const run = await maximize(model, logit(1), { steps: 10, restarts: 1, frames: frameSteps(10, 3) });
+ * await writeImageFiles('actmax-out', run, model); // ['actmax-out/animation.gif']
  */
 export async function writeImageFiles(outDir: string, run: MaximizeResult, model: ActmaxModel, opts: { delayMs?: number } = {}): Promise<string[]> {
   const written: string[] = [];
-  if (!isImageShape(run.results[0].shape)) return written;
+  const info = model.inputs.find((i) => i.name in run.results[0].inputs) ?? model.inputs[0];
+  if (!isImageShape(pictureShape({ shape: run.results[0].shape, layout: info.layout }))) return written;
   if (run.restartInputs && run.restarts > 1) {
     const f = path.join(outDir, 'atlas.png');
     await writeFileAtomic(f, encodePng(atlasImage(run, model)));

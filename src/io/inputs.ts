@@ -3,14 +3,24 @@ import path from 'node:path';
 import { ActmaxError } from '../errors.js';
 import type { ActmaxModel, InputInfo } from '../model/types.js';
 import { decodePng } from './png.js';
+import { validate, z } from './validate.js';
+import { fromPicture, pictureShape } from '../param/layout.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-function flattenNested(v: unknown, file: string, out: number[] = []): number[] {
-  if (Array.isArray(v)) for (const x of v) flattenNested(x, file, out);
-  else if (typeof v === 'number') out.push(v);
-  else if (v === null) out.push(NaN); // NaN/Infinity written by Python's json, or a null
-  else throw new ActmaxError('bad-input', `${file}: expected numbers, found ${v === null ? 'null' : typeof v}`);
+/**
+ * Numbers, flat or nested; null stands for NaN/Infinity as Python's json writes them. Non-finite
+ * values pass here (1e999 parses as Infinity) so that checkValues can say which value it is.
+ */
+type Nested = number | null | Nested[];
+const anyNumber = z.custom<number>((v) => typeof v === 'number', 'expected a number');
+const NestedNumbers: z.ZodType<Nested> = z.lazy(() => z.union([anyNumber, z.null(), z.array(NestedNumbers)]));
+/** A `.json` input file: one input's values, or values keyed by input name. */
+const InputFileSchema = z.union([z.array(NestedNumbers), z.record(z.string(), NestedNumbers)]);
+
+function flattenNested(v: Nested, out: number[] = []): number[] {
+  if (Array.isArray(v)) for (const x of v) flattenNested(x, out);
+  else out.push(v ?? NaN);
   return out;
 }
 
@@ -34,12 +44,12 @@ function checkValues(values: number[], info: InputInfo, file: string): Float32Ar
   return Float32Array.from(values);
 }
 
-function fromJsonValue(v: unknown, info: InputInfo, file: string): Float32Array {
+function fromJsonValue(v: Nested, info: InputInfo, file: string): Float32Array {
   const nestedShape = shapeOfNested(v);
   if (nestedShape.length > 1 && prod(nestedShape) !== prod(info.shape)) {
     throw new ActmaxError('bad-input', `${file}: input "${info.name}" has shape [${info.shape.join(', ')}], the file gives [${nestedShape.join(', ')}]`);
   }
-  return checkValues(flattenNested(v, file), info, file);
+  return checkValues(flattenNested(v), info, file);
 }
 
 /**
@@ -88,25 +98,23 @@ export function parseInputBytes(bytes: Uint8Array, file: string, model: ActmaxMo
   } catch (e) {
     throw new ActmaxError('bad-input', `${file} is not valid JSON (${(e as Error).message}); give a flat array, a nested array or {"inputName": [...]}, or use .png/.csv`);
   }
-  if (Array.isArray(json)) return { [first.name]: fromJsonValue(json, first, file) };
-  if (json && typeof json === 'object') {
-    const obj = json as Record<string, unknown>;
-    const out: Record<string, Float32Array> = {};
-    const names = model.inputs.map((i) => i.name);
-    for (const [k, v] of Object.entries(obj)) {
-      const info = model.inputs.find((i) => i.name === k);
-      if (!info) throw new ActmaxError('unknown-input', `${file}: "${k}" is not an input of this model; inputs are: ${names.join(', ')}`);
-      out[k] = fromJsonValue(v, info, file);
-    }
-    return out;
+  const input = validate(InputFileSchema, json, { where: file, expected: 'numbers: a flat array, a nested array of the input\'s shape, or {"inputName": [...]}' });
+  if (Array.isArray(input)) return { [first.name]: fromJsonValue(input, first, file) };
+  const out: Record<string, Float32Array> = {};
+  const names = model.inputs.map((i) => i.name);
+  for (const [k, v] of Object.entries(input)) {
+    const info = model.inputs.find((i) => i.name === k);
+    if (!info) throw new ActmaxError('unknown-input', `${file}: "${k}" is not an input of this model; inputs are: ${names.join(', ')}`);
+    out[k] = fromJsonValue(v, info, file);
   }
-  throw new ActmaxError('bad-input', `${file}: expected an array or an object keyed by input name`);
+  return out;
 }
 
 function pngToInput(bytes: Uint8Array, file: string, info: InputInfo): Float32Array {
   const img = decodePng(bytes, file);
-  const [h, w] = info.shape;
-  const c = info.shape.length === 3 ? info.shape[2] : info.shape.length === 2 ? 1 : -1;
+  const shape = pictureShape(info); // channels-first inputs are read as H×W×C pictures
+  const [h, w] = shape;
+  const c = shape.length === 3 ? shape[2] : shape.length === 2 ? 1 : -1;
   if (c < 0 || ![1, 3, 4].includes(c)) throw new ActmaxError('bad-input', `${file}: input "${info.name}" has shape [${info.shape.join(', ')}], which is not an image; use .json or .csv`);
   if (img.width !== w || img.height !== h) throw new ActmaxError('bad-input', `${file} is ${img.width}×${img.height}; input "${info.name}" needs ${w}×${h}`);
   const [lo, hi] = info.range;
@@ -116,5 +124,5 @@ function pngToInput(bytes: Uint8Array, file: string, info: InputInfo): Float32Ar
     if (c === 1) out[p] = lo + ((0.299 * r + 0.587 * g + 0.114 * b) / 255) * (hi - lo);
     else for (let k = 0; k < c; k++) out[p * c + k] = lo + ([r, g, b, a][k] / 255) * (hi - lo);
   }
-  return out;
+  return fromPicture(out, info);
 }

@@ -18,7 +18,8 @@ export function isImageShape(shape: number[]): boolean {
  * Render a flat input of an image shape to RGBA, mapping [lo, hi] to [0, 255], upscaled by `scale`.
  *
  * @example
- * const img = toRgba(result.input, [28, 28], [0, 1], 4); // 112×112
+ * const img = toRgba(image, [28, 28], [0, 1], 4);
+ * img.width // 112
  */
 export function toRgba(values: ArrayLike<number>, shape: number[], range: [number, number], scale = 1): RgbaImage {
   const [h, w] = shape;
@@ -53,7 +54,9 @@ export interface GridPanel {
  * Lay out labelled panels in a grid (e.g. one per class) as one RGBA image.
  *
  * @example
- * const grid = gridImage(results.map((r) => ({ values: r.input, label: names[i] })), [28, 28], [0, 1]);
+ * const run = await maximize(model, [logit(0), logit(1)], { steps: 10, restarts: 1 });
+ * const grid = gridImage(run.results.map((r, t) => ({ values: r.input, label: `class ${t}` })), [28, 28], [0, 1]);
+ * grid.width > 0 // true
  */
 export function gridImage(panels: GridPanel[], shape: number[], range: [number, number], opts: { columns?: number; scale?: number } = {}): RgbaImage {
   const scale = opts.scale ?? Math.max(1, Math.floor(112 / Math.max(shape[0], shape[1])));

@@ -77,7 +77,7 @@ export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'imag
  *
  * @example
  * const model = await loadModel('models/fashion-mnist-mlp');
- * const r = await maximizeExact(model, margin(3), { constraints: [linf(new Array(784).fill(0.5), 0.01)], timeLimit: 30 });
+ * const r = await maximizeExact(model, logit(3), { constraints: [linf(image, 0.005)], timeLimit: 30 });
  * const doc = exactRunJson([r], model.source, 30); // { model, method: 'exact (MILP, HiGHS)', timeLimit: 30, results: [{ status: 'optimal', … }] }
  */
 export function exactRunJson(results: ExactResult[], modelSource: string, timeLimit: number, gradient: Array<{ value: number; restart: number } | null> = []): ExactDocument {

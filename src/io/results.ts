@@ -5,6 +5,7 @@ import { targetLabel } from '../objectives/check.js';
 import { writeFileAtomic } from './atomic.js';
 import { encodePng } from './png.js';
 import { gridImage, isImageShape, toRgba } from './raster.js';
+import { pictureShape, toPicture } from '../param/layout.js';
 import { runJson } from './result-json.js';
 
 /**
@@ -12,7 +13,8 @@ import { runJson } from './result-json.js';
  * (1-D inputs) for one target, or a labelled `grid.png` for several. Returns the paths written.
  *
  * @example
- * await writeRunFiles('actmax-out', run, model);
+ * const run = await maximize(model, logit(1), { steps: 10, restarts: 1 });
+ * await writeRunFiles('actmax-out', run, model); // ['actmax-out/input.png', 'actmax-out/result.json']
  */
 export async function writeRunFiles(outDir: string, run: MaximizeResult, model: ActmaxModel): Promise<string[]> {
   const panels = run.results.map((r) => ({ objective: r.objective, input: r.input, shape: r.shape, inputs: r.inputs, label: targetLabel(r.spec, model), value: r.value }));
@@ -45,16 +47,19 @@ export async function writeInputFiles(outDir: string, panels: InputPanel[], mode
   const first = panels[0];
   const info = model.inputs.find((i) => i.name in first.inputs) ?? model.inputs[0];
   const range = info.range;
-  if (isImageShape(first.shape)) {
+  // Channels-first inputs are drawn as H×W×C pictures.
+  const shape = pictureShape({ shape: first.shape, layout: info.layout });
+  const picture = (x: ArrayLike<number>) => toPicture(x, { shape: first.shape, layout: info.layout });
+  if (isImageShape(shape)) {
     if (panels.length === 1) {
-      const scale = Math.max(1, Math.floor(280 / Math.max(first.shape[0], first.shape[1])));
+      const scale = Math.max(1, Math.floor(280 / Math.max(shape[0], shape[1])));
       const f = path.join(outDir, 'input.png');
-      await writeFileAtomic(f, encodePng(toRgba(first.input, first.shape, range, scale)));
+      await writeFileAtomic(f, encodePng(toRgba(picture(first.input), shape, range, scale)));
       written.push(f);
     } else {
       const f = path.join(outDir, 'grid.png');
-      const cells = panels.map((p) => ({ values: p.input, label: p.label, sublabel: p.value === null ? '-' : p.value.toFixed(2) }));
-      await writeFileAtomic(f, encodePng(gridImage(cells, first.shape, range)));
+      const cells = panels.map((p) => ({ values: picture(p.input), label: p.label, sublabel: p.value === null ? '-' : p.value.toFixed(2) }));
+      await writeFileAtomic(f, encodePng(gridImage(cells, shape, range)));
       written.push(f);
     }
   } else if (first.shape.length <= 1) {

@@ -33,7 +33,7 @@ function activationOp(name: string): IrOp | null {
   }
 }
 
-/** Lower-case Keras spelling of an activation name, for `inspect`. */
+/** Lower-case Keras spelling of an activation name, for `inspect`. @example activationLabel('hardSigmoid') // 'hard_sigmoid' */
 export function activationLabel(name: string): string {
   return name === 'actmaxHardSigmoidV3' ? 'hard_sigmoid' : name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

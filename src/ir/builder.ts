@@ -28,6 +28,11 @@ export class IrBuilder {
   readonly dynamic = new Map<string, string>();
   private readonly used = new Set<string>();
 
+  /** Is `name` taken by an input, node or constant? */
+  isUsed(name: string): boolean {
+    return this.used.has(name);
+  }
+
   /** A name not used yet: `base`, else `base_1`, `base_2`, … */
   fresh(base: string): string {
     let name = base;

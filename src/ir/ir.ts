@@ -29,7 +29,16 @@
  * - `IrGraph.outputs` lists every model output, also those computed from dynamic ops: such an
  *   output's `value` is a key of `dynamic` (not of `shapes`); only TF.js computes it.
  * - Helpers (src/ir/values.ts): `producer`, `preValue` (the input of an activation node),
- *   `resolveValue` (layer name, node name or input name → value).
+ *   `resolveValue` (layer name, node name or input name → value), `finalActivation`.
+ * - Graph models: IR node names are the graph's node names (a fused op's earlier parts are named
+ *   `NODE/conv`, `NODE/bn_scale`, …; a node whose value needed a reshape to its per-example shape
+ *   ends in `NODE/fit` and an Identity named `NODE`). `IrNode.layer` is the Keras layer name the
+ *   converter's scope gives (`conv2d_1`), else the node's own name.
+ * - Inputs are real-valued even when the source placeholder is an integer image (uint8): the IR
+ *   treats the graph's Cast of it as Identity.
+ * - `batch`: `free` or `rewritten` for every IR the importers produce today (a graph recorded at
+ *   batch 1 is translated per example); a model whose graph cannot be is run by TF.js instead,
+ *   one row per call (`ActmaxModel.batch === 'per-row'`, `ir === null`).
  */
 
 /** A constant tensor (weights, biases, per-channel scales, …). Float32 unless it is an index list. */
@@ -179,7 +188,7 @@ export interface IrLayer {
  *
  * @example
  * const { ir } = await loadModel('models/fashion-mnist-mlp');
- * ir.nodes.map((n) => n.op) // ['Reshape', 'MatMul', 'Relu', 'MatMul', 'Softmax']
+ * ir!.nodes.map((n) => n.op) // ['Reshape', 'MatMul', 'Relu', 'MatMul', 'Softmax']
  */
 export interface IrGraph {
   inputs: IrInput[];

@@ -27,7 +27,7 @@ function windowOut(n: number, k: number, s: number, d: number, before: number, a
   return out;
 }
 
-/** Per-example axis (0-based, no batch) of an attribute axis that counts the batch as 0; negatives count from the end. */
+/** Per-example axis (0-based, no batch) of an attribute axis that counts the batch as 0; negatives count from the end. @example exampleAxis(-1, 3) // 2 */
 export function exampleAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank + 1 : axis;
   if (a < 1 || a > rank) throw new IrError(`axis ${axis} is outside a value of rank ${rank} (plus batch)`);

@@ -12,6 +12,7 @@ import { IrBuilder } from './builder.js';
 import type { IrOp } from './ir.js';
 import { IrProgram } from './tfjs-exec.js';
 import { mirrorPad, resize, stepSlice } from './tfjs-movement.js';
+import { maxPool } from './tfjs-kernels.js';
 
 const EPS = 1e-2;
 const SHAPE = [4, 5, 3];
@@ -163,5 +164,19 @@ describe('composite kernels compute what TF.js\'s own ops compute (forward)', ()
   });
   it('strided slices', () => {
     tf.tidy(() => close(stepSlice(x(), [1, 0, 0], [5, 7, 3], [3, 2, 2]), tf.stridedSlice(x(), [0, 1, 0, 0], [2, 5, 7, 3], [1, 3, 2, 2])));
+  });
+});
+
+describe('max pooling ties go to the first maximum, as TF.js\'s CPU kernel sends them', () => {
+  it('constant, zero and all-negative windows (WASM = CPU reference)', async () => {
+    const values = Array.from({ length: 2 * 6 * 7 * 2 }, (_, i) => [0, 0, 1, -1, -1, 2, 0.5, -3][(i * 7) % 8] * (i % 5 === 0 ? 0 : 1));
+    const shape: [number, number, number, number] = [2, 6, 7, 2];
+    const w = Array.from({ length: 2 * 3 * 4 * 2 }, (_, i) => ((i * 13) % 7) - 3);
+    const grad = (pool: (x: tf.Tensor4D) => tf.Tensor) => tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => pool(x as tf.Tensor4D).mul(tf.tensor(w, [2, 3, 4, 2])).sum())(tf.tensor4d(values, shape)).dataSync()));
+    await useBackend('cpu');
+    const ref = grad((x) => tf.maxPool(tf.pad(x, [[0, 0], [0, 1], [1, 1], [0, 0]], -Infinity) as tf.Tensor4D, [3, 3], [2, 2], 'valid'));
+    await useBackend('wasm');
+    const ours = grad((x) => maxPool(x, [3, 3], [2, 2], [0, 1, 1, 1]));
+    expect(ours).toEqual(ref);
   });
 });

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { IrGraph, IrNode } from './ir.js';
-import { avgPool, depthwiseConv, explicitPads, maxPool } from './tfjs-kernels.js';
+import { avgPool, conv, convBackFilter, depthwiseBackFilter, depthwiseConv, explicitPads, maxPool } from './tfjs-kernels.js';
 import { mirrorPad, resize, stepSlice, thresholded } from './tfjs-movement.js';
 
 type T = tf.Tensor;
@@ -75,11 +75,15 @@ function binary(node: IrNode, a: T, b: T): T | null {
  *
  * @example
  * const prog = new IrProgram(model.ir!);
+ * const x = tf.tensor2d([image]); // one 784-value Fashion-MNIST image
  * const [logits] = tf.tidy(() => prog.run([x], [model.ir!.layers.at(-1)!.pre]));
- * prog.dispose();
+ * logits.shape // [1, 10]
+ * tf.dispose([x, logits]); prog.dispose();
  */
 export class IrProgram {
   private readonly constTensors = new Map<string, T>();
+  /** Backward filters of convolutions (flipped constants), made once. */
+  private readonly backFilters = new Map<string, T4>();
   private readonly plans = new Map<string, IrNode[]>();
 
   constructor(readonly ir: IrGraph) {}
@@ -109,6 +113,16 @@ export class IrProgram {
       const c = this.ir.consts.get(name)!;
       t = tf.keep(tf.tensor(c.data, c.shape, 'float32'));
       this.constTensors.set(name, t);
+    }
+    return t;
+  }
+
+  private backFilter(name: string, make: (w: T4) => T4): T4 {
+    let t = this.backFilters.get(name);
+    if (!t) {
+      const w = this.constant(name) as T4;
+      t = tf.keep(tf.tidy(() => make(w)));
+      this.backFilters.set(name, t);
     }
     return t;
   }
@@ -171,13 +185,13 @@ export class IrProgram {
       case 'Conv2D': {
         const w = this.arg(node, 1, values) as T4;
         const groups = node.groups ?? 1;
-        const conv = (xi: T4, wi: T4) => tf.conv2d(xi, wi, node.strides, explicitPads(node.pads), 'NHWC', node.dilations);
-        if (groups === 1) return bias(conv(x() as T4, w), 2);
+        const one = (xi: T4, wi: T4, back?: T4) => conv(xi, wi, node.strides, node.dilations, node.pads, back);
+        if (groups === 1) return bias(one(x() as T4, w, this.backFilter(node.inputs[1], convBackFilter)), 2);
         const xs = tf.split(x(), groups, 3), ws = tf.split(w, groups, 3);
-        return bias(tf.concat(xs.map((xi, g) => conv(xi as T4, ws[g] as T4)), 3), 2);
+        return bias(tf.concat(xs.map((xi, g) => one(xi as T4, ws[g] as T4)), 3), 2);
       }
       case 'DepthwiseConv2D':
-        return bias(depthwiseConv(x() as T4, this.arg(node, 1, values) as T4, node.strides, node.dilations, node.pads), 2);
+        return bias(depthwiseConv(x() as T4, this.arg(node, 1, values) as T4, node.strides, node.dilations, node.pads, this.backFilter(node.inputs[1], depthwiseBackFilter)), 2);
       case 'Conv2DTranspose': {
         const w = this.arg(node, 1, values) as T4;
         return bias(tf.conv2dTranspose(x() as T4, w, [rows, node.outputSize[0], node.outputSize[1], w.shape[2]], node.strides, explicitPads(node.pads)), 2);
@@ -221,7 +235,8 @@ export class IrProgram {
 
   /** Free the uploaded constants. */
   dispose(): void {
-    for (const t of this.constTensors.values()) t.dispose();
+    for (const t of [...this.constTensors.values(), ...this.backFilters.values()]) t.dispose();
     this.constTensors.clear();
+    this.backFilters.clear();
   }
 }

@@ -4,19 +4,21 @@
  * backend (measured: a WASM Conv2DBackpropFilter through the CPU backend cost ≈ 100 s per step
  * on a 128×128 model, though only the input gradient was wanted).
  *
- * - Conv2D: the unfused op; its filter gradient is pruned by the tape (the filter is a constant).
+ * - Conv2D: input gradient as a forward conv of the stride-dilated, padded output gradient with
+ *   the flipped, in/out-swapped filter (WASM's Conv2DBackpropInput is a slow plain loop: ≈ 13×
+ *   the forward conv), and never a filter gradient.
  * - DepthwiseConv2D: input gradient as a depthwise conv of the stride-dilated, padded output
  *   gradient with the flipped filter (WASM lacks DepthwiseConv2dNativeBackpropInput).
- * - MaxPool: gradient to the first arg-max of each window (ArgMax over the window's cells, then
- *   one-hot and strided placement). WASM's MaxPoolGrad is wrong when a whole window is negative,
- *   and its MaxPoolWithArgmax returns index 0 for windows whose maximum is ≤ 0.
+ * - MaxPool: gradient to each window's first maximum by ArgMax over the window's cells (WASM's
+ *   MaxPoolGrad and MaxPoolWithArgmax misroute windows whose values are all ≤ 0).
+ * - AvgPool: a depthwise conv with a constant filter (AvgPoolGrad ignores TF's padding rule).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Pads2D } from './ir.js';
 
 type T4 = tf.Tensor4D;
 
-/** TF's explicit padding form for NHWC window ops. */
+/** TF's explicit padding form for NHWC window ops. @example explicitPads([1, 1, 0, 2]) // [[0, 0], [1, 1], [0, 2], [0, 0]] */
 export function explicitPads(p: Pads2D): tf.backend_util.ExplicitPadding {
   return [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
 }
@@ -41,59 +43,122 @@ function padOrCrop(x: T4, top: number, bottom: number, left: number, right: numb
 }
 
 /** The input gradient of a depthwise convolution, from WASM forward kernels. */
-function depthwiseInputGrad(dy: T4, filter: T4, xShape: number[], strides: [number, number], dilations: [number, number], pads: Pads2D): T4 {
-  const [kh, kw, cin, mult] = filter.shape;
+function depthwiseInputGrad(dy: T4, flipped: T4, mult: number, xShape: number[], strides: [number, number], dilations: [number, number], pads: Pads2D): T4 {
+  const [kh, kw, cm] = flipped.shape;
+  const cin = cm / mult;
   const [b, h, w] = xShape;
   const [dh, dw] = dilations;
   const d = spread(dy, strides[0], strides[1]);
   // dx[i] = Σ_a dyd[i + pad − a·d]·w[a] = a valid, dilated correlation with the flipped filter.
   const top = (kh - 1) * dh - pads[0], left = (kw - 1) * dw - pads[2];
   const bottom = h + (kh - 1) * dh - top - d.shape[1], right = w + (kw - 1) * dw - left - d.shape[2];
-  const padded = padOrCrop(d, top, bottom, left, right);
-  const flipped = filter.reverse([0, 1]).reshape([kh, kw, cin * mult, 1]) as T4;
-  const per = tf.depthwiseConv2d(padded, flipped, 1, 'valid', 'NHWC', dilations);
+  const padded = padOrCrop(d, Math.min(top, 0), Math.min(bottom, 0), Math.min(left, 0), Math.min(right, 0));
+  const per = tf.depthwiseConv2d(padded, flipped, 1, explicitPads([Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0)]), 'NHWC', dilations);
   return (mult === 1 ? per : per.reshape([b, h, w, cin, mult]).sum(4)) as T4;
+}
+
+/** The input gradient of a convolution, as a forward convolution (fast on WASM). */
+function convInputGrad(dy: T4, flipped: T4, xShape: number[], strides: [number, number], dilations: [number, number], pads: Pads2D): T4 {
+  const [kh, kw] = flipped.shape;
+  const [, h, w] = xShape;
+  const [dh, dw] = dilations;
+  const d = spread(dy, strides[0], strides[1]);
+  const top = (kh - 1) * dh - pads[0], left = (kw - 1) * dw - pads[2];
+  const bottom = h + (kh - 1) * dh - top - d.shape[1], right = w + (kw - 1) * dw - left - d.shape[2];
+  // Positive pads go to the conv itself (no padded copy); negative ones are crops.
+  const cropped = padOrCrop(d, Math.min(top, 0), Math.min(bottom, 0), Math.min(left, 0), Math.min(right, 0));
+  return tf.conv2d(cropped, flipped, 1, explicitPads([Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0)]), 'NHWC', dilations);
+}
+
+/**
+ * The filter the input gradient of a conv runs with: flipped in space, in/out channels swapped.
+ *
+ * @example
+ * const back = tf.keep(convBackFilter(w));
+ */
+export function convBackFilter(filter: T4): T4 {
+  return filter.reverse([0, 1]).transpose([0, 1, 3, 2]) as T4;
+}
+
+/**
+ * The filter the input gradient of a depthwise conv runs with: flipped in space, one output per
+ * (channel, multiplier).
+ *
+ * @example
+ * const back = tf.keep(depthwiseBackFilter(w));
+ */
+export function depthwiseBackFilter(filter: T4): T4 {
+  const [kh, kw, cin, mult] = filter.shape;
+  return filter.reverse([0, 1]).reshape([kh, kw, cin * mult, 1]) as T4;
+}
+
+/**
+ * NHWC convolution with a constant filter; differentiable w.r.t. x only. `back` is the filter
+ * from {@link convBackFilter} when the caller keeps one (else it is computed per gradient).
+ *
+ * @example
+ * const y = conv(x, w, [2, 2], [1, 1], [0, 1, 0, 1]);
+ */
+export function conv(x: T4, filter: T4, strides: [number, number], dilations: [number, number], pads: Pads2D, back?: T4): T4 {
+  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([input, filter]);
+    const value = tf.conv2d(input as T4, filter, strides, explicitPads(pads), 'NHWC', dilations);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => [convInputGrad(dy as T4, back ?? convBackFilter(saved[1] as T4), saved[0].shape, strides, dilations, pads)];
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as T4;
 }
 
 /**
  * NHWC depthwise convolution with a constant filter (and optional bias); differentiable w.r.t. x.
  *
+ * `back` is the filter from {@link depthwiseBackFilter} when the caller keeps one.
+ *
  * @example
  * const y = depthwiseConv(x, w, [1, 1], [1, 1], [1, 1, 1, 1]);
  */
-export function depthwiseConv(x: T4, filter: T4, strides: [number, number], dilations: [number, number], pads: Pads2D): T4 {
+export function depthwiseConv(x: T4, filter: T4, strides: [number, number], dilations: [number, number], pads: Pads2D, back?: T4): T4 {
+  const mult = filter.shape[3];
   const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([input]);
+    save([input, filter]);
     const value = tf.depthwiseConv2d(input as T4, filter, strides, explicitPads(pads), 'NHWC', dilations);
-    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [depthwiseInputGrad(dy as T4, filter, saved[0].shape, strides, dilations, pads)] };
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => [depthwiseInputGrad(dy as T4, back ?? depthwiseBackFilter(saved[1] as T4), mult, saved[0].shape, strides, dilations, pads)];
+    return { value, gradFunc };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as T4;
 }
 
-/** Gradient of a valid max pool w.r.t. its input: dy goes to the first maximum of each window (TF's rule). */
+/** [kh, kw, C, kh·kw] filter whose output channel c·K + j copies cell j of each window of channel c. */
+function cellPicker(kh: number, kw: number, c: number): T4 {
+  const k = kh * kw;
+  const f = new Float32Array(k * c * k);
+  for (let j = 0; j < k; j++) for (let ch = 0; ch < c; ch++) f[(j * c + ch) * k + j] = 1;
+  return tf.tensor4d(f, [kh, kw, c, k]);
+}
+
+/**
+ * Gradient of a max pool w.r.t. its (padded) input: dy goes to the first maximum of each window
+ * (TF's rule), with ArgMax over every window's cells. Windows that tile the image get their cells
+ * by one reshape; overlapping windows by a depthwise conv with one-hot filters, whose own input
+ * gradient then puts dy back in place. (WASM's MaxPoolGrad misroutes windows whose values are all
+ * ≤ 0 and gives ties to the last cell; its MaxPoolWithArgmax returns index 0 when the max is ≤ 0.)
+ */
 function maxPoolInputGrad(x: T4, dy: T4, ksize: [number, number], strides: [number, number]): T4 {
   const [b, h, w, c] = x.shape;
   const [kh, kw] = ksize, [sh, sw] = strides;
   const [, oh, ow] = dy.shape;
   const k = kh * kw;
   if (kh === sh && kw === sw) {
-    // Windows tile the image: one reshape gives every window's cells on the last axis.
     const cells = x.slice([0, 0, 0, 0], [b, oh * kh, ow * kw, c]).reshape([b, oh, kh, ow, kw, c]).transpose([0, 1, 3, 5, 2, 4]).reshape([b, oh, ow, c, k]);
     const hot = tf.oneHot(cells.argMax(4), k).mul(dy.expandDims(4));
     const back = hot.reshape([b, oh, ow, c, kh, kw]).transpose([0, 1, 4, 2, 5, 3]).reshape([b, oh * kh, ow * kw, c]) as T4;
     return padOrCrop(back, 0, h - oh * kh, 0, w - ow * kw);
   }
-  // Overlapping windows: cell (a, e) of every window is a strided slice; gradients add up.
-  const offsets: Array<[number, number]> = [];
-  for (let a = 0; a < kh; a++) for (let e = 0; e < kw; e++) offsets.push([a, e]);
-  const cells = offsets.map(([a, e]) => tf.stridedSlice(x, [0, a, e, 0], [b, a + (oh - 1) * sh + 1, e + (ow - 1) * sw + 1, c], [1, sh, sw, 1]));
-  const arg = tf.stack(cells, 4).argMax(4);
-  let dx: tf.Tensor = tf.zeros(x.shape);
-  offsets.forEach(([a, e], j) => {
-    const part = spread(dy.mul(arg.equal(j).cast('float32')) as T4, sh, sw);
-    dx = dx.add(padOrCrop(part, a, h - a - part.shape[1], e, w - e - part.shape[2]));
-  });
-  return dx as T4;
+  const picker = cellPicker(kh, kw, c);
+  // Padded cells hold −∞, and −∞·0 would be NaN inside the conv: the most negative float instead.
+  const cells = tf.depthwiseConv2d(tf.maximum(x, -3.4e38) as T4, picker, strides, 'valid').reshape([b, oh, ow, c, k]);
+  const hot = tf.oneHot(cells.argMax(4), k).mul(dy.expandDims(4)).reshape([b, oh, ow, c * k]) as T4;
+  return depthwiseInputGrad(hot, depthwiseBackFilter(picker), k, x.shape, strides, [1, 1], [0, 0, 0, 0]);
 }
 
 /**
@@ -114,16 +179,20 @@ export function maxPool(x: T4, ksize: [number, number], strides: [number, number
 }
 
 /**
- * NHWC average pooling with explicit padding; padded cells are not counted (TF's rule).
+ * NHWC average pooling with explicit padding; padded cells are not counted (TF's rule). Runs as a
+ * depthwise conv with a constant 1/(kh·kw) filter (fast forward and input gradient on WASM; both
+ * backends' AvgPoolGrad are wrong at padded borders).
  *
  * @example
  * const y = avgPool(x, [2, 2], [2, 2], [0, 0, 0, 0]);
  */
 export function avgPool(x: T4, ksize: [number, number], strides: [number, number], pads: Pads2D): T4 {
-  if (!pads.some((p) => p > 0)) return tf.avgPool(x, ksize, strides, 'valid');
-  const [, h, w] = x.shape;
-  const sum = tf.avgPool(x.pad([[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]]) as T4, ksize, strides, 'valid');
-  // How many real cells each window covers: a constant per output position.
-  const count = tf.tidy(() => tf.avgPool(tf.ones([1, h, w, 1]).pad([[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]]) as T4, ksize, strides, 'valid'));
-  return sum.div(count) as T4;
+  const [, h, w, c] = x.shape;
+  const [kh, kw] = ksize;
+  const filter = tf.fill([kh, kw, c, 1], 1 / (kh * kw)) as T4;
+  const mean = depthwiseConv(x, filter, strides, [1, 1], pads);
+  if (!pads.some((p) => p > 0)) return mean;
+  // Windows that overlap the padding average over fewer real cells: rescale by (kh·kw)/count.
+  const count = tf.tidy(() => tf.depthwiseConv2d(tf.ones([1, h, w, 1]) as T4, tf.ones([kh, kw, 1, 1]) as T4, strides, explicitPads(pads)));
+  return mean.mul(tf.scalar(kh * kw).div(count)) as T4;
 }

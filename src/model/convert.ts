@@ -13,8 +13,8 @@ export interface TfjsLayersFiles {
  * names, input range) and recording where it came from, so it can be served to a browser.
  *
  * @example
- * const files = await toTfjsLayers(await loadModel('model.keras'));
- * await writeFileAtomic('out/model.json', files['model.json']);
+ * const files = await toTfjsLayers(await loadModel('test/fixtures/keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5'));
+ * JSON.parse(files['model.json']).format // 'layers-model'
  */
 export async function toTfjsLayers(model: ActmaxModel): Promise<TfjsLayersFiles> {
   const net = model.net;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
-import type { ActmaxModel, InputInfo, LayerInfo, LoadedNet, OutputInfo } from './types.js';
+import type { ActmaxModel, InputInfo, LayerInfo, LoadedNet, LoadOptions, OutputInfo } from './types.js';
+import { classNamesFor, metadataNotes, rangeFor } from './metadata.js';
 import type { IrGraph } from '../ir/ir.js';
 import { IrError } from '../ir/errors.js';
 import { irFromLayers } from '../ir/from-layers.js';
@@ -32,21 +33,18 @@ export function finalActivationOf(layer: tf.layers.Layer): 'softmax' | 'sigmoid'
   return null;
 }
 
-function rangeFor(metadata: Record<string, unknown>, name: string, index: number): Pick<InputInfo, 'range' | 'rangeSource'> {
-  const byName = metadata.inputRanges as Record<string, unknown> | undefined;
-  const cand = (byName && (byName[name] ?? byName[index])) ?? (index === 0 ? metadata.inputRange : undefined);
-  if (Array.isArray(cand) && cand.length === 2 && cand.every((v) => typeof v === 'number' && Number.isFinite(v)) && cand[0] < cand[1]) {
-    return { range: [cand[0], cand[1]], rangeSource: 'metadata' };
-  }
-  return { range: [0, 1], rangeSource: 'default' };
+/** Layout of a layers-model input: `nchw` when asked, or when a [C, H, W] shape says so (C of 1, 3 or 4 first, not last). */
+function layersLayout(shape: number[], wanted: LoadOptions['layout']): 'nchw' | 'nhwc' | undefined {
+  if (shape.length !== 3) return undefined;
+  if (wanted) return wanted;
+  const ch = (d: number) => d === 1 || d === 3 || d === 4;
+  return ch(shape[0]) && !ch(shape[2]) ? 'nchw' : 'nhwc';
 }
 
-function classNamesFor(metadata: Record<string, unknown>, name: string, index: number, units: number): string[] | undefined {
-  let names = metadata.classNames as unknown;
-  if (names && !Array.isArray(names) && typeof names === 'object') names = (names as Record<string, unknown>)[name];
-  else if (index > 0) names = undefined;
-  if (Array.isArray(names) && names.length === units && names.every((n) => typeof n === 'string')) return names as string[];
-  return undefined;
+/** A graph input's range: from metadata, else [0, 255] for integer (uint8 image) inputs, else [0, 1]. */
+function graphRange(metadata: Record<string, unknown>, t: tf.ModelTensorInfo, i: number): Pick<InputInfo, 'range' | 'rangeSource'> {
+  const r = rangeFor(metadata, t.name, i);
+  return r.rangeSource === 'default' && t.dtype === 'int32' ? { range: [0, 255], rangeSource: 'default' } : r;
 }
 
 /** The IR of a layers model, or why there is none. */
@@ -93,11 +91,25 @@ function irOutputs(ir: IrGraph, loaded: LoadedNet, layersModel: tf.LayersModel |
       shape,
       units,
       layer,
-      finalActivation: dyn ? null : layersModel ? finalActivationOf(layersModel.getLayer(o.name)) : finalActivation(ir, o.value),
+      finalActivation: dyn ? null : finalActivation(ir, o.value),
       classNames: classNamesFor(loaded.metadata, o.name, i, units),
       ...(dyn ? { dynamic: dyn } : {}),
     };
   });
+}
+
+/**
+ * A graph recorded with a fixed batch of 1 runs one row per call; any other fixed batch cannot run
+ * the rows actmax evaluates (it crashed in predict), so it is refused.
+ */
+function refuseFixedBatch(net: tf.GraphModel, source: string): void {
+  for (const t of net.inputs) {
+    const shape = (t.shape ?? []) as Array<number | null>;
+    const batch = shape[0];
+    if (batch != null && batch > 1) {
+      throw new ActmaxError('unsupported', `${source}: graph input "${t.name}" has a fixed batch size of ${batch} (shape [${shape.join(', ')}]); actmax needs a free batch dimension (-1) or a batch of 1: convert the model with a None batch size`);
+    }
+  }
 }
 
 /**
@@ -108,11 +120,16 @@ function irOutputs(ir: IrGraph, loaded: LoadedNet, layersModel: tf.LayersModel |
  * @example
  * const model = describeModel(await loadModelFiles(files, 'model.json'), 'model.json');
  */
-export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
+export function describeModel(loaded: LoadedNet, source: string, options: LoadOptions = {}): ActmaxModel {
   const { net, metadata } = loaded;
+  if (loaded.fixedBatch) {
+    const t = (net as tf.GraphModel).inputs[0];
+    throw new ActmaxError('unsupported', `${source}: graph input "${t.name}" has a fixed batch size of ${loaded.fixedBatch} (shape [${(t.shape ?? []).join(', ')}]); actmax runs graphs recorded with a free batch (-1) or a batch of 1: convert the model with a None batch size`);
+  }
   let inputs: InputInfo[];
   let outputs: OutputInfo[];
   let layers: LayerInfo[];
+  if (!isLayers(net)) refuseFixedBatch(net, source);
   let { ir, irReason } = loaded.ir !== undefined ? { ir: loaded.ir, irReason: loaded.irReason } : isLayers(net) ? layersIr(net) : { ir: null, irReason: loaded.irReason };
   ir ??= null;
   if (isLayers(net)) {
@@ -121,12 +138,18 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
       if (t.dtype !== 'float32') {
         throw new ActmaxError('unsupported', `${source}: input "${name}" has dtype ${JSON.stringify(t.dtype)}; actmax optimises float32 inputs`);
       }
-      return { name, shape: cleanShape(t.shape, `input "${name}"`, source), ...rangeFor(metadata, name, i) };
+      const shape = cleanShape(t.shape, `input "${name}"`, source);
+      const layout = layersLayout(shape, options.layout);
+      return { name, shape, ...rangeFor(metadata, name, i), ...(layout ? { layout } : {}) };
     });
-  } else if (ir) {
-    inputs = ir.inputs.map((inp, i) => ({ name: inp.name, shape: inp.shape, ...rangeFor(metadata, inp.name, i), ...(loaded.layouts?.[i] ? { layout: loaded.layouts[i] } : {}) }));
   } else {
-    inputs = net.inputs.map((t, i) => ({ name: t.name, shape: cleanShape(t.shape as number[], `input "${t.name}"`, source), ...rangeFor(metadata, t.name, i), ...(loaded.layouts?.[i] ? { layout: loaded.layouts[i] } : {}) }));
+    const shapes = ir ? ir.inputs.map((inp) => inp.shape) : (loaded.inputShapes ?? net.inputs.map((t) => cleanShape(t.shape as number[], `input "${t.name}"`, source)));
+    inputs = net.inputs.map((t, i) => ({
+      name: ir ? ir.inputs[i].name : t.name,
+      shape: shapes[i],
+      ...graphRange(metadata, t, i),
+      ...(loaded.layouts?.[i] && shapes[i].length === 3 ? { layout: loaded.layouts[i] } : {}),
+    }));
   }
   if (ir) {
     outputs = irOutputs(ir, loaded, isLayers(net) ? net : null);
@@ -138,9 +161,9 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
   } else {
     outputs = net.outputs.map((t, i) => {
       const dyn = loaded.dynamicOutputs?.get(t.name);
-      const shape = dyn?.shape ?? ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
+      const shape = dyn?.shape ?? loaded.outputShapes?.get(t.name) ?? ((t.shape ?? []) as number[]).slice(1).map((d) => (d < 0 ? 1 : d));
       const units = prod(shape);
-      return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units) };
+      return { name: t.name, shape, units, layer: t.name, finalActivation: null, classNames: classNamesFor(metadata, t.name, i, units), ...(dyn ? { dynamic: dyn.op } : {}) };
     });
     layers = [];
   }
@@ -152,7 +175,7 @@ export function describeModel(loaded: LoadedNet, source: string): ActmaxModel {
     outputs,
     layers,
     metadata,
-    notes: loaded.notes,
+    notes: [...loaded.notes, ...metadataNotes(metadata)],
     ir,
     ...(irReason ? { irReason } : {}),
     batch: loaded.batch ?? ir?.batch ?? 'free',

@@ -4,12 +4,14 @@
  * file extension.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LoadedNet } from './types.js';
+import type { LoadedNet, LoadOptions } from './types.js';
 import { ActmaxError } from '../errors.js';
 import { loadKerasV3 } from './keras/keras-v3.js';
 import { loadLegacyH5 } from './keras/legacy-h5.js';
 import { loadTfjsGraphModel } from './tfjs/graph-model.js';
 import { loadTfjsLayersModel } from './tfjs/layers-model.js';
+import { ModelJsonSchema } from './tfjs/manifest.js';
+import { validate } from '../io/validate.js';
 
 /**
  * A model's files, wherever they live: the main file's bytes and a way to fetch the files next to
@@ -81,8 +83,13 @@ export function detectFormat(bytes: Uint8Array, file: string): { format: Detecte
           : `${file}: a JSON file without "modelTopology"; not a TF.js model.json`,
       );
     }
-    const graph = obj.format === 'graph-model' || Array.isArray(topology.node);
-    return { format: graph ? 'tfjs-graph' : 'tfjs-layers', json: obj };
+    const checked = validate(ModelJsonSchema, obj, {
+      where: file,
+      expected: 'a TF.js model.json: {"modelTopology": {…}, "weightsManifest": [...], "format"?: string, "userDefinedMetadata"?: {…}}',
+      code: 'bad-model',
+    });
+    const graph = checked.format === 'graph-model' || Array.isArray(topology.node);
+    return { format: graph ? 'tfjs-graph' : 'tfjs-layers', json: checked };
   }
   throw new ActmaxError('bad-model', `${file} is not a model file: ${describeStart(bytes)}; expected a .keras zip, an HDF5 .h5 or a TF.js model.json`);
 }
@@ -94,7 +101,7 @@ export function detectFormat(bytes: Uint8Array, file: string): { format: Detecte
  * const bytes = new Uint8Array(await fs.readFile('model.keras'));
  * const net = await loadModelFiles({ main: bytes, mainName: 'model.keras', readSibling: (p) => fs.readFile(p) }, 'model.keras');
  */
-export async function loadModelFiles(files: ModelFiles, name: string): Promise<LoadedNet> {
+export async function loadModelFiles(files: ModelFiles, name: string, opts: LoadOptions = {}): Promise<LoadedNet> {
   const { format, json } = detectFormat(files.main, name);
   await tf.ready(); // building a model needs an initialised backend
   switch (format) {
@@ -105,6 +112,6 @@ export async function loadModelFiles(files: ModelFiles, name: string): Promise<L
     case 'tfjs-layers':
       return loadTfjsLayersModel(json!, files, name);
     case 'tfjs-graph':
-      return loadTfjsGraphModel(json!, files, name);
+      return loadTfjsGraphModel(json!, files, name, opts);
   }
 }

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
+import { buildForward } from './activations.js';
+import type { ActmaxModel } from './types.js';
 
 /** Longest third-party message quoted inside an ActmaxError: some quote whole configs. */
 const MAX_QUOTED = 300;
@@ -40,25 +42,21 @@ export function checkFiniteWeights(weights: Array<{ name: string; dataSync(): Ar
  * meaningless.
  *
  * @example
- * checkFiniteOutputs(model, 'model.json');
+ * await checkFiniteOutputs(model, 'model.json');
  */
-export function checkFiniteOutputs(model: { net: tf.LayersModel | tf.GraphModel; inputs: Array<{ name: string; shape: number[]; range: [number, number] }> }, file: string): void {
-  const outs = tf.tidy(() => {
-    const xs = model.inputs.map((i) => {
-      const n = i.shape.reduce((a, b) => a * b, 1);
-      const values = new Float32Array(2 * n);
-      values.fill(i.range[0], 0, n);
-      values.fill((i.range[0] + i.range[1]) / 2, n);
-      return tf.tensor(values, [2, ...i.shape]);
-    });
-    const net = model.net;
-    const res = Array.isArray((net as tf.LayersModel).layers)
-      ? (net as tf.LayersModel).predict(xs.length === 1 ? xs[0] : xs)
-      : (net as tf.GraphModel).execute(xs.length === 1 ? xs[0] : Object.fromEntries((net as tf.GraphModel).inputs.map((t, k) => [t.name, xs[k]])));
-    return Array.isArray(res) ? res : [res as tf.Tensor];
+export async function checkFiniteOutputs(model: ActmaxModel, file: string): Promise<void> {
+  const xs = model.inputs.map((i) => {
+    const n = i.shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(2 * n);
+    values.fill(i.range[0], 0, n);
+    values.fill((i.range[0] + i.range[1]) / 2, n);
+    return tf.tensor(values, [2, ...i.shape]);
   });
+  const forward = buildForward(model, []);
+  let outs: tf.Tensor[] = [];
   let problem: string | null = null;
   try {
+    outs = await forward.outputsAsync(xs);
     for (const [k, o] of outs.entries()) {
       const v = o.dataSync();
       const j = v.findIndex((x) => !Number.isFinite(x));
@@ -68,7 +66,8 @@ export function checkFiniteOutputs(model: { net: tf.LayersModel | tf.GraphModel;
       }
     }
   } finally {
-    tf.dispose(outs);
+    tf.dispose([...outs, ...xs]);
+    forward.dispose();
   }
   if (problem) throw new ActmaxError('bad-model', `${file}: ${problem}; the weights are damaged or do not fit the layers (e.g. a negative BatchNormalization variance)`);
 }

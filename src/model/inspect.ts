@@ -6,7 +6,11 @@ export interface ModelSummary {
   format: string;
   kerasVersion?: string;
   inputs: Array<{ name: string; shape: number[]; range: [number, number]; rangeSource: string }>;
-  outputs: Array<{ name: string; shape: number[]; units: number; finalActivation: string | null; classes: Array<{ index: number; name?: string }> }>;
+  outputs: Array<{ name: string; shape: number[]; units: number; finalActivation: string | null; classes: Array<{ index: number; name?: string }>; dynamic?: string }>;
+  /** How actmax computes the network: on its IR (with how rows are batched), or on TF.js and why. */
+  network: { ir: boolean; reason?: string; batch: string; layouts: string[]; dynamic?: { values: number; ops: string[] } };
+  /** Every addressable node of a graph model (`neuron:NODE:I`), with its layer, op and shape. */
+  nodes?: Array<{ name: string; layer: string; op: string; shape: number[] }>;
   layers: Array<{ name: string; className: string; outputShape: number[]; units: number; activation?: string }>;
   exampleObjectives: string[];
   notes: string[];
@@ -24,12 +28,12 @@ export function summarizeModel(model: ActmaxModel): ModelSummary {
   const out0 = model.outputs[0];
   const multiOut = model.outputs.length > 1;
   const o = (k: number) => (multiOut ? `${out0.name}:${k}` : `${k}`);
-  const examples = [`logit:${o(0)}`, `logit:${multiOut ? out0.name + ':' : ''}all`, `prob:${o(Math.min(1, out0.units - 1))}`];
-  if (out0.units > 1) examples.push(`margin:${o(0)}`, `logit:${o(0)}-0.5*logit:${o(1)}`);
-  const hidden = model.layers.filter((l) => !['InputLayer', 'Flatten', 'Dropout', 'Reshape'].includes(l.className) && !model.outputs.some((x) => x.layer === l.name));
-  const dense = hidden.find((l) => l.outputShape.length === 1);
+  const examples = out0.dynamic ? [] : [`logit:${o(0)}`, `logit:${multiOut ? out0.name + ':' : ''}all`, `prob:${o(Math.min(1, out0.units - 1))}`];
+  if (out0.units > 1 && !out0.dynamic) examples.push(`margin:${o(0)}`, `logit:${o(0)}-0.5*logit:${o(1)}`);
+  const hidden = model.layers.filter((l) => !['InputLayer', 'Placeholder', 'Flatten', 'Dropout', 'Reshape', 'Identity', 'Cast'].includes(l.className) && !model.outputs.some((x) => x.layer === l.name) && l.units > 1);
+  const dense = hidden.find((l) => l.outputShape.length === 1 && /Dense|MatMul/.test(l.className)) ?? hidden.find((l) => l.outputShape.length === 1);
   if (dense) examples.push(`neuron:${dense.name}:0`, `layer:${dense.name}`);
-  const conv = hidden.find((l) => l.outputShape.length >= 2);
+  const conv = hidden.find((l) => l.outputShape.length >= 2 && /Conv/.test(l.className)) ?? hidden.find((l) => l.outputShape.length >= 2);
   if (conv) examples.push(`channel:${conv.name}:0`, `channel:${conv.name}:all`);
   return {
     source: model.source,
@@ -42,10 +46,21 @@ export function summarizeModel(model: ActmaxModel): ModelSummary {
       units: x.units,
       finalActivation: x.finalActivation,
       classes: Array.from({ length: Math.min(x.units, 1000) }, (_, index) => ({ index, ...(x.classNames ? { name: x.classNames[index] } : {}) })),
+      ...(x.dynamic ? { dynamic: x.dynamic } : {}),
     })),
+    network: networkSummary(model),
+    ...(model.format === 'tfjs-graph' && model.ir ? { nodes: model.ir.nodes.map((n) => ({ name: n.name, layer: n.layer, op: n.op, shape: model.ir!.shapes.get(n.name)! })) } : {}),
     layers: model.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, units: l.units, ...(l.activation ? { activation: l.activation } : {}) })),
     exampleObjectives: examples,
     notes: model.notes,
     metadata: model.metadata,
   };
+}
+
+function networkSummary(model: ActmaxModel): ModelSummary['network'] {
+  const ir = model.ir;
+  const layouts = model.inputs.map((i) => i.layout ?? 'nhwc');
+  if (!ir) return { ir: false, ...(model.irReason ? { reason: model.irReason } : {}), batch: model.batch, layouts };
+  const ops = [...new Set(ir.dynamic.values())];
+  return { ir: true, batch: model.batch, layouts, ...(ir.dynamic.size ? { dynamic: { values: ir.dynamic.size, ops } } : {}) };
 }

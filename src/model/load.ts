@@ -3,7 +3,7 @@ import { ActmaxError } from '../errors.js';
 import { loadModelFiles, type ModelFiles } from './formats.js';
 import { describeModel } from './describe.js';
 import { checkFiniteOutputs, checkFiniteWeights, oneLine } from './guards.js';
-import type { ActmaxModel, LoadedNet } from './types.js';
+import type { ActmaxModel, LoadedNet, LoadOptions } from './types.js';
 // Node reads paths and file:// URLs; the browser build swaps in local-files.browser.ts (package.json "browser").
 import { localFiles } from './local-files.js';
 
@@ -29,28 +29,41 @@ const MAIN_NAMES = ['model.json', '.keras', '.h5', '.hdf5'];
  * Load a model (TF.js layers or graph model, Keras `.keras`, Keras `.h5`) for maximisation.
  *
  * @example
- * const model = await loadModel('models/fashion-mnist-mlp');           // directory with model.json
- * const keras = await loadModel('my_model.keras');
- * const web = await loadModel('https://example.org/model/model.json');
+ * const model = await loadModel('models/fashion-mnist-mlp');            // a directory with model.json
+ * const same = await loadModel('models/fashion-mnist-mlp/model.json');  // or the file itself
+ * const h5 = await loadModel('test/fixtures/keras2-h5-cnn-mnist-marabou/cnn_max_mnist2.h5'); // Keras .h5 (and .keras, http(s) URLs)
+ * h5.format // 'keras-h5'
+ * const faces = await loadModel('test/fixtures/tfjs-graph-realworld/faceboxes', { inputShape: [96, 96] }); // a free image size
+ * faces.inputs[0].shape // [96, 96, 3]
  */
-export async function loadModel(source: ModelSource): Promise<ActmaxModel> {
+export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<ActmaxModel> {
+  checkLoadOptions(options);
   const files = await resolveSource(source);
   const name = files.mainName;
   let loaded: LoadedNet;
   try {
-    loaded = await loadModelFiles(files, name);
+    loaded = await loadModelFiles(files, name, options);
   } catch (e) {
     throw asLoadError(e, name);
   }
   try {
-    checkFiniteWeights(namedWeights(loaded.net), name);
-    const model = describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : name);
-    checkFiniteOutputs(model, name);
+    // Graph models may hold legitimate non-finite constants (a −∞ pad before max pooling): the
+    // output probe below is what catches their damage.
+    if (isLayersModel(loaded.net)) checkFiniteWeights(namedWeights(loaded.net), name);
+    const model = describeModel(loaded, typeof source === 'string' ? source : source instanceof URL ? source.href : name, options);
+    await checkFiniteOutputs(model, name);
     return model;
   } catch (e) {
     loaded.net.dispose();
     throw asLoadError(e, name);
   }
+}
+
+function checkLoadOptions(o: LoadOptions): void {
+  if (o.inputShape !== undefined && (!Array.isArray(o.inputShape) || o.inputShape.length < 2 || o.inputShape.length > 3 || o.inputShape.some((d) => !Number.isInteger(d) || d < 1 || d > 16384))) {
+    throw new ActmaxError('bad-option', `input shape ${JSON.stringify(o.inputShape)} is not H,W or H,W,C with positive integer sizes (e.g. 224,224)`);
+  }
+  if (o.layout !== undefined && o.layout !== 'nchw' && o.layout !== 'nhwc') throw new ActmaxError('bad-option', `layout "${String(o.layout)}" is not nchw or nhwc`);
 }
 
 /**

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ActmaxError } from '../errors.js';
 import type { Forward, Tap } from './activations.js';
 import type { ActmaxModel } from './types.js';
+import { executeGraph } from '../ir/graph-probe.js';
 
 const ACTIVATION_LAYERS = new Set(['Activation', 'Softmax', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
 const ACTIVATION_NODES = /^(Softmax|Sigmoid|Relu|Relu6|Elu|Selu|Tanh|LeakyRelu)$/;
@@ -150,8 +151,7 @@ export async function graphOutputsAsync(model: ActmaxModel, inputs: tf.Tensor[],
   for (let r = 0; r < rows; r++) {
     const one = inputs.map((x) => x.slice([r], [1]));
     const f = feeds(net, one);
-    const res = (await net.executeAsync(f, names)) as tf.Tensor | tf.Tensor[];
-    parts.push(Array.isArray(res) ? res : [res]);
+    parts.push(await executeGraph(net, f, names));
     tf.dispose([...one, ...Object.values(f)]);
   }
   const joined = names.map((_, k) => {

@@ -109,7 +109,26 @@ export interface LoadedNet {
   irReason?: string;
   /** Shapes (per example) of outputs computed by dynamic ops, and the op, by output name (graph models). */
   dynamicOutputs?: Map<string, { shape: number[]; op: string }>;
+  /** Per-example shapes of graph outputs, as a TF.js run found them (batch 1). */
+  outputShapes?: Map<string, number[]>;
   /** Per-input layout (graph models recorded channels-first). */
   layouts?: Array<'nhwc' | 'nchw'>;
+  /** Per-example input shapes the loader settled (graph models: free sizes chosen). */
+  inputShapes?: number[][];
+  /** A batch size above 1 that the graph file fixes: `describeModel` refuses such a model. */
+  fixedBatch?: number;
   batch?: ActmaxModel['batch'];
+}
+
+/**
+ * Options of `loadModel` for models that leave something open.
+ *
+ * @example
+ * await loadModel('test/fixtures/tfjs-graph-realworld/faceboxes/model.json', { inputShape: [256, 256] });
+ */
+export interface LoadOptions {
+  /** Size of an image input whose file leaves it free (`[-1, -1, -1, 3]`): [H, W] or [H, W, C]. Default 128×128. */
+  inputShape?: number[];
+  /** Layout of 4-D graph inputs: detected from the shape (`[1, 3, 416, 416]` is `nchw`) unless given. */
+  layout?: 'nchw' | 'nhwc';
 }

@@ -11,7 +11,7 @@ import { formatObjective } from './format.js';
  */
 export class Objective {
   constructor(readonly spec: ObjectiveSpec) {}
-  /** this + other. @example logit(1).plus(tv().times(-0.05)) */
+  /** this + other. @example logit(1).plus(totalVariation().times(-0.05)).toString() // 'logit:1-0.05*tv' */
   plus(other: Objective | ObjectiveSpec): Objective {
     return sum(this, other);
   }
@@ -59,7 +59,7 @@ export const neuron = (layer: string, index: number | number[], pre = false) => 
 export const channel = (layer: string, c: number, pre = false) => new Objective({ kind: 'channel', layer, channel: c, ...(pre ? { pre } : {}) });
 /** Mean of squares of a layer's output (DeepDream). @example layerEnergy('conv2d_1') */
 export const layerEnergy = (layer: string, pre = false) => new Objective({ kind: 'layerEnergy', layer, ...(pre ? { pre } : {}) });
-/** Projection of a layer's output on a direction (all units, or one value per channel). @example direction('dense', v) */
+/** Projection of a layer's output on a direction (all units, or one value per channel). @example direction('dense', new Array(128).fill(1)) */
 export const direction = (layer: string, vector: number[], pre = false) => new Objective({ kind: 'direction', layer, vector, ...(pre ? { pre } : {}) });
 /** Mean |x| of the input (use with a negative weight). @example logit(1).minus(inputL1().times(0.1)) */
 export const inputL1 = (input?: string | number) => new Objective({ kind: 'inputL1', ...(input !== undefined ? { input } : {}) });

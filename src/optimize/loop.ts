@@ -68,7 +68,7 @@ export async function runSteps(p: Problem, engine: Engine, progress: Progress, p
       const inp = p.inputs[k];
       optimizers[k].step(x, grads[k], lr * inp.stepScale);
       const stage = p.pipeline?.spec.inputs[k];
-      if (stage && stage.blur > 0 && stage.dims && !stage.param) blurRows(x, p.rows, stage.dims, stage.blur);
+      if (stage && stage.blur > 0 && stage.dims && !stage.param) blurRows(x, p.rows, stage.dims, stage.blur, stage.channelsFirst);
       projectInPlace(x, p.rows, inp.constraints);
     });
     progress.stepsRun++;

@@ -7,6 +7,7 @@ import { asObjective, type Objective } from '../objectives/objective.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
 import { resolveInputIndex } from '../objectives/terms.js';
 import { initParamRow, invertParamRow, type ParamPlan } from '../param/param.js';
+import { toPicture } from '../param/layout.js';
 import type { ImageOptions } from '../pipeline/defaults.js';
 import { resolvePipeline, type ResolvedPipeline } from '../pipeline/resolve.js';
 import type { OptimizerName } from './optimizers.js';
@@ -154,7 +155,8 @@ export function buildProblem(model: ActmaxModel, objective: Objective | Objectiv
     inputs.push({ index, info, size, inputSize, param, constraints: constraintsOfVars, inputConstraints, stepScale: param ? param.stepScale : rangeScale(inputConstraints) });
     const x = new Float32Array(rows * size);
     if (param) {
-      const first = given ? invertParamRow(param, given) : null;
+      // Parameters render pictures: a channels-first start is read as one.
+      const first = given ? invertParamRow(param, pipeline!.spec.inputs[k].channelsFirst ? toPicture(given, info) : given) : null;
       const row = new Float32Array(size);
       for (let r = 0; r < rows; r++) {
         if (first && r % restarts === 0) row.set(first);

@@ -27,16 +27,16 @@ export class Rng {
   constructor(seed: number) {
     this.next = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
   }
-  /** Uniform in [0, 1). @example rng.uniform() */
+  /** Uniform in [0, 1). @example new Rng(1).uniform() < 1 // true */
   uniform(): number {
     return this.next();
   }
-  /** Standard normal (Box–Muller). @example rng.normal() */
+  /** Standard normal (Box–Muller). @example Number.isFinite(new Rng(1).normal()) // true */
   normal(): number {
     const u = Math.max(this.uniform(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
   }
-  /** Integer in [lo, hi]. @example rng.int(-2, 2) */
+  /** Integer in [lo, hi]. @example Math.abs(new Rng(1).int(-2, 2)) <= 2 // true */
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.uniform() * (hi - lo + 1));
   }

@@ -161,7 +161,7 @@ export function invertParamRow(plan: ParamPlan, x: ArrayLike<number>): Float32Ar
  * Returns null for `pixel` (the plain loop handles it).
  *
  * @example
- * const p = createParam('spectral', [64, 64, 3], [0, 1]);
+ * const p = createParam('spectral', [64, 64, 3], [0, 1])!; // null for 'pixel' (no parameterisation)
  * const x = tf.tidy(() => p.render(tf.zeros([2, p.size]))); // [2, 64, 64, 3], all 0.5
  */
 export function createParam(spec: ParamSpec, shape: number[], range: [number, number], inputName = 'input'): Parameterisation | null {

@@ -1,5 +1,6 @@
 import type { ActmaxModel } from '../model/types.js';
-import { imageDims, type ParamSpec } from '../param/param.js';
+import type { ParamSpec } from '../param/param.js';
+import { imageDimsOf } from '../param/layout.js';
 import { standardTransforms, type TransformSpec } from '../transforms/transforms.js';
 import type { RegularizerSpec } from './regularizers.js';
 
@@ -30,7 +31,7 @@ export const SMALL_IMAGE_TV = 0.5;
  */
 export function imageDefaults(model: ActmaxModel, inputIndex = 0): ImageDefaults {
   const info = model.inputs[inputIndex];
-  const dims = imageDims(info.shape);
+  const dims = imageDimsOf(info);
   if (!dims) {
     return { kind: 'none', reason: `input "${info.name}" [${info.shape.join(', ')}] is not an image`, param: 'pixel', transforms: [], regularizers: [] };
   }

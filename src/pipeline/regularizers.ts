@@ -42,21 +42,25 @@ export function diversityLayer(model: ActmaxModel): string {
 
 /**
  * Blend each image row toward its 3×3 binomial blur (edges clamped), in place: x ← x + w·(blur(x) − x).
+ * Rows are H×W×C pictures, or C×H×W when `channelsFirst`.
  *
  * @example
- * blurRows(x, rows, [28, 28, 1], 0.1);
+ * const x = new Float32Array(2 * 28 * 28).fill(0.5);
+ * blurRows(x, 2, [28, 28, 1], 0.1); // a flat image stays flat
  */
-export function blurRows(x: Float32Array, rows: number, dims: [number, number, number], weight: number): void {
+export function blurRows(x: Float32Array, rows: number, dims: [number, number, number], weight: number, channelsFirst = false): void {
   const [h, w, c] = dims;
   const n = h * w * c;
   const tmp = new Float32Array(n);
-  const at = (base: number, y: number, xx: number, k: number) => x[base + ((Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, xx))) * c + k)];
+  // Offset of (pixel p, channel k) in a row.
+  const offset = channelsFirst ? (p: number, k: number) => k * h * w + p : (p: number, k: number) => p * c + k;
+  const at = (base: number, y: number, xx: number, k: number) => x[base + offset(Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, xx)), k)];
   for (let r = 0; r < rows; r++) {
     const base = r * n;
     for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let k = 0; k < c; k++) {
       let s = 0;
       for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += (dy === 0 ? 2 : 1) * (dx === 0 ? 2 : 1) * at(base, y + dy, xx + dx, k);
-      tmp[(y * w + xx) * c + k] = s / 16;
+      tmp[offset(y * w + xx, k)] = s / 16;
     }
     for (let i = 0; i < n; i++) x[base + i] += weight * (tmp[i] - x[base + i]);
   }

@@ -3,7 +3,8 @@ import type { Constraint } from '../constraints/constraint.js';
 import type { ActmaxModel } from '../model/types.js';
 import { tapShape } from '../model/activations.js';
 import { resolveInputIndex } from '../objectives/compile.js';
-import { imageDims, normalizeParam, planParam, type ParamPlan } from '../param/param.js';
+import { normalizeParam, planParam, type ParamPlan } from '../param/param.js';
+import { imageDimsOf, isChannelsFirst, pictureShape } from '../param/layout.js';
 import type { Rng } from '../optimize/rng.js';
 import { AFFINE_SIZE, drawAffine } from '../transforms/affine.js';
 import { checkTransform, type TransformSpec } from '../transforms/spec.js';
@@ -63,11 +64,11 @@ function squashRange(model: ActmaxModel, i: number, constraints: Constraint[], p
  */
 export function resolvePipeline(model: ActmaxModel, optimize: number[], options: ImageOptions | 'auto', ctx: { constraints: Constraint[] }): ResolvedPipeline {
   const given: ImageOptions = options === 'auto' ? {} : options;
-  const firstImage = optimize.find((i) => imageDims(model.inputs[i].shape) !== null);
+  const firstImage = optimize.find((i) => imageDimsOf(model.inputs[i]) !== null);
   const defaults = imageDefaults(model, firstImage ?? optimize[0]);
   const requested = normalizeParam(given.param ?? defaults.param);
   // Spectral decorrelates RGB unless told otherwise; say so in the summary.
-  const firstDims = firstImage !== undefined ? imageDims(model.inputs[firstImage].shape) : null;
+  const firstDims = firstImage !== undefined ? imageDimsOf(model.inputs[firstImage]) : null;
   const paramSpec = requested.kind === 'spectral' && requested.decorrelate === undefined ? { ...requested, decorrelate: firstDims?.[2] === 3 } : requested;
   const transforms = given.transforms ?? defaults.transforms;
   const regularizers: RegularizerSpec[] = given.regularizers ?? defaults.regularizers;
@@ -85,11 +86,13 @@ export function resolvePipeline(model: ActmaxModel, optimize: number[], options:
   const blur = regularizers.find((r) => r.kind === 'blur')?.weight ?? 0;
   const inputs: InputStage[] = optimize.map((i) => {
     const info = model.inputs[i];
-    const dims = imageDims(info.shape);
-    const param: ParamPlan | null = dims && paramSpec.kind !== 'pixel' ? planParam(paramSpec, info.shape, squashRange(model, i, ctx.constraints, paramSpec.kind), info.name) : null;
+    const dims = imageDimsOf(info);
+    // Parameterisations render H×W×C pictures; a channels-first input gets them transposed at its edge.
+    const param: ParamPlan | null = dims && paramSpec.kind !== 'pixel' ? planParam(paramSpec, pictureShape(info), squashRange(model, i, ctx.constraints, paramSpec.kind), info.name) : null;
     if (param && blur > 0) throw new ActmaxError('bad-option', `regularizer blur smooths the pixels after each step, so it needs --param pixel (got --param ${paramSpec.kind})`);
     return {
       shape: info.shape,
+      channelsFirst: dims !== null && isChannelsFirst(info),
       param,
       dims,
       transforms: dims ? transforms : [],

@@ -18,9 +18,15 @@ export interface InputPenalty {
 export interface InputStage {
   /** The model input's shape (no batch). */
   shape: number[];
-  /** The parameterisation rendering p into the input, or null for plain pixels. */
+  /**
+   * The model takes this image channels-first ([C, H, W]). The pipeline works on H×W×C pictures
+   * (parameterisations render them, transforms, TV and blur act on them) and converts at the
+   * model's edge; the variables of plain pixels stay in the model's layout.
+   */
+  channelsFirst: boolean;
+  /** The parameterisation rendering p into an H×W×C picture (the input's own shape when not an image), or null for plain pixels. */
   param: ParamPlan | null;
-  /** H, W, C when the input is an image. */
+  /** H, W, C of the picture when the input is an image. */
   dims: [number, number, number] | null;
   /** Transforms applied each step (empty: none); images only. */
   transforms: TransformSpec[];

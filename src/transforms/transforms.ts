@@ -79,7 +79,9 @@ function wholeShifts(affine: ArrayLike<number>, rows: number): boolean {
  * (default: repeat the edge). `opts.affine` receives the drawn maps (R × 6). Call inside tf.tidy.
  *
  * @example
+ * const x = tf.ones([2, 28, 28, 1]) as tf.Tensor4D;
  * const y = tf.tidy(() => applyTransforms(x, [{ kind: 'jitter', pixels: 2 }], new Rng(0), { fill: 0 }));
+ * y.shape // [2, 28, 28, 1]
  */
 export function applyTransforms(x: tf.Tensor4D, chain: TransformSpec[], rng: Rng, opts: { fill?: Fill; affine?: Float64Array } = {}): tf.Tensor4D {
   const [rows, h, w] = x.shape;

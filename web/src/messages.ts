@@ -2,6 +2,7 @@
  * The typed messages between the page (main.ts) and the compute worker (worker.ts). Everything
  * here is structured-cloneable; big arrays travel as transferred Float32Arrays.
  */
+import { z } from 'zod';
 import type { Constraint, ExactProgress, ExactResult, InputInfo, LayerInfo, ModelFormat, ObjectiveSpec, OptimizerName, OutputInfo, RunSummary, StepInfo, TargetResult } from 'actmax/browser';
 
 export type { InputInfo, RunSummary };
@@ -88,3 +89,36 @@ export type WorkerToPage =
   | ({ type: 'exact-progress'; id: number } & ExactProgress)
   | { type: 'exact-done'; id: number; result: ExactResult }
   | { type: 'exact-unavailable'; id: number; message: string };
+
+/**
+ * What the worker accepts from the page, checked with zod before it reaches the library (which
+ * checks objective specs and constraints in depth). A new RunRequest field: add it here too.
+ */
+export const PageToWorkerSchema = (() => {
+  const id = z.number().int().nonnegative();
+  const spec = z.looseObject({ kind: z.string() });
+  const constraint = z.looseObject({ kind: z.enum(['box', 'ball', 'mask', 'levels', 'linear', 'oneHot']) });
+  const numbers = z.array(z.number());
+  const run = z.looseObject({
+    id,
+    objectiveText: z.string(),
+    targets: z.array(spec).min(1).max(64),
+    steps: z.number().int().positive(),
+    restarts: z.number().int().positive(),
+    optimizer: z.enum(['adam', 'sgd', 'normalized', 'sign']),
+    lr: z.number().positive().optional(),
+    seed: z.number().int().nonnegative(),
+    constraints: z.array(constraint),
+    init: numbers.optional(),
+  });
+  const exact = z.looseObject({ id, target: spec, constraints: z.array(constraint), timeLimit: z.number().positive(), start: numbers.optional() });
+  return z.discriminatedUnion('type', [
+    z.object({ type: z.literal('init'), backend: z.enum(['auto', 'webgl', 'wasm', 'cpu']), wasmPrefix: z.string(), highsPrefix: z.string(), modelUrl: z.string() }),
+    z.object({ type: z.literal('load-url'), url: z.string() }),
+    z.object({ type: z.literal('load-files'), files: z.record(z.string(), z.instanceof(ArrayBuffer)) }),
+    z.object({ type: z.literal('run'), run }),
+    z.object({ type: z.literal('stop'), id }),
+    z.object({ type: z.literal('exact'), exact }),
+    z.object({ type: z.literal('stop-exact'), id }),
+  ]);
+})();

@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { chooseEngine, installKernelFixes, loadModel, maximize, setOnnxLocation, type ActmaxModel, type Engine, type EngineFactory } from 'actmax/browser';
-import type { BackendChoice, ExactRequest, ModelSummary, PageToWorker, RunRequest, WorkerToPage } from './messages.js';
+import { chooseEngine, installKernelFixes, loadModel, maximize, setOnnxLocation, validate, type ActmaxModel, type Engine, type EngineFactory } from 'actmax/browser';
+import { PageToWorkerSchema, type BackendChoice, type ExactRequest, type ModelSummary, type PageToWorker, type RunRequest, type WorkerToPage } from './messages.js';
 import { runExact, exactAvailable, configureExact } from './exact-bridge.js';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -211,8 +211,13 @@ async function exact(req: ExactRequest): Promise<void> {
   }
 }
 
-self.onmessage = (ev: MessageEvent<PageToWorker>) => {
-  const msg = ev.data;
+self.onmessage = (ev: MessageEvent<unknown>) => {
+  let msg: PageToWorker;
+  try {
+    msg = validate(PageToWorkerSchema, ev.data, { where: 'message to the compute worker', expected: 'one of the page\'s messages (messages.ts)' }) as PageToWorker;
+  } catch (e) {
+    return post({ type: 'error', ...errorMessage(e) });
+  }
   switch (msg.type) {
     case 'init': {
       bundledUrl = msg.modelUrl;

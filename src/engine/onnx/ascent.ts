@@ -40,15 +40,15 @@ export function variableSizes(p: StepProblem): number[] {
   return p.optimize.map((i, k) => p.pipeline?.inputs[k].param?.size ?? p.ir.inputs[i].shape.reduce((a, b) => a * b, 1));
 }
 
-/** The 3×3 binomial blur of pixel rows, edge clamped, blended by `weight`: x + weight·(blur(x) − x). */
-function emitBlur(b: OnnxBuilder, x: string, dims: [number, number, number], weight: number): string {
+/** The 3×3 binomial blur of pixel rows (H×W×C, or C×H×W when `channelsFirst`), edge clamped, blended by `weight`: x + weight·(blur(x) − x). */
+function emitBlur(b: OnnxBuilder, x: string, dims: [number, number, number], weight: number, channelsFirst: boolean): string {
   const [h, w, c] = dims;
-  const img = b.op1('Transpose', [b.op1('Reshape', [x, b.i64([0, h, w, c])])], { perm: [0, 3, 1, 2] });
+  const img = channelsFirst ? b.op1('Reshape', [x, b.i64([0, c, h, w])]) : b.op1('Transpose', [b.op1('Reshape', [x, b.i64([0, h, w, c])])], { perm: [0, 3, 1, 2] });
   const padded = b.op1('Pad', [img, b.i64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'edge' });
   const k = [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16);
   const kernel = b.f32('blur', Float32Array.from({ length: 9 * c }, (_, i) => k[i % 9]), [c, 1, 3, 3]);
   const blurred = b.op1('Conv', [padded, kernel], { kernel_shape: [3, 3], group: c });
-  const back = b.op1('Reshape', [b.op1('Transpose', [blurred], { perm: [0, 2, 3, 1] }), b.i64([0, -1])]);
+  const back = b.op1('Reshape', [channelsFirst ? blurred : b.op1('Transpose', [blurred], { perm: [0, 2, 3, 1] }), b.i64([0, -1])]);
   return b.op1('Add', [x, b.op1('Mul', [b.op1('Sub', [back, x]), b.scalar(weight)])]);
 }
 
@@ -104,7 +104,7 @@ function emitAscentStep(b: OnnxBuilder, p: StepProblem, shared: ReturnType<typeo
     if (rule !== 'adam') flags.push(b.op1('Mul', [b.op1('ReduceSum', [g, b.i64([1])], { keepdims: 0 }), b.scalar(0)]));
     let next = b.op1('Add', [x, b.op1('Mul', [delta, alpha])]);
     const stage = p.pipeline?.inputs[k];
-    if (stage && stage.blur > 0 && stage.dims && !stage.param) next = emitBlur(b, next, stage.dims, stage.blur);
+    if (stage && stage.blur > 0 && stage.dims && !stage.param) next = emitBlur(b, next, stage.dims, stage.blur, stage.channelsFirst);
     const clip = clips[k];
     const out = name(ASCENT_IO.x(k));
     if (!clip) return out ? b.named('Identity', [next], out) : next;

@@ -22,7 +22,7 @@ let ortPromise: Promise<OrtModule | null> | null = null;
  * the first model is compiled.
  *
  * @example
- * setOnnxLocation(new URL('ort/', document.baseURI).href);
+ * setOnnxLocation('/assets/ort/'); // the page serves ort-wasm*.wasm and .mjs there
  */
 export function setOnnxLocation(url: string): void {
   prefix = url;

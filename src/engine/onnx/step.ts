@@ -1,6 +1,6 @@
 import type { IrGraph } from '../../ir/ir.js';
 import type { BatchTerms } from '../../objectives/terms.js';
-import type { PipelineSpec } from '../../pipeline/spec.js';
+import type { InputStage, PipelineSpec } from '../../pipeline/spec.js';
 import type { OnnxBuilder } from './builder.js';
 import type { Val } from './layout.js';
 import { emitBackward, emitForward, NetEmitter, type LayoutMode } from './net.js';
@@ -54,12 +54,52 @@ export function stepShared(b: OnnxBuilder, p: StepProblem): StepShared {
   };
 }
 
-/** Render the variables of input k (or reshape plain pixels). */
-function render(b: OnnxBuilder, p: StepProblem, shared: StepShared, k: number, x: string) {
+/** A value with the map taking a gradient of the result back to a gradient of the source. */
+interface Mapped {
+  x: string;
+  backward(d: string): string;
+}
+
+/**
+ * Input k [rows, ...shape] as H×W×C pictures, for the stages that work on pictures: a transpose
+ * for a channels-first input, the input itself otherwise.
+ */
+function asPictures(b: OnnxBuilder, stage: InputStage, t: string): Mapped & { shape: number[] } {
+  if (!stage.channelsFirst) return { x: t, shape: stage.shape, backward: (d) => d };
+  const [h, w, c] = stage.dims!;
+  return {
+    x: b.op1('Transpose', [b.op1('Reshape', [t, b.i64([0, c, h, w])])], { perm: [0, 2, 3, 1] }),
+    shape: [h, w, c],
+    backward: (d) => b.op1('Transpose', [d], { perm: [0, 3, 1, 2] }),
+  };
+}
+
+/** Render the variables of input k into the model's layout (or reshape plain pixels). */
+function render(b: OnnxBuilder, p: StepProblem, shared: StepShared, k: number, x: string): Mapped {
   const pc = shared.params[k];
-  if (pc) return emitRender(b, pc, x);
+  const stage = p.pipeline?.inputs[k];
+  if (pc) {
+    const pictures = emitRender(b, pc, x);
+    if (!stage?.channelsFirst) return pictures;
+    // The model's edge: pictures → channels-first.
+    return {
+      x: b.op1('Transpose', [pictures.x], { perm: [0, 3, 1, 2] }),
+      backward: (d) => pictures.backward(b.op1('Transpose', [d], { perm: [0, 2, 3, 1] })),
+    };
+  }
   const shape = p.ir.inputs[p.optimize[k]].shape;
   return { x: b.op1('Reshape', [x, b.i64([0, ...shape])]), backward: (d: string) => b.op1('Reshape', [d, b.i64([0, -1])]) };
+}
+
+/** Input k through this step's transforms (on its pictures), with the gradient map. */
+function warp(b: OnnxBuilder, stage: InputStage, x: string, draws: string): Mapped {
+  const pictures = asPictures(b, stage, x);
+  const warped = emitWarp(b, { ...stage, shape: pictures.shape }, pictures.x, draws);
+  if (!stage.channelsFirst) return { x: warped.y, backward: warped.backward };
+  return {
+    x: b.op1('Transpose', [warped.y], { perm: [0, 3, 1, 2] }),
+    backward: (d) => pictures.backward(warped.backward(b.op1('Transpose', [d], { perm: [0, 2, 3, 1] }))),
+  };
 }
 
 /** Network inputs by IR input name. */
@@ -82,9 +122,9 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
   const rendered = xs.map((x, k) => render(b, p, shared, k, x));
   const warps = rendered.map((r, k) => {
     const stage = p.pipeline?.inputs[k];
-    return stage?.transforms.length && draws[k] ? emitWarp(b, stage, r.x, draws[k]!) : null;
+    return stage?.transforms.length && draws[k] ? warp(b, stage, r.x, draws[k]!) : null;
   });
-  const seen = rendered.map((r, k) => warps[k]?.y ?? r.x);
+  const seen = rendered.map((r, k) => warps[k]?.x ?? r.x);
   const wanted = objectiveValues(p.ir, p.terms);
   const diversity = p.pipeline?.diversity ? tapValue(p.ir, { layer: p.pipeline.diversity.layer, pre: false }) : null;
   if (diversity) wanted.push(diversity);
@@ -102,10 +142,14 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
     const terms: string[] = [];
     if (g) terms.push(warps[k] ? warps[k]!.backward(g.name) : g.name);
     const stage = p.pipeline?.inputs[k];
-    const shape = p.ir.inputs[p.optimize[k]].shape;
-    for (const pen of stage?.penalties ?? []) {
-      // A penalty is subtracted: its gradient scaled by −weight.
-      terms.push(emitPenalty(b, pen.kind, rendered[k].x, shape, tvAxes(shape, shape.length === 3), false, p.terms.rows, -pen.weight).grad);
+    if (stage?.penalties.length) {
+      // Penalties read the pictures (TV along H and W); each is subtracted: its gradient scaled by −weight.
+      const pictures = asPictures(b, stage, rendered[k].x);
+      const { shape } = pictures;
+      const channelAxis = stage.channelsFirst || shape.length === 3;
+      for (const pen of stage.penalties) {
+        terms.push(pictures.backward(emitPenalty(b, pen.kind, pictures.x, shape, tvAxes(shape, channelAxis), false, p.terms.rows, -pen.weight).grad));
+      }
     }
     if (!terms.length) return b.op1('Mul', [x, b.scalar(0)]);
     return rendered[k].backward(b.sum(terms));

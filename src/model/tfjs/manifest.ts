@@ -5,26 +5,42 @@
 import * as tf from '@tensorflow/tfjs';
 import { ActmaxError, isActmaxError } from '../../errors.js';
 import type { ModelFiles } from '../formats.js';
-import { oneLine } from '../guards.js';
+import { validate, z } from '../../io/validate.js';
 
 /** Largest total weight size accepted: 2^28 floats (1 GiB). */
 const MAX_WEIGHT_BYTES = 2 ** 30;
 
 const BYTES_PER: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: 0 };
 
-interface ManifestGroup {
-  paths: string[];
-  weights: tf.io.WeightsManifestEntry[];
-}
+/** The weightsManifest of a TF.js model.json: groups of shard paths and the weights they hold. */
+export const WeightsManifestSchema = z.array(
+  z.looseObject({
+    paths: z.array(z.string()),
+    weights: z.array(
+      z.looseObject({
+        name: z.string().min(1),
+        shape: z.array(z.number().int().nonnegative()),
+        dtype: z.string(),
+        quantization: z.looseObject({ dtype: z.string() }).optional(),
+      }),
+    ),
+  }),
+);
+
+/**
+ * The top level of a TF.js model.json (layers or graph model): what actmax reads from it. The
+ * topology itself is checked by the layers/graph loaders; the manifest by {@link readManifestWeights}.
+ */
+export const ModelJsonSchema = z.looseObject({
+  format: z.string().optional(),
+  modelTopology: z.record(z.string(), z.unknown()),
+  weightsManifest: z.unknown().optional(),
+  userDefinedMetadata: z.record(z.string(), z.unknown()).nullish(),
+  signature: z.record(z.string(), z.unknown()).nullish(),
+});
 
 /** Bytes a manifest entry takes in its shard. */
 function entryBytes(w: tf.io.WeightsManifestEntry, file: string): number {
-  if (!w || typeof w !== 'object' || typeof w.name !== 'string' || w.name === '') {
-    throw new ActmaxError('bad-model', `${file}: a weightsManifest entry has no name (${oneLine(JSON.stringify(w) ?? String(w))})`);
-  }
-  if (!Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ActmaxError('bad-model', `${file}: weight "${w.name}" has an invalid shape ${JSON.stringify(w.shape)}`);
-  }
   const size = w.shape.reduce((a, b) => a * b, 1);
   const dtype = w.quantization?.dtype ?? w.dtype;
   const per = BYTES_PER[dtype];
@@ -52,14 +68,16 @@ export async function readManifestWeights(
   file: string,
 ): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }> {
   if (manifest === undefined || manifest === null) return { specs: [], data: new ArrayBuffer(0) };
-  if (!Array.isArray(manifest)) throw new ActmaxError('bad-model', `${file}: weightsManifest is not a list`);
+  const groups = validate(WeightsManifestSchema, manifest, {
+    where: file,
+    root: 'weightsManifest',
+    expected: 'groups of {"paths": [shard files], "weights": [{"name", "shape": [sizes ≥ 0], "dtype"}]}',
+    code: 'bad-model',
+  });
   const specs: tf.io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (const raw of manifest as ManifestGroup[]) {
-    if (!raw || !Array.isArray(raw.paths) || !Array.isArray(raw.weights)) {
-      throw new ActmaxError('bad-model', `${file}: a weightsManifest group lacks "paths" or "weights"`);
-    }
+  for (const raw of groups as Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>) {
     const declared = raw.weights.reduce((a, w) => a + entryBytes(w, file), 0);
     total += declared;
     if (total > MAX_WEIGHT_BYTES) {
