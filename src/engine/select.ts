@@ -71,6 +71,7 @@ export interface EngineReport {
 export function engineReport(model: ActmaxModel): EngineReport {
   const ir = irOf(model);
   if (!ir) return { engine: 'tfjs', gaps: ['the model has no network IR'] };
-  const gaps = networkGaps(ir, ir.outputs.map((o) => o.value));
+  // Outputs of dynamic ops come after the differentiable part: TF.js computes them at evaluation.
+  const gaps = networkGaps(ir, ir.outputs.filter((o) => !ir.dynamic.has(o.value)).map((o) => o.value));
   return { engine: gaps.length ? 'tfjs' : 'onnx', gaps };
 }

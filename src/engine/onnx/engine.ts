@@ -11,6 +11,7 @@ import { floatValue, OnnxBuilder } from './builder.js';
 import { networkSupport, type LayoutMode } from './net.js';
 import { objectiveValues, tapValue } from './objective.js';
 import { drawFormat } from './pipeline/warp.js';
+import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
 import { engineName, loadOnnxRuntime, sessionOptions, type OrtModule } from './runtime.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
@@ -64,9 +65,8 @@ export function onnxSupport(q: SupportQuery): string | null {
   } catch (e) {
     return (e as Error).message;
   }
-  const dynamicOutput = ir.outputs.find((o) => ir.dynamic.has(o.value));
-  if (dynamicOutput) return `output "${dynamicOutput.name}" is computed by the dynamic op ${ir.dynamic.get(dynamicOutput.value)}`;
-  return networkSupport(ir, [...wanted, ...ir.outputs.map((o) => o.value)]);
+  // Outputs of dynamic ops (after the differentiable part) are TF.js's to compute at evaluation.
+  return networkSupport(ir, [...wanted, ...ir.outputs.filter((o) => !ir.dynamic.has(o.value)).map((o) => o.value)]);
 }
 
 /** Options of the ONNX engine. */
@@ -150,11 +150,21 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     const shared = stepShared(b, problem);
     const r = emitEvaluation(b, problem, shared, xsIn);
     b.named('Identity', [r.value], 'value');
-    r.outputs.forEach((o, i) => b.named('Identity', [o], `out${i}`));
+    r.outputs.forEach((o, i) => o && b.named('Identity', [o], `out${i}`));
     r.inputs.forEach((x, k) => b.named('Identity', [x], `input${k}`));
-    const outs = [floatValue('value', [rows]), ...ir.outputs.map((_, i) => floatValue(`out${i}`, [rows, `units${i}`])), ...sizes.map((_, k) => floatValue(`input${k}`, [rows, `features${k}`]))];
+    const outs = [floatValue('value', [rows]), ...ir.outputs.flatMap((_, i) => (dynamic[i] ? [] : [floatValue(`out${i}`, [rows, `units${i}`])])), ...sizes.map((_, k) => floatValue(`input${k}`, [rows, `features${k}`]))];
     return b.model(xsIn.map((x, k) => floatValue(x, [rows, sizes[k]])), outs);
   })()));
+  const dynamic = dynamicOutputs(ir);
+  /** Model inputs in model order (rendered optimised ones, tiled held ones), for TF.js's dynamic outputs. */
+  const modelInputs = (rendered: Float32Array[]) => req.model.inputs.map((_, i) => {
+    const k = req.optimize.indexOf(i);
+    if (k >= 0) return rendered[k];
+    const one = req.fixed.get(i)!;
+    const tiled = new Float32Array(rows * one.length);
+    for (let r = 0; r < rows; r++) tiled.set(one, r * one.length);
+    return tiled;
+  });
   const feedsOf = (xs: Float32Array[]) => Object.fromEntries(xs.map((x, k) => [xsIn[k], new ort.Tensor('float32', x, [rows, sizes[k]])]));
 
   return {
@@ -172,10 +182,12 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     async evaluate(xs): Promise<Evaluation> {
       const s = await evaluationSession();
       const out = await s.run(feedsOf(xs));
+      const rendered = sizes.map((_, k) => out[`input${k}`].data as Float32Array);
+      const late = dynamic.some((d) => d) ? await dynamicOutputValues(req.model, dynamic, modelInputs(rendered), rows) : [];
       return {
         values: out.value.data as Float32Array,
-        outputs: ir.outputs.map((_, i) => out[`out${i}`].data as Float32Array),
-        ...(problem.pipeline ? { inputs: sizes.map((_, k) => out[`input${k}`].data as Float32Array) } : {}),
+        outputs: ir.outputs.map((_, i) => (dynamic[i] ? late[i]! : (out[`out${i}`].data as Float32Array))),
+        ...(problem.pipeline ? { inputs: rendered } : {}),
       };
     },
     async ascent(plan) {

@@ -158,18 +158,20 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
 }
 
 /**
- * Evaluation without transforms: value per row, every model output (IR layout, flat per row) and
- * the rendered optimised inputs.
+ * Evaluation without transforms: value per row, every model output that is not dynamic (IR
+ * layout, flat per row) and the rendered optimised inputs.
  *
  * @example
  * const { value, outputs, inputs } = emitEvaluation(b, problem, shared, ['x']);
  */
-export function emitEvaluation(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs: string[]): { value: string; outputs: string[]; inputs: string[] } {
+export function emitEvaluation(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs: string[]): { value: string; outputs: Array<string | null>; inputs: string[] } {
   const net = shared.net.again(b);
   const rendered = xs.map((x, k) => render(b, p, shared, k, x).x);
-  const wanted = [...objectiveValues(p.ir, p.terms), ...p.ir.outputs.map((o) => o.value)];
+  // Outputs of dynamic ops are null here: TF.js computes them (dynamic-outputs.ts).
+  const computed = p.ir.outputs.filter((o) => !p.ir.dynamic.has(o.value));
+  const wanted = [...objectiveValues(p.ir, p.terms), ...computed.map((o) => o.value)];
   emitForward(net, networkInputs(p, shared, rendered), wanted);
   const { value } = emitObjective(net, p.terms, p.ir.inputs.map((inp) => net.val(inp.name)));
-  const outputs = p.ir.outputs.map((o) => b.op1('Reshape', [net.as(net.val(o.value), 'ir').name, b.i64([0, -1])]));
+  const outputs = p.ir.outputs.map((o) => (p.ir.dynamic.has(o.value) ? null : b.op1('Reshape', [net.as(net.val(o.value), 'ir').name, b.i64([0, -1])])));
   return { value, outputs, inputs: rendered.map((r) => b.op1('Reshape', [r, b.i64([0, -1])])) };
 }
