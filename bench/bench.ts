@@ -21,6 +21,7 @@ import { defaultPath } from './pipeline.js';
 import { playgroundRates } from './playground.js';
 import { summary } from './summary.js';
 import { realModelRows } from './realworld.js';
+import { priorBench } from './prior.js';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
   torchPipelinePeers(mnistCnn);
   mnistCnn?.dispose();
   mlp.dispose();
+  // Do the answers look like data (bench/prior.ts)? Minutes on 2 cores: skipped with BENCH_QUICK=1.
+  const priorLines = QUICK ? [] : await priorBench();
 
   // The playground in headless Chromium: ONNX (onnxruntime-web) vs TF.js, as the page reports them.
   await playgroundRates();
@@ -103,7 +106,7 @@ async function main(): Promise<void> {
   await useBackend('wasm');
   await realModelRows(root, emit, BUDGET_MS * 2);
 
-  summary(started);
+  summary(started, priorLines);
 }
 
 await main();

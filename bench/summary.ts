@@ -14,7 +14,7 @@ function fmt(n: number | undefined): string {
 const loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
 
 /** Print the tables and write BENCHMARKS.md (sections other benches wrote after it are kept). @example summary(performance.now()) */
-export function summary(started: number): void {
+export function summary(started: number, extra: string[] = []): void {
 
   const torch = rows.filter((r) => r.bench === 'torch' && r.backend !== 'unavailable');
   // PyTorch at its best thread count.
@@ -57,6 +57,7 @@ export function summary(started: number): void {
     lines.push('');
     lines.push(`\`actmax demo\` end to end (process start to files written, ${demoRow.runner}): ${demoRow.wallSeconds} s wall, ${demoRow.cpuSeconds} CPU-s${demoRow.ok ? '' : ' — FAILED'}.`);
   }
+  if (extra.length) lines.push('', ...extra);
   lines.push('');
   lines.push(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   const table = lines.join('\n');

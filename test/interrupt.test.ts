@@ -95,7 +95,7 @@ describe('maximize interrupted by a signal', () => {
 });
 
 describe('exact interrupted by a signal', () => {
-  it('SIGINT during the MILP solve → exit 130 soon after, the best input so far with its proven bound', async () => {
+  it('SIGINT during the exact solve (branch-and-bound here) → exit 130 soon after, the best input so far with its proven bound', async () => {
     const out = path.join(tmp, 'exact-sigint');
     // The full box is not proven within minutes, so the solve is surely running when the signal comes.
     const run = start(['bin/actmax.js', 'exact', 'models/fashion-mnist-mlp', '--objective', 'logit:1', '--time-limit', '300', '--out', out]);

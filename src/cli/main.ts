@@ -9,7 +9,7 @@ import { inputShapeOption, layoutOption, withModel, type ModelFlags } from './mo
 import type { ActmaxModel } from '../model/types.js';
 import { OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
 import { objectiveContext, parseObjectiveFor } from '../objectives/check.js';
-import { maximize } from '../optimize/maximize.js';
+import { maximize, type StepInfo } from '../optimize/maximize.js';
 import type { OptimizerName } from '../optimize/optimizers.js';
 import type { EngineChoice } from '../engine/select.js';
 import { readInputFile } from '../io/inputs.js';
@@ -17,9 +17,15 @@ import { writeRunFiles } from '../io/results.js';
 import { runJson } from '../io/result-json.js';
 import { toTfjsLayers } from '../model/convert.js';
 import { startServer } from './serve.js';
+import { startDirServer } from './serve-dir.js';
+import { registerAtlasCommands } from './commands/atlas.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
+import { PRIOR_GRAMMAR, parsePrior } from './prior-spec.js';
+import { addValueWithoutPrior } from '../prior/compare.js';
+import { datasetPriorPath } from '../prior/dataset.js';
+import { promises as fs } from 'node:fs';
 import { renderInspect } from './commands/inspect.js';
 import { predictOnce } from './commands/predict.js';
 import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
@@ -81,7 +87,11 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .addOption(inputShapeOption())
     .addOption(layoutOption())
     .action(async (file: string, o: { json?: boolean } & ModelFlags) => {
-      await withModel(file, o, async (model) => io.out(renderInspect(model, !!o.json) + '\n'));
+      await withModel(file, o, async (model) => {
+        const prior = await datasetPriorPath(model.source);
+        const exists = prior ? await fs.stat(prior).then(() => true, () => false) : false;
+        io.out(renderInspect(model, !!o.json, exists ? prior : null) + '\n');
+      });
     });
 
   program
@@ -120,6 +130,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .argument('<model>')
     .requiredOption('--objective <spec>', OBJECTIVE_GRAMMAR)
     .option('--constraint <spec>', CONSTRAINT_GRAMMAR, collect, [])
+    .option('--prior <spec>', `answers that look like the data: ${PRIOR_GRAMMAR}`)
     .option('--steps <n>', 'gradient steps', int('steps'), 150)
     .option('--restarts <n>', 'random restarts per target (one batch; the best is kept)', int('restarts'), 6)
     .addOption(new Option('--optimizer <name>', 'step rule').choices(['adam', 'sgd', 'normalized', 'sign']).default('adam'))
@@ -147,13 +158,16 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
 
   program
     .command('exact')
-    .description('the certified global maximum for piecewise-linear (ReLU) networks, by mixed-integer programming (HiGHS)')
+    .description('the certified global maximum for piecewise-linear (ReLU) networks: branch-and-bound with SDP bounds (one hidden ReLU layer) or mixed-integer programming (HiGHS)')
     .argument('<model>')
     .requiredOption('--objective <spec>', 'a linear objective: logit:K, margin:K, neuron:LAYER:I, or weighted sums of them')
     .option('--constraint <spec>', CONSTRAINT_GRAMMAR + ' (L2 balls are not linear: not supported here)', collect, [])
-    .option('--time-limit <s>', 'seconds for the MILP solve per target', float('time-limit'), 60)
+    .option('--prior <spec>', `answers that look like the data (subspace priors only; z is the solver's variables): ${PRIOR_GRAMMAR}`)
+    .option('--time-limit <s>', 'seconds for the solve per target', float('time-limit'), 60)
     .option('--gap <x>', 'stop and report optimal when (bound − value)/|value| ≤ x', float('gap'), 0)
     .option('--no-warm-start', 'start the solver cold (default: gradient search first)')
+    .addOption(new Option('--method <name>', 'solver: auto = branch-and-bound where it applies (one hidden ReLU layer, linear objective, box/linear constraints), else the MILP').choices(['auto', 'bnb', 'milp']).default('auto'))
+    .option('--threads <n>', 'worker threads of the branch-and-bound (default: the cores; 0 = the main thread)', int('threads'))
     .option('--init <spec>', 'reference for mask constraints: FILE')
     .option('--input <file>', 'values of inputs that are not optimised (JSON keyed by input name)')
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
@@ -186,11 +200,13 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
 
   program
     .command('serve')
-    .description('serve the web playground (and the bundled model) on this machine; prints the URL')
+    .description('serve the web playground (and the bundled model), or a folder such as an atlas, on this machine; prints the URL')
+    .argument('[dir]', 'a folder of static pages to serve instead of the playground (e.g. actmax atlas --out DIR)')
     .option('--port <n>', 'port (0 = any free port)', int('port'), 8080)
     .option('--host <h>', 'address to bind (other machines can reach 0.0.0.0 — only use it on a trusted network)', '127.0.0.1')
-    .action(async (o: { port: number; host: string }) => {
-      const running = await startServer({ port: o.port, host: o.host, root: PACKAGE_ROOT, log: (s: string) => io.out(s + '\n') });
+    .action(async (dir: string | undefined, o: { port: number; host: string }) => {
+      const log = (s: string) => io.out(s + '\n');
+      const running = dir ? await startDirServer({ dir, port: o.port, host: o.host, log }) : await startServer({ port: o.port, host: o.host, root: PACKAGE_ROOT, log });
       await new Promise<void>((resolve) => {
         const stop = () => void running.close().then(resolve);
         process.once('SIGINT', stop);
@@ -202,17 +218,19 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .command('demo')
     .description('every class of the bundled Fashion-MNIST model, maximised in one batched run; writes grid.png and report.json')
     .option('--out <dir>', 'output directory', 'actmax-out')
+    .option('--prior <spec>', `answers that look like the data, e.g. dataset:subspace:32 or decoder:models/fashion-mnist-decoder; ${PRIOR_GRAMMAR}`)
     .addOption(backendOption())
-    .action(async (o: { out: string; backend: BackendName }) => {
+    .action(async (o: { out: string; backend: BackendName; prior?: string }) => {
       await useBackend(o.backend);
       const bar = progressBar(DEMO_SETTINGS.steps, 'demo', true);
-      const { rows, text, files } = await runDemo(o.out, (s) => bar.update(s, NaN));
+      const { rows, text, files } = await runDemo(o.out, (s) => bar.update(s, NaN), o.prior);
       bar.stop();
       io.out(text + '\n');
       io.out(`wrote ${files.join(', ')}\n`);
       const weak = rows.filter((r) => r.probability < 0.99);
       if (weak.length) io.err(`warning: ${weak.map((r) => r.name).join(', ')} reached p < 0.99\n`);
     });
+  registerAtlasCommands(program, io);
   return program;
 }
 
@@ -222,24 +240,29 @@ interface ExactCliOptions extends ModelFlags {
   timeLimit: number;
   gap: number;
   warmStart: boolean;
+  method: 'auto' | 'bnb' | 'milp';
+  threads?: number;
   init?: string;
   input?: string;
   optimize?: string;
+  prior?: string;
   out: string;
   json?: boolean;
 }
 
 /** What maximize and exact share on the command line: start, constraints, optimised and held inputs. */
-async function parseProblem(model: ActmaxModel, o: { init?: string; constraint: string[]; input?: string; optimize?: string }) {
+async function parseProblem(model: ActmaxModel, o: { init?: string; constraint: string[]; input?: string; optimize?: string; prior?: string }) {
   const init = await parseInit(o.init, model);
   const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
   const constraints: Constraint[] = [];
   for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
+  const prior = o.prior === undefined ? null : await parsePrior(o.prior, model);
+  if (prior) constraints.push(prior.constraint);
   const fixed = o.input ? await readInputFile(o.input, model) : undefined;
   // With held inputs given and no --optimize, the others are optimised.
   const optimize = o.optimize ? o.optimize.split(',').map((s) => s.trim()) : fixed ? model.inputs.map((i) => i.name).filter((n) => !(n in fixed)) : undefined;
   const inputs = fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined;
-  return { init, constraints, optimize, inputs };
+  return { init, constraints, optimize, inputs, dispose: () => prior?.dispose() };
 }
 
 /** Ctrl-C / SIGTERM abort the run (which then writes the best so far); `release` restores the default handling. */
@@ -260,7 +283,7 @@ function onInterrupt(): { signal: AbortSignal; release(): void } {
 async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
   const targets = parseObjectiveFor(o.objective, model);
   if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
-  const { constraints, optimize, inputs } = await parseProblem(model, o);
+  const { constraints, optimize, inputs, dispose } = await parseProblem(model, o);
   const interrupt = onInterrupt();
   const tty = !o.json && process.stderr.isTTY;
   let last = 0;
@@ -270,6 +293,8 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
       timeLimit: o.timeLimit,
       gapTolerance: o.gap,
       warmStart: o.warmStart,
+      method: o.method,
+      threads: o.threads,
       optimize,
       inputs,
       signal: interrupt.signal,
@@ -294,6 +319,7 @@ async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (
     }
   } finally {
     interrupt.release();
+    dispose();
   }
 }
 
@@ -318,17 +344,18 @@ interface MaximizeCliOptions extends ModelFlags {
   regularizer: string[];
   units?: string;
   animate?: number;
+  prior?: string;
 }
 
 async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
   const targets = o.units !== undefined ? expandUnits(o.objective, o.units, objectiveContext(model)) : parseObjectiveFor(o.objective, model);
   const image = imageOptionsFromFlags(model, o as ImageFlags);
   const pictures = isImageShape(model.inputs[0].shape);
-  const { init, constraints, optimize, inputs } = await parseProblem(model, o);
+  const { init, constraints, optimize, inputs, dispose } = await parseProblem(model, o);
   const interrupt = onInterrupt();
   const bar = progressBar(o.steps, 'maximize', !o.json);
   try {
-    const run = await maximize(model, targets, {
+    const options = {
       steps: o.steps,
       restarts: o.restarts,
       optimizer: o.optimizer,
@@ -340,17 +367,21 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
       inputs,
       signal: interrupt.signal,
       engine: o.engine,
-      onStep: (s) => bar.update(s.step + 1, Math.max(...s.best)),
+      onStep: (s: StepInfo) => bar.update(s.step + 1, Math.max(...s.best)),
       image,
       keepRestarts: pictures && o.restarts > 1,
       ...(o.animate !== undefined ? { frames: frameSteps(o.steps, o.animate) } : {}),
-    });
+    };
+    const run = await maximize(model, targets, options);
     bar.stop();
+    // Honesty: what the same search reaches without the prior.
+    if (run.prior && !run.interrupted) await addValueWithoutPrior(model, targets, { ...options, signal: interrupt.signal }, run);
     const files = await writeRunFiles(o.out, run, model);
     files.push(...(await writeImageFiles(o.out, run, model)));
     if (o.json) io.out(JSON.stringify(runJson(run, model.source)) + '\n');
     else {
-      for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}\n`);
+      if (run.prior) io.out(`prior: ${run.prior.description}\n`);
+      for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}${r.withoutPrior ? ` (without the prior ${r.withoutPrior.value.toPrecision(6)})` : ''}\n`);
       io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
     }
     if (run.interrupted) {
@@ -360,6 +391,7 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
   } finally {
     bar.stop();
     interrupt.release();
+    dispose();
   }
 }
 

@@ -29,7 +29,8 @@ export interface RunningServer {
 const MODEL_PREFIX = '/models/fashion-mnist-mlp/';
 const MODEL_FILES = ['model.json', 'weights.bin', 'examples.json'];
 
-const CONTENT_TYPES: Record<string, string> = {
+/** Content types by file extension. */
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -123,7 +124,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (!inside) allowed.delete(key);
   }
 
-  const server = createServer((req, res) => handle(req, res, allowed));
+  return listen((req, res) => handle(req, res, (key) => allowed.get(key)), host, port, options.log ?? console.log, 'actmax playground');
+}
+
+/**
+ * Bind a request handler on host:port and print "LABEL at URL"; a busy port or an address that is
+ * not this machine's is a one-line ActmaxError. Shared by the playground and `actmax serve DIR`.
+ *
+ * @example
+ * const running = await listen((req, res) => res.end('ok'), '127.0.0.1', 0, console.log, 'test');
+ */
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number, log: (line: string) => void, label: string): Promise<RunningServer> {
+  const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') reject(new ActmaxError('bad-option', `port ${port} on ${host} is already in use; choose another with --port`));
@@ -136,7 +148,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${boundPort}/`;
-  (options.log ?? console.log)(`actmax playground at ${url}  (Ctrl+C to stop)`);
+  log(`${label} at ${url}  (Ctrl+C to stop)`);
   return {
     server,
     url,
@@ -149,12 +161,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
-function notFound(res: ServerResponse): void {
+/** 404 with no body worth reading. @example notFound(res) */
+export function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
   res.end('not found\n');
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, allowed: Map<string, string>): void {
+/**
+ * Answer GET/HEAD for the file `lookup` maps the cleaned request path to (or 404); other methods
+ * get 405. `/` asks for `/index.html`.
+ *
+ * @example
+ * createServer((req, res) => handle(req, res, (key) => allowed.get(key)));
+ */
+export function handle(req: IncomingMessage, res: ServerResponse, lookup: (key: string) => string | undefined): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('method not allowed\n');
@@ -162,8 +182,8 @@ function handle(req: IncomingMessage, res: ServerResponse, allowed: Map<string, 
   }
   const clean = cleanRequestPath(req.url ?? '');
   if (clean === null) return notFound(res);
-  const key = clean === '/' ? '/index.html' : clean;
-  const file = allowed.get(key);
+  const key = clean.endsWith('/') ? `${clean}index.html` : clean;
+  const file = lookup(key);
   if (!file) return notFound(res);
   let size: number;
   try {

@@ -4,6 +4,8 @@
  * cannot disagree about what is allowed. All vectors are flat over one model input
  * (row-major, no batch). `input` names the model input (by name or index); omitted = the first.
  */
+import type { DataPrior } from '../prior/types.js';
+
 export type Constraint =
   /** lo ≤ x ≤ hi, scalar or per feature. */
   | { kind: 'box'; lo: number | number[]; hi: number | number[]; input?: string | number }
@@ -16,6 +18,8 @@ export type Constraint =
   /** a·x ≤ b. */
   | { kind: 'linear'; a: number[]; b: number; input?: string | number }
   /** Features `indices` form a one-hot category: the simplex during search, one-hot at the end. */
-  | { kind: 'oneHot'; indices: number[]; input?: string | number };
+  | { kind: 'oneHot'; indices: number[]; input?: string | number }
+  /** The input looks like the data: x = mean + Uᵀz (subspace) or G(z) (decoder), z in the prior's set (src/prior). */
+  | { kind: 'prior'; prior: DataPrior; input?: string | number };
 
 export type ConstraintKind = Constraint['kind'];

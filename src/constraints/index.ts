@@ -16,6 +16,7 @@ export {
   type ResolvedMask,
 } from './resolve.js';
 export { projectInPlace, projectRow, roundToLevels, roundOneHot, residuals } from './project.js';
+import type { DataPrior } from '../prior/types.js';
 
 /** Values for one feature each, or one value for all. */
 type PerFeature = number | ArrayLike<number>;
@@ -115,4 +116,18 @@ export function linear(a: ArrayLike<number>, b: number): Constraint {
  */
 export function oneHot(indices: ArrayLike<number>): Constraint {
   return { kind: 'oneHot', indices: list(indices) };
+}
+
+/**
+ * The input must look like the data: it lies in the prior's set (a subspace of the examples or a
+ * decoder's range, with its code in a box or ball). Gradient search optimises the code; exact
+ * mode encodes a subspace's code as the MILP's variables. Build priors with `subspacePrior` or
+ * `--prior` on the command line.
+ *
+ * @example
+ * const { stored } = await loadDatasetPrior(model);   // the bundled model's prior.json
+ * prior(subspacePrior(stored, 32))   // x = mean + Uᵀz, z in the examples' 0.5–99.5 % box
+ */
+export function prior(p: DataPrior): Constraint {
+  return { kind: 'prior', prior: p };
 }

@@ -1,5 +1,6 @@
 import { ActmaxError } from '../errors.js';
 import type { Piece, ResolvedBall, ResolvedConstraints, ResolvedHalfspace } from './resolve.js';
+import { subspaceResidual } from '../prior/subspace.js';
 
 /**
  * Exact Euclidean projection onto the intersection of an input's constraints.
@@ -699,7 +700,8 @@ export function roundOneHot(x: Float32Array | Float64Array, rows: number, rc: Re
 
 /**
  * How much each constraint is violated (0 when it holds), keyed by readable names: `box`,
- * `linf`, `l2`, `l1`, `mask`, `linear[k]`, `oneHot[k]`, `levels` (distance to the nearest level)
+ * `linf`, `l2`, `l1`, `mask`, `linear[k]`, `oneHot[k]`, `levels` (distance to the nearest level),
+ * `prior` (a subspace prior: distance to its subspace or code set)
  * — with `#2`, `#3` … appended for a second ball of the same kind. When `x` holds several rows,
  * each value is the worst over the rows.
  *
@@ -776,6 +778,7 @@ export function residuals(x: ArrayLike<number>, rc: ResolvedConstraints): Record
       }
       put('levels', m);
     }
+    if (rc.prior?.type === 'subspace') put('prior', subspaceResidual(rc.prior, Array.from({ length: n }, (_, i) => x[off + i])));
   }
   return out;
 }

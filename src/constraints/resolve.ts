@@ -1,5 +1,6 @@
 import { ActmaxError } from '../errors.js';
 import type { Constraint } from './constraint.js';
+import type { DataPrior } from '../prior/types.js';
 import { checkIntersection, HIST_BINS } from './project.js';
 
 /** The input a constraint list is resolved for: its name, shape (no batch) and default range. */
@@ -62,6 +63,8 @@ export interface ResolvedConstraints {
   mask: ResolvedMask | null;
   /** Number of levels for the final rounding, or null when there is no `levels` constraint. */
   levels: number | null;
+  /** The data prior on this input (projected by its parameterisation, src/prior), or null. */
+  prior: DataPrior | null;
   /** Reusable buffers and the projection plan; internal to `project.ts`. */
   readonly work: ProjectionWork;
 }
@@ -103,7 +106,7 @@ export interface ProjectionWork {
   histC2: Float64Array;
 }
 
-const KINDS = ['box', 'ball', 'mask', 'levels', 'linear', 'oneHot'];
+const KINDS = ['box', 'ball', 'mask', 'levels', 'linear', 'oneHot', 'prior'];
 
 /**
  * Turns the constraint list of a model into the normal form for ONE of its inputs, checking
@@ -227,6 +230,7 @@ export function resolveConstraints(
   let maskIdx: number[] = [];
   const maskVal = new Map<number, number>();
   let levels: number | null = null;
+  let prior: DataPrior | null = null;
   const groupOf = new Int32Array(n).fill(-1);
 
   for (const c of mine) {
@@ -294,6 +298,14 @@ export function resolveConstraints(
         linearLabels.push(name);
         break;
       }
+      case 'prior': {
+        if (prior) throw new ActmaxError('bad-spec', `two priors on ${where}; give one`);
+        const p = c.prior as DataPrior | undefined;
+        if (!p || (p.type !== 'subspace' && p.type !== 'decoder')) throw new ActmaxError('bad-spec', `prior on ${where}: expected a subspace or decoder prior (see subspacePrior)`);
+        if (p.type === 'subspace' && p.mean.length !== n) throw new ActmaxError('bad-input', `prior on ${where} has ${p.mean.length} features, expected ${n} (shape ${shapeText})`);
+        prior = p;
+        break;
+      }
       case 'oneHot': {
         const idx = c.indices as unknown;
         if (!Array.isArray(idx) || idx.length === 0) {
@@ -318,6 +330,9 @@ export function resolveConstraints(
     }
   }
   maskIdx = maskIdx.sort((a, b) => a - b);
+  if (prior && (levels !== null || oneHot.length > 0)) {
+    throw new ActmaxError('bad-spec', `a data prior on ${where} keeps the input on the data's ${(prior as DataPrior).type}; ${levels !== null ? 'levels' : 'one-hot'} rounding would leave it, so leave that constraint out`);
+  }
 
   // Per-feature contradictions (tiny float slack, e.g. ref ± eps landing 1 ulp past a bound).
   for (let i = 0; i < n; i++) {
@@ -434,6 +449,7 @@ export function resolveConstraints(
     oneHot,
     mask: maskIdx.length > 0 ? { indices: Int32Array.from(maskIdx), values: Float64Array.from(maskIdx, (i) => maskVal.get(i)!) } : null,
     levels,
+    prior,
     work: {
       pieces,
       pieces32,

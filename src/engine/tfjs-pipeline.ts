@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Tap } from '../model/activations.js';
-import { tfjsParam, type Parameterisation } from '../param/param.js';
+import { tfjsParam, type ParamPlan, type Parameterisation } from '../param/param.js';
+import type { ActmaxModel } from '../model/types.js';
+import { createPriorParam } from '../prior/param.js';
 import type { InputPenalty, InputStage, PipelineSpec } from '../pipeline/spec.js';
 import { warpRows } from '../transforms/transforms.js';
 
@@ -17,9 +19,12 @@ export interface ExtraTerm {
   fn(ctx: { tap(t: Tap): tf.Tensor; inputs: tf.Tensor[]; rowsPerTarget: number }): tf.Tensor1D;
 }
 
+/** What renders variables into an input. */
+type Renderer = Pick<Parameterisation, 'render' | 'dispose'>;
+
 /** The pipeline's TF.js pieces for one engine. */
 export interface TfjsPipeline {
-  params: Array<Parameterisation | null>;
+  params: Array<Renderer | null>;
   /** p [rows, size] of optimised input k → the input [rows, ...shape] (p itself, reshaped, for pixels). */
   render(p: tf.Tensor, k: number): tf.Tensor;
   /** Input k [rows, ...shape] through each row's affine map (rows × 6), or unchanged without transforms. */
@@ -121,15 +126,21 @@ export function diversityTerm(layer: string, weight: number): ExtraTerm {
  * The TF.js pieces of a pipeline spec.
  *
  * @example
- * const p = tfjsPipeline(resolvePipeline(model, [0], 'auto', { constraints: [] }).spec);
+ * const p = tfjsPipeline(resolvePipeline(model, [0], 'auto', { constraints: [] }).spec, model);
  */
-export function tfjsPipeline(spec: PipelineSpec): TfjsPipeline {
-  const params = spec.inputs.map((s) => (s.param ? tfjsParam(s.param) : null));
+export function tfjsPipeline(spec: PipelineSpec, model: ActmaxModel): TfjsPipeline {
+  // A data prior renders its code into the model's own layout; other parameterisations render pictures.
+  const renderer = (plan: ParamPlan): Renderer => (plan.kind === 'prior' ? createPriorParam(plan.prior!.data, model, plan.prior!.input, plan.prior!.constraints) : tfjsParam(plan));
+  const params = spec.inputs.map((s) => (s.param ? renderer(s.param) : null));
   const extraTerms: ExtraTerm[] = spec.inputs.flatMap((s, k) => s.penalties.map((r) => penaltyTerm(r, k, s)));
   if (spec.diversity) extraTerms.push(diversityTerm(spec.diversity.layer, spec.diversity.weight));
   return {
     params,
-    render: (p, k) => (params[k] ? fromPictures(params[k]!.render(p), spec.inputs[k]) : p.reshape([p.shape[0], ...spec.inputs[k].shape])),
+    render: (p, k) => {
+      const s = spec.inputs[k];
+      if (!params[k]) return p.reshape([p.shape[0], ...s.shape]);
+      return s.param!.kind === 'prior' ? params[k]!.render(p) : fromPictures(params[k]!.render(p), s);
+    },
     transform(x, k, affine) {
       const s = spec.inputs[k];
       if (!s.transforms.length || !affine || !s.dims) return x;

@@ -39,7 +39,7 @@ export async function createTfjsEngine(req: EngineRequest): Promise<Engine> {
   const { model, targets, rowsPerTarget } = req;
   const rows = targets.length * rowsPerTarget;
   checkWasmMemory(model, rows, targets.length);
-  const pipeline = req.pipeline ? tfjsPipeline(req.pipeline) : null;
+  const pipeline = req.pipeline ? tfjsPipeline(req.pipeline, model) : null;
   const extraTaps: Tap[] = pipeline ? pipeline.extraTerms.flatMap((t) => t.taps) : [];
   const taps: Tap[] = targets.flatMap((t) => objectiveTaps(model, t)).concat(extraTaps);
   const forward = buildForward(model, taps);

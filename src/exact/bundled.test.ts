@@ -35,7 +35,7 @@ describe('maximizeExact on the bundled Fashion-MNIST MLP (784-128-10)', () => {
     expect(res.input.every((v, i) => v >= 0 && v <= 1 && Math.abs(v - ref[i]) <= eps + 1e-12)).toBe(true);
     // Checked three ways: TF.js, float64, the MILP.
     expect(Math.abs(res.check!.tfjs - res.value!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(res.value!)));
-    expect(Math.abs(res.check!.milp! - res.value!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(res.value!)));
+    expect(Math.abs(res.check!.solver! - res.value!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(res.value!)));
     // Never below gradient search (another seed than the warm start's).
     const grad = await maximize(model, spec, { constraints, steps: 200, restarts: 4, seed: 3 });
     expect(res.value!).toBeGreaterThanOrEqual(grad.results[0].value - 1e-5 * Math.max(1, Math.abs(res.value!)));

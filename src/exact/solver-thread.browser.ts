@@ -26,6 +26,18 @@ export function setHighsLocation(folderUrl: string): void {
   highsBase = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;
 }
 
+/**
+ * The folder URL the `highs` files are served from (set by {@link setHighsLocation}, else
+ * `highs/` next to the page).
+ *
+ * @example
+ * const url = new URL('highs.mjs', highsLocation());
+ */
+export function highsLocation(): string {
+  const g = globalThis as unknown as { location?: { href: string } };
+  return highsBase ?? new URL('highs/', g.location?.href ?? 'http://localhost/').href;
+}
+
 function browserPrelude(base: string): string {
   const moduleUrl = JSON.stringify(new URL('highs.mjs', base).href);
   return String.raw`
@@ -51,8 +63,7 @@ self.onmessage = (e) => {
  * const thread = startSolverThread();
  */
 export function startSolverThread(): SolverThread {
-  const g = globalThis as unknown as { location?: { href: string } };
-  const base = highsBase ?? new URL('highs/', g.location?.href ?? 'http://localhost/').href;
+  const base = highsLocation();
   const source = `${browserPrelude(base)}\n${SOLVER_CORE_SOURCE}\n${BROWSER_LISTEN}`;
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   const worker = new Worker(url, { type: 'module', name: 'highs' });

@@ -2,7 +2,11 @@
 // page's downloads. Run-level fields once, then `results`: one entry per target, even for one
 // target. No Node imports here (the web page uses it).
 import type { ExactResult } from '../exact/maximizeExact.js';
+
+/** Display names of the exact solvers (`method` in result.json). */
+const EXACT_METHOD: Record<ExactResult['method'], string> = { bnb: 'exact (branch-and-bound, SDP bounds)', milp: 'exact (MILP, HiGHS)' };
 import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
+import type { PriorReport } from '../prior/param.js';
 
 /** A run's settings and totals, as in maximize's result (minus the per-target results). */
 export type RunSummary = Pick<MaximizeResult, 'seed' | 'steps' | 'restarts' | 'optimizer' | 'lr' | 'engine' | 'backend' | 'reinitialized' | 'interrupted' | 'timings'>;
@@ -16,6 +20,8 @@ export interface RunDocument extends RunSummary {
   method: 'gradient';
   /** What the image pipeline did, when it ran. */
   image?: string[];
+  /** The data prior the answers were held to (kind, K, code set), when there was one. */
+  prior?: PriorReport;
   results: TargetDocument[];
 }
 
@@ -25,15 +31,21 @@ export type ExactTargetDocument = Omit<ExactResult, 'spec'> & {
   gradientSearch?: { value: number; restart: number };
 };
 
-/** The document of an exact run (`method: "exact (MILP, HiGHS)"`). */
+/** The document of an exact run (`method`: how the targets were solved, e.g. "exact (branch-and-bound, SDP bounds)"). */
 export interface ExactDocument {
   model: string;
-  method: 'exact (MILP, HiGHS)';
+  method: string;
   /** Seconds the MILP solve of each target could take. */
   timeLimit: number;
   interrupted: boolean;
   timings: { totalMs: number; solveSeconds: number };
   results: ExactTargetDocument[];
+}
+
+/** The document's method: the one solver every target used, or both named. */
+function documentMethod(results: ExactResult[]): string {
+  const used = [...new Set(results.map((r) => r.method))];
+  return used.length === 1 ? EXACT_METHOD[used[0]] : 'exact (branch-and-bound and MILP)';
 }
 
 const withoutSpec = <T extends { spec: unknown }>(r: T): Omit<T, 'spec'> => {
@@ -50,7 +62,7 @@ const withoutSpec = <T extends { spec: unknown }>(r: T): Omit<T, 'spec'> => {
  * const run = await maximize(model, logit(1), { steps: 5, restarts: 1 });
  * const doc = runJson(run, model.source); // { model, method: 'gradient', seed, steps, …, results: [{ objective: 'logit:1', value, input, … }] }
  */
-export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'image'>, modelSource: string, targets?: number[]): RunDocument {
+export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'image' | 'prior'>, modelSource: string, targets?: number[]): RunDocument {
   const picked = targets ? targets.map((t) => run.results[t]) : run.results;
   return {
     model: modelSource,
@@ -66,24 +78,25 @@ export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'imag
     reinitialized: run.reinitialized,
     timings: run.timings,
     ...(run.image ? { image: run.image } : {}),
+    ...(run.prior ? { prior: run.prior } : {}),
     results: picked.map(withoutSpec),
   };
 }
 
 /**
- * The JSON document of exact (MILP) answers: the time limit once, one entry per target with its
- * status, value, upperBound, gap, nodes and solveSeconds; `gradientSearch` when a gradient run
- * preceded it (web page).
+ * The JSON document of exact answers: the method and time limit once, one entry per target with
+ * its solver (`method`: bnb | milp), status, value, upperBound, gap, nodes and solveSeconds;
+ * `gradientSearch` when a gradient run preceded it (web page).
  *
  * @example
  * const model = await loadModel('models/fashion-mnist-mlp');
  * const r = await maximizeExact(model, logit(3), { constraints: [linf(image, 0.005)], timeLimit: 30 });
- * const doc = exactRunJson([r], model.source, 30); // { model, method: 'exact (MILP, HiGHS)', timeLimit: 30, results: [{ status: 'optimal', … }] }
+ * const doc = exactRunJson([r], model.source, 30); // { model, method: 'exact (branch-and-bound, SDP bounds)', timeLimit: 30, results: [{ method: 'bnb', status: 'optimal', … }] }
  */
 export function exactRunJson(results: ExactResult[], modelSource: string, timeLimit: number, gradient: Array<{ value: number; restart: number } | null> = []): ExactDocument {
   return {
     model: modelSource,
-    method: 'exact (MILP, HiGHS)',
+    method: documentMethod(results),
     timeLimit,
     interrupted: results.some((r) => r.interrupted),
     timings: {

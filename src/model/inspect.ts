@@ -13,6 +13,8 @@ export interface ModelSummary {
   nodes?: Array<{ name: string; layer: string; op: string; shape: number[] }>;
   layers: Array<{ name: string; className: string; outputShape: number[]; units: number; activation?: string }>;
   exampleObjectives: string[];
+  /** The dataset the model names in its metadata (`dataset.name`, `dataset.source`), or null. */
+  dataset: { name: string; source?: string } | null;
   notes: string[];
   metadata: Record<string, unknown>;
 }
@@ -52,6 +54,7 @@ export function summarizeModel(model: ActmaxModel): ModelSummary {
     ...(model.format === 'tfjs-graph' && model.ir ? { nodes: model.ir.nodes.map((n) => ({ name: n.name, layer: n.layer, op: n.op, shape: model.ir!.shapes.get(n.name)! })) } : {}),
     layers: model.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, units: l.units, ...(l.activation ? { activation: l.activation } : {}) })),
     exampleObjectives: examples,
+    dataset: datasetOf(model.metadata),
     notes: model.notes,
     metadata: model.metadata,
   };
@@ -63,4 +66,11 @@ function networkSummary(model: ActmaxModel): ModelSummary['network'] {
   if (!ir) return { ir: false, ...(model.irReason ? { reason: model.irReason } : {}), batch: model.batch, layouts };
   const ops = [...new Set(ir.dynamic.values())];
   return { ir: true, batch: model.batch, layouts, ...(ir.dynamic.size ? { dynamic: { values: ir.dynamic.size, ops } } : {}) };
+}
+
+function datasetOf(metadata: Record<string, unknown>): ModelSummary['dataset'] {
+  const d = metadata.dataset as { name?: unknown; source?: unknown } | string | undefined;
+  if (typeof d === 'string' && d) return { name: d };
+  if (d && typeof d === 'object' && typeof d.name === 'string') return { name: d.name, ...(typeof d.source === 'string' ? { source: d.source } : {}) };
+  return null;
 }

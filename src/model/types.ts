@@ -124,7 +124,8 @@ export interface LoadedNet {
  * Options of `loadModel` for models that leave something open.
  *
  * @example
- * await loadModel('test/fixtures/tfjs-graph-realworld/faceboxes/model.json', { inputShape: [256, 256] });
+ * const faces = await loadModel('test/fixtures/tfjs-graph-realworld/faceboxes', { inputShape: [256, 256] });
+ * faces.inputs[0].shape // [256, 256, 3]
  */
 export interface LoadOptions {
   /** Size of an image input whose file leaves it free (`[-1, -1, -1, 3]`): [H, W] or [H, W, C]. Default 128×128. */

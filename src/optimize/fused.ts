@@ -30,7 +30,7 @@ export function fusedPlan(engine: Engine, p: Problem): AscentPlan | null {
   const bounds: AscentPlan['bounds'] = [];
   for (const inp of p.inputs) {
     const rc = inp.constraints;
-    if (rc.l2.length || rc.l1.length || rc.linear.length || rc.oneHot.length || rc.work.exactPieces.length) return null;
+    if (rc.l2.length || rc.l1.length || rc.linear.length || rc.oneHot.length || rc.work.exactPieces.length || inp.project) return null;
     bounds.push(inp.param ? null : { lo: f32(rc.lo), hi: f32(rc.hi) });
   }
   return { optimizer: p.optimizer, bounds, b1: ADAM.b1, b2: ADAM.b2, eps: ADAM.eps / Math.sqrt(1 - ADAM.b2) };

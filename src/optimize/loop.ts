@@ -70,6 +70,7 @@ export async function runSteps(p: Problem, engine: Engine, progress: Progress, p
       const stage = p.pipeline?.spec.inputs[k];
       if (stage && stage.blur > 0 && stage.dims && !stage.param) blurRows(x, p.rows, stage.dims, stage.blur, stage.channelsFirst);
       projectInPlace(x, p.rows, inp.constraints);
+      inp.project?.(x, p.rows);
     });
     progress.stepsRun++;
     if (!progress.afterStep(step, values)) break;

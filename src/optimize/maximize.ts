@@ -11,6 +11,9 @@ import { buildProblem, type Problem, type ProblemOptions } from './problem.js';
 import { Progress, type StepInfo } from './progress.js';
 import { finish, type TargetResult } from './results.js';
 import { Rng } from './rng.js';
+import type { PolishSummary } from '../exact/polish.js';
+import { polishBestRows } from './polish-step.js';
+import type { PriorReport } from '../prior/param.js';
 
 export type { InitSpec } from './problem.js';
 export type { StepInfo } from './progress.js';
@@ -49,6 +52,12 @@ export interface MaximizeOptions extends ProblemOptions {
   frames?: number[];
   /** Keep every restart's best value (`perRestart`) and rendered input (`restartInputs`), e.g. for atlases. */
   keepRestarts?: boolean;
+  /**
+   * End-of-run polish by LPs over activation regions (exact/polish.ts), exact inside a region: on
+   * by default where it applies (one hidden ReLU layer, linear objective, box/linear constraints,
+   * no image pipeline); `false` turns it off; `{ lps }` sets its budget in LPs per target (30).
+   */
+  polish?: boolean | { lps?: number };
 }
 
 /** What {@link maximize} returns: one result per target plus the run's settings and timings. */
@@ -67,15 +76,20 @@ export interface MaximizeResult {
   interrupted: boolean;
   /**
    * `totalMs`: the whole call; `setupMs`: until the first step (engine and graph building);
-   * `searchMs`: the steps themselves. `imageStepsPerSecond` = steps × rows / total time.
+   * `searchMs`: the steps themselves; `polishMs`: the end-of-run polish (when it ran).
+   * `imageStepsPerSecond` = steps × rows / (total time − polish).
    */
-  timings: { totalMs: number; setupMs: number; searchMs: number; stepsRun: number; imageStepsPerSecond: number };
+  timings: { totalMs: number; setupMs: number; searchMs: number; stepsRun: number; imageStepsPerSecond: number; polishMs?: number };
   /** What the image pipeline did (with `image`). */
   image?: string[];
+  /** The data prior the first optimised input was held to (a `prior` constraint): kind, K, code set. */
+  prior?: PriorReport;
   /** Rendered first optimised input of every row (rows × features) after the steps in `frames`. */
   frames?: Array<{ step: number; input: Float32Array }>;
   /** Each row's best rendered first optimised input (rows × features, target-major), with `keepRestarts`. */
   restartInputs?: Float32Array;
+  /** What the end-of-run polish did (absent when it was off). */
+  polish?: PolishSummary;
 }
 
 /** The engine for a problem, and how to name it in the result. */
@@ -103,6 +117,10 @@ export async function maximize(model: ActmaxModel, objective: Objective | Object
   try {
     const progress = new Progress(p, p.start.map((x) => x.slice()), options.historyEvery ?? Math.max(1, Math.ceil(p.steps / 100)), options.onStep);
     const { frames, startedAt, endedAt } = await search(p, engine, progress, options);
+    // After the last record, before the winners are chosen: the polish may improve a target's best row.
+    const polishStart = performance.now();
+    const polish = await polishRun(p, progress, options);
+    const polishMs = performance.now() - polishStart;
     const done = await finish(p, engine, progress, !!options.keepRestarts);
     const totalMs = performance.now() - t0;
     return {
@@ -116,8 +134,10 @@ export async function maximize(model: ActmaxModel, objective: Objective | Object
       backend: currentBackend(),
       reinitialized: progress.reinitialized,
       interrupted: progress.interrupted,
-      timings: { totalMs, setupMs: startedAt - t0, searchMs: endedAt - startedAt, stepsRun: progress.stepsRun, imageStepsPerSecond: (progress.stepsRun * p.rows) / (totalMs / 1000) },
+      timings: { totalMs, setupMs: startedAt - t0, searchMs: endedAt - startedAt, stepsRun: progress.stepsRun, imageStepsPerSecond: (progress.stepsRun * p.rows) / ((totalMs - polishMs) / 1000), ...(polish ? { polishMs } : {}) },
       ...(p.pipeline ? { image: p.pipeline.summary } : {}),
+      ...(p.pipeline?.prior ? { prior: p.pipeline.prior } : {}),
+      ...(polish ? { polish } : {}),
       ...(options.frames ? { frames } : {}),
       ...(done.restartInputs ? { restartInputs: done.restartInputs } : {}),
     };
@@ -149,4 +169,12 @@ async function search(p: Problem, engine: Engine, progress: Progress, options: M
   progress.record(last.values);
   progress.targetBest().forEach((v, t) => progress.history[t].push({ step: progress.stepsRun, value: v }));
   return { frames, startedAt, endedAt };
+}
+
+/** The end-of-run polish (exact/polish.ts) of each target's best row; off with an image pipeline, after an interrupt, or when asked. */
+async function polishRun(p: Problem, progress: Progress, options: MaximizeOptions): Promise<PolishSummary | undefined> {
+  if (options.polish === false || p.pipeline || progress.interrupted) return undefined;
+  const rows = { bestX: progress.bestX, bestValue: progress.bestValue, restarts: p.restarts, sizes: p.inputs.map((i) => i.size), resolved: p.inputs.map((i) => i.constraints) };
+  const lps = typeof options.polish === 'object' ? options.polish.lps : undefined;
+  return polishBestRows(p.model, p.targets, rows, { constraints: p.constraints, optimize: p.inputs.map((i) => i.index), fixed: p.request.fixed, signal: options.signal, lps });
 }

@@ -8,6 +8,7 @@ import type { ObjectiveSpec } from '../objectives/spec.js';
 import { resolveInputIndex } from '../objectives/terms.js';
 import { initParamRow, invertParamRow, type ParamPlan } from '../param/param.js';
 import { toPicture } from '../param/layout.js';
+import { createPriorParam, type PriorParameterisation } from '../prior/param.js';
 import type { ImageOptions } from '../pipeline/defaults.js';
 import { resolvePipeline, type ResolvedPipeline } from '../pipeline/resolve.js';
 import type { OptimizerName } from './optimizers.js';
@@ -38,6 +39,10 @@ export interface ProblemInput {
   inputConstraints: ResolvedConstraints;
   /** `lr` is in units of the input's range: the step multiplier. */
   stepScale: number;
+  /** A data prior's exact projection of codes onto its set (after every step and start). */
+  project?: (x: Float32Array, rows: number) => void;
+  /** A random start row of the variables (parameterisations; a prior's code is projected). */
+  initRow?: (rng: Rng, row: Float32Array) => void;
 }
 
 /** The settings `maximize` reads (see MaximizeOptions). */
@@ -79,6 +84,8 @@ export interface Problem {
   lrAt(step: number): number;
   /** Start row `r` of variables `x` of input k again from a random feasible point. */
   reinitRow(k: number, x: Float32Array, r: number): void;
+  /** The constraints as given (the end-of-run polish reads them). */
+  constraints: Constraint[];
 }
 
 /** Default step sizes, in units of the input's range. */
@@ -135,7 +142,9 @@ export function buildProblem(model: ActmaxModel, objective: Objective | Objectiv
   const optimize = (options.optimize ?? model.inputs.map((_, i) => i)).map((o) => resolveInputIndex(model, o));
   if (optimize.length === 0) throw new ActmaxError('bad-option', 'no input to optimise');
   const fixed = heldInputs(model, optimize, options.inputs);
-  const resolved = options.image ? resolvePipeline(model, optimize, options.image, { constraints }) : null;
+  // A data prior is a parameterisation, so it makes a pipeline even without image settings.
+  const withPrior = constraints.some((c) => c.kind === 'prior');
+  const resolved = options.image || withPrior ? resolvePipeline(model, optimize, options.image ?? 'auto', { constraints }) : null;
   // A pipeline that changes nothing (e.g. 'auto' on a tabular input) is left out, so any engine can run.
   const pipeline = resolved?.active ? resolved : null;
 
@@ -152,17 +161,20 @@ export function buildProblem(model: ActmaxModel, objective: Objective | Objectiv
     const inputConstraints = resolveConstraints(constraints, { name: info.name, shape: info.shape, range: info.range }, index, keep);
     const constraintsOfVars = param ? resolveConstraints([], { name: `${info.name} (parameters)`, shape: [param.size], range: [-Infinity, Infinity] }, index) : inputConstraints;
     const size = param ? param.size : inputSize;
-    inputs.push({ index, info, size, inputSize, param, constraints: constraintsOfVars, inputConstraints, stepScale: param ? param.stepScale : rangeScale(inputConstraints) });
+    const prior = param?.kind === 'prior' ? priorCode(param, model) : null;
+    const initRow = prior ? prior.init : param ? (g: Rng, row: Float32Array) => initParamRow(param, g, row) : undefined;
+    inputs.push({ index, info, size, inputSize, param, constraints: constraintsOfVars, inputConstraints, stepScale: param ? param.stepScale : rangeScale(inputConstraints), ...(prior ? { project: prior.project } : {}), ...(initRow ? { initRow } : {}) });
     const x = new Float32Array(rows * size);
     if (param) {
       // Parameters render pictures: a channels-first start is read as one.
-      const first = given ? invertParamRow(param, pipeline!.spec.inputs[k].channelsFirst ? toPicture(given, info) : given) : null;
+      const first = !given ? null : prior ? prior.invert(given) : invertParamRow(param, pipeline!.spec.inputs[k].channelsFirst ? toPicture(given, info) : given);
       const row = new Float32Array(size);
       for (let r = 0; r < rows; r++) {
         if (first && r % restarts === 0) row.set(first);
-        else initParamRow(param, rng, row);
+        else initRow!(rng, row);
         x.set(row, r * size);
       }
+      prior?.project(x, rows);
       return x;
     }
     const ref = referenceOf(constraints, model, index);
@@ -173,12 +185,13 @@ export function buildProblem(model: ActmaxModel, objective: Objective | Objectiv
 
   return {
     model, targets, steps, restarts, rows, seed, optimizer, lr, schedule, inputs, pipeline, start, rng,
+    constraints,
     request: { model, targets, rowsPerTarget: restarts, optimize, fixed, ...(pipeline ? { pipeline: pipeline.spec } : {}) },
     lrAt: (step) => (schedule === 'constant' ? lr : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps))))),
     reinitRow(k, x, r) {
       const inp = inputs[k];
       const row = x.subarray(r * inp.size, (r + 1) * inp.size);
-      if (inp.param) initParamRow(inp.param, rng, row);
+      if (inp.initRow) inp.initRow(rng, row);
       else {
         fillRow(x, r, inp.size, inp.constraints, 'random', undefined, rng, undefined);
         projectInPlace(row, 1, inp.constraints);
@@ -230,4 +243,15 @@ function fillRow(x: Float32Array, r: number, n: number, rc: ResolvedConstraints,
     else v = Number.isFinite(lo) && Number.isFinite(hi) ? lo + (hi - lo) * rng.uniform() : rng.normal();
     x[base + i] = v;
   }
+}
+
+/**
+ * A data prior's starts, inverse and projection (plain JavaScript: its TF.js rendering tensors are
+ * freed at once; the engines render the code themselves).
+ */
+function priorCode(plan: ParamPlan, model: ActmaxModel): Pick<PriorParameterisation, 'init' | 'invert' | 'project'> {
+  const { data, input, constraints } = plan.prior!;
+  const p = createPriorParam(data, model, input, constraints);
+  p.dispose();
+  return { init: p.init, invert: p.invert, project: p.project };
 }

@@ -28,6 +28,8 @@ export interface TargetResult {
   history: Array<{ step: number; value: number }>;
   /** Each restart's best value (with `keepRestarts`). */
   perRestart?: Array<{ restart: number; value: number }>;
+  /** With a data prior: the value the same search reaches without it (set by `addValueWithoutPrior`). */
+  withoutPrior?: { value: number; definition: string };
 }
 
 /** The best rows, rounded where the constraints say so, evaluated: one result per target. */

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Constraint } from '../constraints/constraint.js';
+import type { DataPrior } from '../prior/types.js';
 import { ActmaxError } from '../errors.js';
 import type { Rng } from '../optimize/rng.js';
 import { planeToSpectrum, realFourierBasis, spectrumScale, spectrumToPlane } from './basis.js';
@@ -25,7 +27,8 @@ export type ParamSpec =
  * p into the input (TF.js here, the ONNX compiler in its own graph).
  */
 export interface ParamPlan {
-  kind: 'sigmoid' | 'spectral';
+  /** `prior`: the variables are a data prior's code z (src/prior), rendered by TF.js only. */
+  kind: 'sigmoid' | 'spectral' | 'prior';
   /** The input's shape (no batch). */
   shape: number[];
   /** H, W, C when the input is an image (always for spectral). */
@@ -43,6 +46,8 @@ export interface ParamPlan {
   stepScale: number;
   /** `sigmoid`, `spectral`, … with its settings, for reports. */
   description: string;
+  /** kind `prior`: the prior, the model input it renders, and the run's constraints (a decoder clips into their box). */
+  prior?: { data: DataPrior; input: number; constraints: Constraint[] };
 }
 
 /** A parameterisation of one image input, rendering a batch of p rows into model inputs (TF.js). */
@@ -60,6 +65,8 @@ export interface Parameterisation {
   init(rng: Rng, out: Float32Array): void;
   /** The parameters whose rendering is `x` (flat, one row; values strictly inside the range). */
   invert(x: ArrayLike<number>): Float32Array;
+  /** Keep `rows` parameter rows in their feasible set after each step (data priors); absent = unconstrained. */
+  project?(p: Float32Array, rows: number): void;
   dispose(): void;
 }
 

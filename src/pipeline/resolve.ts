@@ -9,6 +9,8 @@ import type { Rng } from '../optimize/rng.js';
 import { AFFINE_SIZE, drawAffine } from '../transforms/affine.js';
 import { checkTransform, type TransformSpec } from '../transforms/spec.js';
 import { imageDefaults, type ImageOptions } from './defaults.js';
+import { priorFor, priorReport, priorStepScale, type PriorReport } from '../prior/param.js';
+import { describePrior, latentSize, type DataPrior } from '../prior/types.js';
 import { checkRegularizer, diversityLayer, type RegularizerSpec } from './regularizers.js';
 import type { InputStage, PipelineSpec, StepDraws } from './spec.js';
 
@@ -19,6 +21,29 @@ export interface ResolvedPipeline {
   summary: string[];
   /** False when nothing applies (plain pixels, no transforms, no regularisers): the run can leave it out. */
   active: boolean;
+  /** The data prior of the first optimised input, when it has one. */
+  prior?: PriorReport;
+}
+
+/** What a data prior leaves of the image defaults: nothing. */
+const PRIOR_ONLY: ImageOptions = { param: 'pixel', transforms: [], regularizers: [] };
+
+/** The plan of a data prior on model input `i`: its code is the variables, TF.js renders it. */
+function priorPlan(prior: DataPrior, i: number, info: ActmaxModel['inputs'][number], constraints: Constraint[]): ParamPlan {
+  return {
+    kind: 'prior',
+    shape: info.shape,
+    dims: null,
+    lo: info.range[0],
+    hi: info.range[1],
+    decorrelate: false,
+    decay: 0,
+    sd: 0,
+    size: latentSize(prior),
+    stepScale: priorStepScale(prior),
+    description: describePrior(prior),
+    prior: { data: prior, input: i, constraints },
+  };
 }
 
 function describeTransform(t: TransformSpec): string {
@@ -63,7 +88,9 @@ function squashRange(model: ActmaxModel, i: number, constraints: Constraint[], p
  * const p = resolvePipeline(model, [0], 'auto', { constraints: [] }); // p.spec.inputs[0].transforms: jitter ±2
  */
 export function resolvePipeline(model: ActmaxModel, optimize: number[], options: ImageOptions | 'auto', ctx: { constraints: Constraint[] }): ResolvedPipeline {
-  const given: ImageOptions = options === 'auto' ? {} : options;
+  const priors = optimize.map((i) => priorFor(ctx.constraints, model, i));
+  // A data prior replaces the image defaults (no jitter or TV on top); explicit image options still apply.
+  const given: ImageOptions = options === 'auto' ? (priors.some((pr) => pr) ? PRIOR_ONLY : {}) : options;
   const firstImage = optimize.find((i) => imageDimsOf(model.inputs[i]) !== null);
   const defaults = imageDefaults(model, firstImage ?? optimize[0]);
   const requested = normalizeParam(given.param ?? defaults.param);
@@ -84,11 +111,14 @@ export function resolvePipeline(model: ActmaxModel, optimize: number[], options:
     throw new ActmaxError('bad-option', `${imageOnly.join(', ')} need an image input (H×W or H×W×C); the optimised inputs are ${shapes}`);
   }
   const blur = regularizers.find((r) => r.kind === 'blur')?.weight ?? 0;
-  const inputs: InputStage[] = optimize.map((i) => {
+  const inputs: InputStage[] = optimize.map((i, k) => {
     const info = model.inputs[i];
     const dims = imageDimsOf(info);
+    const prior = priors[k];
+    if (prior && given.param && paramSpec.kind !== 'pixel') throw new ActmaxError('bad-option', `--param ${paramSpec.kind} and a data prior both parameterise input "${info.name}"; give one`);
     // Parameterisations render H×W×C pictures; a channels-first input gets them transposed at its edge.
-    const param: ParamPlan | null = dims && paramSpec.kind !== 'pixel' ? planParam(paramSpec, pictureShape(info), squashRange(model, i, ctx.constraints, paramSpec.kind), info.name) : null;
+    // A data prior is the parameterisation of its input (src/prior), rendering the model's layout.
+    const param: ParamPlan | null = prior ? priorPlan(prior, i, info, ctx.constraints) : dims && paramSpec.kind !== 'pixel' ? planParam(paramSpec, pictureShape(info), squashRange(model, i, ctx.constraints, paramSpec.kind), info.name) : null;
     if (param && blur > 0) throw new ActmaxError('bad-option', `regularizer blur smooths the pixels after each step, so it needs --param pixel (got --param ${paramSpec.kind})`);
     return {
       shape: info.shape,
@@ -120,7 +150,9 @@ export function resolvePipeline(model: ActmaxModel, optimize: number[], options:
     }) + (options === 'auto' || Object.keys(given).length < 3 ? ` (defaults: ${defaults.reason})` : ''),
   ];
   const active = inputs.some((s) => s.param || s.transforms.length || s.penalties.length || s.blur > 0) || diversity !== null;
-  return { spec: { inputs, diversity }, summary, active };
+  if (!priors[0]) return { spec: { inputs, diversity }, summary, active };
+  const prior = priorReport(priors[0]);
+  return { spec: { inputs, diversity }, summary: [...summary, `prior: ${prior.description}`], active, prior };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The compute worker's link to the exact MILP maximiser (src/exact/, HiGHS in WebAssembly). The
- * browser entry runs the solver in a nested Web Worker (solver-thread.browser.ts, package.json's
- * "browser" swap) that loads `highs/highs.mjs` and `highs/highs.wasm`.
+ * The compute worker's link to the exact maximiser (src/exact/). The web build swaps the MILP's
+ * Node worker thread for a nested Web Worker (solver-thread.browser.ts, chosen by an alias in
+ * web/vite.config.ts) that loads `highs/highs.mjs` and `highs/highs.wasm`; the branch-and-bound
+ * runs in this compute worker itself (no threads), with HiGHS loaded here for its region LPs.
  */
 import { maximizeExact, setHighsLocation, type ActmaxModel, type ExactProgress, type ExactResult } from 'actmax/browser';
 import type { ExactRequest } from './messages.js';

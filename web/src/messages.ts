@@ -45,12 +45,12 @@ export interface RunRequest {
   engine?: 'auto' | 'onnx' | 'tfjs';
 }
 
-/** The exact (MILP) maximisation of one target. */
+/** The exact maximisation of one target. */
 export interface ExactRequest {
   id: number;
   target: ObjectiveSpec;
   constraints: Constraint[];
-  /** Seconds HiGHS may run (the warm start and bound tightening come on top). */
+  /** Seconds the solver may run (the warm start and bound tightening come on top). */
   timeLimit: number;
   /**
    * A starting solution (the best gradient-search input for this target and these constraints),

@@ -31,7 +31,7 @@ export interface Settings {
   mask: boolean[] | null;
   /** Quantised levels; 0 = off. */
   levels: number;
-  /** Seconds the exact solver (MILP) may search. */
+  /** Seconds the exact solver may search. */
   exactTime: number;
 }
 

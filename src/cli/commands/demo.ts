@@ -5,6 +5,8 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { encodePng, gridImage } from '../../io/png.js';
 import { BUNDLED_MODEL } from '../paths.js';
 import { table } from '../render.js';
+import { parsePrior } from '../prior-spec.js';
+import type { Constraint } from '../../constraints/constraint.js';
 
 /** One row of the demo's report. */
 export interface DemoRow {
@@ -20,20 +22,27 @@ export const DEMO_SETTINGS = { steps: 150, restarts: 2, seed: 0 } as const;
 
 /**
  * The demo: every class's logit of the bundled Fashion-MNIST model maximised over [0,1]^784 in one
- * batched run; writes `grid.png` and `report.json` to `outDir`.
+ * batched run; writes `grid.png` and `report.json` to `outDir`. With `prior` (a `--prior` spec,
+ * e.g. `dataset:subspace:32`) the answers are held to that data prior.
  *
  * @example
  * const { rows } = await runDemo('actmax-out');
+ * await runDemo('actmax-out', undefined, 'dataset:subspace:32');
  */
-export async function runDemo(outDir: string, onStep?: (step: number, steps: number) => void): Promise<{ rows: DemoRow[]; run: MaximizeResult; files: string[]; text: string }> {
+export async function runDemo(outDir: string, onStep?: (step: number, steps: number) => void, prior?: string): Promise<{ rows: DemoRow[]; run: MaximizeResult; files: string[]; text: string }> {
   const t0 = performance.now();
   const model = await loadModel(BUNDLED_MODEL);
+  const parsed = prior === undefined ? null : await parsePrior(prior, model).catch((e: unknown) => {
+    model.dispose();
+    throw e;
+  });
   try {
+    const constraints: Constraint[] = [{ kind: 'box', lo: 0, hi: 1 }, ...(parsed ? [parsed.constraint] : [])];
     const names = model.outputs[0].classNames ?? Array.from({ length: model.outputs[0].units }, (_, i) => `class ${i}`);
     const targets = names.map((_, index) => ({ kind: 'logit' as const, index }));
     const run = await maximize(model, targets, {
       ...DEMO_SETTINGS,
-      constraints: [{ kind: 'box', lo: 0, hi: 1 }],
+      constraints,
       onStep: onStep ? (s) => onStep(s.step + 1, s.steps) : undefined,
     });
     const outName = model.outputs[0].name;
@@ -56,7 +65,7 @@ export async function runDemo(outDir: string, onStep?: (step: number, steps: num
     const wallMs = performance.now() - t0;
     await writeFileAtomic(
       reportFile,
-      JSON.stringify({ model: 'models/fashion-mnist-mlp', objective: 'logit:all', constraints: ['box:0,1'], ...DEMO_SETTINGS, engine: run.engine, classes: rows, timings: { ...run.timings, wallMs } }, null, 2) + '\n',
+      JSON.stringify({ model: 'models/fashion-mnist-mlp', objective: 'logit:all', constraints: ['box:0,1'], ...(run.prior ? { prior: run.prior } : {}), ...DEMO_SETTINGS, engine: run.engine, classes: rows, timings: { ...run.timings, wallMs } }, null, 2) + '\n',
     );
     const text = table([
       ['class', 'logit', 'p(class)', 'runner-up', 'p(runner-up)'],
@@ -64,6 +73,7 @@ export async function runDemo(outDir: string, onStep?: (step: number, steps: num
     ]);
     return { rows, run, files: [gridFile, reportFile], text };
   } finally {
+    parsed?.dispose();
     model.dispose();
   }
 }

@@ -14,6 +14,9 @@ export interface ExactRunOptions {
   timeLimit: number;
   gapTolerance: number;
   warmStart: boolean;
+  /** Solver choice and the branch-and-bound's worker threads (see ExactOptions). */
+  method?: 'auto' | 'bnb' | 'milp';
+  threads?: number;
   /** Model inputs to optimise (default: all) and the values of the others, as in `maximize`. */
   optimize?: string[];
   inputs?: Record<string, number[]>;
@@ -35,6 +38,8 @@ export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], out
       timeLimit: o.timeLimit,
       gapTolerance: o.gapTolerance,
       warmStart: o.warmStart,
+      method: o.method,
+      threads: o.threads,
       optimize: o.optimize,
       inputs: o.inputs,
       signal: o.signal,

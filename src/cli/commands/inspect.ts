@@ -5,11 +5,14 @@ import { imageDefaults } from '../../pipeline/defaults.js';
 import { describeImageOptions } from '../../pipeline/resolve.js';
 import { engineReport } from '../../engine/select.js';
 
-/** Text shown by `actmax inspect` (or the JSON document with --json). */
-export function renderInspect(model: ActmaxModel, json: boolean): string {
+/**
+ * Text shown by `actmax inspect` (or the JSON document with --json). `priorFile`: the data prior
+ * stored with the model (for `--prior dataset`), or null when it has none.
+ */
+export function renderInspect(model: ActmaxModel, json: boolean, priorFile: string | null = null): string {
   const s = summarizeModel(model);
   const engine = engineReport(model);
-  if (json) return JSON.stringify({ ...s, imageDefaults: imageDefaults(model), engine }, null, 2);
+  if (json) return JSON.stringify({ ...s, imageDefaults: imageDefaults(model), engine, dataPrior: priorFile }, null, 2);
   const lines: string[] = [];
   lines.push(`model   ${s.source}`);
   lines.push(`format  ${s.format}${s.kerasVersion ? ` (Keras ${s.kerasVersion})` : ''}`);
@@ -30,6 +33,8 @@ export function renderInspect(model: ActmaxModel, json: boolean): string {
     lines.push('  ' + shown.map((c) => `${c.index}${c.name ? ` ${c.name}` : ''}`).join(' | ') + (o.classes.length > shown.length ? ' | …' : ''));
   }
   lines.push('', 'example objectives', ...s.exampleObjectives.map((e) => `  --objective ${e}`));
+  lines.push('', 'data', `  dataset     ${s.dataset ? `${s.dataset.name}${s.dataset.source ? ` (${s.dataset.source})` : ''}` : "not named in the model's metadata"}`);
+  lines.push(`  data prior  ${priorFile ? `${priorFile} (--prior dataset[:subspace:K])` : 'none stored with the model (--prior EXAMPLES:subspace:K computes one from example inputs)'}`);
   // Image pipeline defaults (issue 5): what `maximize` applies unless told otherwise.
   const d = imageDefaults(model);
   lines.push('', 'image defaults', d.kind === 'none' ? `  none: ${d.reason}` : `  ${d.reason}: ${describeImageOptions(d)}`, '  (override with --param, --transform, --regularizer; --image none turns them off)');

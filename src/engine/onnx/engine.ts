@@ -57,6 +57,8 @@ function irHints(ir: IrGraph): ShapeHints {
 export function onnxSupport(q: SupportQuery): string | null {
   const ir = irOf(q.model);
   if (!ir) return q.model.irReason ?? 'the model has no network IR';
+  const prior = q.pipeline?.inputs.find((s) => s.param?.kind === 'prior');
+  if (prior) return `a data prior (${prior.param!.description}) renders the input, and only TF.js renders priors`;
   let wanted: string[];
   try {
     const terms = batchTerms(q.model, q.targets, 1, irHints(ir));

@@ -1,5 +1,5 @@
 /**
- * The exact view: proves the best value of the selected target with the library's MILP solver
+ * The exact view: proves the best value of the selected target with the library's exact solver (branch-and-bound or MILP)
  * (HiGHS in a Web Worker inside the compute worker), starting from the run's result when it was
  * found under the same constraints; shows the live best value, proven bound and gap, and the answer.
  */
@@ -23,7 +23,7 @@ export interface ExactViewPanel extends Panel {
   reset(): void;
 }
 
-const PHASES = { 'warm-start': 'preparing a starting point', bounds: 'tightening neuron bounds (LP)', solve: 'branch and bound (HiGHS)' } as const;
+const PHASES = { 'warm-start': 'preparing a starting point', bounds: 'bounding the maximum (root relaxation or LP)', solve: 'branch and bound' } as const;
 const gapText = (g: number | null) => (g === null ? '—' : !Number.isFinite(g) ? '∞' : g === 0 ? '0 %' : g < 1e-6 ? '< 0.0001 %' : `${(100 * g).toPrecision(3)} %`);
 
 /**

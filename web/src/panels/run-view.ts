@@ -31,7 +31,7 @@ export interface RunView {
   summary: RunSummary | null;
   /** The constraints the run used (JSON), so Exact knows whether a result may be its start. */
   constraintsKey: string;
-  /** Exact (MILP) results per target, once the solver has answered, and the time limit each had. */
+  /** Exact results per target, once the solver has answered, and the time limit each had. */
   exact: Array<ExactResult | null>;
   exactTimeLimit: number[];
   bestCanvases: HTMLCanvasElement[];

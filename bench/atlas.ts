@@ -1,0 +1,157 @@
+/*
+ * Atlas benchmark (`npm run bench:atlas`, also run by `npm run bench`): units per minute for the
+ * whole of mnist_cnn.keras (362 units: conv 32/64/128, dense 128, output 10) with the atlas
+ * defaults, four ways in the same run: in-process with 1 and 2 worker threads, and through a
+ * BullMQ queue (a local redis-server) with 1 and 2 `actmax worker` processes. The peer of each
+ * 2-way run is its 1-way run (target: ≥ 1.7×). Threads and workers are started and have loaded the
+ * model before the clock starts; the clock stops when the last unit's files are written.
+ * Prints one JSON line per run and a table, and writes the "Atlas" section of BENCHMARKS.md.
+ * Env: BENCH_ATLAS_STEPS / BENCH_ATLAS_RESTARTS override the defaults (quick runs; the table says so).
+ */
+import { fixturePath } from '../src/model/testing/fixtures.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { useBackend } from '../src/backend.js';
+import { loadModel } from '../src/model/load.js';
+import { ATLAS_DEFAULTS, planAtlas } from '../src/atlas/plan.js';
+import { queueRunner } from '../src/atlas/queue.js';
+import { localRunner, runAtlas, type BatchRunner } from '../src/atlas/run.js';
+import { redisServerPath, startRedis } from '../src/atlas/testing/redis.js';
+import type { ActmaxModel } from '../src/model/types.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MODEL = fixturePath('keras3-keras-mnist-mlp-cnn/mnist_cnn.keras');
+const steps = Number(process.env.BENCH_ATLAS_STEPS ?? ATLAS_DEFAULTS.steps);
+const restarts = Number(process.env.BENCH_ATLAS_RESTARTS ?? ATLAS_DEFAULTS.restarts);
+const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version };
+
+interface Row {
+  mode: string;
+  parallel: number;
+  units: number;
+  seconds: number;
+  unitsPerMinute: number;
+  cpuSeconds: number;
+  load1: number;
+}
+
+/** Linux clock ticks per second (getconf CLK_TCK; 100 on every common kernel). */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) of another process, from /proc. */
+function procCpu(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS; // utime + stime, all threads
+  } catch {
+    return 0;
+  }
+}
+
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+async function timed(model: ActmaxModel, mode: string, parallel: number, runner: BatchRunner, otherCpu: () => number): Promise<Row> {
+  const out = await fs.mkdtemp(path.join(os.tmpdir(), `actmax-bench-atlas-${mode}-`));
+  const load1 = +os.loadavg()[0].toFixed(1);
+  const c0 = selfCpu() + otherCpu();
+  const t0 = performance.now();
+  const s = await runAtlas(model, { out, runner, steps, restarts });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = selfCpu() + otherCpu() - c0;
+  await fs.rm(out, { recursive: true, force: true });
+  if (s.done !== s.total) throw new Error(`${mode}: ${s.done} of ${s.total} units`);
+  const row = { mode, parallel, units: s.total, seconds: +seconds.toFixed(1), unitsPerMinute: +((s.total / seconds) * 60).toFixed(1), cpuSeconds: +cpuSeconds.toFixed(1), load1 };
+  console.log(JSON.stringify({ bench: 'atlas', model: 'mnist_cnn.keras', steps, restarts, ...row, machine }));
+  return row;
+}
+
+/** Warm a runner up: threads or workers start and load the model on a 10-unit atlas of the output layer. */
+async function warm(model: ActmaxModel, runner: BatchRunner): Promise<void> {
+  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'actmax-bench-atlas-warm-'));
+  await runAtlas(model, { out, runner, steps: 1, restarts: 1, layers: ['dense_1'], batchUnits: 5 });
+  await fs.rm(out, { recursive: true, force: true });
+}
+
+async function inProcess(model: ActmaxModel, threads: number): Promise<Row> {
+  const runner = localRunner(model, { threads });
+  try {
+    await warm(model, runner);
+    return await timed(model, 'in-process threads', threads, runner, () => 0);
+  } finally {
+    await runner.close();
+  }
+}
+
+async function distributed(model: ActmaxModel, url: string, workers: number): Promise<Row> {
+  const procs: ChildProcess[] = Array.from({ length: workers }, () => spawn(process.execPath, [path.join(root, 'bin', 'actmax.js'), 'worker', url], { stdio: 'ignore' }));
+  const runner = await queueRunner(url, MODEL);
+  try {
+    await warm(model, runner);
+    return await timed(model, 'queue workers', workers, runner, () => procs.reduce((a, p) => a + procCpu(p.pid!), 0));
+  } finally {
+    await runner.close();
+    await Promise.all(procs.map((p) => new Promise<void>((r) => { p.once('exit', () => r()); p.kill('SIGINT'); })));
+  }
+}
+
+function table(rows: Row[]): string {
+  const lines = ['| mode | threads / workers | units | wall s | units/min (wall) | × the 1-way run | CPU s | units per CPU-min | load (1 min) at start |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const peer = rows.find((p) => p.mode === r.mode && p.parallel === 1);
+    lines.push(`| ${r.mode} | ${r.parallel} | ${r.units} | ${r.seconds} | ${r.unitsPerMinute} | ${peer ? (r.unitsPerMinute / peer.unitsPerMinute).toFixed(2) : '-'} | ${r.cpuSeconds} | ${((r.units / r.cpuSeconds) * 60).toFixed(1)} | ${r.load1} |`);
+  }
+  return lines.join('\n');
+}
+
+async function writeSection(rows: Row[]): Promise<void> {
+  const file = path.join(root, 'BENCHMARKS.md');
+  const old = existsSync(file) ? await fs.readFile(file, 'utf8') : '# Benchmarks\n';
+  const plan = `${steps} steps × ${restarts} restarts${steps === ATLAS_DEFAULTS.steps && restarts === ATLAS_DEFAULTS.restarts ? ' (the atlas defaults)' : ' (NOT the defaults: BENCH_ATLAS_STEPS/RESTARTS)'}`;
+  const section = `<!-- atlas -->
+## Atlas
+
+\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV; TF.js WASM engine), units packed 16 per batch.
+Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. Threads/workers started and the model loaded before timing; wall time to the last unit's files.
+CPU s: this process plus its threads (in-process) or plus the worker processes (queue). Other processes share these cores: compare rows of the same run.
+Linux shares the CPU equally between sessions (autogroup scheduling, /proc/sys/kernel/sched_autogroup_enabled), and threads and worker processes started here are in this session: on a busy machine a second thread or worker adds no CPU share, so the wall-clock ratio shows the scheduler; units per CPU-minute shows the cost of the work.
+
+${table(rows)}
+<!-- /atlas -->
+`;
+  const next = /<!-- atlas -->[\s\S]*<!-- \/atlas -->\n?/.test(old) ? old.replace(/<!-- atlas -->[\s\S]*<!-- \/atlas -->\n?/, section) : `${old.trimEnd()}\n\n${section}`;
+  await fs.writeFile(file, next);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(MODEL)) {
+    console.log(`atlas bench: skipped — ${MODEL} is absent (the shared fixtures are not part of the repository)`);
+    return;
+  }
+  await useBackend('wasm');
+  const model = await loadModel(MODEL);
+  const plan = planAtlas(model, { steps, restarts });
+  console.log(`atlas bench: ${plan.units.length} units, ${plan.batches.length} batches of ${plan.settings.batchUnits}, ${steps} steps × ${restarts} restarts; load ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
+  const rows: Row[] = [];
+  rows.push(await inProcess(model, 1));
+  rows.push(await inProcess(model, 2));
+  if (redisServerPath()) {
+    const redis = await startRedis();
+    try {
+      rows.push(await distributed(model, redis.url, 1));
+      rows.push(await distributed(model, redis.url, 2));
+    } finally {
+      await redis.stop();
+    }
+  } else console.log('atlas bench: queue runs skipped — redis-server is absent (apt-get install -y redis-server)');
+  model.dispose();
+  console.log('\n' + table(rows));
+  await writeSection(rows);
+}
+
+await main();

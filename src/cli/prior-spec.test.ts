@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../backend.js';
+import { mlp } from '../exact/test-nets.js';
+import { loadModel } from '../model/load.js';
+import { BUNDLED_MODEL } from './paths.js';
+import { parsePrior } from './prior-spec.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+describe('--prior', () => {
+  it('dataset:subspace:K reads the prior stored with the bundled model (K components, the 0.5–99.5 % box)', async () => {
+    const model = await loadModel(BUNDLED_MODEL);
+    const { constraint } = await parsePrior('dataset:subspace:32', model);
+    if (constraint.kind !== 'prior' || constraint.prior.type !== 'subspace') throw new Error('expected a subspace prior');
+    expect(constraint.prior.components).toBe(32);
+    expect(constraint.prior.basis).toHaveLength(32 * 784);
+    expect(constraint.prior.latent.box!.lo[0]).toBeLessThan(0);
+    const ball = (await parsePrior('dataset:subspace:8:ball=p50', model)).constraint;
+    expect(ball.kind === 'prior' && ball.prior.latent.ball?.radius).toBeGreaterThan(1);
+    model.dispose();
+  });
+
+  it('EXAMPLES:subspace:K computes the prior from a JSON file of examples and caches it next to them', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'actmax-prior-'));
+    const file = path.join(dir, 'examples.json');
+    writeFileSync(file, JSON.stringify(Array.from({ length: 12 }, (_, r) => [r / 12, 1 - r / 12, (r % 3) / 3, 0.5])));
+    const model = mlp(4, [[[1, 0, 0, 1, 1, 0, 0, 1], [0, 0]]]);
+    const first = await parsePrior(`${file}:subspace:2`, model);
+    expect(existsSync(`${file}.actmax-prior.json`)).toBe(true);
+    const again = await parsePrior(`${file}:subspace:2`, model);
+    const basis = (c: typeof first.constraint) => (c.kind === 'prior' && c.prior.type === 'subspace' ? c.prior.basis : []);
+    expect(basis(again.constraint)).toEqual(basis(first.constraint));
+    model.dispose();
+  });
+
+  it('bad specs and a model without a stored prior get one line that says what would be right', async () => {
+    const model = mlp(4, [[[1, 0, 0, 1, 1, 0, 0, 1], [0, 0]]]);
+    await expect(parsePrior('dataset:subspace:x', model)).rejects.toThrow(/K must be a positive integer, got "x"; prior specs:/);
+    await expect(parsePrior('dataset:colour=red', model)).rejects.toThrow(/prior specs:/);
+    await expect(parsePrior('dataset', model)).rejects.toThrow(/stores no data prior .* give example inputs instead/);
+    model.dispose();
+  });
+});

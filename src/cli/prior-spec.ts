@@ -1,0 +1,100 @@
+import { promises as fs } from 'node:fs';
+import { ActmaxError } from '../errors.js';
+import type { Constraint } from '../constraints/constraint.js';
+import { loadModel } from '../model/load.js';
+import type { ActmaxModel } from '../model/types.js';
+import { examplesPrior, loadDatasetPrior } from '../prior/dataset.js';
+import { decoderPrior } from '../prior/decoder.js';
+import { subspacePrior, type SubspaceOptions } from '../prior/subspace.js';
+
+/** The `--prior` grammar, shown with every parse error. */
+export const PRIOR_GRAMMAR =
+  'prior specs: dataset[:subspace:K] (the prior stored with the model) | EXAMPLES[:subspace:K] (a folder of .png/.json/.csv inputs, or one JSON/CSV file of many) ' +
+  'with options :box=LOW-HIGH (percentiles, default 0.5-99.5) or :ball=R (Mahalanobis radius; pQ = the examples\' Q-th percentile norm); ' +
+  'decoder:MODEL[:box=LO,HI][:ball=R] (x = G(z)); default K = 32';
+
+/** Default number of components of `--prior SOURCE` without `:subspace:K`. */
+export const DEFAULT_PRIOR_COMPONENTS = 32;
+
+function bad(spec: string, why: string): never {
+  throw new ActmaxError('bad-spec', `bad prior "${spec}": ${why}; ${PRIOR_GRAMMAR}`);
+}
+
+/** Splits `SOURCE:opt:opt…` where options are `subspace:K`, `box=…`, `ball=…` (SOURCE may hold colons, e.g. a URL). */
+function splitOptions(spec: string, rest: string): { source: string; options: Array<[string, string]> } {
+  const m = /:(subspace:|box=|ball=)/.exec(rest);
+  const source = m ? rest.slice(0, m.index) : rest;
+  const options: Array<[string, string]> = [];
+  let tail = m ? rest.slice(m.index + 1) : '';
+  while (tail) {
+    const sub = /^subspace:([^:]*)(?::|$)/.exec(tail);
+    const kv = /^(box|ball)=([^:]*)(?::|$)/.exec(tail);
+    const hit = sub ? (['subspace', sub[1]] as [string, string]) : kv ? ([kv[1], kv[2]] as [string, string]) : null;
+    if (!hit) bad(spec, `unknown option "${tail.split(':')[0]}"`);
+    if (options.some(([k]) => k === hit[0])) bad(spec, `${hit[0]} given twice`);
+    options.push(hit);
+    tail = tail.slice((sub ?? kv)![0].length);
+  }
+  if (!source) bad(spec, 'missing SOURCE');
+  return { source, options };
+}
+
+function number(spec: string, s: string, what: string): number {
+  const v = Number(s);
+  if (s.trim() === '' || !Number.isFinite(v)) bad(spec, `${what} must be a number, got "${s}"`);
+  return v;
+}
+
+/**
+ * Parse `--prior` into a `prior` constraint on the model's first input, reading the stored or
+ * example prior (computed and cached on first use) or loading the decoder. `dispose` frees a
+ * loaded decoder.
+ *
+ * @example
+ * const { constraint } = await parsePrior('dataset:subspace:32', model);
+ */
+export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ constraint: Constraint; dispose(): void }> {
+  const text = spec.trim();
+  const input = model.inputs[0];
+  if (text.startsWith('decoder:')) {
+    const { source, options } = splitOptions(text, text.slice('decoder:'.length));
+    if (options.some(([k]) => k === 'subspace')) bad(text, 'subspace:K is for example priors, not decoders');
+    const box = options.find(([k]) => k === 'box')?.[1];
+    const ball = options.find(([k]) => k === 'ball')?.[1];
+    let boxRange: [number, number] | undefined;
+    if (box !== undefined) {
+      const parts = box.split(',');
+      if (parts.length !== 2) bad(text, 'a decoder box is box=LO,HI in latent units');
+      boxRange = [number(text, parts[0], 'LO'), number(text, parts[1], 'HI')];
+      if (!(boxRange[0] < boxRange[1])) bad(text, 'box needs LO < HI');
+    }
+    const decoder = await loadModel(source);
+    try {
+      const prior = decoderPrior(decoder, { box: boxRange, ball: ball === undefined ? undefined : number(text, ball, 'R') });
+      return { constraint: { kind: 'prior', prior }, dispose: () => decoder.dispose() };
+    } catch (e) {
+      decoder.dispose();
+      throw e;
+    }
+  }
+  const { source, options } = splitOptions(text, text);
+  const get = (k: string) => options.find(([key]) => key === k)?.[1];
+  const kText = get('subspace');
+  const k = kText === undefined ? DEFAULT_PRIOR_COMPONENTS : /^\d+$/.test(kText) ? Number(kText) : bad(text, `K must be a positive integer, got "${kText}"`);
+  const opts: SubspaceOptions = {};
+  const box = get('box');
+  if (box !== undefined) {
+    const m = /^([\d.]+)-([\d.]+)$/.exec(box);
+    if (!m) bad(text, 'box=LOW-HIGH takes two percentiles, e.g. box=0.5-99.5');
+    opts.box = [number(text, m[1], 'LOW'), number(text, m[2], 'HIGH')];
+  }
+  const ball = get('ball');
+  if (ball !== undefined) opts.ball = ball.startsWith('p') ? { percentile: number(text, ball.slice(1), 'the percentile') } : number(text, ball, 'R');
+  if (source !== 'dataset' && !(await fs.stat(source).then(() => true, () => false))) bad(text, `"${source}" is neither "dataset" nor an existing file or folder of examples`);
+  const { stored, file } = source === 'dataset' ? await loadDatasetPrior(model) : await examplesPrior(source, model, input);
+  if (stored.features !== input.shape.reduce((a, b) => a * b, 1)) {
+    throw new ActmaxError('bad-input', `the prior in ${file} has ${stored.features} features; input "${input.name}" has shape [${input.shape.join(', ')}]`);
+  }
+  const prior = subspacePrior(stored, k, opts, `${source === 'dataset' ? 'the dataset prior' : 'the examples'} ${file}`);
+  return { constraint: { kind: 'prior', prior }, dispose() {} };
+}

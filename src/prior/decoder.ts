@@ -1,0 +1,50 @@
+import { ActmaxError } from '../errors.js';
+import type { ActmaxModel } from '../model/types.js';
+import type { DecoderPrior, LatentSet } from './types.js';
+
+/**
+ * What a decoder may say about its latent codes in its metadata (`actmaxLatent`): the box and
+ * scale of the codes of its training data (as `npm run train:fashion-decoder` writes them).
+ */
+export interface LatentMetadata {
+  lo: number[];
+  hi: number[];
+  scale: number[];
+  /** Median Mahalanobis norm of the training codes. */
+  radius?: number;
+}
+
+/** The box assumed for a decoder whose metadata names no latent ranges (a standard-normal latent). */
+export const DEFAULT_LATENT_BOX: [number, number] = [-3, 3];
+
+/**
+ * A decoder prior x = G(z): z in the box its metadata records (`actmaxLatent`, else ±3 per
+ * latent), or in `box` given here, and within a Mahalanobis ball of radius `ball` when given.
+ *
+ * @example
+ * const prior = decoderPrior(await loadModel('models/fashion-mnist-decoder'));
+ * prior.latent.box!.lo.length // 8
+ */
+export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, number]; ball?: number } = {}): DecoderPrior {
+  if (decoder.inputs.length !== 1) throw new ActmaxError('bad-model', `decoder ${decoder.source} must have one input (the latent code); it has ${decoder.inputs.length}`);
+  const k = decoder.inputs[0].shape.reduce((a, b) => a * b, 1);
+  const meta = readLatentMetadata(decoder.metadata.actmaxLatent, k);
+  const scale = meta?.scale ?? new Array(k).fill(1);
+  const latent: LatentSet = {};
+  if (options.box) latent.box = { lo: new Array(k).fill(options.box[0]), hi: new Array(k).fill(options.box[1]) };
+  else if (options.ball === undefined) latent.box = meta ? { lo: meta.lo.map((v) => Math.min(0, v)), hi: meta.hi.map((v) => Math.max(0, v)) } : { lo: new Array(k).fill(DEFAULT_LATENT_BOX[0]), hi: new Array(k).fill(DEFAULT_LATENT_BOX[1]) };
+  if (options.ball !== undefined) {
+    if (!(options.ball > 0)) throw new ActmaxError('bad-option', `ball radius must be a positive number, got ${options.ball}`);
+    latent.ball = { radius: options.ball, scale };
+  }
+  const note = meta ? '' : ', no latent ranges in its metadata: standard normal assumed';
+  return { type: 'decoder', decoder, latent, source: `${decoder.source}${note}` };
+}
+
+function readLatentMetadata(v: unknown, k: number): LatentMetadata | null {
+  if (!v || typeof v !== 'object') return null;
+  const m = v as Partial<LatentMetadata>;
+  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length === k && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!ok(m.lo) || !ok(m.hi) || !ok(m.scale)) return null;
+  return { lo: m.lo, hi: m.hi, scale: m.scale.map((s) => (s > 0 ? s : 1)), ...(typeof m.radius === 'number' ? { radius: m.radius } : {}) };
+}

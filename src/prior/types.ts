@@ -1,0 +1,66 @@
+/**
+ * Data priors as plain data: the set of inputs that "look like the data", given by a map from a
+ * small code z to the input x and a simple set for z. Any engine can compile them: the subspace
+ * is numbers (mean, basis, bounds), the decoder a loaded model.
+ */
+import type { ActmaxModel } from '../model/types.js';
+
+/**
+ * Where the code z may lie: a box, a Mahalanobis ball Σ (z_k / scale_k)² ≤ radius², or both.
+ * The box must contain 0 (the examples' mean code) when a ball is given too.
+ */
+export interface LatentSet {
+  box?: { lo: number[]; hi: number[] };
+  ball?: { radius: number; scale: number[] };
+}
+
+/** x = mean + Σ_k z_k · basis_k: the mean and top-K principal directions of the examples (orthonormal rows). */
+export interface SubspacePrior {
+  type: 'subspace';
+  /** n values. */
+  mean: number[];
+  /** K × n, row-major; each row is a unit vector and the rows are orthogonal. */
+  basis: number[];
+  /** Number of components K. */
+  components: number;
+  latent: LatentSet;
+  /** Where it came from, in words (for reports). */
+  source: string;
+}
+
+/** x = G(z) for a decoder network G (any model actmax loads) with one input of `latent` features. */
+export interface DecoderPrior {
+  type: 'decoder';
+  decoder: ActmaxModel;
+  latent: LatentSet;
+  source: string;
+}
+
+/** A data prior: {@link SubspacePrior} or {@link DecoderPrior}. */
+export type DataPrior = SubspacePrior | DecoderPrior;
+
+/** Number of code variables of a prior. @example latentSize(subspacePrior((await loadDatasetPrior(model)).stored, 32)) // 32 */
+export function latentSize(prior: DataPrior): number {
+  if (prior.type === 'subspace') return prior.components;
+  return prior.decoder.inputs[0].shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * One line describing a prior: kind, K and the code set.
+ *
+ * @example
+ * const p = subspacePrior((await loadDatasetPrior(model)).stored, 32, {}, 'the dataset');
+ * describePrior(p) // 'subspace K=32 of the dataset; z in a per-component box'
+ */
+export function describePrior(prior: DataPrior): string {
+  const set = describeLatentSet(prior.latent);
+  return prior.type === 'subspace' ? `subspace K=${prior.components} of ${prior.source}; z in ${set}` : `decoder ${prior.source} (${latentSize(prior)} latent); z in ${set}`;
+}
+
+/** The code set in words. @example describeLatentSet({ ball: { radius: 5, scale } }) // 'the Mahalanobis ball of radius 5' */
+export function describeLatentSet(set: LatentSet): string {
+  const parts: string[] = [];
+  if (set.box) parts.push('a per-component box');
+  if (set.ball) parts.push(`the Mahalanobis ball of radius ${Number(set.ball.radius.toPrecision(4))}`);
+  return parts.join(' ∩ ');
+}
