@@ -174,6 +174,10 @@ async function search(p: Problem, engine: Engine, progress: Progress, options: M
 /** The end-of-run polish (exact/polish.ts) of each target's best row; off with an image pipeline, after an interrupt, or when asked. */
 async function polishRun(p: Problem, progress: Progress, options: MaximizeOptions): Promise<PolishSummary | undefined> {
   if (options.polish === false || p.pipeline || progress.interrupted) return undefined;
+  // It applies to one hidden ReLU layer of dense units: a convolutional network is declined before
+  // its piecewise-linear form is built (for a 416×416 detector that form alone exhausts the heap).
+  const conv = p.model.ir?.nodes.find((n) => ['Conv2D', 'DepthwiseConv2D', 'Conv2DTranspose', 'MaxPool', 'AvgPool'].includes(n.op));
+  if (conv) return { applied: false, reason: `the polish applies to one hidden ReLU layer of dense units; this network has ${conv.op} "${conv.name}"`, targets: [] };
   const rows = { bestX: progress.bestX, bestValue: progress.bestValue, restarts: p.restarts, sizes: p.inputs.map((i) => i.size), resolved: p.inputs.map((i) => i.constraints) };
   const lps = typeof options.polish === 'object' ? options.polish.lps : undefined;
   return polishBestRows(p.model, p.targets, rows, { constraints: p.constraints, optimize: p.inputs.map((i) => i.index), fixed: p.request.fixed, signal: options.signal, lps });
