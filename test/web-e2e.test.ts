@@ -142,6 +142,9 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const runInfo = await page.textContent('#run-info');
     console.log(`web-e2e: P(Trouser) = ${p.toFixed(5)} for the current input at "${runInfo}"`);
     expect(p).toBeGreaterThanOrEqual(0.99);
+    // The steps run on the ONNX engine (onnxruntime-web, WebAssembly, threaded: the page is cross-origin isolated).
+    expect(runInfo).toMatch(/image-steps\/s · engine onnx-web-wasm-\d+t/);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.textContent('#probs-for')).toContain('current input');
 
     // The picture is not blank: many grey levels, from dark to bright.
@@ -158,6 +161,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
     // The CLI's result.json document: run fields once, then one result per target.
     expect([run.method, run.seed, run.results.length]).toEqual(['gradient', 0, 1]);
+    expect(run.engine).toMatch(/^onnx-web-wasm/);
     expect(run.steps).toBeGreaterThan(0);
     const doc = run.results[0];
     expect(doc.objective).toBe('logit:1');

@@ -4,7 +4,10 @@
  * WebAssembly to web-dist/highs/ (the exact solver's Web Worker imports them by URL); the bundled
  * model is NOT copied: the dev server and `actmax serve` both serve it from models/fashion-mnist-mlp/.
  * The page imports the library as a user would, from `actmax/browser` (src/browser.ts here); files
- * with a browser twin (package.json "browser": solver-thread, local-files) are swapped for it.
+ * with a browser twin (package.json "browser": solver-thread, local-files, the ONNX runtime) are
+ * swapped for it. onnxruntime-web's WebAssembly is emitted by the bundler next to its module (it
+ * is referenced as `new URL(…, import.meta.url)`); the pages are served cross-origin isolated so
+ * it can run threaded.
  */
 import { defineConfig, type Plugin } from 'vite';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
@@ -69,10 +72,24 @@ function twinFiles(): Plugin {
   };
 }
 
+/** Cross-origin isolation in the dev server too (threads for WebAssembly), as `actmax serve` does. */
+function isolation(): Plugin {
+  return {
+    name: 'actmax-isolation',
+    configureServer(server) {
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
   root: webDir,
   base: './',
-  plugins: [twinFiles(), actmaxAssets()],
+  plugins: [isolation(), twinFiles(), actmaxAssets()],
   resolve: {
     alias: [{ find: /^actmax\/browser$/, replacement: path.join(repoRoot, 'src', 'browser.ts') }],
   },

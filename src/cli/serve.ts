@@ -199,6 +199,10 @@ export function handle(req: IncomingMessage, res: ServerResponse, lookup: (key: 
     'Content-Length': size,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
+    // Cross-origin isolation: SharedArrayBuffer, so WebAssembly (onnxruntime-web, TF.js) runs on several threads.
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
     // Hashed assets never change; the page and the model are re-checked.
     'Cache-Control': key.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
   });

@@ -41,7 +41,7 @@ export function priorReport(prior: DataPrior): PriorReport {
 }
 
 /** A parameterisation whose variables are a prior's code z, kept in the prior's set by `project`. */
-export interface PriorParameterisation extends Parameterisation {
+export interface PriorParameterisation extends Omit<Parameterisation, 'plan'> {
   readonly prior: DataPrior;
   /** Exact projection of `rows` codes onto the code set ∩ the input's other constraints. */
   project(p: Float32Array, rows: number): void;
@@ -50,6 +50,12 @@ export interface PriorParameterisation extends Parameterisation {
 /** Typical spread of each code component (for starting points and the step size). */
 function spread(set: LatentSet, k: number): number[] {
   return Array.from({ length: k }, (_, c) => (set.ball ? set.ball.scale[c] : set.box ? (set.box.hi[c] - set.box.lo[c]) / 5 : 1));
+}
+
+/** The step multiplier of a prior's code (`lr` is in units of the code's typical spread). @example priorStepScale(prior) // 2.5 for a unit-scale ball */
+export function priorStepScale(prior: DataPrior): number {
+  const k = latentSize(prior);
+  return (spread(prior.latent, k).reduce((a, b) => a + b, 0) / k) * 2.5;
 }
 
 /**
@@ -68,7 +74,7 @@ export function createPriorParam(prior: DataPrior, model: ActmaxModel, inputInde
   const rc = resolveConstraints(others, info, inputIndex);
   const k = latentSize(prior);
   const sd = spread(prior.latent, k);
-  const stepScale = sd.reduce((a, b) => a + b, 0) / k * 2.5;
+  const stepScale = priorStepScale(prior);
   const init = (project: (p: Float32Array, rows: number) => void) => (rng: Rng, out: Float32Array) => {
     for (let c = 0; c < k; c++) out[c] = 0.5 * sd[c] * rng.normal();
     project(out, 1);

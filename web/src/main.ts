@@ -65,7 +65,7 @@ function startRun(): void {
   app.send({
     type: 'run',
     run: {
-      id: runId, objectiveText: s.objective, targets: parsed.specs, steps: s.steps, restarts: s.restarts, optimizer: s.optimizer,
+      id: runId, objectiveText: s.objective, targets: parsed.specs, steps: s.steps, restarts: s.restarts, optimizer: s.optimizer, engine: s.engine,
       ...(s.lr !== null ? { lr: s.lr } : {}), seed: s.seed, constraints: built.constraints, ...(built.init ? { init: built.init } : {}),
       ...Object.assign({}, ...extras),
     },

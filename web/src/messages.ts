@@ -41,6 +41,8 @@ export interface RunRequest {
   constraints: Constraint[];
   /** Start every target's first restart here (the reference image), when given. */
   init?: number[];
+  /** Compute engine (default auto: ONNX when it can compile the job). */
+  engine?: 'auto' | 'onnx' | 'tfjs';
 }
 
 /** The exact maximisation of one target. */
@@ -78,6 +80,8 @@ export type WorkerToPage =
       /** The first model output for every row of `x` (rows × units), or null when not computed. */
       outputs: Float32Array | null;
       imageStepsPerSecond: number;
+      /** The engine computing the steps (`onnx-web-wasm-2t`, `tfjs-wasm`, …). */
+      engine: string;
     } & StepInfo)
   | { type: 'done'; id: number; results: TargetResult[]; run: RunSummary }
   | { type: 'error'; id?: number; code?: string; message: string }

@@ -2,7 +2,7 @@
  * The page's settings and their query-string form, so a link reproduces a run.
  * Only settings that fit in a URL are kept: a dropped model or an uploaded reference image is not.
  */
-import type { OptimizerName } from 'actmax/browser';
+import type { EngineChoice, OptimizerName } from 'actmax/browser';
 import type { BackendChoice } from './messages.js';
 
 export type Norm = 'inf' | '2' | '1';
@@ -16,6 +16,8 @@ export interface Settings {
   /** null = the optimiser's default. */
   lr: number | null;
   seed: number;
+  /** Compute engine: auto (ONNX when it can compile the job, else TF.js), onnx or tfjs. */
+  engine: EngineChoice;
   backend: BackendChoice;
   /** Value range; null = the model's input range. */
   lo: number | null;
@@ -40,6 +42,7 @@ export const DEFAULTS: Settings = {
   optimizer: 'adam',
   lr: null,
   seed: 0,
+  engine: 'auto',
   backend: 'auto',
   lo: null,
   hi: null,
@@ -53,6 +56,7 @@ export const DEFAULTS: Settings = {
 
 const OPTIMIZERS: OptimizerName[] = ['adam', 'sgd', 'normalized', 'sign'];
 const BACKENDS: BackendChoice[] = ['auto', 'webgl', 'wasm', 'cpu'];
+const ENGINES: EngineChoice[] = ['auto', 'onnx', 'tfjs'];
 
 /** Mask → base64url of a bitset (LSB first), prefixed by the length: `784.AAAA…`. */
 export function encodeMask(mask: boolean[]): string {
@@ -100,6 +104,8 @@ export function settingsFromQuery(query: string): Settings {
   const lr = num(q.get('lr'), false, 0);
   s.lr = lr && lr > 0 ? lr : null;
   s.seed = num(q.get('seed'), true, 0) ?? s.seed;
+  const en = q.get('engine') as EngineChoice | null;
+  if (en && ENGINES.includes(en)) s.engine = en;
   const be = q.get('backend') as BackendChoice | null;
   if (be && BACKENDS.includes(be)) s.backend = be;
   s.lo = num(q.get('lo'), false, -Infinity);
@@ -127,6 +133,7 @@ export function settingsToQuery(s: Settings): string {
   if (s.optimizer !== DEFAULTS.optimizer) q.set('opt', s.optimizer);
   if (s.lr !== null) q.set('lr', String(s.lr));
   if (s.seed !== DEFAULTS.seed) q.set('seed', String(s.seed));
+  if (s.engine !== DEFAULTS.engine) q.set('engine', s.engine);
   if (s.backend !== DEFAULTS.backend) q.set('backend', s.backend);
   if (s.lo !== null) q.set('lo', String(s.lo));
   if (s.hi !== null) q.set('hi', String(s.hi));
