@@ -10,8 +10,8 @@ import { subspacePrior, type SubspaceOptions } from '../prior/subspace.js';
 /** The `--prior` grammar, shown with every parse error. */
 export const PRIOR_GRAMMAR =
   'prior specs: dataset[:subspace:K] (the prior stored with the model) | EXAMPLES[:subspace:K] (a folder of .png/.json/.csv inputs, or one JSON/CSV file of many) ' +
-  'with options :box=LOW-HIGH (percentiles, default 0.5-99.5) or :ball=R (Mahalanobis radius; pQ = the examples\' Q-th percentile norm); ' +
-  'decoder:MODEL[:box=LO,HI][:ball=R] (x = G(z)); default K = 32';
+  'with options :box=LOW-HIGH (one percentile box, e.g. 0.5-99.5), :ball=R (Mahalanobis radius; pQ = the examples\' Q-th percentile norm) or :cluster=J (one cluster\'s box); ' +
+  'decoder:MODEL[:box=LO,HI][:ball=R][:cluster=J] (x = G(z)); default K = 32 and, where clusters are stored, z in one of the clusters\' 15-85 % boxes';
 
 /** Default number of components of `--prior SOURCE` without `:subspace:K`. */
 export const DEFAULT_PRIOR_COMPONENTS = 32;
@@ -22,13 +22,13 @@ function bad(spec: string, why: string): never {
 
 /** Splits `SOURCE:opt:opt…` where options are `subspace:K`, `box=…`, `ball=…` (SOURCE may hold colons, e.g. a URL). */
 function splitOptions(spec: string, rest: string): { source: string; options: Array<[string, string]> } {
-  const m = /:(subspace:|box=|ball=)/.exec(rest);
+  const m = /:(subspace:|box=|ball=|cluster=)/.exec(rest);
   const source = m ? rest.slice(0, m.index) : rest;
   const options: Array<[string, string]> = [];
   let tail = m ? rest.slice(m.index + 1) : '';
   while (tail) {
     const sub = /^subspace:([^:]*)(?::|$)/.exec(tail);
-    const kv = /^(box|ball)=([^:]*)(?::|$)/.exec(tail);
+    const kv = /^(box|ball|cluster)=([^:]*)(?::|$)/.exec(tail);
     const hit = sub ? (['subspace', sub[1]] as [string, string]) : kv ? ([kv[1], kv[2]] as [string, string]) : null;
     if (!hit) bad(spec, `unknown option "${tail.split(':')[0]}"`);
     if (options.some(([k]) => k === hit[0])) bad(spec, `${hit[0]} given twice`);
@@ -61,6 +61,7 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
     if (options.some(([k]) => k === 'subspace')) bad(text, 'subspace:K is for example priors, not decoders');
     const box = options.find(([k]) => k === 'box')?.[1];
     const ball = options.find(([k]) => k === 'ball')?.[1];
+    const cluster = options.find(([k]) => k === 'cluster')?.[1];
     let boxRange: [number, number] | undefined;
     if (box !== undefined) {
       const parts = box.split(',');
@@ -70,7 +71,7 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
     }
     const decoder = await loadModel(source);
     try {
-      const prior = decoderPrior(decoder, { box: boxRange, ball: ball === undefined ? undefined : number(text, ball, 'R') });
+      const prior = decoderPrior(decoder, { box: boxRange, ball: ball === undefined ? undefined : number(text, ball, 'R'), cluster: cluster === undefined ? undefined : number(text, cluster, 'J') });
       return { constraint: { kind: 'prior', prior }, dispose: () => decoder.dispose() };
     } catch (e) {
       decoder.dispose();
@@ -88,6 +89,8 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
     if (!m) bad(text, 'box=LOW-HIGH takes two percentiles, e.g. box=0.5-99.5');
     opts.box = [number(text, m[1], 'LOW'), number(text, m[2], 'HIGH')];
   }
+  const cluster = get('cluster');
+  if (cluster !== undefined) opts.cluster = number(text, cluster, 'J');
   const ball = get('ball');
   if (ball !== undefined) opts.ball = ball.startsWith('p') ? { percentile: number(text, ball.slice(1), 'the percentile') } : number(text, ball, 'R');
   if (source !== 'dataset' && !(await fs.stat(source).then(() => true, () => false))) bad(text, `"${source}" is neither "dataset" nor an existing file or folder of examples`);

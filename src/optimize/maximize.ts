@@ -17,7 +17,8 @@ import { buildImagePipeline, type ImagePipeline } from '../image/pipeline.js';
 import type { ImageOptions } from '../image/defaults.js';
 import type { PolishSummary } from '../exact/polish.js';
 import { polishBestRows } from './polish-step.js';
-import type { PriorReport } from '../prior/param.js';
+import type { PriorParameterisation, PriorReport } from '../prior/param.js';
+import { chooseBoxes } from '../prior/choose.js';
 
 /** How to start: random in the box, one constant, or a given input (flat, one example). */
 export type InitSpec = 'random' | { constant: number } | { input: number[] | Float32Array };
@@ -277,6 +278,12 @@ export async function maximize(
     return { ev, input: ev.inputs?.[0] ?? Float32Array.from(x[0]) };
   };
   try {
+    // A data prior made of several boxes (clusters of the examples): each restart searches the box whose centre the objective likes best.
+    const priorParam = pipeline?.params[0] as PriorParameterisation | undefined;
+    if (priorParam?.boxes) {
+      const given = typeof init === 'object';
+      await chooseBoxes(priorParam, xs[0], async (x) => (await engine.evaluate([x, ...xs.slice(1)])).values, targets.length, restarts, rng, (r) => given && r % restarts === 0);
+    }
     const optimizers = sizes.map((n) => createOptimizer(optimizerName, rows, n));
     const bestValue = new Float64Array(rows).fill(-Infinity);
     const bestX = xs.map((x) => new Float32Array(x.length));

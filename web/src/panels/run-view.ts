@@ -297,7 +297,7 @@ export function createRunView(app: App): RunViewPanel {
       });
       v.steps = Math.max(1, run.steps); // a stopped run's chart spans the steps it ran
       redrawChart();
-      el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(run.timings.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${run.backend}`;
+      el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(run.timings.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${run.backend}${run.prior ? ` · prior: ${run.prior.description}` : ''}`;
       app.say(`${run.interrupted ? 'Stopped' : 'Finished'}: ${results.map((r, t) => `${v.labels[t]} = ${fmt(r.value)}`).slice(0, 4).join(', ')}${results.length > 4 ? ', …' : '.'}`);
       renderOutputs();
     },
