@@ -51,7 +51,7 @@ const MIN_TEST_ACCURACY = 0.86;
 const EXAMPLES_PER_CLASS = 2;
 const PRIOR_COMPONENTS = 64;
 /** k-means clusters per class of the prior's codes (its default code set: one percentile box per cluster). */
-const PRIOR_CLUSTERS_PER_CLASS = 4;
+const PRIOR_CLUSTERS_PER_CLASS = 10;
 
 /** `--epochs N` from the command line, default 5. */
 function readEpochs(args: string[]): number {

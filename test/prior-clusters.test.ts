@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { classClusters } from '../../scripts/prior-clusters.js';
-import { resolveConstraints } from '../constraints/index.js';
-import { mulberry32, Rng } from '../optimize/rng.js';
-import { chooseBoxes } from './choose.js';
-import { clusterBoxes, readClusters } from './clusters.js';
-import { createPriorParam } from './param.js';
-import { buildStoredPrior, decodeStoredPrior, encodeStoredPrior } from './store.js';
-import { latentViolation, subspaceCode, subspaceInput, subspacePrior, subspaceResidual } from './subspace.js';
-import type { ActmaxModel } from '../model/types.js';
+import { classClusters } from '../scripts/prior-clusters.js';
+import { mulberry32, Rng } from '../src/optimize/rng.js';
+import { chooseBoxes } from '../src/prior/choose.js';
+import { clusterBoxes, readClusters } from '../src/prior/clusters.js';
+import { createPriorParam } from '../src/prior/param.js';
+import { buildStoredPrior, decodeStoredPrior, encodeStoredPrior } from '../src/prior/store.js';
+import { latentViolation, subspaceCode, subspaceInput, subspacePrior, subspaceResidual } from '../src/prior/subspace.js';
+import type { ActmaxModel } from '../src/model/types.js';
 
 /** Two classes of 4×4 "images": class 0 bright on the left, class 1 bright on the right, each in two styles. */
 function twoClasses(count: number): { data: Float32Array; labels: Uint8Array } {
