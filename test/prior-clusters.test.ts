@@ -7,6 +7,9 @@ import { createPriorParam } from '../src/prior/param.js';
 import { buildStoredPrior, decodeStoredPrior, encodeStoredPrior } from '../src/prior/store.js';
 import { latentViolation, subspaceCode, subspaceInput, subspacePrior, subspaceResidual } from '../src/prior/subspace.js';
 import type { ActmaxModel } from '../src/model/types.js';
+import { mlp } from '../src/exact/test-nets.js';
+import { maximize } from '../src/optimize/maximize.js';
+import type { DecoderPrior } from '../src/prior/types.js';
 
 /** Two classes of 4×4 "images": class 0 bright on the left, class 1 bright on the right, each in two styles. */
 function twoClasses(count: number): { data: Float32Array; labels: Uint8Array } {
@@ -99,5 +102,24 @@ describe('cluster boxes of a data prior', () => {
     } finally {
       param.dispose();
     }
+  });
+
+  it('a decoder prior over two boxes: the search starts in the box whose centre scores best and the answer stays in it', async () => {
+    // G(z) = z·W + b on 2 latents → 2 features; the classifier's logit 0 is x0 − x1.
+    const g = mlp(2, [[[1, 0, 0, 1], [0.5, 0.5]]], 'linear');
+    const m = mlp(2, [[[1, -1, -1, 1], [0, 0]]], 'linear');
+    const boxes = [
+      { lo: [-0.3, -0.3], hi: [-0.1, -0.1], centre: [-0.2, -0.2] },
+      { lo: [0.1, -0.4], hi: [0.4, -0.1], centre: [0.25, -0.25] }, // x0 − x1 highest here (0.4 + 0.4)
+    ];
+    const dec: DecoderPrior = { type: 'decoder', decoder: g, latent: { union: { boxes, percentiles: [15, 85] } }, source: 'g' };
+    const run = await maximize(m, { kind: 'logit', index: 0 }, { constraints: [{ kind: 'prior', prior: dec }], steps: 40, restarts: 3, seed: 0, keepRestarts: true });
+    const x = run.results[0].input;
+    const z = [x[0] - 0.5, x[1] - 0.5];
+    expect(latentViolation({ box: boxes[1] }, z)).toBeLessThan(1e-5);
+    expect(run.results[0].value).toBeCloseTo(0.8, 4); // the corner (0.4, −0.4) of the better box
+    expect(run.prior).toMatchObject({ type: 'decoder', latent: 'union of 2 boxes' });
+    m.dispose();
+    g.dispose();
   });
 });

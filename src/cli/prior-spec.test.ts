@@ -20,7 +20,7 @@ describe('--prior', () => {
     expect(constraint.prior.components).toBe(32);
     expect(constraint.prior.basis).toHaveLength(32 * 784);
     expect(constraint.prior.latent.union!.boxes).toHaveLength(100);
-    expect(constraint.prior.latent.union!.percentiles).toEqual([15, 85]);
+    expect(constraint.prior.latent.union!.percentiles).toEqual([10, 90]);
     const box = (await parsePrior('dataset:subspace:32:box=0.5-99.5', model)).constraint;
     expect(box.kind === 'prior' && box.prior.latent.box!.lo[0]).toBeLessThan(0);
     const one = (await parsePrior('dataset:subspace:32:cluster=7', model)).constraint;

@@ -14,7 +14,7 @@ export const CLUSTER_LEVELS = 100 / CLUSTER_QUANTILE_STEP + 1;
 const LEVELS = CLUSTER_LEVELS;
 
 /** The default percentile box of each cluster. */
-export const DEFAULT_CLUSTER_BOX: [number, number] = [15, 85];
+export const DEFAULT_CLUSTER_BOX: [number, number] = [10, 90];
 
 /** Clusters of codes with `dims` components (flat arrays, cluster-major). */
 export interface CodeClusters {
@@ -55,7 +55,7 @@ function quantileAt(table: ArrayLike<number>, offset: number, percent: number): 
  */
 export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [number, number] = DEFAULT_CLUSTER_BOX): CodeBox[] {
   const [pl, ph] = percentiles;
-  if (!(pl >= 0 && ph <= 100 && pl < ph)) throw new ActmaxError('bad-option', `cluster box ${pl}–${ph}: give LOW < HIGH within 0–100, e.g. 15-85`);
+  if (!(pl >= 0 && ph <= 100 && pl < ph)) throw new ActmaxError('bad-option', `cluster box ${pl}–${ph}: give LOW < HIGH within 0–100, e.g. 10-90`);
   if (k > clusters.dims) throw new ActmaxError('bad-option', `the clusters describe ${clusters.dims} components; K = ${k} needs more`);
   return Array.from({ length: clusters.count }, (_, j) => {
     const lo: number[] = [], hi: number[] = [], centre: number[] = [];

@@ -21,7 +21,7 @@ export const DEFAULT_PERCENTILE_BOX: [number, number] = [0.5, 99.5];
 /**
  * A subspace prior x = mean + basisᵀ·z over the top `k` components of a stored prior. The code
  * set: by default, when the stored prior has clusters (the bundled model's does), the union of
- * one percentile box per cluster (15–85 %), else the examples' percentile box (0.5–99.5 %); or,
+ * one percentile box per cluster (10–90 %), else the examples' percentile box (0.5–99.5 %); or,
  * when asked, the percentile box `box`, a Mahalanobis ball `ball` (or both), or one cluster's box.
  *
  * @example
