@@ -9,6 +9,7 @@ import { latentViolation, subspaceCode, subspaceInput, subspacePrior, subspaceRe
 import type { ActmaxModel } from '../src/model/types.js';
 import { mlp } from '../src/exact/test-nets.js';
 import { maximize } from '../src/optimize/maximize.js';
+import { maximizeExact } from '../src/exact/index.js';
 import type { DecoderPrior } from '../src/prior/types.js';
 
 /** Two classes of 4×4 "images": class 0 bright on the left, class 1 bright on the right, each in two styles. */
@@ -121,5 +122,15 @@ describe('cluster boxes of a data prior', () => {
     expect(run.prior).toMatchObject({ type: 'decoder', latent: 'union of 2 boxes' });
     m.dispose();
     g.dispose();
+  });
+
+  it('exact mode refuses the union in one line that says how to prove it (one box per solve)', async () => {
+    const prior = subspacePrior(stored, 3);
+    const m = mlp(16, [[Array.from({ length: 32 }, (_, i) => ((i * 7) % 5) / 5 - 0.4), [0, 0]]], 'linear');
+    await expect(maximizeExact(m, { kind: 'logit', index: 0 }, { constraints: [{ kind: 'box', lo: 0, hi: 1 }, { kind: 'prior', prior }], timeLimit: 5 })).rejects.toThrow(/holds one box on the prior's code; .*union of 4 cluster boxes: prove each with :cluster=J/);
+    const one = await maximizeExact(m, { kind: 'logit', index: 0 }, { constraints: [{ kind: 'box', lo: 0, hi: 1 }, { kind: 'prior', prior: subspacePrior(stored, 3, { cluster: 1 }) }], timeLimit: 20 });
+    expect(one.status).toBe('optimal');
+    expect(latentViolation({ box: prior.latent.union!.boxes[1] }, subspaceCode(prior, one.input))).toBeLessThan(1e-6);
+    m.dispose();
   });
 });
