@@ -26,7 +26,7 @@ export function datasetPriorUrl(modelUrl: string): string {
  * @example
  * // In a page: await fetchStoredPrior(datasetPriorUrl(modelUrl)). Here a stand-in server:
  * const { header, binary } = encodeStoredPrior(buildStoredPrior(Array.from({ length: 40 }, (_, i) => Math.sin(i * i)), 10, [2, 2], 3, 'ten'), 'prior.bin');
- * const files: Record<string, string | Uint8Array> = { 'https://example.org/m/prior.json': JSON.stringify(header), 'https://example.org/m/prior.bin': binary };
+ * const files: Record<string, string | ArrayBuffer> = { 'https://example.org/m/prior.json': JSON.stringify(header), 'https://example.org/m/prior.bin': binary.slice().buffer };
  * const stored = await fetchStoredPrior('https://example.org/m/prior.json', async (u) => new Response(files[u]));
  * stored.components // 3
  */

@@ -104,7 +104,7 @@ export function subspaceInput(prior: SubspacePrior, z: ArrayLike<number>): Float
  * to the subspace (per feature), the code's box violation and its Mahalanobis-ball excess.
  *
  * @example
- * const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32);
+ * const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32, { box: [0.5, 99.5] });
  * subspaceResidual(prior, subspaceInput(prior, new Array(32).fill(0))) < 1e-6 // true
  */
 export function subspaceResidual(prior: SubspacePrior, x: ArrayLike<number>): number {

@@ -54,7 +54,7 @@ export function latentSize(prior: DataPrior): number {
  *
  * @example
  * const p = subspacePrior((await loadDatasetPrior(model)).stored, 32, {}, 'the dataset');
- * describePrior(p) // 'subspace K=32 of the dataset; z in a per-component box'
+ * describePrior(p) // 'subspace K=32 of the dataset; z in one of 100 cluster boxes (10–90 % of each cluster of the examples)'
  */
 export function describePrior(prior: DataPrior): string {
   const set = describeLatentSet(prior.latent);
