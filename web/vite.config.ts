@@ -75,14 +75,7 @@ export default defineConfig({
   base: './',
   plugins: [twinFiles(), actmaxAssets()],
   resolve: {
-    // The exact solver's worker: a Web Worker here, a Node worker thread in the library.
-    alias: [
-      { find: /^\.\/solver-thread\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'solver-thread.browser.ts') },
-      // The branch-and-bound: no worker threads (it runs in the compute worker), HiGHS imported by URL.
-      { find: /^\.\/threads\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'bnb', 'threads.browser.ts') },
-      { find: /^\.\.\/highs-here\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'highs-here.browser.ts') },
-      { find: /^\.\/highs-here\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'highs-here.browser.ts') },
-    ],
+    alias: [{ find: /^actmax\/browser$/, replacement: path.join(repoRoot, 'src', 'browser.ts') }],
   },
   // Workers are bundled apart: they need the same swaps.
   worker: { format: 'es', plugins: () => [twinFiles()] },
