@@ -282,7 +282,10 @@ export async function maximize(
     const priorParam = pipeline?.params[0] as PriorParameterisation | undefined;
     if (priorParam?.boxes) {
       const given = typeof init === 'object';
-      await chooseBoxes(priorParam, xs[0], async (x) => (await engine.evaluate([x, ...xs.slice(1)])).values, targets.length, restarts, rng, (r) => given && r % restarts === 0);
+      await chooseBoxes(priorParam, xs[0], async (x) => {
+        const { values, grads } = await engine.valueAndGrad([x, ...xs.slice(1)]);
+        return { values, grads: grads[0] };
+      }, targets.length, restarts, rng, (r) => given && r % restarts === 0);
     }
     const optimizers = sizes.map((n) => createOptimizer(optimizerName, rows, n));
     const bestValue = new Float64Array(rows).fill(-Infinity);

@@ -1,13 +1,14 @@
 import type { Rng } from '../optimize/rng.js';
 import type { PriorParameterisation } from './param.js';
 
-/** Values of the objectives at `rows` codes (the batch's rows, targets × restarts). */
-export type EvaluateCodes = (codes: Float32Array) => Promise<Float32Array>;
+/** Values of the objectives at `rows` codes (the batch's rows, targets × restarts), and their gradients in the codes when asked. */
+export type EvaluateCodes = (codes: Float32Array) => Promise<Float32Array | { values: Float32Array; grads: Float32Array }>;
 
 /**
  * Where each restart of a prior made of several boxes searches: every box's centre is evaluated
- * for every target (in batches of the run's rows), then restart j of a target starts in the box
- * with the j-th best centre (cycling when there are fewer boxes than restarts) — restart 0 at the
+ * for every target (in batches of the run's rows) — with gradients, scored by the largest value of
+ * the objective's linearisation over the box — then restart j of a target starts in the box
+ * with the j-th best score (cycling when there are fewer boxes than restarts) — restart 0 at the
  * centre, the others jittered inside the box — and keeps that box. The set searched is still the
  * whole union (every box may be chosen); this decides only which boxes the restarts spend their
  * steps in. Rows in `keep` (a given starting input) keep their code and their nearest box.
@@ -60,10 +61,16 @@ async function centreScores(param: PriorParameterisation, evaluate: EvaluateCode
     }
     param.assign!(assignment);
     param.project(batch, rows);
-    const v = await evaluate(batch);
+    const out = await evaluate(batch);
+    const v = out instanceof Float32Array ? out : out.values;
+    const g = out instanceof Float32Array ? null : out.grads;
     for (let t = 0; t < targets; t++) {
       for (let j = 0; j < restarts && first + j < boxes.length; j++) {
-        const value = v[t * restarts + j];
+        const r = t * restarts + j;
+        // With gradients: the largest value of the objective's linearisation over the box.
+        let reach = 0;
+        if (g) for (let c = 0; c < k; c++) reach += Math.abs(g[r * k + c]) * 0.5 * (boxes[first + j].hi[c] - boxes[first + j].lo[c]);
+        const value = v[r] + reach;
         values[t][first + j] = Number.isFinite(value) ? value : -Infinity;
       }
     }
