@@ -44,5 +44,7 @@ export { subspacePrior, subspaceCode, subspaceInput, subspaceResidual, latentVio
 export { decoderPrior } from './prior/decoder.js';
 export { buildStoredPrior, encodeStoredPrior, decodeStoredPrior, type StoredPrior } from './prior/store.js';
 export { addValueWithoutPrior } from './prior/compare.js';
+export { datasetPriorUrl, fetchStoredPrior, PRIOR_FILE } from './prior/fetch.js';
+export { priorInputs } from './prior/render.js';
 export { describePrior, latentSize, type DataPrior, type SubspacePrior, type DecoderPrior, type LatentSet } from './prior/types.js';
 export type { PriorReport } from './prior/param.js';

@@ -14,6 +14,8 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserTwins, twinOf } from '../scripts/browser-twins.js';
+// The same model files `actmax serve` serves: the classifier, its examples and data prior, the decoder prior.
+import { SERVED_MODEL_FILES } from '../src/cli/serve.js';
 
 const webDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(webDir, '..');
@@ -21,10 +23,8 @@ const wasmDir = path.join(repoRoot, 'node_modules', '@tensorflow', 'tfjs-backend
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const highsDir = path.join(repoRoot, 'node_modules', 'highs', 'build');
 const HIGHS_FILES = ['highs.mjs', 'highs.wasm'];
-const modelDir = path.join(repoRoot, 'models', 'fashion-mnist-mlp');
-const MODEL_FILES = ['model.json', 'weights.bin', 'examples.json'];
 
-/** Serves /wasm/* and /models/fashion-mnist-mlp/* in dev; copies the wasm binaries into the build. */
+/** Serves /wasm/*, /highs/* and the bundled models' files in dev; copies the wasm binaries into the build. */
 function actmaxAssets(): Plugin {
   return {
     name: 'actmax-assets',
@@ -39,9 +39,10 @@ function actmaxAssets(): Plugin {
         } else if (url.startsWith('/highs/') && HIGHS_FILES.includes(url.slice(7))) {
           file = path.join(highsDir, url.slice(7));
           type = url.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-        } else if (url.startsWith('/models/fashion-mnist-mlp/') && MODEL_FILES.includes(url.slice(26))) {
-          file = path.join(modelDir, url.slice(26));
-          if (file.endsWith('.json')) type = 'application/json';
+        } else if (/^\/models\/[\w-]+\/[\w.-]+$/.test(url)) {
+          const [, , name, f] = url.split('/');
+          if (SERVED_MODEL_FILES[name]?.includes(f)) file = path.join(repoRoot, 'models', name, f);
+          if (file?.endsWith('.json')) type = 'application/json';
         }
         if (!file) return next();
         res.setHeader('Content-Type', type);

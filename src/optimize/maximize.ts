@@ -11,6 +11,7 @@ import { buildProblem, type Problem, type ProblemOptions } from './problem.js';
 import { Progress, type StepInfo } from './progress.js';
 import { finish, type TargetResult } from './results.js';
 import { Rng } from './rng.js';
+import { chooseBoxes } from '../prior/choose.js';
 import type { PolishSummary } from '../exact/polish.js';
 import { polishBestRows } from './polish-step.js';
 import type { PriorReport } from '../prior/param.js';
@@ -116,6 +117,7 @@ export async function maximize(model: ActmaxModel, objective: Objective | Object
   const { engine, label } = await openEngine(p, options.engine);
   try {
     const progress = new Progress(p, p.start.map((x) => x.slice()), options.historyEvery ?? Math.max(1, Math.ceil(p.steps / 100)), options.onStep);
+    await choosePriorBoxes(p, engine, progress.xs, options);
     const { frames, startedAt, endedAt } = await search(p, engine, progress, options);
     // After the last record, before the winners are chosen: the polish may improve a target's best row.
     const polishStart = performance.now();
@@ -144,6 +146,21 @@ export async function maximize(model: ActmaxModel, objective: Objective | Object
   } finally {
     engine.dispose();
   }
+}
+
+/**
+ * A data prior made of several boxes (clusters of the examples): each restart searches the box
+ * whose centre the objective likes best (src/prior/choose.ts); a given start keeps its own box.
+ */
+async function choosePriorBoxes(p: Problem, engine: Engine, xs: Float32Array[], options: MaximizeOptions): Promise<void> {
+  const prior = p.inputs[0]?.prior;
+  if (!prior?.boxes) return;
+  const given = typeof options.init === 'object' && 'input' in options.init;
+  const evaluate = async (x: Float32Array) => {
+    const { values, grads } = await engine.valueAndGrad([x, ...xs.slice(1)]);
+    return { values, grads: grads[0] };
+  };
+  await chooseBoxes(prior, xs[0], evaluate, p.targets.length, p.restarts, p.rng, (r) => given && r % p.restarts === 0);
 }
 
 /** Run the steps (fused when the engine and constraints allow, else per step), then evaluate the last update. */

@@ -41,6 +41,8 @@ export interface ProblemInput {
   stepScale: number;
   /** A data prior's exact projection of codes onto its set (after every step and start). */
   project?: (x: Float32Array, rows: number) => void;
+  /** A data prior's code side (its boxes, when it is a union, and which box each row keeps to). */
+  prior?: PriorParameterisation;
   /** A random start row of the variables (parameterisations; a prior's code is projected). */
   initRow?: (rng: Rng, row: Float32Array) => void;
 }
@@ -163,7 +165,7 @@ export function buildProblem(model: ActmaxModel, objective: Objective | Objectiv
     const size = param ? param.size : inputSize;
     const prior = param?.kind === 'prior' ? priorCode(param, model) : null;
     const initRow = prior ? prior.init : param ? (g: Rng, row: Float32Array) => initParamRow(param, g, row) : undefined;
-    inputs.push({ index, info, size, inputSize, param, constraints: constraintsOfVars, inputConstraints, stepScale: param ? param.stepScale : rangeScale(inputConstraints), ...(prior ? { project: prior.project } : {}), ...(initRow ? { initRow } : {}) });
+    inputs.push({ index, info, size, inputSize, param, constraints: constraintsOfVars, inputConstraints, stepScale: param ? param.stepScale : rangeScale(inputConstraints), ...(prior ? { project: prior.project, prior } : {}), ...(initRow ? { initRow } : {}) });
     const x = new Float32Array(rows * size);
     if (param) {
       // Parameters render pictures: a channels-first start is read as one.
@@ -249,9 +251,9 @@ function fillRow(x: Float32Array, r: number, n: number, rc: ResolvedConstraints,
  * A data prior's starts, inverse and projection (plain JavaScript: its TF.js rendering tensors are
  * freed at once; the engines render the code themselves).
  */
-function priorCode(plan: ParamPlan, model: ActmaxModel): Pick<PriorParameterisation, 'init' | 'invert' | 'project'> {
+function priorCode(plan: ParamPlan, model: ActmaxModel): PriorParameterisation {
   const { data, input, constraints } = plan.prior!;
   const p = createPriorParam(data, model, input, constraints);
   p.dispose();
-  return { init: p.init, invert: p.invert, project: p.project };
+  return p;
 }

@@ -7,6 +7,9 @@ import type { BackendChoice } from './messages.js';
 
 export type Norm = 'inf' | '2' | '1';
 
+/** The "look like the data" choice: no prior, the stored subspace prior, or the bundled decoder. */
+export type PriorChoice = 'off' | 'subspace' | 'decoder';
+
 export interface Settings {
   /** Objective text in the CLI grammar, e.g. `logit:1` or `logit:3-0.5*logit:5`. */
   objective: string;
@@ -33,6 +36,10 @@ export interface Settings {
   levels: number;
   /** Seconds the exact solver may search. */
   exactTime: number;
+  /** Data prior of the answers (bundled model only). */
+  prior: PriorChoice;
+  /** Components K of the subspace prior. */
+  priorK: number;
 }
 
 export const DEFAULTS: Settings = {
@@ -52,7 +59,12 @@ export const DEFAULTS: Settings = {
   mask: null,
   levels: 0,
   exactTime: 30,
+  prior: 'off',
+  priorK: 32,
 };
+
+/** Largest K of the subspace prior (the stored prior keeps 64 components). */
+export const MAX_PRIOR_K = 64;
 
 const OPTIMIZERS: OptimizerName[] = ['adam', 'sgd', 'normalized', 'sign'];
 const BACKENDS: BackendChoice[] = ['auto', 'webgl', 'wasm', 'cpu'];
@@ -121,6 +133,12 @@ export function settingsFromQuery(query: string): Settings {
   if (s.levels === 1) s.levels = 0;
   const xt = num(q.get('xt'), false, 0);
   if (xt !== null && xt > 0 && xt <= 3600) s.exactTime = xt;
+  const prior = /^(subspace)(?::(\d{1,2}))?$|^(decoder)$/.exec(q.get('prior') ?? '');
+  if (prior) {
+    s.prior = prior[1] ? 'subspace' : 'decoder';
+    const k = prior[2] ? Number(prior[2]) : DEFAULTS.priorK;
+    if (k >= 1 && k <= MAX_PRIOR_K) s.priorK = k;
+  }
   return s;
 }
 
@@ -143,5 +161,6 @@ export function settingsToQuery(s: Settings): string {
   if (s.mask) q.set('mask', encodeMask(s.mask));
   if (s.levels > 1) q.set('levels', String(s.levels));
   if (s.exactTime !== DEFAULTS.exactTime) q.set('xt', String(s.exactTime));
+  if (s.prior !== 'off') q.set('prior', s.prior === 'subspace' ? `subspace:${s.priorK}` : 'decoder');
   return q.toString();
 }

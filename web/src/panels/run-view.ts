@@ -299,7 +299,7 @@ export function createRunView(app: App): RunViewPanel {
       redrawChart();
       // Steps per second of the search itself; compiling the engine is shown apart.
       const rate = run.timings.searchMs > 0 ? (run.steps * results.length * run.restarts) / (run.timings.searchMs / 1000) : run.timings.imageStepsPerSecond;
-      el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(rate).toLocaleString('en')} image-steps/s (setup ${(run.timings.setupMs / 1000).toFixed(1)} s) · engine ${run.engine}`;
+      el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(rate).toLocaleString('en')} image-steps/s (setup ${(run.timings.setupMs / 1000).toFixed(1)} s) · engine ${run.engine}${run.prior ? ` · prior: ${run.prior.description}` : ''}`;
       app.say(`${run.interrupted ? 'Stopped' : 'Finished'}: ${results.map((r, t) => `${v.labels[t]} = ${fmt(r.value)}`).slice(0, 4).join(', ')}${results.length > 4 ? ', …' : '.'}`);
       renderOutputs();
     },
