@@ -6,7 +6,7 @@ describe('web playground settings in the URL', () => {
     const mask = Array.from({ length: 784 }, (_, i) => (i * 7) % 3 === 0);
     const s: Settings = {
       objective: 'logit:3-0.5*logit:5', steps: 321, restarts: 7, optimizer: 'sign', lr: 0.003, seed: 42, backend: 'wasm',
-      lo: -1, hi: 2.5, ref: 'ex:7', eps: 0.25, norm: '2', mask, levels: 16, exactTime: 90, prior: 'subspace', priorK: 12,
+      lo: -1, hi: 2.5, ref: 'ex:7', eps: 0.25, norm: '2', mask, levels: 16, exactTime: 90, prior: 'subspace', priorK: 12, engine: 'tfjs',
     };
     const back = settingsFromQuery(settingsToQuery(s));
     expect(back).toEqual(s);
