@@ -14,7 +14,7 @@ function fmt(n: number | undefined): string {
 const loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
 
 /** Print the tables and write BENCHMARKS.md (sections other benches wrote after it are kept). @example summary(performance.now()) */
-export function summary(started: number, extra: string[] = []): void {
+export function summary(started: number, extra: string[] = [], sections: string[] | null = null): void {
 
   const torch = rows.filter((r) => r.bench === 'torch' && r.backend !== 'unavailable');
   // PyTorch at its best thread count.
@@ -29,7 +29,8 @@ export function summary(started: number, extra: string[] = []): void {
   lines.push('`onnx (fused)`: several steps per onnxruntime call (optimiser, clip and best tracking inside the graph); `onnx (per-step JS update)`: one call per step, optimiser and projection in JavaScript.');
   lines.push(`PyTorch column: ${torch.length ? 'measured in this run (bench/peers/torch_loop.py, Debian python3-torch with libopenblas0-pthread — with Debian\'s reference BLAS alone it is ≈10× slower), at its best thread count' : 'reference figures from the shared notes (PyTorch 1.13, 1 thread; not installed here)'}.`);
   lines.push('');
-  lines.push(`Load average at the start: ${loadAtStart}; other processes share these cores, so the per-CPU-second column (image-steps per second of this process's CPU time, all threads) is the steadier figure.`);
+  if (sections) lines.push(`This run measured only the bench sections ${sections.join(', ')} (BENCH_SECTIONS); tables of the others are absent.`, '');
+  lines.push(`Load average at the start: ${loadAtStart}, at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}; other processes share these cores, so the per-CPU-second column (image-steps per second of this process's CPU time, all threads) is the steadier figure.`);
   lines.push('');
   lines.push('| model | batch | engine | backend | threads | image-steps/s (wall) | image-steps per CPU-s | × PyTorch (wall) |');
   lines.push('|---|---|---|---|---|---|---|---|');
