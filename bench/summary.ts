@@ -65,10 +65,27 @@ export function summary(started: number, extra: string[] = [], sections: string[
   console.log('\n' + table);
   const file = path.join(root, 'BENCHMARKS.md');
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  // Sections written by other benches (## Exact mode …) stay.
+  fs.writeFileSync(file, sections ? withPartialRun(old, table, sections) : withFullRun(old, table));
+}
+
+/** A full run replaces the top of BENCHMARKS.md; sections written by other benches (## Exact mode …) stay. */
+function withFullRun(old: string, table: string): string {
   const kept = old.indexOf('\n## ') >= 0 ? old.slice(old.indexOf('\n## ')) : '';
-  const md = `# Benchmarks\n\nLatest \`npm run bench\` (every figure: one process, this machine; JSON lines on stdout carry the details).\n\n${table}\n${kept}`;
-  fs.writeFileSync(file, md);
+  return `# Benchmarks\n\nLatest \`npm run bench\` (every figure: one process, this machine; JSON lines on stdout carry the details).\n\n${table}\n${kept}`;
+}
+
+/** A BENCH_SECTIONS run gets its own section (replacing the previous partial run's), so the full run's tables stay. */
+function withPartialRun(old: string, table: string, sections: string[]): string {
+  const mark = '\n## Latest partial run: ';
+  const section = `${mark}\`BENCH_SECTIONS=${sections.join(',')} npm run bench\`\n\n${table}\n`;
+  const base = old || '# Benchmarks\n';
+  const at = base.indexOf(mark);
+  if (at >= 0) {
+    const next = base.indexOf('\n## ', at + mark.length);
+    return base.slice(0, at) + section + (next >= 0 ? base.slice(next) : '');
+  }
+  const first = base.indexOf('\n## ');
+  return first >= 0 ? base.slice(0, first) + section + base.slice(first) : base + section;
 }
 
 /** The CLI default path (image defaults on) vs --image none and PyTorch's same loop at its best. */
