@@ -76,8 +76,9 @@ function withFullRun(old: string, table: string): string {
 
 /** A BENCH_SECTIONS run gets its own section (replacing the previous partial run's), so the full run's tables stay. */
 function withPartialRun(old: string, table: string, sections: string[]): string {
-  const mark = '\n## Latest partial run: ';
-  const section = `${mark}\`BENCH_SECTIONS=${sections.join(',')} npm run bench\`\n\n${table}\n`;
+  const models = process.env.BENCH_REAL_MODELS ? ` BENCH_REAL_MODELS=${process.env.BENCH_REAL_MODELS}` : '';
+  const mark = `\n## Latest partial run: \`BENCH_SECTIONS=${sections.join(',')}${models} npm run bench\`\n`;
+  const section = `${mark}\n${table}\n`;
   const base = old || '# Benchmarks\n';
   const at = base.indexOf(mark);
   if (at >= 0) {
