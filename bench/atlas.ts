@@ -20,6 +20,7 @@ import { ATLAS_DEFAULTS, planAtlas } from '../src/atlas/plan.js';
 import { queueRunner } from '../src/atlas/queue.js';
 import { localRunner, runAtlas, type BatchRunner } from '../src/atlas/run.js';
 import { redisServerPath, startRedis } from '../src/atlas/testing/redis.js';
+import { section } from './common.js';
 import type { ActmaxModel } from '../src/model/types.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -154,4 +155,5 @@ async function main(): Promise<void> {
   await writeSection(rows);
 }
 
-await main();
+// BENCH_SECTIONS without `atlas` (bench/common.ts) skips this part of `npm run bench`.
+if (section('atlas')) await main();

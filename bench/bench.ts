@@ -4,7 +4,9 @@
  * model and mnist_cnn.keras, time-to-quality, and PyTorch peers when available.
  * Prints one JSON line per measurement, then a summary table, and writes BENCHMARKS.md.
  * Options (env): BENCH_BUDGET_MS (time per throughput run, default 1500), BENCH_QUICK=1 (fewer runs),
- * BENCH_REF_STEPS (steps of the 16-restart reference run for time-to-quality, default 3000 as the issue asks).
+ * BENCH_REF_STEPS (steps of the 16-restart reference run for time-to-quality, default 3000 as the issue asks),
+ * BENCH_SECTIONS=default-path,real,… (only those parts; names in bench/common.ts).
+ * Issue 12's targets alone: BENCH_SECTIONS=default-path,playground,real npm run bench
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import { loadModel } from '../src/model/load.js';
 import { fixture } from '../src/model/testing/fixtures.js';
 import { createTfjsEngine } from '../src/engine/tfjs.js';
 import { loadOnnxRuntime, onnxEngineFactory } from '../src/engine/onnx/engine.js';
-import { BUDGET_MS, QUICK, emit, root } from './common.js';
+import { BUDGET_MS, QUICK, SECTIONS, emit, root, section } from './common.js';
 import { classicLoop, perStepOnnx, smallCnn, throughput } from './throughput.js';
 import { demoWall, timeToQuality } from './quality.js';
 import { torchPeers, torchPipelinePeers } from './torch.js';
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   const batches = QUICK ? [1, 1000] : [1, 10, 160, 1000];
 
   // Bundled MLP, every engine.
-  for (const batch of batches) {
+  for (const batch of section('throughput') ? batches : []) {
     await useBackend('wasm');
     let r = await throughput(mlp, batch, (req) => createTfjsEngine(req));
     emit({ bench: 'throughput', model: 'fashion-mnist-mlp', engine: 'tfjs', backend: 'wasm', threads: 1, batch, imageStepsPerSec: r.rate, imageStepsPerCpuSec: r.cpuRate, steps: r.steps, seconds: r.seconds });
@@ -54,8 +56,8 @@ async function main(): Promise<void> {
   }
 
   // Small CNN at batch 64.
-  const cnn = smallCnn();
-  {
+  if (section('throughput')) {
+    const cnn = smallCnn();
     const r = await throughput(cnn, 64, (req) => createTfjsEngine(req), BUDGET_MS * 2);
     emit({ bench: 'throughput', model: 'small-cnn', engine: 'tfjs', backend: 'wasm', threads: 1, batch: 64, imageStepsPerSec: r.rate, imageStepsPerCpuSec: r.cpuRate, steps: r.steps, seconds: r.seconds });
     if (haveOnnx) {
@@ -64,11 +66,11 @@ async function main(): Promise<void> {
         emit({ bench: 'throughput', model: 'small-cnn', engine: 'onnx (fused)', backend: 'onnxruntime-node', threads, batch: 64, imageStepsPerSec: o.rate, imageStepsPerCpuSec: o.cpuRate, steps: o.steps, seconds: o.seconds });
       }
     }
+    cnn.dispose();
   }
-  cnn.dispose();
 
   // The classic answer's loop (baseline).
-  {
+  if (section('classic')) {
     await useBackend('wasm');
     const c = await classicLoop(mlp, QUICK ? 2 : 10, 100);
     emit({ bench: 'classic-loop', model: 'fashion-mnist-mlp', engine: 'tfjs (fresh tf.grad per step)', backend: 'wasm', threads: 1, batch: 1, imageStepsPerSec: c.rate, imageStepsPerCpuSec: c.cpuRate, seconds: c.seconds });
@@ -76,37 +78,41 @@ async function main(): Promise<void> {
 
   // Time to quality (default settings, and a few others) against a long reference run.
   const refSteps = Number(process.env.BENCH_REF_STEPS ?? (QUICK ? 500 : 3000));
-  await timeToQuality(mlp, refSteps, 16);
-  if (!QUICK) {
+  if (section('quality')) await timeToQuality(mlp, refSteps, 16);
+  if (!QUICK && section('quality')) {
     await timeToQuality(mlp, refSteps, 16, { steps: 300 }, 'steps 300');
     await timeToQuality(mlp, refSteps, 16, { restarts: 16, steps: 300 }, 'restarts 16, steps 300');
   }
 
   // actmax demo, end to end.
-  const demo = demoWall();
-  emit({ bench: 'demo', model: 'fashion-mnist-mlp', engine: 'auto', backend: '-', threads: 0, batch: 20, wallSeconds: +demo.wallSeconds.toFixed(2), cpuSeconds: +demo.cpuSeconds.toFixed(2), ok: demo.ok, runner: fs.existsSync(path.join(root, 'dist/cli/main.js')) ? 'dist' : 'tsx (sources)' });
+  const demo = section('demo') ? demoWall() : null;
+  if (demo) emit({ bench: 'demo', model: 'fashion-mnist-mlp', engine: 'auto', backend: '-', threads: 0, batch: 20, wallSeconds: +demo.wallSeconds.toFixed(2), cpuSeconds: +demo.cpuSeconds.toFixed(2), ok: demo.ok, runner: fs.existsSync(path.join(root, 'dist/cli/main.js')) ? 'dist' : 'tsx (sources)' });
 
-  torchPeers();
+  if (section('torch')) torchPeers();
 
   // The CLI's default path (image defaults on) vs --image none and PyTorch's same loop.
-  await defaultPath(mlp, 'fashion-mnist-mlp', 100);
-  const cnnPath = fixture('keras3-keras-mnist-mlp-cnn/mnist_cnn.keras');
-  const mnistCnn = cnnPath ? await loadModel(cnnPath) : null;
-  if (mnistCnn) await defaultPath(mnistCnn, 'mnist_cnn', 6, false);
-  torchPipelinePeers(mnistCnn);
-  mnistCnn?.dispose();
+  if (section('default-path')) {
+    await defaultPath(mlp, 'fashion-mnist-mlp', 100);
+    const cnnPath = fixture('keras3-keras-mnist-mlp-cnn/mnist_cnn.keras');
+    const mnistCnn = cnnPath ? await loadModel(cnnPath) : null;
+    if (mnistCnn) await defaultPath(mnistCnn, 'mnist_cnn', 6, false);
+    torchPipelinePeers(mnistCnn);
+    mnistCnn?.dispose();
+  }
   mlp.dispose();
   // Do the answers look like data (bench/prior.ts)? Minutes on 2 cores: skipped with BENCH_QUICK=1.
-  const priorLines = QUICK ? [] : await priorBench();
+  const priorLines = QUICK || !section('prior') ? [] : await priorBench();
 
   // The playground in headless Chromium: ONNX (onnxruntime-web) vs TF.js, as the page reports them.
-  await playgroundRates();
+  if (section('playground')) await playgroundRates();
 
-  // Real-world graph models (test/fixtures/tfjs-graph-realworld): engine auto, seconds per 100 steps.
-  await useBackend('wasm');
-  await realModelRows(root, emit, BUDGET_MS * 2);
+  // Real-world graph models (test/fixtures/tfjs-graph-realworld): default engine vs --engine tfjs, seconds per 100 steps.
+  if (section('real')) {
+    await useBackend('wasm');
+    await realModelRows(root, emit, BUDGET_MS * 2);
+  }
 
-  summary(started, priorLines);
+  summary(started, priorLines, SECTIONS ? [...SECTIONS] : null);
 }
 
 await main();

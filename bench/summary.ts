@@ -14,29 +14,14 @@ function fmt(n: number | undefined): string {
 const loadAtStart = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
 
 /** Print the tables and write BENCHMARKS.md (sections other benches wrote after it are kept). @example summary(performance.now()) */
-export function summary(started: number, extra: string[] = []): void {
-
+export function summary(started: number, extra: string[] = [], sections: string[] | null = null): void {
   const torch = rows.filter((r) => r.bench === 'torch' && r.backend !== 'unavailable');
-  // PyTorch at its best thread count.
-  const torchRate = (model: string, batch: number) => {
-    const measured = torch.filter((t) => t.model === model && t.batch === batch).map((t) => t.imageStepsPerSec ?? 0);
-    return measured.length ? Math.max(...measured) : TORCH_REFERENCE.find((t) => t.model === model && t.batch === batch)?.imageStepsPerSec;
-  };
   const lines: string[] = [];
   lines.push(`Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}. ${new Date().toISOString().slice(0, 10)}.`);
   lines.push('');
-  lines.push('Image-steps/s of gradient ascent on the input (forward + input gradient + Adam + box projection, `maximize` end to end, steady state: a long run minus a short one).');
-  lines.push('`onnx (fused)`: several steps per onnxruntime call (optimiser, clip and best tracking inside the graph); `onnx (per-step JS update)`: one call per step, optimiser and projection in JavaScript.');
-  lines.push(`PyTorch column: ${torch.length ? 'measured in this run (bench/peers/torch_loop.py, Debian python3-torch with libopenblas0-pthread — with Debian\'s reference BLAS alone it is ≈10× slower), at its best thread count' : 'reference figures from the shared notes (PyTorch 1.13, 1 thread; not installed here)'}.`);
-  lines.push('');
-  lines.push(`Load average at the start: ${loadAtStart}; other processes share these cores, so the per-CPU-second column (image-steps per second of this process's CPU time, all threads) is the steadier figure.`);
-  lines.push('');
-  lines.push('| model | batch | engine | backend | threads | image-steps/s (wall) | image-steps per CPU-s | × PyTorch (wall) |');
-  lines.push('|---|---|---|---|---|---|---|---|');
-  for (const r of rows.filter((x) => x.bench === 'throughput' || x.bench === 'classic-loop' || (x.bench === 'torch' && x.backend !== 'unavailable' && !x.pipeline))) {
-    const t = torchRate(r.model, r.batch);
-    lines.push(`| ${r.model} | ${r.batch} | ${r.engine} | ${r.backend} | ${r.threads} | ${fmt(r.imageStepsPerSec)} | ${fmt(r.imageStepsPerCpuSec as number | undefined)} | ${t && r.imageStepsPerSec ? (r.imageStepsPerSec / t).toFixed(2) : '—'} |`);
-  }
+  if (sections) lines.push(`This run measured only the bench sections ${sections.join(', ')} (BENCH_SECTIONS); tables of the others are absent.`, '');
+  lines.push(`Load average at the start: ${loadAtStart}, at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}; other processes share these cores, so the per-CPU-second columns (this process's CPU time, all threads) are the steadier figures.`);
+  throughputTable(lines, torch);
   defaultPathTable(lines);
   playgroundTable(lines);
   type Reach = { step: number; seconds: number; cpuSeconds: number } | null;
@@ -64,10 +49,50 @@ export function summary(started: number, extra: string[] = []): void {
   console.log('\n' + table);
   const file = path.join(root, 'BENCHMARKS.md');
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  // Sections written by other benches (## Exact mode …) stay.
+  fs.writeFileSync(file, sections ? withPartialRun(old, table, sections) : withFullRun(old, table));
+}
+
+/** A full run replaces the top of BENCHMARKS.md; sections written by other benches (## Exact mode …) stay. */
+function withFullRun(old: string, table: string): string {
   const kept = old.indexOf('\n## ') >= 0 ? old.slice(old.indexOf('\n## ')) : '';
-  const md = `# Benchmarks\n\nLatest \`npm run bench\` (every figure: one process, this machine; JSON lines on stdout carry the details).\n\n${table}\n${kept}`;
-  fs.writeFileSync(file, md);
+  return `# Benchmarks\n\nLatest \`npm run bench\` (every figure: one process, this machine; JSON lines on stdout carry the details).\n\n${table}\n${kept}`;
+}
+
+/** A BENCH_SECTIONS run gets its own section (replacing the previous partial run's), so the full run's tables stay. */
+function withPartialRun(old: string, table: string, sections: string[]): string {
+  const models = process.env.BENCH_REAL_MODELS ? ` BENCH_REAL_MODELS=${process.env.BENCH_REAL_MODELS}` : '';
+  const mark = `\n## Latest partial run: \`BENCH_SECTIONS=${sections.join(',')}${models} npm run bench\`\n`;
+  const section = `${mark}\n${table}\n`;
+  const base = old || '# Benchmarks\n';
+  const at = base.indexOf(mark);
+  if (at >= 0) {
+    const next = base.indexOf('\n## ', at + mark.length);
+    return base.slice(0, at) + section + (next >= 0 ? base.slice(next) : '');
+  }
+  const first = base.indexOf('\n## ');
+  return first >= 0 ? base.slice(0, first) + section + base.slice(first) : base + section;
+}
+
+/** The plain loop per engine/backend/batch, with PyTorch's rows (absent when no throughput row was measured). */
+function throughputTable(lines: string[], torch: Row[]): void {
+  const measured = rows.filter((x) => x.bench === 'throughput' || x.bench === 'classic-loop' || (x.bench === 'torch' && x.backend !== 'unavailable' && !x.pipeline));
+  if (!measured.length) return;
+  // PyTorch at its best thread count.
+  const torchRate = (model: string, batch: number) => {
+    const best = torch.filter((t) => t.model === model && t.batch === batch).map((t) => t.imageStepsPerSec ?? 0);
+    return best.length ? Math.max(...best) : TORCH_REFERENCE.find((t) => t.model === model && t.batch === batch)?.imageStepsPerSec;
+  };
+  lines.push('');
+  lines.push('Image-steps/s of gradient ascent on the input (forward + input gradient + Adam + box projection, `maximize` end to end, steady state: a long run minus a short one).');
+  lines.push('`onnx (fused)`: several steps per onnxruntime call (optimiser, clip and best tracking inside the graph); `onnx (per-step JS update)`: one call per step, optimiser and projection in JavaScript.');
+  lines.push(`PyTorch column: ${torch.length ? 'measured in this run (bench/peers/torch_loop.py, Debian python3-torch with libopenblas0-pthread — with Debian\'s reference BLAS alone it is ≈10× slower), at its best thread count' : 'reference figures from the shared notes (PyTorch 1.13, 1 thread; not installed here)'}.`);
+  lines.push('');
+  lines.push('| model | batch | engine | backend | threads | image-steps/s (wall) | image-steps per CPU-s | × PyTorch (wall) |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const r of measured) {
+    const t = torchRate(r.model, r.batch);
+    lines.push(`| ${r.model} | ${r.batch} | ${r.engine} | ${r.backend} | ${r.threads} | ${fmt(r.imageStepsPerSec)} | ${fmt(r.imageStepsPerCpuSec as number | undefined)} | ${t && r.imageStepsPerSec ? (r.imageStepsPerSec / t).toFixed(2) : '—'} |`);
+  }
 }
 
 /** The CLI default path (image defaults on) vs --image none and PyTorch's same loop at its best. */
