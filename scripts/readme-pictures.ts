@@ -16,6 +16,8 @@ import { fixture } from '../src/model/testing/fixtures.js';
 import { parseObjective } from '../src/objectives/parse.js';
 import { maximize, type MaximizeOptions, type MaximizeResult } from '../src/optimize/maximize.js';
 import { parsePrior } from '../src/cli/prior-spec.js';
+import { loadFashionMnist } from '../src/data/fashion.js';
+import { realism } from '../src/data/realism.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(repo, 'docs', 'images');
@@ -51,11 +53,17 @@ async function priorRow(model: ActmaxModel): Promise<void> {
   const targets = parseObjective('logit:all', { outputUnits: () => model.outputs[0].units });
   const box = [{ kind: 'box' as const, lo: 0, hi: 1 }];
   const settings: Array<[string, string | null, boolean]> = [['box', null, false], ['defaults', null, true], ['subspace', 'dataset:subspace:32', true], ['decoder', 'decoder:models/fashion-mnist-decoder', true]];
-  for (const [name, spec, image] of settings) {
+  // `prior subspace decoder`: only those pictures.
+  const only = priorOnly ? process.argv.slice(3) : [];
+  const train = loadFashionMnist({ split: 'train' });
+  for (const [name, spec, image] of settings.filter(([n]) => only.length === 0 || only.includes(n))) {
     const prior = spec ? await parsePrior(spec, model) : null;
     const run = await maximize(model, targets, { seed: 0, steps: 150, restarts: 6, constraints: [...box, ...(prior ? [prior.constraint] : [])], ...(image ? { image: 'auto' as const } : {}) });
     prior?.dispose();
     await grid(`fashion-logit-${name}.png`, run, model);
+    // The realism judge of bench/prior.ts on the same answers: p(class), distance to the 10 nearest training images, their majority.
+    const out = model.outputs[0].name;
+    console.log(`${name}: ${run.results.map((r, k) => { const j = realism(r.input, train); return `${k}: p ${r.outputs[out][k].toFixed(4)} d ${j.distance.toFixed(2)} ${j.majority}×${j.majorityCount}`; }).join(' | ')}`);
   }
 }
 

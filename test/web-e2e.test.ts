@@ -2,7 +2,7 @@
  * The web playground end to end, in Debian's Chromium driven by playwright-core: the served app
  * loads the bundled model, maximises "Trouser" live in its worker, stays responsive, downloads
  * a result, proves an exact maximum (MILP, HiGHS in a Web Worker), stops a branch-and-bound
- * mid-run, and loads a dropped Keras model. Screenshots go to test-artifacts/.
+ * mid-run, keeps an answer on the data (subspace prior), and loads a dropped Keras model. Screenshots go to test-artifacts/.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ function startCliServer(): Promise<{ url: string; close(): Promise<void> }> {
   });
 }
 import { encodeMask } from '../web/src/settings.js';
+import { readStoredPrior } from '../src/prior/dataset.js';
+import { subspacePrior, subspaceResidual } from '../src/prior/subspace.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -142,6 +144,9 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const runInfo = await page.textContent('#run-info');
     console.log(`web-e2e: P(Trouser) = ${p.toFixed(5)} for the current input at "${runInfo}"`);
     expect(p).toBeGreaterThanOrEqual(0.99);
+    // The steps run on the ONNX engine (onnxruntime-web, WebAssembly, threaded: the page is cross-origin isolated).
+    expect(runInfo).toMatch(/image-steps\/s · engine onnx-web-wasm-\d+t/);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.textContent('#probs-for')).toContain('current input');
 
     // The picture is not blank: many grey levels, from dark to bright.
@@ -158,6 +163,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
     // The CLI's result.json document: run fields once, then one result per target.
     expect([run.method, run.seed, run.results.length]).toEqual(['gradient', 0, 1]);
+    expect(run.engine).toMatch(/^onnx-web-wasm/);
     expect(run.steps).toBeGreaterThan(0);
     const doc = run.results[0];
     expect(doc.objective).toBe('logit:1');
@@ -304,6 +310,32 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     expect(await page.isEnabled('#exact')).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('keeps the answer on the data: the subspace prior from its link runs and the result reports it', async () => {
+    const query = new URLSearchParams({ obj: 'logit:1', steps: '60', restarts: '2', prior: 'subspace:16' });
+    await page.goto(`${server.url}?${query}`);
+    await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
+    expect([await page.inputValue('#prior'), await page.inputValue('#prior-k')]).toEqual(['subspace', '16']);
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.waitForFunction(() => /Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
+    expect(await page.textContent('#run-info')).toContain('prior: subspace K=16');
+    await page.screenshot({ path: path.join(artifacts, 'web-prior-subspace.png'), fullPage: true });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
+    const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    expect([run.prior?.type, run.prior?.components]).toEqual(['subspace', 16]);
+    const doc = run.results[0];
+    expect(doc.input.every((v: number) => v >= -1e-6 && v <= 1 + 1e-6)).toBe(true);
+    // The answer lies in the prior's set: the 16-dimensional subspace of the stored prior, its code in the code set.
+    const prior = subspacePrior(await readStoredPrior(path.join(repoRoot, 'models', 'fashion-mnist-mlp', 'prior.json')), 16);
+    expect(subspaceResidual(prior, doc.input)).toBeLessThan(1e-4);
+    const probs = doc.outputs.dense_1 as number[];
+    expect(probs.indexOf(Math.max(...probs))).toBe(1);
+    // The live pictures show the inputs, not the codes: a 28×28 picture with many grey levels.
+    const stats = await canvasStats(page, 'canvas[data-role="best"][data-target="0"]');
+    expect([stats.width, stats.height]).toEqual([28, 28]);
+    expect(stats.levels).toBeGreaterThan(20);
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
 
   it('loads a dropped .keras CNN and maximises one class on it', async () => {
     // The trained Marabou MNIST CNN written as a Keras 3 .keras file (see helpers.ts).

@@ -4,13 +4,18 @@
  * WebAssembly to web-dist/highs/ (the exact solver's Web Worker imports them by URL); the bundled
  * model is NOT copied: the dev server and `actmax serve` both serve it from models/fashion-mnist-mlp/.
  * The page imports the library as a user would, from `actmax/browser` (src/browser.ts here); files
- * with a browser twin (package.json "browser": solver-thread, local-files) are swapped for it.
+ * with a browser twin (package.json "browser": solver-thread, local-files, the ONNX runtime) are
+ * swapped for it. onnxruntime-web's WebAssembly is emitted by the bundler next to its module (it
+ * is referenced as `new URL(…, import.meta.url)`); the pages are served cross-origin isolated so
+ * it can run threaded.
  */
 import { defineConfig, type Plugin } from 'vite';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserTwins, twinOf } from '../scripts/browser-twins.js';
+// The same model files `actmax serve` serves: the classifier, its examples and data prior, the decoder prior.
+import { SERVED_MODEL_FILES } from '../src/cli/serve.js';
 
 const webDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(webDir, '..');
@@ -18,10 +23,8 @@ const wasmDir = path.join(repoRoot, 'node_modules', '@tensorflow', 'tfjs-backend
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const highsDir = path.join(repoRoot, 'node_modules', 'highs', 'build');
 const HIGHS_FILES = ['highs.mjs', 'highs.wasm'];
-const modelDir = path.join(repoRoot, 'models', 'fashion-mnist-mlp');
-const MODEL_FILES = ['model.json', 'weights.bin', 'examples.json'];
 
-/** Serves /wasm/* and /models/fashion-mnist-mlp/* in dev; copies the wasm binaries into the build. */
+/** Serves /wasm/*, /highs/* and the bundled models' files in dev; copies the wasm binaries into the build. */
 function actmaxAssets(): Plugin {
   return {
     name: 'actmax-assets',
@@ -36,9 +39,10 @@ function actmaxAssets(): Plugin {
         } else if (url.startsWith('/highs/') && HIGHS_FILES.includes(url.slice(7))) {
           file = path.join(highsDir, url.slice(7));
           type = url.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-        } else if (url.startsWith('/models/fashion-mnist-mlp/') && MODEL_FILES.includes(url.slice(26))) {
-          file = path.join(modelDir, url.slice(26));
-          if (file.endsWith('.json')) type = 'application/json';
+        } else if (/^\/models\/[\w-]+\/[\w.-]+$/.test(url)) {
+          const [, , name, f] = url.split('/');
+          if (SERVED_MODEL_FILES[name]?.includes(f)) file = path.join(repoRoot, 'models', name, f);
+          if (file?.endsWith('.json')) type = 'application/json';
         }
         if (!file) return next();
         res.setHeader('Content-Type', type);
@@ -69,19 +73,26 @@ function twinFiles(): Plugin {
   };
 }
 
+/** Cross-origin isolation in the dev server too (threads for WebAssembly), as `actmax serve` does. */
+function isolation(): Plugin {
+  return {
+    name: 'actmax-isolation',
+    configureServer(server) {
+      server.middlewares.use((_req, res, next) => {
+        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
   root: webDir,
   base: './',
-  plugins: [twinFiles(), actmaxAssets()],
+  plugins: [isolation(), twinFiles(), actmaxAssets()],
   resolve: {
-    // The exact solver's worker: a Web Worker here, a Node worker thread in the library.
-    alias: [
-      { find: /^\.\/solver-thread\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'solver-thread.browser.ts') },
-      // The branch-and-bound: no worker threads (it runs in the compute worker), HiGHS imported by URL.
-      { find: /^\.\/threads\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'bnb', 'threads.browser.ts') },
-      { find: /^\.\.\/highs-here\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'highs-here.browser.ts') },
-      { find: /^\.\/highs-here\.js$/, replacement: path.join(repoRoot, 'src', 'exact', 'highs-here.browser.ts') },
-    ],
+    alias: [{ find: /^actmax\/browser$/, replacement: path.join(repoRoot, 'src', 'browser.ts') }],
   },
   // Workers are bundled apart: they need the same swaps.
   worker: { format: 'es', plugins: () => [twinFiles()] },

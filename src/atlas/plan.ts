@@ -1,5 +1,5 @@
 import { ActmaxError } from '../errors.js';
-import { imageDefaults } from '../image/defaults.js';
+import { imageDefaults } from '../pipeline/defaults.js';
 import type { ActmaxModel, LayerInfo } from '../model/types.js';
 import { formatObjective } from '../objectives/format.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';

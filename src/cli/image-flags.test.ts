@@ -8,7 +8,7 @@ import { GifReader } from 'omggif';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './main.js';
 import { expandUnits } from './image-flags.js';
-import { parseParamSpec, parseRegularizerSpec, parseTransformSpec } from '../image/specs.js';
+import { parseParamSpec, parseRegularizerSpec, parseTransformSpec } from '../pipeline/specs.js';
 
 const BUNDLED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../models/fashion-mnist-mlp');
 

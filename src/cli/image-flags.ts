@@ -1,6 +1,6 @@
 import { ActmaxError } from '../errors.js';
-import type { ImageOptions } from '../image/defaults.js';
-import { parseParamSpec, parseRegularizerSpec, parseTransformSpec } from '../image/specs.js';
+import type { ImageOptions } from '../pipeline/defaults.js';
+import { parseParamSpec, parseRegularizerSpec, parseTransformSpec } from '../pipeline/specs.js';
 import type { ActmaxModel } from '../model/types.js';
 import { parseObjective, type ParseContext } from '../objectives/parse.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';

@@ -33,7 +33,7 @@ import { runExact } from './commands/exact.js';
 import { progressBar } from './render.js';
 import type { Constraint } from '../constraints/constraint.js';
 // Image pipeline (issue 5)
-import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../image/specs.js';
+import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../pipeline/specs.js';
 import { expandUnits, imageOptionsFromFlags, type ImageFlags } from './image-flags.js';
 import { frameSteps } from '../image/animation.js';
 import { writeImageFiles } from '../image/files.js';
@@ -141,7 +141,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
-    .addOption(new Option('--engine <name>', 'compute engine: auto = native ONNX when it supports the model, else TF.js (the image pipeline runs on TF.js)').choices(['auto', 'tfjs', 'onnx']).default('auto'))
+    .addOption(new Option('--engine <name>', 'compute engine: auto = ONNX (onnxruntime) when every op of the model, objective and image pipeline compiles to it, else TF.js (the result says which ran and why); tfjs or onnx force one').choices(['auto', 'tfjs', 'onnx']).default('auto'))
     // Image pipeline (issue 5)
     .addOption(new Option('--image <mode>', 'image machinery: auto (defaults from the input shape, shown by `actmax inspect`) or none').choices(['auto', 'none']).default('auto'))
     .option('--param <spec>', PARAM_GRAMMAR)

@@ -13,13 +13,18 @@ beforeAll(async () => {
 });
 
 describe('--prior', () => {
-  it('dataset:subspace:K reads the prior stored with the bundled model (K components, the 0.5–99.5 % box)', async () => {
+  it('dataset:subspace:K reads the prior stored with the bundled model (K components, one of its 100 cluster boxes; box=, ball=, cluster=J)', async () => {
     const model = await loadModel(BUNDLED_MODEL);
     const { constraint } = await parsePrior('dataset:subspace:32', model);
     if (constraint.kind !== 'prior' || constraint.prior.type !== 'subspace') throw new Error('expected a subspace prior');
     expect(constraint.prior.components).toBe(32);
     expect(constraint.prior.basis).toHaveLength(32 * 784);
-    expect(constraint.prior.latent.box!.lo[0]).toBeLessThan(0);
+    expect(constraint.prior.latent.union!.boxes).toHaveLength(100);
+    expect(constraint.prior.latent.union!.percentiles).toEqual([10, 90]);
+    const box = (await parsePrior('dataset:subspace:32:box=0.5-99.5', model)).constraint;
+    expect(box.kind === 'prior' && box.prior.latent.box!.lo[0]).toBeLessThan(0);
+    const one = (await parsePrior('dataset:subspace:32:cluster=7', model)).constraint;
+    expect(one.kind === 'prior' && one.prior.latent.box!.lo).toEqual(constraint.prior.latent.union!.boxes[7].lo);
     const ball = (await parsePrior('dataset:subspace:8:ball=p50', model)).constraint;
     expect(ball.kind === 'prior' && ball.prior.latent.ball?.radius).toBeGreaterThan(1);
     model.dispose();
@@ -42,6 +47,7 @@ describe('--prior', () => {
     const model = mlp(4, [[[1, 0, 0, 1, 1, 0, 0, 1], [0, 0]]]);
     await expect(parsePrior('dataset:subspace:x', model)).rejects.toThrow(/K must be a positive integer, got "x"; prior specs:/);
     await expect(parsePrior('dataset:colour=red', model)).rejects.toThrow(/prior specs:/);
+    await expect(parsePrior('dataset:subspace:4:cluster=x', model)).rejects.toThrow(/J must be a number, got "x"/);
     await expect(parsePrior('dataset', model)).rejects.toThrow(/stores no data prior .* give example inputs instead/);
     model.dispose();
   });

@@ -10,8 +10,8 @@ import { subspacePrior, type SubspaceOptions } from '../prior/subspace.js';
 /** The `--prior` grammar, shown with every parse error. */
 export const PRIOR_GRAMMAR =
   'prior specs: dataset[:subspace:K] (the prior stored with the model) | EXAMPLES[:subspace:K] (a folder of .png/.json/.csv inputs, or one JSON/CSV file of many) ' +
-  'with options :box=LOW-HIGH (percentiles, default 0.5-99.5) or :ball=R (Mahalanobis radius; pQ = the examples\' Q-th percentile norm); ' +
-  'decoder:MODEL[:box=LO,HI][:ball=R] (x = G(z)); default K = 32';
+  'with options :box=LOW-HIGH (one percentile box, e.g. 0.5-99.5), :ball=R (Mahalanobis radius; pQ = the examples\' Q-th percentile norm) or :cluster=J (one cluster\'s box), :clusters=LOW-HIGH (the percentiles of every cluster\'s box); ' +
+  'decoder:MODEL[:box=LO,HI][:ball=R][:cluster=J][:clusters=LOW-HIGH] (x = G(z)); default K = 32 and, where clusters are stored, z in one of the clusters\' percentile boxes';
 
 /** Default number of components of `--prior SOURCE` without `:subspace:K`. */
 export const DEFAULT_PRIOR_COMPONENTS = 32;
@@ -22,13 +22,13 @@ function bad(spec: string, why: string): never {
 
 /** Splits `SOURCE:opt:opt…` where options are `subspace:K`, `box=…`, `ball=…` (SOURCE may hold colons, e.g. a URL). */
 function splitOptions(spec: string, rest: string): { source: string; options: Array<[string, string]> } {
-  const m = /:(subspace:|box=|ball=)/.exec(rest);
+  const m = /:(subspace:|box=|ball=|clusters?=)/.exec(rest);
   const source = m ? rest.slice(0, m.index) : rest;
   const options: Array<[string, string]> = [];
   let tail = m ? rest.slice(m.index + 1) : '';
   while (tail) {
     const sub = /^subspace:([^:]*)(?::|$)/.exec(tail);
-    const kv = /^(box|ball)=([^:]*)(?::|$)/.exec(tail);
+    const kv = /^(box|ball|clusters?)=([^:]*)(?::|$)/.exec(tail);
     const hit = sub ? (['subspace', sub[1]] as [string, string]) : kv ? ([kv[1], kv[2]] as [string, string]) : null;
     if (!hit) bad(spec, `unknown option "${tail.split(':')[0]}"`);
     if (options.some(([k]) => k === hit[0])) bad(spec, `${hit[0]} given twice`);
@@ -37,6 +37,13 @@ function splitOptions(spec: string, rest: string): { source: string; options: Ar
   }
   if (!source) bad(spec, 'missing SOURCE');
   return { source, options };
+}
+
+/** `LOW-HIGH` percentiles of a box option. */
+function percentiles(spec: string, s: string, what: string): [number, number] {
+  const m = /^([\d.]+)-([\d.]+)$/.exec(s);
+  if (!m) bad(spec, `${what}=LOW-HIGH takes two percentiles, e.g. ${what}=${what === 'box' ? '0.5-99.5' : '10-90'}`);
+  return [number(spec, m[1], 'LOW'), number(spec, m[2], 'HIGH')];
 }
 
 function number(spec: string, s: string, what: string): number {
@@ -61,6 +68,8 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
     if (options.some(([k]) => k === 'subspace')) bad(text, 'subspace:K is for example priors, not decoders');
     const box = options.find(([k]) => k === 'box')?.[1];
     const ball = options.find(([k]) => k === 'ball')?.[1];
+    const cluster = options.find(([k]) => k === 'cluster')?.[1];
+    const clusters = options.find(([k]) => k === 'clusters')?.[1];
     let boxRange: [number, number] | undefined;
     if (box !== undefined) {
       const parts = box.split(',');
@@ -70,7 +79,7 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
     }
     const decoder = await loadModel(source);
     try {
-      const prior = decoderPrior(decoder, { box: boxRange, ball: ball === undefined ? undefined : number(text, ball, 'R') });
+      const prior = decoderPrior(decoder, { box: boxRange, ball: ball === undefined ? undefined : number(text, ball, 'R'), cluster: cluster === undefined ? undefined : number(text, cluster, 'J'), ...(clusters === undefined ? {} : { clusterBox: percentiles(text, clusters, 'clusters') }) });
       return { constraint: { kind: 'prior', prior }, dispose: () => decoder.dispose() };
     } catch (e) {
       decoder.dispose();
@@ -83,11 +92,11 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
   const k = kText === undefined ? DEFAULT_PRIOR_COMPONENTS : /^\d+$/.test(kText) ? Number(kText) : bad(text, `K must be a positive integer, got "${kText}"`);
   const opts: SubspaceOptions = {};
   const box = get('box');
-  if (box !== undefined) {
-    const m = /^([\d.]+)-([\d.]+)$/.exec(box);
-    if (!m) bad(text, 'box=LOW-HIGH takes two percentiles, e.g. box=0.5-99.5');
-    opts.box = [number(text, m[1], 'LOW'), number(text, m[2], 'HIGH')];
-  }
+  if (box !== undefined) opts.box = percentiles(text, box, 'box');
+  const clusters = get('clusters');
+  if (clusters !== undefined) opts.clusterBox = percentiles(text, clusters, 'clusters');
+  const cluster = get('cluster');
+  if (cluster !== undefined) opts.cluster = number(text, cluster, 'J');
   const ball = get('ball');
   if (ball !== undefined) opts.ball = ball.startsWith('p') ? { percentile: number(text, ball.slice(1), 'the percentile') } : number(text, ball, 'R');
   if (source !== 'dataset' && !(await fs.stat(source).then(() => true, () => false))) bad(text, `"${source}" is neither "dataset" nor an existing file or folder of examples`);

@@ -7,13 +7,13 @@ import { cleanRequestPath, startServer, type RunningServer } from './serve.js';
 import { ActmaxError } from '../errors.js';
 
 /** GET with the path sent byte for byte (fetch would normalise `..` away). */
-function get(port: number, rawPath: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
+function get(port: number, rawPath: string, method = 'GET'): Promise<{ status: number; type: string; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: rawPath, method }, (res) => {
       let body = '';
       res.setEncoding('latin1');
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -54,6 +54,15 @@ describe('startServer', () => {
     expect(typeof addr === 'object' && addr?.address).toBe('127.0.0.1');
     expect(srv.url).toBe(`http://127.0.0.1:${srv.port}/`);
     expect(lines.join('\n')).toContain(srv.url);
+  });
+
+  it('serves every file cross-origin isolated (COOP/COEP), so WebAssembly can run threaded', async () => {
+    for (const p of ['/', '/assets/main-abc.js', '/models/fashion-mnist-mlp/model.json']) {
+      const r = await get(srv.port, p);
+      expect(r.status).toBe(200);
+      expect(r.headers['cross-origin-opener-policy']).toBe('same-origin');
+      expect(r.headers['cross-origin-embedder-policy']).toBe('require-corp');
+    }
   });
 
   it('serves the app, its assets and the bundled model with the right content types', async () => {

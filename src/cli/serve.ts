@@ -25,9 +25,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The bundled model's files, the only files served from outside web-dist. */
-const MODEL_PREFIX = '/models/fashion-mnist-mlp/';
-const MODEL_FILES = ['model.json', 'weights.bin', 'examples.json'];
+/** The bundled models' files (the classifier with its examples and stored data prior, the decoder prior), the only files served from outside web-dist. */
+export const SERVED_MODEL_FILES: Record<string, string[]> = {
+  'fashion-mnist-mlp': ['model.json', 'weights.bin', 'examples.json', 'prior.json', 'prior.bin'],
+  'fashion-mnist-decoder': ['model.json', 'weights.bin'],
+};
 
 /** Content types by file extension. */
 export const CONTENT_TYPES: Record<string, string> = {
@@ -84,8 +86,9 @@ export function cleanRequestPath(rawUrl: string): string | null {
 
 /**
  * Serve the built web playground (`web-dist/`) and the bundled Fashion-MNIST model
- * (`/models/fashion-mnist-mlp/`) over HTTP, and print the URL. Only files on an allow-list made at
- * start (every file in web-dist plus the model's three files) are served; everything else, path
+ * (`/models/fashion-mnist-mlp/`, with its stored data prior, and the decoder prior
+ * `/models/fashion-mnist-decoder/`) over HTTP, and print the URL. Only files on an allow-list made at
+ * start (every file in web-dist plus {@link SERVED_MODEL_FILES}) are served; everything else, path
  * traversal included (`/../`, `%2e%2e%2f`, double-encoded), gets 404. No directory listings.
  * Binds 127.0.0.1 unless told otherwise. Throws an ActmaxError when web-dist has not been built.
  *
@@ -109,18 +112,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (!indexOk) throw new ActmaxError('file-not-found', `the web app is not built (${path.join(webDist, 'index.html')} is missing); run npm run build:web`);
 
   const allowed = listFiles(webDist);
-  const modelDir = path.join(root, 'models', 'fashion-mnist-mlp');
-  for (const f of MODEL_FILES) {
-    const abs = path.join(modelDir, f);
-    try {
-      if (statSync(abs).isFile()) allowed.set(MODEL_PREFIX + f, abs);
-    } catch {
-      // a missing model file is simply not served; the page reports the failed load
+  const modelDirs = Object.keys(SERVED_MODEL_FILES).map((name) => path.join(root, 'models', name));
+  for (const [name, files] of Object.entries(SERVED_MODEL_FILES)) {
+    for (const f of files) {
+      const abs = path.join(root, 'models', name, f);
+      try {
+        if (statSync(abs).isFile()) allowed.set(`/models/${name}/${f}`, abs);
+      } catch {
+        // a missing model file is simply not served; the page reports the failed load
+      }
     }
   }
-  // Defence in depth: every allowed file must lie inside web-dist or the model directory.
+  // Defence in depth: every allowed file must lie inside web-dist or a model directory.
   for (const [key, abs] of allowed) {
-    const inside = [webDist, modelDir].some((d) => path.resolve(abs).startsWith(d + path.sep));
+    const inside = [webDist, ...modelDirs].some((d) => path.resolve(abs).startsWith(d + path.sep));
     if (!inside) allowed.delete(key);
   }
 
@@ -199,6 +204,10 @@ export function handle(req: IncomingMessage, res: ServerResponse, lookup: (key: 
     'Content-Length': size,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
+    // Cross-origin isolation: SharedArrayBuffer, so WebAssembly (onnxruntime-web, TF.js) runs on several threads.
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
     // Hashed assets never change; the page and the model are re-checked.
     'Cache-Control': key.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
   });

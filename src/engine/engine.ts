@@ -1,32 +1,6 @@
-import type * as tf from '@tensorflow/tfjs';
-import type { Tap } from '../model/activations.js';
+import type { PipelineSpec, StepDraws } from '../pipeline/spec.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
-
-/**
- * A term added to what the gradient climbs, but not to the reported values: image regularisers
- * (total variation, L1/L2 on the rendered input) and batch-coupled ones (diversity).
- */
-export interface ExtraTerm {
-  /** Layers the term reads (added to the forward program). */
-  taps: Tap[];
-  /** One value per row, to be maximised (penalties are negative). `inputs`: rendered model inputs before transforms; taps: after. */
-  fn(ctx: { tap(t: Tap): tf.Tensor; inputs: tf.Tensor[]; rowsPerTarget: number }): tf.Tensor1D;
-}
-
-/**
- * Image pipeline hooks (src/image): TF.js engines run them inside the differentiable step;
- * an engine that cannot must throw. Indices k are positions in `EngineRequest.optimize`.
- */
-export interface InputPipeline {
-  /** Optimised variables per row of input k, when a parameterisation renders it (else the input's own size). */
-  paramSize: Array<number | null>;
-  /** p [rows, paramSize] → model input [rows, ...shape] (only for k with a paramSize). */
-  render(p: tf.Tensor, k: number): tf.Tensor;
-  /** Random transform of input k for one gradient step (draws new randomness every call). */
-  transform?(x: tf.Tensor, k: number): tf.Tensor;
-  extraTerms: ExtraTerm[];
-}
 
 /** What an engine is asked to compute: one objective per target, `rowsPerTarget` rows each. */
 export interface EngineRequest {
@@ -37,8 +11,8 @@ export interface EngineRequest {
   optimize: number[];
   /** One example per non-optimised input (flat), tiled over the batch. */
   fixed: Map<number, Float32Array>;
-  /** Parameterisation, transforms and extra terms of image inputs (see src/image). */
-  pipeline?: InputPipeline;
+  /** Parameterisation, transforms and regularisers of the optimised inputs (src/pipeline). */
+  pipeline?: PipelineSpec;
 }
 
 /** Objective values per row and the model's outputs (flat, rows × units, one per output). */
@@ -57,8 +31,12 @@ export interface Evaluation {
 export interface Engine {
   readonly name: string;
   readonly rows: number;
-  /** Values [rows] and gradients w.r.t. each optimised input (rows × features, flat) at `xs` (the parameters, with a pipeline). */
-  valueAndGrad(xs: Float32Array[]): Promise<{ values: Float32Array; grads: Float32Array[] }>;
+  /**
+   * Values [rows] and gradients w.r.t. each optimised input (rows × features, flat) at `xs` (the
+   * parameters, with a pipeline). `draws`: this step's transforms (rows × 6 per input), when the
+   * pipeline has any. The gradient includes the regularisers; the values do not.
+   */
+  valueAndGrad(xs: Float32Array[], draws?: StepDraws): Promise<{ values: Float32Array; grads: Float32Array[] }>;
   /** Values and all model outputs at `xs` (no gradient). */
   evaluate(xs: Float32Array[]): Promise<Evaluation>;
   /**
@@ -77,12 +55,17 @@ export interface Engine {
  */
 export type EngineFactory = (req: EngineRequest) => Promise<Engine>;
 
-/** The fused ascent an engine may offer: K steps of optimiser + box clip + best tracking per call. */
+/** The step rules an engine's fused ascent may implement (the names of `maximize`'s optimisers). */
+export type StepRule = 'adam' | 'sgd' | 'normalized' | 'sign';
+
+/**
+ * The fused ascent an engine may offer: K steps of optimiser + per-feature clip (+ blur) + best
+ * tracking per call, for every optimised input at once.
+ */
 export interface AscentPlan {
-  optimizer: 'adam' | 'sign';
-  /** Per-feature bounds of the optimised input (flat); the clip after every step. */
-  lo: Float32Array;
-  hi: Float32Array;
+  optimizer: StepRule;
+  /** Per optimised input: the per-feature box clipped after every step, or null (unbounded parameters). */
+  bounds: Array<{ lo: Float32Array; hi: Float32Array } | null>;
   /** Adam's β1, β2 and the epsilon of the unnormalised moments (eps / √(1-β2)). */
   b1: number;
   b2: number;
@@ -90,14 +73,15 @@ export interface AscentPlan {
 }
 
 /**
- * State carried between fused calls (rows × features, flat, except `bestValue` [rows]). Adam's
- * moments are unnormalised: m̃ = Σ β1^j g, ṽ = Σ β2^j g² (absent for sign steps).
+ * State carried between fused calls, per optimised input (rows × features, flat), and
+ * `bestValue` [rows]. Adam's moments are unnormalised: m̃ = Σ β1^j g, ṽ = Σ β2^j g²; sgd keeps its
+ * velocity in `m`.
  */
 export interface AscentState {
-  x: Float32Array;
-  m?: Float32Array;
-  v?: Float32Array;
-  bestX: Float32Array;
+  x: Float32Array[];
+  m?: Float32Array[];
+  v?: Float32Array[];
+  bestX: Float32Array[];
   bestValue: Float32Array;
 }
 
@@ -112,8 +96,11 @@ export interface AscentChunk {
   bad: Float32Array;
 }
 
-/** A prepared fused ascent (one plan); `run` does `alphas.length / rows` steps. */
+/** A prepared fused ascent (one plan); `run` does as many steps as `alphas[0]` holds (steps × rows). */
 export interface Ascent {
-  /** `alphas`: per-step, per-row step sizes (steps × rows, flat), schedule and bias corrections folded in. */
-  run(state: AscentState, alphas: Float32Array): Promise<AscentChunk>;
+  /**
+   * `alphas[k]`: per-step, per-row step sizes of input k (steps × rows, flat), schedule and bias
+   * corrections folded in; `draws`: the steps' transforms (steps × rows × 6 per input), when any.
+   */
+  run(state: AscentState, alphas: Float32Array[], draws?: StepDraws): Promise<AscentChunk>;
 }

@@ -1,8 +1,10 @@
 import { ActmaxError } from '../errors.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
+import type { PipelineSpec } from '../pipeline/spec.js';
 import type { EngineFactory } from './engine.js';
-import { loadOnnxRuntime, onnxEngineFactory, onnxSupport } from './onnx/engine.js';
+import { irOf, loadOnnxRuntime, onnxEngineFactory, onnxSupport } from './onnx/engine.js';
+import { networkGaps } from './onnx/net.js';
 import { createTfjsEngine } from './tfjs.js';
 
 /** Which compute engine to use: `auto` picks ONNX when it can run the job, else TF.js. */
@@ -21,18 +23,18 @@ export interface ChooseEngineOptions {
   engine?: EngineChoice;
   /** onnxruntime intra-op threads; default: 1 for small batches, 2 from 64 rows up. */
   threads?: number;
-  /** Model inputs being optimised (ONNX handles a single optimised input only). */
-  optimize?: number[];
+  /** The image pipeline the engine must run too. */
+  pipeline?: PipelineSpec | null;
 }
 
 /**
- * Pick the compute engine for a model and its objectives. `auto` (default) uses the native ONNX
- * engine when onnxruntime-node is installed, the model is a chain of supported layers and every
- * objective is linear; otherwise the TF.js reference engine. `onnx` insists (and says why it
- * cannot); `tfjs` always uses TF.js.
+ * Pick the compute engine for a model, its objectives and pipeline. `auto` (default) uses the
+ * ONNX engine when onnxruntime is installed and every op the job needs has a gradient rule;
+ * otherwise the TF.js reference engine, saying why. `onnx` insists (and says why it cannot);
+ * `tfjs` always uses TF.js.
  *
  * @example
- * const { factory, name } = await chooseEngine(model, [{ kind: 'logit', index: 3 }]);
+ * const { factory, name, fallbackReason } = await chooseEngine(model, [{ kind: 'logit', index: 3 }]);
  * const res = await maximize(model, logit(3), { engine: factory });
  */
 export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[], opts: ChooseEngineOptions = {}): Promise<EngineSelection> {
@@ -40,7 +42,7 @@ export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[],
   if (want !== 'auto' && want !== 'tfjs' && want !== 'onnx') throw new ActmaxError('bad-option', `unknown engine "${String(want)}"; choose auto, tfjs or onnx`);
   const tfjs: EngineSelection = { name: 'tfjs', factory: (req) => createTfjsEngine(req) };
   if (want === 'tfjs') return tfjs;
-  const reason = await onnxUnavailable(model, targets, opts.optimize);
+  const reason = onnxSupport({ model, targets, pipeline: opts.pipeline }) ?? ((await loadOnnxRuntime()) ? null : 'the optional package onnxruntime-node is not installed');
   if (!reason) {
     const threads = opts.threads;
     return {
@@ -52,10 +54,24 @@ export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[],
   return { ...tfjs, fallbackReason: reason };
 }
 
-async function onnxUnavailable(model: ActmaxModel, targets: ObjectiveSpec[], optimize?: number[]): Promise<string | null> {
-  if (model.inputs.length !== 1 || (optimize && (optimize.length !== 1 || optimize[0] !== 0))) return 'only single-input models are compiled to ONNX';
-  const reason = onnxSupport(model, targets);
-  if (reason) return reason;
-  if (!(await loadOnnxRuntime())) return 'the optional package onnxruntime-node is not installed';
-  return null;
+/** Which engine `auto` would use for a model's network, and why not ONNX (for `inspect`). */
+export interface EngineReport {
+  engine: 'onnx' | 'tfjs';
+  /** Everything the ONNX engine cannot compile (ops without a gradient rule, dynamic ops …); empty when it can. */
+  gaps: string[];
+}
+
+/**
+ * Can the ONNX engine compile this model's network (every op on the way to its outputs)?
+ * Objectives and pipelines are checked again when `maximize` runs.
+ *
+ * @example
+ * engineReport(model) // { engine: 'onnx', gaps: [] }
+ */
+export function engineReport(model: ActmaxModel): EngineReport {
+  const ir = irOf(model);
+  if (!ir) return { engine: 'tfjs', gaps: ['the model has no network IR'] };
+  // Outputs of dynamic ops come after the differentiable part: TF.js computes them at evaluation.
+  const gaps = networkGaps(ir, ir.outputs.filter((o) => !ir.dynamic.has(o.value)).map((o) => o.value));
+  return { engine: gaps.length ? 'tfjs' : 'onnx', gaps };
 }

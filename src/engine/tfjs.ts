@@ -3,6 +3,7 @@ import { ActmaxError } from '../errors.js';
 import { buildForward, tapKey, type Tap } from '../model/activations.js';
 import { compileBatchObjective, objectiveTaps } from '../objectives/compile.js';
 import type { Engine, EngineRequest, Evaluation } from './engine.js';
+import { tfjsPipeline } from './tfjs-pipeline.js';
 
 /** WASM's heap stops at 4 GB; a gradient step keeps about this many times the network's values alive (measured: nanodet, 416×416, 165 MB of values per row, 2.6 GB at 4 rows). */
 const WASM_BYTES_PER_VALUE_BYTE = 4;
@@ -22,16 +23,11 @@ function checkWasmMemory(model: EngineRequest['model'], rows: number, targets: n
   throw new ActmaxError('bad-option', `${rows} rows of this model need about ${((perRow * rows) / 1e9).toFixed(1)} GB per gradient step on TF.js-WASM, whose memory stops at 4 GB; run at most ${maxRows} rows at once (${targets > 1 ? 'fewer targets or ' : ''}--restarts ${Math.max(1, Math.floor(maxRows / targets))})`);
 }
 
-/** Extra hook for image pipelines: transform each optimised input (e.g. jitter) before the model sees it. */
-export interface TfjsEngineOptions {
-  transformInput?: (x: tf.Tensor, inputIndex: number) => tf.Tensor;
-}
-
 /**
  * The TF.js reference engine: one forward program with every tap the objectives need, one
  * `tf.grads` call per step, every tensor freed. With `req.pipeline`, the optimised variables are
- * rendered into inputs (parameterisation), transformed each step, and extra terms join the
- * gradient (not the reported values).
+ * rendered into inputs (parameterisation), each row is transformed by its drawn affine map, and
+ * the regularisers join the gradient (not the reported values).
  *
  * @example
  * const engine = await createTfjsEngine({ model, targets: [{ kind: 'logit', index: 1 }], rowsPerTarget: 4, optimize: [0], fixed: new Map() });
@@ -39,11 +35,11 @@ export interface TfjsEngineOptions {
  * values.length // 4
  * engine.dispose();
  */
-export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptions = {}): Promise<Engine> {
+export async function createTfjsEngine(req: EngineRequest): Promise<Engine> {
   const { model, targets, rowsPerTarget } = req;
-  const pipeline = req.pipeline;
   const rows = targets.length * rowsPerTarget;
   checkWasmMemory(model, rows, targets.length);
+  const pipeline = req.pipeline ? tfjsPipeline(req.pipeline, model) : null;
   const extraTaps: Tap[] = pipeline ? pipeline.extraTerms.flatMap((t) => t.taps) : [];
   const taps: Tap[] = targets.flatMap((t) => objectiveTaps(model, t)).concat(extraTaps);
   const forward = buildForward(model, taps);
@@ -55,23 +51,15 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
   for (const [idx, v] of req.fixed) {
     fixedTensors.set(idx, tf.keep(tf.tidy(() => tf.tensor(v, [1, ...model.inputs[idx].shape]).tile([rows, ...model.inputs[idx].shape.map(() => 1)]))));
   }
-  const paramSize = (k: number) => pipeline?.paramSize[k] ?? null;
+  const sizes = req.optimize.map((i, k) => req.pipeline?.inputs[k]?.param?.size ?? model.inputs[i].shape.reduce((a, b) => a * b, 1));
 
-  /** Optimised variables → model inputs (rendered), in model-input order. */
-  const rendered = (opt: tf.Tensor[]): tf.Tensor[] =>
-    model.inputs.map((_, i) => {
-      const k = req.optimize.indexOf(i);
-      if (k < 0) return fixedTensors.get(i)!;
-      return paramSize(k) !== null ? pipeline!.render(opt[k], k) : opt[k];
-    });
-  const transformed = (inputs: tf.Tensor[]): tf.Tensor[] =>
-    inputs.map((x, i) => {
-      const k = req.optimize.indexOf(i);
-      if (k < 0) return x;
-      let t = opts.transformInput ? opts.transformInput(x, i) : x;
-      if (pipeline?.transform) t = pipeline.transform(t, k);
-      return t;
-    });
+  /** Optimised variables → the rendered optimised inputs (by k). */
+  const rendered = (opt: tf.Tensor[]): tf.Tensor[] => opt.map((p, k) => (pipeline ? pipeline.render(p, k) : p));
+  /** Model inputs in model order, from the optimised ones (transformed or not). */
+  const modelInputs = (opt: tf.Tensor[]): tf.Tensor[] => model.inputs.map((_, i) => {
+    const k = req.optimize.indexOf(i);
+    return k < 0 ? fixedTensors.get(i)! : opt[k];
+  });
 
   const run = (inputs: tf.Tensor[]) => {
     const { outputs, taps: tapValues } = forward.run(inputs);
@@ -81,21 +69,19 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
   };
 
   const toTensors = (xs: Float32Array[]) =>
-    req.optimize.map((i, k) => {
-      const n = paramSize(k);
-      return n !== null ? tf.tensor2d(xs[k], [rows, n]) : tf.tensor(xs[k], shapes[i]);
-    });
+    req.optimize.map((i, k) => (pipeline ? tf.tensor2d(xs[k], [rows, sizes[k]]) : tf.tensor(xs[k], shapes[i])));
 
   return {
     name: `tfjs-${tf.getBackend()}`,
     rows,
-    async valueAndGrad(xs) {
+    async valueAndGrad(xs, draws) {
       const xt = toTensors(xs);
       let kept: tf.Tensor | null = null;
       const grads = tf.tidy(() =>
         tf.grads((...opt: tf.Tensor[]) => {
           const inputs = rendered(opt);
-          const { values: v, tap } = run(transformed(inputs));
+          const seen = pipeline ? inputs.map((x, k) => pipeline.transform(x, k, draws?.[k] ?? null)) : inputs;
+          const { values: v, tap } = run(modelInputs(seen));
           kept = tf.keep(v);
           let total: tf.Tensor = v;
           for (const term of pipeline?.extraTerms ?? []) total = total.add(term.fn({ tap, inputs, rowsPerTarget }));
@@ -115,10 +101,10 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
       const res = tf.tidy(() => {
         // Evaluate without transforms: the reported value is for the input as it stands.
         const inputs = rendered(xt);
-        const { values, outputs } = run(inputs);
-        const shown = pipeline ? req.optimize.map((i) => inputs[i]) : [];
+        const all = modelInputs(inputs);
+        const { values, outputs } = run(all);
         // Outputs of dynamic ops come from TF.js's graph executor below, on the same inputs.
-        return { values, outputs: dynamic ? [] : (outputs as tf.Tensor[]), shown, inputs: dynamic ? inputs.map((t) => t.clone()) : [] };
+        return { values, outputs: dynamic ? [] : (outputs as tf.Tensor[]), shown: pipeline ? inputs : [], inputs: dynamic ? all.map((t) => t.clone()) : [] };
       });
       const outputs = dynamic ? await forward.outputsAsync(res.inputs) : res.outputs;
       const out: Evaluation = {
@@ -133,6 +119,7 @@ export async function createTfjsEngine(req: EngineRequest, opts: TfjsEngineOptio
     dispose() {
       objective.dispose();
       forward.dispose();
+      pipeline?.dispose();
       for (const t of fixedTensors.values()) t.dispose();
     },
   };

@@ -106,9 +106,10 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   }
   const bnb = shallow && 'problem' in shallow ? shallow.problem : null;
 
-  // 2. Warm start: a good feasible input, so the solver has an incumbent from the first second.
-  // The branch-and-bound bounds its root meanwhile (and polishes the start itself).
-  const warm = warmStart(model, spec, options, inputNet, obj, rc, { optimize, fixed, constraints, progress, polish: !bnb, problem });
+  // 2. Warm start: a good feasible input (gradient search with its polish, which often reaches the
+  // optimum), so the solver has a strong incumbent early. The branch-and-bound does not wait for
+  // it: its tree runs meanwhile, and the start, when it arrives, is offered and polished again.
+  const warm = warmStart(model, spec, options, inputNet, obj, rc, { optimize, fixed, constraints, progress, problem });
   const ctx: ExactContext = { model, spec, name, net, obj, rc: problem.set, problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
   if (bnb) {
     const started = warm.then((w) => (w === 'infeasible' ? null : w));
@@ -131,7 +132,7 @@ async function warmStart(
   net: PLNetwork,
   obj: ExactObjective,
   rc: ExactInputSet,
-  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress']; polish: boolean; problem: MilpProblem },
+  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress']; problem: MilpProblem },
 ): Promise<{ x: Float64Array; value: number } | null | 'infeasible'> {
   if (options.warmStart === false) return null;
   o.progress({ phase: 'warm-start', incumbent: null, bound: null, gap: null, nodes: 0 });
@@ -147,7 +148,7 @@ async function warmStart(
     const budget = given !== undefined && given !== true && typeof given === 'object' ? (given as { steps?: number; restarts?: number; seed?: number }) : {};
     try {
       const inputs = Object.fromEntries([...o.fixed].map(([i, v]) => [model.inputs[i].name, v]));
-      const res = await maximize(model, spec, { constraints: o.constraints, optimize: o.optimize, inputs, steps: budget.steps ?? 300, restarts: budget.restarts ?? 8, seed: budget.seed ?? 0, signal: options.signal, polish: o.polish });
+      const res = await maximize(model, spec, { constraints: o.constraints, optimize: o.optimize, inputs, steps: budget.steps ?? 300, restarts: budget.restarts ?? 8, seed: budget.seed ?? 0, signal: options.signal });
       x0 = net.inputParts.flatMap((p) => res.results[0].inputs[p.name]);
     } catch (e) {
       if (!isActmaxError(e)) throw e;

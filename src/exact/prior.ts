@@ -57,6 +57,9 @@ export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInpu
   const k = prior.components;
   if (prior.mean.length !== n) throw new ActmaxError('bad-input', `the prior has ${prior.mean.length} features; the optimised input has ${n}`);
   if (prior.latent.ball) throw new ActmaxError('unsupported', 'exact mode cannot hold a Mahalanobis ball on the prior\'s code (it is not linear); use the percentile box (--prior SOURCE:subspace:K[:box=LOW-HIGH])');
+  if (prior.latent.union) {
+    throw new ActmaxError('unsupported', `exact mode holds one box on the prior's code; this prior's code set is the union of ${prior.latent.union.boxes.length} cluster boxes: prove each with :cluster=J (J = 0…${prior.latent.union.boxes.length - 1}; the union's maximum is the largest), or use the whole percentile box :box=0.5-99.5`);
+  }
   if (!prior.latent.box) throw new ActmaxError('unsupported', 'exact mode needs a box on the prior\'s code');
   if (rc.l1.length > 0) throw new ActmaxError('unsupported', 'exact mode with a data prior cannot hold an L1 ball on the input; use an L∞ ball, or gradient search');
   const { lo: zlo, hi: zhi } = prior.latent.box;

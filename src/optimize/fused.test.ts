@@ -31,7 +31,7 @@ function counting(): { factory: EngineFactory; calls: () => number } {
       ...e,
       async ascent(plan) {
         const a = await ascent(plan);
-        return { run: (s, al) => ((calls += 1), a.run(s, al)) };
+        return { run: (s, al, d) => ((calls += 1), a.run(s, al, d)) };
       },
     };
   };
@@ -50,15 +50,19 @@ describe('fused ascent = per-step loop', () => {
   });
 
   const ref = Array.from({ length: 784 }, (_, i) => 0.5 + 0.4 * Math.sin(i * 0.37));
-  const cases: Array<[string, MaximizeOptions['optimizer'], Constraint[], MaximizeOptions['schedule']]> = [
+  const cases: Array<[string, MaximizeOptions['optimizer'], Constraint[], MaximizeOptions['schedule'], MaximizeOptions['image']?]> = [
     ['adam, box', 'adam', [box(0, 1)], undefined],
     ['sign, box, constant step', 'sign', [box(0, 1)], 'constant'],
     ['adam, L∞ ball + mask (per-feature bounds)', 'adam', [box(0, 1), { kind: 'ball', p: 'inf', eps: 0.2, ref }, { kind: 'mask', editable: Array.from({ length: 784 }, (_, i) => i % 3 !== 0), ref }], undefined],
+    ['adam, image defaults (per-row jitter + TV)', 'adam', [box(0, 1)], undefined, 'auto'],
+    ['sgd, spectral + rotation', 'sgd', [], undefined, { param: 'spectral', transforms: [{ kind: 'jitter', pixels: 1 }, { kind: 'rotate', degrees: 8 }] }],
+    ['normalized, sigmoid + L2 + diversity', 'normalized', [], undefined, { param: 'sigmoid', transforms: [], regularizers: [{ kind: 'l2', weight: 0.5 }, { kind: 'diversity', weight: 2, layer: 'dense' }] }],
+    ['adam, pixels with blur', 'adam', [box(0, 1)], undefined, { transforms: [], regularizers: [{ kind: 'blur', weight: 0.3 }] }],
   ];
-  for (const [name, optimizer, constraints, schedule] of cases) {
+  for (const [name, optimizer, constraints, schedule, image] of cases) {
     it(name, async () => {
-      for (const seed of [0, 1, 2]) {
-        const opts: MaximizeOptions = { steps: 47, restarts: 3, seed, optimizer, constraints, schedule };
+      for (const seed of [0, 1]) {
+        const opts: MaximizeOptions = { steps: 47, restarts: 3, seed, optimizer, constraints, schedule, ...(image ? { image } : {}) };
         const counter = counting();
         const a = await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { ...opts, engine: counter.factory });
         const b = await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { ...opts, engine: perStep });

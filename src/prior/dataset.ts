@@ -11,8 +11,9 @@ import { parseInputBytes } from '../io/inputs.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildStoredPrior, decodeStoredPrior, encodeStoredPrior, type StoredPrior } from './store.js';
 
-/** File name of the prior stored beside a model's model.json. */
-export const PRIOR_FILE = 'prior.json';
+import { PRIOR_FILE } from './fetch.js';
+
+export { PRIOR_FILE };
 /** Components kept when a prior is computed from examples (fewer when the examples span fewer). */
 export const EXAMPLE_PRIOR_COMPONENTS = 64;
 

@@ -7,7 +7,8 @@ import type { ActmaxModel } from '../model/types.js';
 import { resolveInputIndex } from '../objectives/compile.js';
 import type { Rng } from '../optimize/rng.js';
 import type { Parameterisation } from '../param/param.js';
-import { projectLatent, subspaceProjector } from './project.js';
+import type { CodeBox } from './clusters.js';
+import { nearestBox, projectLatent, subspaceProjector } from './project.js';
 import { subspaceCode } from './subspace.js';
 import { describePrior, latentSize, type DataPrior, type DecoderPrior, type LatentSet, type SubspacePrior } from './types.js';
 
@@ -16,7 +17,7 @@ export interface PriorReport {
   type: DataPrior['type'];
   /** Code size: K for a subspace, the decoder's latent size. */
   components: number;
-  /** `box`, `ball` or `box+ball`. */
+  /** `box`, `ball`, `box+ball` or `union of C boxes`. */
   latent: string;
   source: string;
   description: string;
@@ -36,20 +37,31 @@ export function priorFor(constraints: Constraint[], model: ActmaxModel, inputInd
 
 /** The report of a prior. @example priorReport(prior).components // 32 */
 export function priorReport(prior: DataPrior): PriorReport {
-  const latent = [prior.latent.box ? 'box' : '', prior.latent.ball ? 'ball' : ''].filter(Boolean).join('+');
+  const latent = [prior.latent.union ? `union of ${prior.latent.union.boxes.length} boxes` : '', prior.latent.box ? 'box' : '', prior.latent.ball ? 'ball' : ''].filter(Boolean).join('+');
   return { type: prior.type, components: latentSize(prior), latent, source: prior.source, description: describePrior(prior) };
 }
 
 /** A parameterisation whose variables are a prior's code z, kept in the prior's set by `project`. */
-export interface PriorParameterisation extends Parameterisation {
+export interface PriorParameterisation extends Omit<Parameterisation, 'plan'> {
   readonly prior: DataPrior;
-  /** Exact projection of `rows` codes onto the code set ∩ the input's other constraints. */
+  /** Exact projection of `rows` codes onto the code set ∩ the input's other constraints (with a union: onto each row's box). */
   project(p: Float32Array, rows: number): void;
+  /** With a union of boxes: the boxes, and which one each row searches (−1: its nearest, then kept). */
+  readonly boxes?: CodeBox[];
+  assign?(rowBoxes: ArrayLike<number>): void;
 }
 
 /** Typical spread of each code component (for starting points and the step size). */
 function spread(set: LatentSet, k: number): number[] {
-  return Array.from({ length: k }, (_, c) => (set.ball ? set.ball.scale[c] : set.box ? (set.box.hi[c] - set.box.lo[c]) / 5 : 1));
+  const union = set.union?.boxes;
+  const width = (c: number) => (union ? union.reduce((s, b) => s + b.hi[c] - b.lo[c], 0) / union.length : set.box ? set.box.hi[c] - set.box.lo[c] : 5);
+  return Array.from({ length: k }, (_, c) => (set.ball ? set.ball.scale[c] : width(c) / 5));
+}
+
+/** The step multiplier of a prior's code (`lr` is in units of the code's typical spread). @example priorStepScale(prior) // 2.5 for a unit-scale ball */
+export function priorStepScale(prior: DataPrior): number {
+  const k = latentSize(prior);
+  return (spread(prior.latent, k).reduce((a, b) => a + b, 0) / k) * 2.5;
 }
 
 /**
@@ -68,12 +80,12 @@ export function createPriorParam(prior: DataPrior, model: ActmaxModel, inputInde
   const rc = resolveConstraints(others, info, inputIndex);
   const k = latentSize(prior);
   const sd = spread(prior.latent, k);
-  const stepScale = sd.reduce((a, b) => a + b, 0) / k * 2.5;
+  const stepScale = priorStepScale(prior);
   const init = (project: (p: Float32Array, rows: number) => void) => (rng: Rng, out: Float32Array) => {
     for (let c = 0; c < k; c++) out[c] = 0.5 * sd[c] * rng.normal();
     project(out, 1);
   };
-  const base = { prior, size: k, stepScale, shape: info.shape, description: describePrior(prior) };
+  const base = { prior, size: k, stepScale, shape: info.shape, description: describePrior(prior), ...(prior.latent.union ? { boxes: prior.latent.union.boxes } : {}) };
   if (prior.type === 'subspace') {
     if (prior.mean.length !== n) throw new ActmaxError('bad-input', `the prior has ${prior.mean.length} features; input "${info.name}" has ${n} (shape ${info.shape.join('×')})`);
     const projector = subspaceProjector(prior, rc);
@@ -90,6 +102,7 @@ export function createPriorParam(prior: DataPrior, model: ActmaxModel, inputInde
         return z;
       },
       project,
+      ...(projector.assign ? { assign: (rowBoxes: ArrayLike<number>) => projector.assign!(rowBoxes) } : {}),
       dispose: () => tf.dispose([basis, mean]),
     };
   }
@@ -118,10 +131,14 @@ function decoderParam(
   const hiT = tf.keep(tf.tensor1d(Float32Array.from(hi)));
   const finite = lo.every(Number.isFinite) && hi.every(Number.isFinite);
   const z = new Float64Array(k);
+  const union = prior.latent.union?.boxes;
+  const rowBox: number[] = [];
   const project = (p: Float32Array, rows: number) => {
     for (let r = 0; r < rows; r++) {
       const row = p.subarray(r * k, (r + 1) * k);
-      projectLatent(prior.latent, row, z);
+      // A union: each row keeps one box (assigned, or its nearest at first).
+      if (union && !(rowBox[r] >= 0)) rowBox[r] = nearestBox(union, row);
+      projectLatent(union ? { box: union[rowBox[r]] } : prior.latent, row, z);
       row.set(z);
     }
   };
@@ -141,6 +158,7 @@ function decoderParam(
       throw new ActmaxError('bad-option', 'a decoder prior has no inverse, so it cannot start from a given input; use --init random');
     },
     project,
+    ...(union ? { assign: (rowBoxes: ArrayLike<number>) => Array.from(rowBoxes).forEach((j, r) => (rowBox[r] = j)) } : {}),
     dispose: () => {
       forward.dispose();
       tf.dispose([loT, hiT]);

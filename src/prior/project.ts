@@ -2,6 +2,7 @@ import { ActmaxError } from '../errors.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import { polyhedronProjector, type Polyhedron } from './qp.js';
 import { latentViolation } from './subspace.js';
+import type { CodeBox } from './clusters.js';
 import type { LatentSet, SubspacePrior } from './types.js';
 
 /**
@@ -65,6 +66,11 @@ export interface SubspaceProjector {
   project(z: Float32Array | Float64Array, rows: number): void;
   /** Rows the last call had to move (for tests and benches). */
   lastIterations: number;
+  /**
+   * With a union of boxes: which box each row searches (−1: the nearest box at its next
+   * projection, then kept). Each row is projected exactly onto its box ∩ the other constraints.
+   */
+  assign?(boxes: ArrayLike<number>): void;
 }
 
 /**
@@ -124,9 +130,78 @@ export function codePolyhedron(prior: SubspacePrior, rc: ResolvedConstraints): P
  */
 export function subspaceProjector(prior: SubspacePrior, rc: ResolvedConstraints): SubspaceProjector {
   const n = prior.mean.length;
-  const k = prior.components;
   if (rc.n !== n) throw new ActmaxError('bad-input', `the prior has ${n} features; input "${rc.input}" has ${rc.n}`);
   if (rc.l1.length + rc.l2.length > 0) throw new ActmaxError('bad-spec', `a data prior on input "${rc.input}" combines with boxes, L∞ balls, masks and halfspaces; an ${rc.l2.length ? 'L2' : 'L1'} ball is not supported with it yet (use an L∞ ball)`);
+  return prior.latent.union ? unionProjector(prior, rc) : convexProjector(prior, rc);
+}
+
+/**
+ * The box of a union nearest to z (by box violation, then distance to its centre); −1 when none is usable.
+ *
+ * @example
+ * nearestBox([{ lo: [0], hi: [1], centre: [0.5] }, { lo: [2], hi: [3], centre: [2.5] }], [1.8]) // 1
+ */
+export function nearestBox(boxes: CodeBox[], z: ArrayLike<number>, usable: (j: number) => boolean = () => true): number {
+  let best = -1, bestD = Infinity;
+  boxes.forEach((b, j) => {
+    if (!usable(j)) return;
+    let d = 0;
+    for (let c = 0; c < b.lo.length; c++) d += Math.max(0, b.lo[c] - z[c], z[c] - b.hi[c]) ** 2 + 1e-9 * (z[c] - b.centre[c]) ** 2;
+    if (d < bestD) (best = j), (bestD = d);
+  });
+  return best;
+}
+
+/**
+ * Projector onto a union of boxes ∩ the other constraints: each row keeps one box (assigned, or
+ * its nearest at first) and is projected exactly onto that box ∩ the constraints. A box that does
+ * not meet the other constraints holds no point of the set: rows move to the nearest other box.
+ */
+function unionProjector(prior: SubspacePrior, rc: ResolvedConstraints): SubspaceProjector {
+  const k = prior.components;
+  const boxes = prior.latent.union!.boxes;
+  const parts = new Map<number, ReturnType<typeof convexProjector>>();
+  const empty = new Set<number>();
+  const rowBox: number[] = [];
+  const part = (j: number) => {
+    let p = parts.get(j);
+    if (!p) parts.set(j, (p = convexProjector({ ...prior, latent: { box: { lo: boxes[j].lo, hi: boxes[j].hi } } }, rc)));
+    return p;
+  };
+  const projector: SubspaceProjector = {
+    lastIterations: 0,
+    assign(list) {
+      for (let r = 0; r < list.length; r++) rowBox[r] = list[r];
+    },
+    project(codes, rows) {
+      if (codes.length < rows * k) throw new ActmaxError('bad-input', `project: ${rows} codes of ${k} need ${rows * k} values, got ${codes.length}`);
+      let moved = 0;
+      for (let r = 0; r < rows; r++) {
+        const row = codes.subarray(r * k, (r + 1) * k);
+        for (;;) {
+          let j = rowBox[r] ?? -1;
+          if (j < 0 || empty.has(j)) j = rowBox[r] = nearestBox(boxes, row, (b) => !empty.has(b));
+          if (j < 0) throw new ActmaxError('infeasible', `no box of the data prior meets the other constraints on input "${rc.input}"`);
+          try {
+            const p = part(j);
+            p.project(row, 1, r);
+            moved += p.lastIterations;
+            break;
+          } catch (e) {
+            if (!(e instanceof ActmaxError && e.code === 'infeasible')) throw e;
+            empty.add(j);
+          }
+        }
+      }
+      projector.lastIterations = moved;
+    },
+  };
+  return projector;
+}
+
+/** The exact projector onto a convex code set (box and/or ball) ∩ the other constraints. */
+function convexProjector(prior: SubspacePrior, rc: ResolvedConstraints): SubspaceProjector & { project(z: Float32Array | Float64Array, rows: number, firstRow?: number): void } {
+  const k = prior.components;
   const poly = codePolyhedron(prior, rc);
   const ball = prior.latent.ball;
   const exact = polyhedronProjector(poly);
@@ -172,15 +247,16 @@ export function subspaceProjector(prior: SubspacePrior, rc: ResolvedConstraints)
     return true;
   };
 
-  const projector: SubspaceProjector = {
+  const projector = {
     lastIterations: 0,
-    project(codes, rows) {
+    /** `firstRow`: the batch row of the first code (its warm-start state). */
+    project(codes: Float32Array | Float64Array, rows: number, firstRow = 0) {
       if (codes.length < rows * k) throw new ActmaxError('bad-input', `project: ${rows} codes of ${k} need ${rows * k} values, got ${codes.length}`);
       let moved = 0;
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < k; c++) z0[c] = codes[r * k + c];
         try {
-          if (projectOne(r)) moved++;
+          if (projectOne(firstRow + r)) moved++;
         } catch (e) {
           if (e instanceof ActmaxError && e.code === 'infeasible') throw new ActmaxError('infeasible', `the data prior and the other constraints on input "${rc.input}" have no common point`);
           throw e;

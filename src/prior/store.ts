@@ -1,4 +1,5 @@
 import { ActmaxError } from '../errors.js';
+import { CLUSTER_LEVELS, readClusters, type CodeClusters } from './clusters.js';
 import { principalComponents, projectExamples } from './pca.js';
 
 /** Percent levels of the stored quantile tables: 0, 0.5, …, 100. */
@@ -26,6 +27,8 @@ export interface StoredPrior {
   codeQuantiles: Float32Array;
   /** components × 201: row K−1 holds the quantiles of the Mahalanobis norm √Σ_{k<K} (z_k/σ_k)². */
   normQuantiles: Float32Array;
+  /** Clusters of the examples' codes (all components), when the examples had classes: the default code set is one box per cluster. */
+  clusters?: CodeClusters;
 }
 
 /**
@@ -107,10 +110,13 @@ export interface StoredPriorHeader {
   quantileStep: number;
   /** The binary file (same folder), little-endian float32, arrays in this order and length. */
   binary: string;
-  layout: Array<{ name: 'mean' | 'basis' | 'variances' | 'codeQuantiles' | 'normQuantiles'; length: number }>;
+  layout: Array<{ name: (typeof ARRAYS)[number] | (typeof CLUSTER_ARRAYS)[number]; length: number }>;
+  /** The clusters' small fields; their centres and quantile tables follow the other arrays in the binary. */
+  clusters?: Pick<CodeClusters, 'count' | 'dims' | 'labels' | 'sizes'>;
 }
 
 const ARRAYS = ['mean', 'basis', 'variances', 'codeQuantiles', 'normQuantiles'] as const;
+const CLUSTER_ARRAYS = ['clusterCentres', 'clusterQuantiles'] as const;
 
 /**
  * Serialises a prior as a JSON header and a float32 binary (little-endian).
@@ -120,15 +126,18 @@ const ARRAYS = ['mean', 'basis', 'variances', 'codeQuantiles', 'normQuantiles'] 
  * const { header, binary } = encodeStoredPrior(stored, 'prior.bin'); // write header as JSON, binary as bytes
  */
 export function encodeStoredPrior(p: StoredPrior, binaryName: string): { header: StoredPriorHeader; binary: Uint8Array } {
-  const layout = ARRAYS.map((name) => ({ name, length: p[name].length }));
+  const arrays: Array<[StoredPriorHeader['layout'][number]['name'], ArrayLike<number>]> = ARRAYS.map((name) => [name, p[name]]);
+  if (p.clusters) arrays.push(['clusterCentres', p.clusters.centres], ['clusterQuantiles', p.clusters.quantiles]);
+  const layout = arrays.map(([name, a]) => ({ name, length: a.length }));
   const total = layout.reduce((s, l) => s + l.length, 0);
   const binary = new Uint8Array(total * 4);
   const view = new DataView(binary.buffer);
   let o = 0;
-  for (const name of ARRAYS) for (const v of p[name]) (view.setFloat32(o, v, true), (o += 4));
+  for (const [, a] of arrays) for (let i = 0; i < a.length; i++) (view.setFloat32(o, a[i], true), (o += 4));
   const header: StoredPriorHeader = {
     format: 'actmax-prior', version: 1, source: p.source, shape: p.shape, features: p.features, components: p.components,
     examples: p.examples, quantileStep: QUANTILE_STEP, binary: binaryName, layout,
+    ...(p.clusters ? { clusters: { count: p.clusters.count, dims: p.clusters.dims, labels: p.clusters.labels, sizes: p.clusters.sizes } } : {}),
   };
   return { header, binary };
 }
@@ -151,8 +160,15 @@ export function decodeStoredPrior(header: unknown, binary: Uint8Array, file: str
   if (!Array.isArray(shape) || !Number.isInteger(n) || !Number.isInteger(k) || k < 1 || shape.reduce((a, b) => a * b, 1) !== n) bad('shape, features and components disagree');
   if (h.quantileStep !== QUANTILE_STEP) bad(`quantileStep must be ${QUANTILE_STEP}`);
   const want: Record<string, number> = { mean: n, basis: k * n, variances: k, codeQuantiles: k * LEVELS, normQuantiles: k * LEVELS };
+  const hc = h.clusters;
+  const names: readonly string[] = hc ? [...ARRAYS, ...CLUSTER_ARRAYS] : ARRAYS;
+  if (hc) {
+    if (!Number.isInteger(hc.count) || hc.count < 1 || hc.dims !== k) bad(`clusters must have a positive integer count and dims = components (${k})`);
+    want.clusterCentres = hc.count * k;
+    want.clusterQuantiles = hc.count * k * CLUSTER_LEVELS;
+  }
   const layout = h.layout ?? [];
-  if (layout.length !== ARRAYS.length || layout.some((l, i) => l.name !== ARRAYS[i] || l.length !== want[l.name])) bad(`layout must list ${ARRAYS.join(', ')} with lengths ${ARRAYS.map((a) => want[a]).join(', ')}`);
+  if (layout.length !== names.length || layout.some((l, i) => l.name !== names[i] || l.length !== want[l.name])) bad(`layout must list ${names.join(', ')} with lengths ${names.map((a) => want[a]).join(', ')}`);
   const total = layout.reduce((s, l) => s + l.length, 0);
   if (binary.byteLength !== total * 4) bad(`its binary has ${binary.byteLength} bytes, expected ${total * 4}`);
   const view = new DataView(binary.buffer, binary.byteOffset, binary.byteLength);
@@ -164,8 +180,10 @@ export function decodeStoredPrior(header: unknown, binary: Uint8Array, file: str
     if (!a.every(Number.isFinite)) bad(`${name} holds a value that is not a finite number`);
     arrays[name] = a;
   }
+  const clusters = hc ? readClusters({ ...hc, centres: Array.from(arrays.clusterCentres), quantiles: Array.from(arrays.clusterQuantiles) }, k, file) : null;
   return {
     shape: [...shape], features: n, components: k, examples: h.examples ?? 0, source: String(h.source ?? ''),
     mean: arrays.mean, basis: arrays.basis, variances: arrays.variances, codeQuantiles: arrays.codeQuantiles, normQuantiles: arrays.normQuantiles,
+    ...(clusters ? { clusters } : {}),
   };
 }

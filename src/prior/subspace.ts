@@ -1,4 +1,5 @@
 import { ActmaxError } from '../errors.js';
+import { clusterBoxes, DEFAULT_CLUSTER_BOX } from './clusters.js';
 import { storedQuantile, type StoredPrior } from './store.js';
 import type { LatentSet, SubspacePrior } from './types.js';
 
@@ -8,18 +9,25 @@ export interface SubspaceOptions {
   box?: [number, number];
   /** Mahalanobis ball radius: a number, or `{ percentile }` of the examples' own norms. */
   ball?: number | { percentile: number };
+  /** Only this cluster's box (0-based; needs a prior with clusters). */
+  cluster?: number;
+  /** Percentiles of each cluster's box in the default union (default {@link DEFAULT_CLUSTER_BOX}). */
+  clusterBox?: [number, number];
 }
 
 /** The default percentile box of a subspace prior. */
 export const DEFAULT_PERCENTILE_BOX: [number, number] = [0.5, 99.5];
 
 /**
- * A subspace prior x = mean + basisᵀ·z over the top `k` components of a stored prior, with z
- * in the examples' percentile box (default 0.5–99.5 %) or a Mahalanobis ball (or both).
+ * A subspace prior x = mean + basisᵀ·z over the top `k` components of a stored prior. The code
+ * set: by default, when the stored prior has clusters (the bundled model's does), the union of
+ * one percentile box per cluster (10–90 %), else the examples' percentile box (0.5–99.5 %); or,
+ * when asked, the percentile box `box`, a Mahalanobis ball `ball` (or both), or one cluster's box.
  *
  * @example
  * const { stored } = await loadDatasetPrior(model);
- * const prior = subspacePrior(stored, 32);                        // percentile box
+ * const prior = subspacePrior(stored, 32);                        // one of the cluster boxes
+ * const box = subspacePrior(stored, 32, { box: [0.5, 99.5] });    // the whole percentile box
  * const ball = subspacePrior(stored, 32, { ball: { percentile: 50 } }); // the median norm
  */
 export function subspacePrior(stored: StoredPrior, k: number, options: SubspaceOptions = {}, source = stored.source): SubspacePrior {
@@ -27,8 +35,18 @@ export function subspacePrior(stored: StoredPrior, k: number, options: SubspaceO
     throw new ActmaxError('bad-option', `subspace:${k}: this prior holds ${stored.components} components; choose K in 1…${stored.components}`);
   }
   const n = stored.features;
+  const clusters = stored.clusters;
   const latent: LatentSet = {};
-  const box = options.box ?? (options.ball === undefined ? DEFAULT_PERCENTILE_BOX : undefined);
+  if (options.cluster !== undefined) {
+    if (!clusters) throw new ActmaxError('bad-option', `cluster=${options.cluster}: this prior stores no clusters; use box=LOW-HIGH or ball=R`);
+    if (!Number.isInteger(options.cluster) || options.cluster < 0 || options.cluster >= clusters.count) throw new ActmaxError('bad-option', `cluster=${options.cluster}: this prior has clusters 0…${clusters.count - 1}`);
+    const b = clusterBoxes(clusters, k, options.clusterBox)[options.cluster];
+    latent.box = { lo: b.lo, hi: b.hi };
+  } else if (clusters && options.box === undefined && options.ball === undefined) {
+    const percentiles = options.clusterBox ?? DEFAULT_CLUSTER_BOX;
+    latent.union = { boxes: clusterBoxes(clusters, k, percentiles), percentiles };
+  }
+  const box = options.box ?? (options.ball === undefined && !latent.box && !latent.union ? DEFAULT_PERCENTILE_BOX : undefined);
   if (box) {
     const [pl, ph] = box;
     if (!(pl >= 0 && ph <= 100 && pl < 50 && ph > 50)) throw new ActmaxError('bad-option', `percentile box ${pl}–${ph}: give LOW < 50 < HIGH within 0–100, e.g. box=0.5-99.5`);
@@ -86,7 +104,7 @@ export function subspaceInput(prior: SubspacePrior, z: ArrayLike<number>): Float
  * to the subspace (per feature), the code's box violation and its Mahalanobis-ball excess.
  *
  * @example
- * const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32);
+ * const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32, { box: [0.5, 99.5] });
  * subspaceResidual(prior, subspaceInput(prior, new Array(32).fill(0))) < 1e-6 // true
  */
 export function subspaceResidual(prior: SubspacePrior, x: ArrayLike<number>): number {
@@ -98,13 +116,16 @@ export function subspaceResidual(prior: SubspacePrior, x: ArrayLike<number>): nu
 }
 
 /**
- * How much a code violates its set: the box per component, the ball by radius excess.
+ * How much a code violates its set: the box per component, the ball by radius excess, a union
+ * by the violation of its nearest box.
  *
  * @example
  * latentViolation({ box: { lo: [-1], hi: [1] } }, [1.5]) // 0.5
  */
 export function latentViolation(set: LatentSet, z: ArrayLike<number>): number {
   let worst = 0;
+  // A union: the violation of the nearest box.
+  if (set.union) worst = Math.min(...set.union.boxes.map((b) => latentViolation({ box: b }, z)));
   if (set.box) for (let c = 0; c < z.length; c++) worst = Math.max(worst, set.box.lo[c] - z[c], z[c] - set.box.hi[c]);
   if (set.ball) {
     let s = 0;

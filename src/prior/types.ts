@@ -4,14 +4,18 @@
  * is numbers (mean, basis, bounds), the decoder a loaded model.
  */
 import type { ActmaxModel } from '../model/types.js';
+import type { CodeBox } from './clusters.js';
 
 /**
- * Where the code z may lie: a box, a Mahalanobis ball Σ (z_k / scale_k)² ≤ radius², or both.
- * The box must contain 0 (the examples' mean code) when a ball is given too.
+ * Where the code z may lie: a box, a Mahalanobis ball Σ (z_k / scale_k)² ≤ radius², or both
+ * (the box must then contain 0, the examples' mean code); or a union of boxes, one per cluster
+ * of the examples (z in any one of them).
  */
 export interface LatentSet {
   box?: { lo: number[]; hi: number[] };
   ball?: { radius: number; scale: number[] };
+  /** The union of these boxes (not combined with `box` or `ball`): the [low, high] % box of each cluster. */
+  union?: { boxes: CodeBox[]; percentiles: [number, number] };
 }
 
 /** x = mean + Σ_k z_k · basis_k: the mean and top-K principal directions of the examples (orthonormal rows). */
@@ -50,7 +54,7 @@ export function latentSize(prior: DataPrior): number {
  *
  * @example
  * const p = subspacePrior((await loadDatasetPrior(model)).stored, 32, {}, 'the dataset');
- * describePrior(p) // 'subspace K=32 of the dataset; z in a per-component box'
+ * describePrior(p) // 'subspace K=32 of the dataset; z in one of 100 cluster boxes (10–90 % of each cluster of the examples)'
  */
 export function describePrior(prior: DataPrior): string {
   const set = describeLatentSet(prior.latent);
@@ -60,6 +64,7 @@ export function describePrior(prior: DataPrior): string {
 /** The code set in words. @example describeLatentSet({ ball: { radius: 5, scale } }) // 'the Mahalanobis ball of radius 5' */
 export function describeLatentSet(set: LatentSet): string {
   const parts: string[] = [];
+  if (set.union) parts.push(`one of ${set.union.boxes.length} cluster boxes (${set.union.percentiles[0]}–${set.union.percentiles[1]} % of each cluster of the examples)`);
   if (set.box) parts.push('a per-component box');
   if (set.ball) parts.push(`the Mahalanobis ball of radius ${Number(set.ball.radius.toPrecision(4))}`);
   return parts.join(' ∩ ');

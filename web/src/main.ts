@@ -11,11 +11,13 @@ import { createConstraintsPanel, type Example } from './panels/constraints.js';
 import { createExactView } from './panels/exact-view.js';
 import { createModelPanel } from './panels/model.js';
 import { createObjectivePanel } from './panels/objective.js';
+import { createPriorPanel } from './panels/prior.js';
 import { createRunView } from './panels/run-view.js';
 import { createSearchPanel } from './panels/search.js';
 
 const bundledModelUrl = new URL('models/fashion-mnist-mlp/model.json', document.baseURI).href;
 const examplesUrl = new URL('models/fashion-mnist-mlp/examples.json', document.baseURI).href;
+const priorUrls = { stored: new URL('models/fashion-mnist-mlp/prior.json', document.baseURI).href, decoder: new URL('models/fashion-mnist-decoder/model.json', document.baseURI).href };
 const workerUrls = { wasmPrefix: new URL('wasm/', document.baseURI).href, highsPrefix: new URL('highs/', document.baseURI).href, modelUrl: bundledModelUrl };
 
 const app = new App($('status'));
@@ -24,11 +26,12 @@ const model = createModelPanel(app, bundledModelUrl);
 const objective = createObjectivePanel(app);
 const constraints = createConstraintsPanel(app);
 const runView = createRunView(app);
-const exact = createExactView(app, { objective, constraints, runView });
+const prior = createPriorPanel(app, priorUrls);
+const exact = createExactView(app, { objective, constraints, runView, prior });
 const search = createSearchPanel(app, (backend) => restartWorker(backend));
 let runId = 0;
 
-app.panels.push(model, objective, constraints, search, runView, exact, {
+app.panels.push(model, objective, constraints, prior, search, runView, exact, {
   onBusy(busy) {
     buttons.run.disabled = !busy.ready || busy.running || busy.exactRunning;
     buttons.run.textContent = busy.running ? 'Running…' : 'Run';
@@ -52,20 +55,23 @@ function startRun(): void {
   if ('error' in parsed) return;
   const built = constraints.build();
   if ('error' in built) return app.say(built.error, 'error');
+  // The run's key names its prior too, so Exact reuses the run's answer only under the same one.
+  const chosenPrior = prior.request();
+  const priorKey = 'prior' in chosenPrior && chosenPrior.prior ? JSON.stringify(chosenPrior.prior) : '';
   const extras = app.panels.map((p) => p.runExtras?.() ?? {});
   const refused = extras.find((e): e is { error: string } => 'error' in e);
   if (refused) return app.say(refused.error, 'error');
   app.saveSettings();
   const s = app.settings;
   runId = app.newId();
-  runView.start(runId, parsed.specs, parsed.specs.map(objective.label), s.restarts, s.steps, constraints.range(), JSON.stringify(built.constraints));
+  runView.start(runId, parsed.specs, parsed.specs.map(objective.label), s.restarts, s.steps, constraints.range(), JSON.stringify(built.constraints) + priorKey);
   exact.reset();
   app.setBusy({ running: true });
   app.say(`Running ${parsed.specs.length} target${parsed.specs.length > 1 ? 's' : ''} × ${s.restarts} restarts for ${s.steps} steps on ${app.backend}…`);
   app.send({
     type: 'run',
     run: {
-      id: runId, objectiveText: s.objective, targets: parsed.specs, steps: s.steps, restarts: s.restarts, optimizer: s.optimizer,
+      id: runId, objectiveText: s.objective, targets: parsed.specs, steps: s.steps, restarts: s.restarts, optimizer: s.optimizer, engine: s.engine,
       ...(s.lr !== null ? { lr: s.lr } : {}), seed: s.seed, constraints: built.constraints, ...(built.init ? { init: built.init } : {}),
       ...Object.assign({}, ...extras),
     },

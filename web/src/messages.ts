@@ -3,9 +3,12 @@
  * here is structured-cloneable; big arrays travel as transferred Float32Arrays.
  */
 import { z } from 'zod';
-import type { Constraint, ExactProgress, ExactResult, InputInfo, LayerInfo, ModelFormat, ObjectiveSpec, OptimizerName, OutputInfo, RunSummary, StepInfo, TargetResult } from 'actmax/browser';
+import type { Constraint, ExactProgress, ExactResult, InputInfo, LayerInfo, ModelFormat, ObjectiveSpec, OptimizerName, OutputInfo, PriorReport, RunSummary as LibraryRunSummary, StepInfo, TargetResult } from 'actmax/browser';
 
-export type { InputInfo, RunSummary };
+export type { InputInfo };
+
+/** A run's settings and totals as the worker reports them: the library's summary and the data prior, when there was one. */
+export type RunSummary = LibraryRunSummary & { prior?: PriorReport };
 
 /** Which TF.js backend the worker should use; `auto` tries WebGL, then WASM, then CPU. */
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
@@ -41,7 +44,17 @@ export interface RunRequest {
   constraints: Constraint[];
   /** Start every target's first restart here (the reference image), when given. */
   init?: number[];
+  /** Compute engine (default auto: ONNX when it can compile the job). */
+  engine?: 'auto' | 'onnx' | 'tfjs';
+  /** Keep the answers on the data: a data prior the worker fetches by URL (and keeps for later runs). */
+  prior?: PriorRequest;
 }
+
+/**
+ * A data prior by URL: the subspace of a stored prior (`prior.json` beside a model.json) with K
+ * components and its default code set, or a decoder model x = G(z) with its default code set.
+ */
+export type PriorRequest = { kind: 'subspace'; url: string; components: number } | { kind: 'decoder'; url: string };
 
 /** The exact maximisation of one target. */
 export interface ExactRequest {
@@ -55,6 +68,8 @@ export interface ExactRequest {
    * which HiGHS needs to find incumbents early; without one the library runs its own gradient search.
    */
   start?: number[];
+  /** A data prior (subspace: the MILP's variables are its code; a decoder is refused by the library in one line). */
+  prior?: PriorRequest;
 }
 
 /** Page → worker. */
@@ -78,6 +93,8 @@ export type WorkerToPage =
       /** The first model output for every row of `x` (rows × units), or null when not computed. */
       outputs: Float32Array | null;
       imageStepsPerSecond: number;
+      /** The engine computing the steps (`onnx-web-wasm-2t`, `tfjs-wasm`, …). */
+      engine: string;
     } & StepInfo)
   | { type: 'done'; id: number; results: TargetResult[]; run: RunSummary }
   | { type: 'error'; id?: number; code?: string; message: string }
@@ -95,6 +112,10 @@ export const PageToWorkerSchema = (() => {
   const spec = z.looseObject({ kind: z.string() });
   const constraint = z.looseObject({ kind: z.enum(['box', 'ball', 'mask', 'levels', 'linear', 'oneHot']) });
   const numbers = z.array(z.number());
+  const prior = z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('subspace'), url: z.string(), components: z.number().int().min(1).max(64) }),
+    z.object({ kind: z.literal('decoder'), url: z.string() }),
+  ]);
   const run = z.looseObject({
     id,
     objectiveText: z.string(),
@@ -106,8 +127,9 @@ export const PageToWorkerSchema = (() => {
     seed: z.number().int().nonnegative(),
     constraints: z.array(constraint),
     init: numbers.optional(),
+    prior: prior.optional(),
   });
-  const exact = z.looseObject({ id, target: spec, constraints: z.array(constraint), timeLimit: z.number().positive(), start: numbers.optional() });
+  const exact = z.looseObject({ id, target: spec, constraints: z.array(constraint), timeLimit: z.number().positive(), start: numbers.optional(), prior: prior.optional() });
   return z.discriminatedUnion('type', [
     z.object({ type: z.literal('init'), backend: z.enum(['auto', 'webgl', 'wasm', 'cpu']), wasmPrefix: z.string(), highsPrefix: z.string(), modelUrl: z.string() }),
     z.object({ type: z.literal('load-url'), url: z.string() }),

@@ -2,10 +2,13 @@
  * The page's settings and their query-string form, so a link reproduces a run.
  * Only settings that fit in a URL are kept: a dropped model or an uploaded reference image is not.
  */
-import type { OptimizerName } from 'actmax/browser';
+import type { EngineChoice, OptimizerName } from 'actmax/browser';
 import type { BackendChoice } from './messages.js';
 
 export type Norm = 'inf' | '2' | '1';
+
+/** The "look like the data" choice: no prior, the stored subspace prior, or the bundled decoder. */
+export type PriorChoice = 'off' | 'subspace' | 'decoder';
 
 export interface Settings {
   /** Objective text in the CLI grammar, e.g. `logit:1` or `logit:3-0.5*logit:5`. */
@@ -16,6 +19,8 @@ export interface Settings {
   /** null = the optimiser's default. */
   lr: number | null;
   seed: number;
+  /** Compute engine: auto (ONNX when it can compile the job, else TF.js), onnx or tfjs. */
+  engine: EngineChoice;
   backend: BackendChoice;
   /** Value range; null = the model's input range. */
   lo: number | null;
@@ -31,6 +36,10 @@ export interface Settings {
   levels: number;
   /** Seconds the exact solver may search. */
   exactTime: number;
+  /** Data prior of the answers (bundled model only). */
+  prior: PriorChoice;
+  /** Components K of the subspace prior. */
+  priorK: number;
 }
 
 export const DEFAULTS: Settings = {
@@ -40,6 +49,7 @@ export const DEFAULTS: Settings = {
   optimizer: 'adam',
   lr: null,
   seed: 0,
+  engine: 'auto',
   backend: 'auto',
   lo: null,
   hi: null,
@@ -49,10 +59,16 @@ export const DEFAULTS: Settings = {
   mask: null,
   levels: 0,
   exactTime: 30,
+  prior: 'off',
+  priorK: 32,
 };
+
+/** Largest K of the subspace prior (the stored prior keeps 64 components). */
+export const MAX_PRIOR_K = 64;
 
 const OPTIMIZERS: OptimizerName[] = ['adam', 'sgd', 'normalized', 'sign'];
 const BACKENDS: BackendChoice[] = ['auto', 'webgl', 'wasm', 'cpu'];
+const ENGINES: EngineChoice[] = ['auto', 'onnx', 'tfjs'];
 
 /** Mask → base64url of a bitset (LSB first), prefixed by the length: `784.AAAA…`. */
 export function encodeMask(mask: boolean[]): string {
@@ -100,6 +116,8 @@ export function settingsFromQuery(query: string): Settings {
   const lr = num(q.get('lr'), false, 0);
   s.lr = lr && lr > 0 ? lr : null;
   s.seed = num(q.get('seed'), true, 0) ?? s.seed;
+  const en = q.get('engine') as EngineChoice | null;
+  if (en && ENGINES.includes(en)) s.engine = en;
   const be = q.get('backend') as BackendChoice | null;
   if (be && BACKENDS.includes(be)) s.backend = be;
   s.lo = num(q.get('lo'), false, -Infinity);
@@ -115,6 +133,12 @@ export function settingsFromQuery(query: string): Settings {
   if (s.levels === 1) s.levels = 0;
   const xt = num(q.get('xt'), false, 0);
   if (xt !== null && xt > 0 && xt <= 3600) s.exactTime = xt;
+  const prior = /^(subspace)(?::(\d{1,2}))?$|^(decoder)$/.exec(q.get('prior') ?? '');
+  if (prior) {
+    s.prior = prior[1] ? 'subspace' : 'decoder';
+    const k = prior[2] ? Number(prior[2]) : DEFAULTS.priorK;
+    if (k >= 1 && k <= MAX_PRIOR_K) s.priorK = k;
+  }
   return s;
 }
 
@@ -127,6 +151,7 @@ export function settingsToQuery(s: Settings): string {
   if (s.optimizer !== DEFAULTS.optimizer) q.set('opt', s.optimizer);
   if (s.lr !== null) q.set('lr', String(s.lr));
   if (s.seed !== DEFAULTS.seed) q.set('seed', String(s.seed));
+  if (s.engine !== DEFAULTS.engine) q.set('engine', s.engine);
   if (s.backend !== DEFAULTS.backend) q.set('backend', s.backend);
   if (s.lo !== null) q.set('lo', String(s.lo));
   if (s.hi !== null) q.set('hi', String(s.hi));
@@ -136,5 +161,6 @@ export function settingsToQuery(s: Settings): string {
   if (s.mask) q.set('mask', encodeMask(s.mask));
   if (s.levels > 1) q.set('levels', String(s.levels));
   if (s.exactTime !== DEFAULTS.exactTime) q.set('xt', String(s.exactTime));
+  if (s.prior !== 'off') q.set('prior', s.prior === 'subspace' ? `subspace:${s.priorK}` : 'decoder');
   return q.toString();
 }

@@ -6,8 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { createTfjsEngine, installKernelFixes, loadModel, maximize, validate, type ActmaxModel, type Engine, type EngineFactory } from 'actmax/browser';
-import { PageToWorkerSchema, type BackendChoice, type ExactRequest, type ModelSummary, type PageToWorker, type RunRequest, type WorkerToPage } from './messages.js';
+import {
+  chooseEngine, decoderPrior, fetchStoredPrior, installKernelFixes, loadModel, maximize, priorInputs, setOnnxLocation, subspacePrior, validate,
+  type ActmaxModel, type Constraint, type Engine, type EngineFactory, type StoredPrior,
+} from 'actmax/browser';
+import { PageToWorkerSchema, type BackendChoice, type ExactRequest, type ModelSummary, type PageToWorker, type PriorRequest, type RunRequest, type WorkerToPage } from './messages.js';
 import { runExact, exactAvailable, configureExact } from './exact-bridge.js';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -89,24 +92,45 @@ async function load(source: string | Record<string, ArrayBuffer>): Promise<void>
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/** The TF.js engine, giving the worker's event loop a turn every ~25 ms so a Stop message gets through. */
-const yieldingEngine: EngineFactory = async (req) => {
-  const inner: Engine = await createTfjsEngine(req);
-  let last = performance.now();
-  return {
-    name: inner.name,
-    rows: inner.rows,
-    async valueAndGrad(xs) {
+/** The engine of the run in progress, for the status line. */
+let engineName = '';
+
+/** An engine giving the worker's event loop a turn every ~25 ms (between steps or fused chunks), so a Stop message gets through. */
+function yielding(factory: EngineFactory): EngineFactory {
+  return async (req) => {
+    const inner: Engine = await factory(req);
+    engineName = inner.name;
+    let last = performance.now();
+    const turn = async () => {
       if (performance.now() - last > 25) {
         await yieldToEventLoop();
         last = performance.now();
       }
-      return inner.valueAndGrad(xs);
-    },
-    evaluate: (xs) => inner.evaluate(xs),
-    dispose: () => inner.dispose(),
+    };
+    const ascent = inner.ascent?.bind(inner);
+    return {
+      name: inner.name,
+      rows: inner.rows,
+      async valueAndGrad(xs, draws) {
+        await turn();
+        return inner.valueAndGrad(xs, draws);
+      },
+      evaluate: (xs) => inner.evaluate(xs),
+      ...(ascent ? {
+        async ascent(plan) {
+          const a = await ascent(plan);
+          return {
+            async run(state, alphas, draws) {
+              await turn();
+              return a.run(state, alphas, draws);
+            },
+          };
+        },
+      } : {}),
+      dispose: () => inner.dispose(),
+    };
   };
-};
+}
 
 /** The first model output for each row of x (rows × features), or null for multi-input models. */
 function firstOutputs(m: ActmaxModel, x: Float32Array, rows: number): Float32Array | null {
@@ -120,6 +144,31 @@ function firstOutputs(m: ActmaxModel, x: Float32Array, rows: number): Float32Arr
   return data;
 }
 
+/** Stored priors by URL, fetched once (a failed fetch is forgotten, so a later run tries again). */
+const storedPriors = new Map<string, Promise<StoredPrior>>();
+/** The decoder of the last decoder prior, kept for the next run. */
+let decoder: { url: string; model: Promise<ActmaxModel> } | null = null;
+
+/** The `prior` constraint of a request: the stored subspace (K components) or the decoder, each with the library's default code set. */
+async function priorConstraint(req: PriorRequest): Promise<Extract<Constraint, { kind: 'prior' }>> {
+  if (req.kind === 'subspace') {
+    let stored = storedPriors.get(req.url);
+    if (!stored) {
+      stored = fetchStoredPrior(req.url);
+      storedPriors.set(req.url, stored);
+      stored.catch(() => storedPriors.delete(req.url));
+    }
+    return { kind: 'prior', prior: subspacePrior(await stored, req.components, {}, `the dataset prior ${req.url}`) };
+  }
+  if (decoder?.url !== req.url) {
+    void decoder?.model.then((m) => m.dispose(), () => {});
+    const model = loadModel(req.url);
+    decoder = { url: req.url, model };
+    model.catch(() => (decoder = null));
+  }
+  return { kind: 'prior', prior: decoderPrior(await decoder.model) };
+}
+
 async function run(req: RunRequest): Promise<void> {
   const m = model;
   if (!m) return post({ type: 'error', id: req.id, message: 'no model is loaded yet' });
@@ -128,38 +177,49 @@ async function run(req: RunRequest): Promise<void> {
   activeRun = { id: req.id, abort };
   const rows = req.targets.length * req.restarts;
   let lastPost = 0;
-  const t0 = performance.now();
+  // The rate is counted from the first reported step, so compiling the engine is not in it.
+  let first: { step: number; at: number } | null = null;
   try {
+    const prior = req.prior ? await priorConstraint(req.prior) : null;
+    // The ONNX engine (onnxruntime-web) when it can compile the model and objectives, else TF.js;
+    // a data prior renders its input on TF.js only.
+    const choice = prior && req.engine !== 'onnx'
+      ? { ...(await chooseEngine(m, req.targets, { engine: 'tfjs' })), fallbackReason: 'a data prior renders the input, and only TF.js renders priors' }
+      : await chooseEngine(m, req.targets, { engine: req.engine ?? 'auto' });
+    const constraints = prior ? [...req.constraints, prior] : req.constraints;
+    // With a prior the search moves codes z: the page is shown the inputs they stand for.
+    const shown = (x: Float32Array): Float32Array => (prior ? priorInputs(prior.prior, x, rows) : Float32Array.from(x));
     const result = await maximize(m, req.targets, {
       steps: req.steps,
       restarts: req.restarts,
       optimizer: req.optimizer,
       lr: req.lr,
       seed: req.seed,
-      constraints: req.constraints,
+      constraints,
       init: req.init ? { input: req.init } : 'random',
       signal: abort.signal,
-      engine: yieldingEngine,
+      engine: yielding(choice.factory),
       onStep(info) {
         const now = performance.now();
+        first ??= { step: info.step, at: now };
         // Throttled: about 8 pictures a second, plus the first and the last step.
         if (now - lastPost < 120 && info.step !== 0 && info.step !== info.steps - 1) return;
         lastPost = now;
-        const x = Float32Array.from(info.x);
+        const x = shown(info.x);
         const outputs = firstOutputs(m, x, rows);
         const current = Float32Array.from(info.current);
-        const seconds = (now - t0) / 1000;
+        const seconds = (now - first.at) / 1000;
         post(
           {
             type: 'progress', id: req.id, step: info.step + 1, steps: info.steps, best: info.best, current, x,
-            rowsPerTarget: info.rowsPerTarget, outputs, imageStepsPerSecond: seconds > 0 ? ((info.step + 1) * rows) / seconds : 0,
+            rowsPerTarget: info.rowsPerTarget, outputs, imageStepsPerSecond: seconds > 0 ? ((info.step - first.step) * rows) / seconds : 0, engine: engineName,
           },
           [x.buffer, current.buffer, ...(outputs ? [outputs.buffer] : [])],
         );
       },
     });
     const { results, ...summary } = result;
-    post({ type: 'done', id: req.id, results, run: summary });
+    post({ type: 'done', id: req.id, results, run: { ...summary, engine: choice.fallbackReason ? `${result.engine} (onnx: ${choice.fallbackReason})` : result.engine } });
   } catch (e) {
     post({ type: 'error', id: req.id, ...errorMessage(e) });
   } finally {
@@ -177,7 +237,8 @@ async function exact(req: ExactRequest): Promise<void> {
   const abort = new AbortController();
   activeExact = { id: req.id, abort };
   try {
-    const result = await runExact(m, req, abort.signal, (p) => post({ type: 'exact-progress', id: req.id, ...p }));
+    const constraints = req.prior ? [...req.constraints, await priorConstraint(req.prior)] : req.constraints;
+    const result = await runExact(m, { ...req, constraints }, abort.signal, (p) => post({ type: 'exact-progress', id: req.id, ...p }));
     post({ type: 'exact-done', id: req.id, result });
   } catch (e) {
     post({ type: 'error', id: req.id, ...errorMessage(e) });

@@ -1,8 +1,9 @@
 import { summarizeModel } from '../../model/inspect.js';
 import type { ActmaxModel } from '../../model/types.js';
 import { table } from '../render.js';
-import { imageDefaults } from '../../image/defaults.js';
-import { describeImageOptions } from '../../image/pipeline.js';
+import { imageDefaults } from '../../pipeline/defaults.js';
+import { describeImageOptions } from '../../pipeline/resolve.js';
+import { engineReport } from '../../engine/select.js';
 
 /**
  * Text shown by `actmax inspect` (or the JSON document with --json). `priorFile`: the data prior
@@ -10,7 +11,8 @@ import { describeImageOptions } from '../../image/pipeline.js';
  */
 export function renderInspect(model: ActmaxModel, json: boolean, priorFile: string | null = null): string {
   const s = summarizeModel(model);
-  if (json) return JSON.stringify({ ...s, imageDefaults: imageDefaults(model), dataPrior: priorFile }, null, 2);
+  const engine = engineReport(model);
+  if (json) return JSON.stringify({ ...s, imageDefaults: imageDefaults(model), engine, dataPrior: priorFile }, null, 2);
   const lines: string[] = [];
   lines.push(`model   ${s.source}`);
   lines.push(`format  ${s.format}${s.kerasVersion ? ` (Keras ${s.kerasVersion})` : ''}`);
@@ -36,6 +38,7 @@ export function renderInspect(model: ActmaxModel, json: boolean, priorFile: stri
   // Image pipeline defaults (issue 5): what `maximize` applies unless told otherwise.
   const d = imageDefaults(model);
   lines.push('', 'image defaults', d.kind === 'none' ? `  none: ${d.reason}` : `  ${d.reason}: ${describeImageOptions(d)}`, '  (override with --param, --transform, --regularizer; --image none turns them off)');
+  lines.push('', 'gradient engine', engine.engine === 'onnx' ? '  onnx: every op compiles to the ONNX gradient engine (when onnxruntime is installed)' : '  tfjs: the ONNX engine cannot compile this network:', ...engine.gaps.map((g) => `    ${g}`));
   if (s.notes.length) lines.push('', 'notes', ...s.notes.map((n) => `  ${n}`));
   return lines.join('\n');
 }

@@ -1,30 +1,32 @@
-import { DataType, type ModelDef, type NodeDef, type TensorDef } from './proto.js';
-import { GRAPH_IO } from './graph.js';
+import type { AscentPlan } from '../engine.js';
+import { floatValue, type OnnxBuilder } from './builder.js';
+import { DataType, type ModelDef, type ValueDef } from './proto.js';
+import { emitStep, stepShared, type StepProblem } from './step.js';
+import { drawFormat } from './pipeline/warp.js';
 
 /*
- * Unrolls K steps of projected gradient ascent into ONE ONNX graph: per step the compiled
- * forward + input-gradient graph, best-so-far tracking per row, the optimiser update (Adam or sign)
- * and the per-feature box clip. One onnxruntime call then does K steps with no JavaScript per step.
+ * K steps of projected gradient ascent unrolled into ONE ONNX graph: per step the whole step
+ * (parameterisation → transforms → network → objective and regularisers → gradient), best-so-far
+ * tracking per row, the optimiser update (adam, sgd, normalized or sign), blur and the
+ * per-feature box clip. One onnxruntime call then does K steps with no JavaScript per step.
  *
  * Adam's moments are kept unnormalised (m̃ = Σ β1^j g, ṽ = Σ β2^j g²): the same update as
  * m = (1-β1)·m̃, v = (1-β2)·ṽ with the constants folded into the per-row step `alpha` and `eps`,
  * which saves two full-size ops per step.
  */
 
-/** Names of the ascent graph's inputs and outputs. */
+/** Names of the ascent graph's inputs and outputs (per optimised input k where marked). */
 export const ASCENT_IO = {
-  x: 'x',
-  m: 'm',
-  v: 'v',
-  bestX: 'best_x',
+  x: (k: number) => `x${k}`,
+  m: (k: number) => `m${k}`,
+  v: (k: number) => `v${k}`,
+  bestX: (k: number) => `best_x${k}`,
+  /** [K, rows, 1] step sizes of input k. */
+  alpha: (k: number) => `alpha${k}`,
+  /** [K, rows, width] transform draws of input k (see `drawFormat`). */
+  draws: (k: number) => `draws${k}`,
   bestValue: 'best_value',
-  /** [K, rows, 1, …] per-step, per-row step size. */
-  alpha: 'alpha',
-  xOut: 'x_out',
-  mOut: 'm_out',
-  vOut: 'v_out',
-  bestXOut: 'best_x_out',
-  bestValueOut: 'best_value_out',
+  out: (name: string) => `${name}_out`,
   /** [K, rows] objective value of each row at each step (before that step's update). */
   values: 'values',
   /** [K, rows] best value so far after each step's recording. */
@@ -33,159 +35,186 @@ export const ASCENT_IO = {
   bad: 'bad',
 } as const;
 
-/** What the unrolled steps do. */
-export interface AscentGraphOptions {
-  optimizer: 'adam' | 'sign';
-  /** Steps unrolled into the graph. */
-  steps: number;
-  /** Per-feature bounds (flat, the input's layout). */
-  lo: Float32Array;
-  hi: Float32Array;
-  /** Adam's decay rates and the epsilon of the unnormalised form (eps / √(1-β2)). */
-  b1: number;
-  b2: number;
-  eps: number;
+/** Variables per row of each optimised input. */
+export function variableSizes(p: StepProblem): number[] {
+  return p.optimize.map((i, k) => p.pipeline?.inputs[k].param?.size ?? p.ir.inputs[i].shape.reduce((a, b) => a * b, 1));
 }
 
-/** Nodes needed to compute `wanted` (walking back from them). */
-function prune(nodes: NodeDef[], wanted: string[]): NodeDef[] {
-  const producer = new Map<string, NodeDef>();
-  for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
-  const keep = new Set<NodeDef>();
-  const stack = [...wanted];
-  while (stack.length) {
-    const name = stack.pop()!;
-    const n = producer.get(name);
-    if (!n || keep.has(n)) continue;
-    keep.add(n);
-    stack.push(...n.inputs);
-  }
-  return nodes.filter((n) => keep.has(n));
+/** The 3×3 binomial blur of pixel rows (H×W×C, or C×H×W when `channelsFirst`), edge clamped, blended by `weight`: x + weight·(blur(x) − x). */
+function emitBlur(b: OnnxBuilder, x: string, dims: [number, number, number], weight: number, channelsFirst: boolean): string {
+  const [h, w, c] = dims;
+  const img = channelsFirst ? b.op1('Reshape', [x, b.i64([0, c, h, w])]) : b.op1('Transpose', [b.op1('Reshape', [x, b.i64([0, h, w, c])])], { perm: [0, 3, 1, 2] });
+  const padded = b.op1('Pad', [img, b.i64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'edge' });
+  const k = [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16);
+  const kernel = b.f32('blur', Float32Array.from({ length: 9 * c }, (_, i) => k[i % 9]), [c, 1, 3, 3]);
+  const blurred = b.op1('Conv', [padded, kernel], { kernel_shape: [3, 3], group: c });
+  const back = b.op1('Reshape', [channelsFirst ? blurred : b.op1('Transpose', [blurred], { perm: [0, 2, 3, 1] }), b.i64([0, -1])]);
+  return b.op1('Add', [x, b.op1('Mul', [b.op1('Sub', [back, x]), b.scalar(weight)])]);
+}
+
+/** How the K steps are laid out: an ONNX Loop over one step (small graph, quick to load) or K copies. */
+export type StepLayout = 'loop' | 'unrolled';
+
+/** The carried state of the ascent, per optimised input k. */
+interface Carried {
+  xs: string[];
+  ms: string[];
+  vs: string[];
+  bestXs: string[];
+  bestV: string;
+  bad: string;
 }
 
 /**
- * Build the K-step ascent graph from a gradient graph made by `buildGradientGraph` (input `x`,
- * outputs `value` and `grad`) for `rows` rows of `inputShape`.
+ * The body of one step: gradient step, best tracking, optimiser, blur, clip. `j`: the step's index
+ * (an int64 scalar name); `name(slot)` names the outputs of the last step (unrolled) or the body.
+ */
+function emitAscentStep(b: OnnxBuilder, p: StepProblem, shared: ReturnType<typeof stepShared>, plan: AscentPlan, clips: Array<{ lo: string; hi: string; uniform: boolean } | null>, state: Carried, j: string, name: (slot: string) => string | undefined): Carried & { value: string } {
+  const rows = p.terms.rows;
+  const rule = plan.optimizer;
+  const op = (type: string, ins: string[], out?: string, attrs?: Parameters<OnnxBuilder['op1']>[2]) => (out ? b.named(type, ins, out, attrs) : b.op1(type, ins, attrs));
+  const inputs = p.optimize.map((_, k) => k);
+  const draws = inputs.map((k) => (p.pipeline?.inputs[k].transforms.length ? b.op1('Gather', [ASCENT_IO.draws(k), j], { axis: 0 }) : null));
+  const { value, grads } = emitStep(b, p, shared, state.xs, draws);
+  // Best so far, recorded before the update (NaN never wins).
+  const improved = b.op1('Greater', [value, state.bestV]);
+  const bestV = op('Where', [improved, value, state.bestV], name(ASCENT_IO.bestValue));
+  const improvedRows = b.op1('Reshape', [improved, b.i64([rows, 1])]);
+  const bestXs = state.bestXs.map((bx, k) => op('Where', [improvedRows, state.xs[k], bx], name(ASCENT_IO.bestX(k))));
+  // Non-finite detector: v·0 is NaN exactly when v is not finite.
+  const flags = [b.op1('Mul', [value, b.scalar(0)])];
+  const ms = state.ms.slice(), vs = state.vs.slice();
+  const xs = state.xs.map((x, k) => {
+    const g = grads[k];
+    const alpha = b.op1('Gather', [ASCENT_IO.alpha(k), j], { axis: 0 });
+    let delta: string;
+    if (rule === 'adam') {
+      ms[k] = op('Add', [b.op1('Mul', [ms[k], b.scalar(plan.b1)]), g], name(ASCENT_IO.m(k)));
+      vs[k] = op('Add', [b.op1('Mul', [vs[k], b.scalar(plan.b2)]), b.op1('Mul', [g, g])], name(ASCENT_IO.v(k)));
+      delta = b.op1('Div', [ms[k], b.op1('Add', [b.op1('Sqrt', [vs[k]]), b.scalar(plan.eps)])]);
+    } else if (rule === 'sgd') {
+      ms[k] = op('Add', [b.op1('Mul', [ms[k], b.scalar(0.9)]), g], name(ASCENT_IO.m(k)));
+      delta = ms[k];
+    } else if (rule === 'sign') {
+      delta = b.op1('Sign', [g]);
+    } else {
+      const norm = b.op1('Sqrt', [b.op1('ReduceSum', [b.op1('Mul', [g, g]), b.i64([1])], { keepdims: 1 })]);
+      delta = b.op1('Div', [g, b.op1('Add', [norm, b.scalar(1e-12)])]);
+    }
+    if (rule !== 'adam') flags.push(b.op1('Mul', [b.op1('ReduceSum', [g, b.i64([1])], { keepdims: 0 }), b.scalar(0)]));
+    let next = b.op1('Add', [x, b.op1('Mul', [delta, alpha])]);
+    const stage = p.pipeline?.inputs[k];
+    if (stage && stage.blur > 0 && stage.dims && !stage.param) next = emitBlur(b, next, stage.dims, stage.blur, stage.channelsFirst);
+    const clip = clips[k];
+    const out = name(ASCENT_IO.x(k));
+    if (!clip) return out ? b.named('Identity', [next], out) : next;
+    return clip.uniform ? op('Clip', [next, clip.lo, clip.hi], out) : op('Max', [b.op1('Min', [next, clip.hi]), clip.lo], out);
+  });
+  const bad = op('Sum', [state.bad, ...flags], name('bad_acc'));
+  return { xs, ms, vs, bestXs, bestV, bad, value };
+}
+
+/**
+ * Build the K-step ascent graph (K = the length of the step-size inputs, so one Loop graph serves
+ * every chunk length; the unrolled layout is built for one K).
  *
  * @example
- * const grad = buildGradientGraph(model, readouts, 60);
- * const def = buildAscentGraph(grad, 60, [784], { optimizer: 'adam', steps: 10, lo, hi, b1: 0.9, b2: 0.999, eps: 3.2e-7 });
+ * const def = buildAscentGraph(new OnnxBuilder(), problem, { optimizer: 'adam', bounds: [{ lo, hi }], b1: 0.9, b2: 0.999, eps: 3.2e-7 }, 'loop');
  */
-export function buildAscentGraph(gradient: ModelDef, rows: number, inputShape: number[], opts: AscentGraphOptions): ModelDef {
-  const K = opts.steps;
-  if (!(K >= 1)) throw new Error('an ascent graph needs at least one step');
-  const body = prune(gradient.nodes, [GRAPH_IO.value, GRAPH_IO.grad]);
-  const inits: TensorDef[] = [...gradient.initializers];
-  const shared = new Set(inits.map((t) => t.name));
-  const nodes: NodeDef[] = [];
-  let counter = 0;
-  const fresh = (base: string) => `${base}__a${counter++}`;
-  const op = (o: string, inputs: string[], attrs?: NodeDef['attrs'], out?: string): string => {
-    const name = out ?? fresh(o.toLowerCase());
-    nodes.push({ op: o, inputs, outputs: [name], attrs });
-    return name;
+export function buildAscentGraph(b: OnnxBuilder, p: StepProblem, plan: AscentPlan, layout: StepLayout = 'loop', K = 0): ModelDef {
+  const rows = p.terms.rows;
+  const sizes = variableSizes(p);
+  const shared = stepShared(b, p);
+  const inputs = p.optimize.map((_, k) => k);
+  const moments = plan.optimizer === 'adam' ? 2 : plan.optimizer === 'sgd' ? 1 : 0;
+  // Clip bounds: one Clip when uniform, else per-feature Min/Max.
+  const clips = plan.bounds.map((bd, k) => {
+    if (!bd) return null;
+    const uniform = bd.lo.every((v) => v === bd.lo[0]) && bd.hi.every((v) => v === bd.hi[0]);
+    if (uniform) return { lo: b.scalar(bd.lo[0]), hi: b.scalar(bd.hi[0]), uniform };
+    return { lo: b.f32('lo', bd.lo, [1, sizes[k]]), hi: b.f32('hi', bd.hi, [1, sizes[k]]), uniform };
+  });
+  const start: Carried = {
+    xs: inputs.map((k) => ASCENT_IO.x(k)),
+    ms: inputs.map((k) => ASCENT_IO.m(k)),
+    vs: inputs.map((k) => ASCENT_IO.v(k)),
+    bestXs: inputs.map((k) => ASCENT_IO.bestX(k)),
+    bestV: ASCENT_IO.bestValue,
+    bad: b.op1('ConstantOfShape', [b.op1('Shape', [ASCENT_IO.bestValue])]),
   };
-  const constF = (base: string, data: Float32Array, dims: number[]) => {
-    const name = fresh(base);
-    inits.push({ name, dims, dataType: DataType.FLOAT, data });
-    return name;
-  };
-  const constI64 = (base: string, data: number[], dims = [data.length]) => {
-    const name = fresh(base);
-    inits.push({ name, dims, dataType: DataType.INT64, data });
-    return name;
-  };
-  const scalar = (v: number) => constF('c', Float32Array.of(v), []);
-  const rank1 = inputShape.map(() => 1);
-  const zero = scalar(0);
-  const flatShape = constI64('flat', [rows, -1]);
-  const axis1 = constI64('axes', [1]);
-  const rowShape = constI64('rowshape', [rows, ...rank1]);
-  const axis0 = constI64('axes', [0]);
-
-  // The box clip: one Clip when the bounds are uniform, else Min/Max with per-feature tensors.
-  const uniform = opts.lo.every((v) => v === opts.lo[0]) && opts.hi.every((v) => v === opts.hi[0]);
-  const loT = uniform ? scalar(opts.lo[0]) : constF('lo', opts.lo, inputShape);
-  const hiT = uniform ? scalar(opts.hi[0]) : constF('hi', opts.hi, inputShape);
-  const clip = (x: string, out?: string) => (uniform ? op('Clip', [x, loT, hiT], undefined, out) : op('Max', [op('Min', [x, hiT]), loT], undefined, out));
-
-  const b1 = scalar(opts.b1), b2 = scalar(opts.b2), eps = scalar(opts.eps);
-  let x: string = ASCENT_IO.x;
-  let m: string = ASCENT_IO.m;
-  let v: string = ASCENT_IO.v;
-  let bestX: string = ASCENT_IO.bestX;
-  let bestV: string = ASCENT_IO.bestValue;
-  let bad: string | null = null;
-  const values: string[] = [];
-  const bests: string[] = [];
-  const last = (j: number) => j === K - 1;
-
-  for (let j = 0; j < K; j++) {
-    // Inline the gradient graph with fresh names; weights stay shared.
-    const rename = new Map<string, string>([[GRAPH_IO.input, x]]);
-    const mapIn = (s: string) => (s === '' || shared.has(s) ? s : (rename.get(s) ?? s));
-    for (const nd of body) {
-      const outs = nd.outputs.map((o) => {
-        const r = `${o}__s${j}`;
-        rename.set(o, r);
-        return r;
-      });
-      nodes.push({ op: nd.op, inputs: nd.inputs.map(mapIn), outputs: outs, attrs: nd.attrs });
+  const order = (c: Carried) => [...c.xs, ...(moments >= 1 ? c.ms : []), ...(moments >= 2 ? c.vs : []), ...c.bestXs, c.bestV, c.bad];
+  const outNames = order({ xs: inputs.map((k) => ASCENT_IO.x(k)), ms: inputs.map((k) => ASCENT_IO.m(k)), vs: inputs.map((k) => ASCENT_IO.v(k)), bestXs: inputs.map((k) => ASCENT_IO.bestX(k)), bestV: ASCENT_IO.bestValue, bad: 'bad_acc' }).map(ASCENT_IO.out);
+  let final: string[];
+  if (layout === 'loop') {
+    const body = b.body();
+    const carriedIn = order(start).map((_, i) => `carried${i}_in`);
+    const asState = (names: string[]): Carried => {
+      let at = 0;
+      const take = (n: number) => names.slice(at, (at += n));
+      return { xs: take(inputs.length), ms: moments >= 1 ? take(inputs.length) : [], vs: moments >= 2 ? take(inputs.length) : [], bestXs: take(inputs.length), bestV: take(1)[0], bad: take(1)[0] };
+    };
+    const step = emitAscentStep(body, p, shared, plan, clips, asState(carriedIn), 'iter', () => undefined);
+    const carriedOut = order(step).map((n, i) => body.named('Identity', [n], `carried${i}_out`));
+    body.named('Identity', ['cond'], 'cond_out');
+    const scanValue = body.named('Identity', [step.value], 'scan_value');
+    const scanBest = body.named('Identity', [step.bestV], 'scan_best');
+    const dims = order(start).map((_, i) => (i < order(start).length - 2 ? [rows, sizes[i % inputs.length]] : [rows]));
+    const graph = {
+      name: 'step',
+      nodes: body.nodes,
+      inputs: [{ name: 'iter', dataType: DataType.INT64, dims: [] }, { name: 'cond', dataType: DataType.BOOL, dims: [] }, ...carriedIn.map((n, i) => floatValue(n, dims[i]))],
+      outputs: [{ name: 'cond_out', dataType: DataType.BOOL, dims: [] }, ...carriedOut.map((n, i) => floatValue(n, dims[i])), floatValue(scanValue, [rows]), floatValue(scanBest, [rows])],
+    };
+    const trips = b.op1('Reshape', [b.op1('Slice', [b.op1('Shape', [ASCENT_IO.alpha(0)]), b.i64([0]), b.i64([1])]), b.i64([], [0])]);
+    const yes = b.op1('Cast', [b.i64([1], [])], { to: DataType.BOOL });
+    final = b.op('Loop', [trips, yes, ...order(start)], { body: { graph } }, outNames.length + 2, [...outNames.map((n) => `${n}_loop`), ASCENT_IO.values, ASCENT_IO.best]).slice(0, outNames.length);
+  } else {
+    let state = start;
+    const values: string[] = [];
+    const bests: string[] = [];
+    for (let j = 0; j < K; j++) {
+      const last = j === K - 1;
+      const next = emitAscentStep(b, p, shared, plan, clips, state, b.i64([j], []), (slot) => (last ? ASCENT_IO.out(slot) : undefined));
+      values.push(b.op1('Unsqueeze', [next.value, b.i64([0])]));
+      bests.push(b.op1('Unsqueeze', [next.bestV, b.i64([0])]));
+      state = next;
     }
-    const val = rename.get(GRAPH_IO.value)!;
-    const g = rename.get(GRAPH_IO.grad)!;
-
-    // Best so far, recorded before the update (NaN never wins).
-    const improved = op('Greater', [val, bestV]);
-    bestV = op('Where', [improved, val, bestV], undefined, last(j) ? ASCENT_IO.bestValueOut : undefined);
-    bestX = op('Where', [op('Reshape', [improved, rowShape]), x, bestX], undefined, last(j) ? ASCENT_IO.bestXOut : undefined);
-    values.push(op('Unsqueeze', [val, axis0]));
-    bests.push(op('Unsqueeze', [bestV, axis0]));
-
-    // Non-finite detector: val·0 is NaN exactly when val is not finite.
-    let flag = op('Mul', [val, zero]);
-    if (opts.optimizer === 'sign') flag = op('Add', [flag, op('Mul', [op('ReduceSum', [op('Reshape', [g, flatShape]), axis1], { keepdims: 0 }), zero])]);
-    bad = bad === null ? flag : op('Add', [bad, flag]);
-
-    const alpha = op('Gather', [ASCENT_IO.alpha, constI64('step', [j], [])], { axis: 0 });
-    let step: string;
-    if (opts.optimizer === 'adam') {
-      m = op('Add', [op('Mul', [m, b1]), g], undefined, last(j) ? ASCENT_IO.mOut : undefined);
-      v = op('Add', [op('Mul', [v, b2]), op('Mul', [g, g])], undefined, last(j) ? ASCENT_IO.vOut : undefined);
-      step = op('Div', [m, op('Add', [op('Sqrt', [v]), eps])]);
-    } else {
-      step = op('Sign', [g]);
-    }
-    x = clip(op('Add', [x, op('Mul', [step, alpha])]), last(j) ? ASCENT_IO.xOut : undefined);
+    b.named('Concat', values, ASCENT_IO.values, { axis: 0 });
+    b.named('Concat', bests, ASCENT_IO.best, { axis: 0 });
+    final = order(state);
   }
-  // A non-finite gradient leaves ṽ non-finite for good (Adam); sign checked Σg per step above.
-  if (opts.optimizer === 'adam') bad = op('Add', [bad!, op('ReduceSum', [op('Reshape', [v, flatShape]), axis1], { keepdims: 0 })]);
-  op('Identity', [bad!], undefined, ASCENT_IO.bad);
-  op('Concat', values, { axis: 0 }, ASCENT_IO.values);
-  op('Concat', bests, { axis: 0 }, ASCENT_IO.best);
+  const finalState = final;
+  // The outputs under their names (the unrolled layout wrote most of them already).
+  outNames.forEach((n, i) => {
+    if (finalState[i] !== n) b.named('Identity', [finalState[i]], n);
+  });
+  // A non-finite gradient leaves ṽ non-finite for good (Adam); the other rules checked Σg per step.
+  const flags = [ASCENT_IO.out('bad_acc')];
+  if (plan.optimizer === 'adam') for (const k of inputs) flags.push(b.op1('ReduceSum', [ASCENT_IO.out(ASCENT_IO.v(k)), b.i64([1])], { keepdims: 0 }));
+  b.named('Sum', flags, ASCENT_IO.bad);
 
-  const F = DataType.FLOAT;
-  const full = [rows, ...inputShape];
-  const state = opts.optimizer === 'adam' ? ([[ASCENT_IO.m, ASCENT_IO.mOut], [ASCENT_IO.v, ASCENT_IO.vOut]] as const) : [];
-  return {
-    opset: 17,
-    nodes,
-    initializers: inits,
-    inputs: [
-      { name: ASCENT_IO.x, dataType: F, dims: full },
-      ...state.map(([i]) => ({ name: i, dataType: F, dims: full })),
-      { name: ASCENT_IO.bestX, dataType: F, dims: full },
-      { name: ASCENT_IO.bestValue, dataType: F, dims: [rows] },
-      { name: ASCENT_IO.alpha, dataType: F, dims: [K, rows, ...rank1] },
-    ],
-    outputs: [
-      { name: ASCENT_IO.xOut, dataType: F, dims: full },
-      ...state.map(([, o]) => ({ name: o, dataType: F, dims: full })),
-      { name: ASCENT_IO.bestXOut, dataType: F, dims: full },
-      { name: ASCENT_IO.bestValueOut, dataType: F, dims: [rows] },
-      { name: ASCENT_IO.values, dataType: F, dims: [K, rows] },
-      { name: ASCENT_IO.best, dataType: F, dims: [K, rows] },
-      { name: ASCENT_IO.bad, dataType: F, dims: [rows] },
-    ],
-  };
+  const io: ValueDef[] = [];
+  const outs: ValueDef[] = [];
+  const steps = layout === 'loop' ? 'K' : K;
+  for (const k of inputs) {
+    const full = [rows, sizes[k]];
+    io.push(floatValue(ASCENT_IO.x(k), full));
+    outs.push(floatValue(ASCENT_IO.out(ASCENT_IO.x(k)), full));
+    if (moments >= 1) {
+      io.push(floatValue(ASCENT_IO.m(k), full));
+      outs.push(floatValue(ASCENT_IO.out(ASCENT_IO.m(k)), full));
+    }
+    if (moments >= 2) {
+      io.push(floatValue(ASCENT_IO.v(k), full));
+      outs.push(floatValue(ASCENT_IO.out(ASCENT_IO.v(k)), full));
+    }
+    io.push(floatValue(ASCENT_IO.bestX(k), full));
+    outs.push(floatValue(ASCENT_IO.out(ASCENT_IO.bestX(k)), full));
+    io.push(floatValue(ASCENT_IO.alpha(k), [steps, rows, 1]));
+    const stage = p.pipeline?.inputs[k];
+    if (stage?.transforms.length) io.push({ name: ASCENT_IO.draws(k), dataType: drawFormat(stage).dataType, dims: [steps, rows, drawFormat(stage).width] });
+  }
+  io.push(floatValue(ASCENT_IO.bestValue, [rows]));
+  outs.push(floatValue(ASCENT_IO.out(ASCENT_IO.bestValue), [rows]), floatValue(ASCENT_IO.values, [steps, rows]), floatValue(ASCENT_IO.best, [steps, rows]), floatValue(ASCENT_IO.bad, [rows]));
+  return b.model(io, outs);
 }

@@ -1,169 +1,259 @@
 import type * as Ort from 'onnxruntime-node';
 import { ActmaxError } from '../../errors.js';
+import type { IrGraph } from '../../ir/ir.js';
 import type { ActmaxModel } from '../../model/types.js';
-import { linearReadouts } from '../../objectives/compile.js';
+import { batchTerms, type ShapeHints } from '../../objectives/terms.js';
 import type { ObjectiveSpec } from '../../objectives/spec.js';
-import type { Ascent, AscentPlan, Engine, EngineFactory, EngineRequest, Evaluation } from '../engine.js';
-import { ASCENT_IO, buildAscentGraph } from './ascent.js';
-import { buildGradientGraph, GRAPH_IO, onnxUnsupportedReason } from './graph.js';
-import { encodeModel } from './proto.js';
+import type { PipelineSpec, StepDraws } from '../../pipeline/spec.js';
+import type { Ascent, AscentChunk, AscentPlan, AscentState, Engine, EngineFactory, EngineRequest, Evaluation } from '../engine.js';
+import { ASCENT_IO, buildAscentGraph, variableSizes, type StepLayout } from './ascent.js';
+import { floatValue, OnnxBuilder } from './builder.js';
+import { networkSupport, type LayoutMode } from './net.js';
+import { objectiveValues, tapValue } from './objective.js';
+import { drawFormat } from './pipeline/warp.js';
+import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
+import { DataType, encodeModel, type ModelDef } from './proto.js';
+import { engineName, loadOnnxRuntime, sessionOptions, type OrtModule } from './runtime.js';
+import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
 
-type OrtModule = typeof Ort;
-let ortPromise: Promise<OrtModule | null> | null = null;
+export { loadOnnxRuntime } from './runtime.js';
 
-/**
- * Load `onnxruntime-node` if it is installed (it is an optional dependency); null otherwise.
- *
- * @example
- * if (await loadOnnxRuntime()) console.log('native engine available');
+/*
+ * The ONNX engine: the whole optimisation step (parameterisation, per-row transforms, network,
+ * objective, regularisers, input gradient — and, fused, the optimiser, clip and best tracking for
+ * K steps) compiled from the model's IR into ONNX graphs and run by onnxruntime. Gives the TF.js
+ * reference engine's numbers to float32 rounding.
  */
-export function loadOnnxRuntime(): Promise<OrtModule | null> {
-  ortPromise ??= (async () => {
-    try {
-      const name = 'onnxruntime-node';
-      const mod = (await import(/* @vite-ignore */ name)) as OrtModule & { default?: OrtModule };
-      return mod.InferenceSession ? mod : (mod.default ?? null);
-    } catch {
-      return null;
-    }
-  })();
-  return ortPromise;
+
+/** The network IR of a model, when its loader produced one. @example irOf(model)?.nodes.length */
+export function irOf(model: ActmaxModel): IrGraph | null {
+  return model.ir ?? null;
+}
+
+/** What the support check needs. */
+export interface SupportQuery {
+  model: ActmaxModel;
+  targets: ObjectiveSpec[];
+  pipeline?: PipelineSpec | null;
+}
+
+/** Shapes of the IR's layers, for objective construction. */
+function irHints(ir: IrGraph): ShapeHints {
+  const hints: ShapeHints = new Map();
+  for (const l of ir.layers) {
+    const s = ir.shapes.get(l.output);
+    if (s) hints.set(l.name, s);
+  }
+  return hints;
 }
 
 /**
- * Why the ONNX engine cannot run these objectives on this model (null when it can): the model must
- * be a chain of supported layers with one input, and every objective a linear read-out of a layer
- * (logit, neuron, channel, direction and their weighted sums).
+ * Why the ONNX engine cannot run this (null when it can): the model needs an IR whose every node
+ * on the way to the objective, the regularisers and the outputs has a gradient rule.
  *
  * @example
- * onnxSupport(model, [{ kind: 'logit', index: 0 }]) // null
+ * onnxSupport({ model, targets: [{ kind: 'logit', index: 0 }] }) // null, or e.g. 'no gradient rule for Pad "p" (…)'
  */
-export function onnxSupport(model: ActmaxModel, targets: ObjectiveSpec[]): string | null {
-  const reason = onnxUnsupportedReason(model);
-  if (reason) return reason;
-  let readouts;
+export function onnxSupport(q: SupportQuery): string | null {
+  const ir = irOf(q.model);
+  if (!ir) return q.model.irReason ?? 'the model has no network IR';
+  const prior = q.pipeline?.inputs.find((s) => s.param?.kind === 'prior');
+  if (prior) return `a data prior (${prior.param!.description}) renders the input, and only TF.js renders priors`;
+  let wanted: string[];
   try {
-    readouts = linearReadouts(model, targets, 1);
+    const terms = batchTerms(q.model, q.targets, 1, irHints(ir));
+    wanted = objectiveValues(ir, terms);
+    if (q.pipeline?.diversity) wanted.push(tapValue(ir, { layer: q.pipeline.diversity.layer, pre: false }));
   } catch (e) {
     return (e as Error).message;
   }
-  if (!readouts) return 'only linear objectives (logit, neuron, channel, direction and their sums) are compiled to ONNX';
-  try {
-    buildGradientGraph(model, readouts, 1);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return null;
+  // Outputs of dynamic ops (after the differentiable part) are TF.js's to compute at evaluation.
+  return networkSupport(ir, [...wanted, ...ir.outputs.filter((o) => !ir.dynamic.has(o.value)).map((o) => o.value)]);
 }
 
 /** Options of the ONNX engine. */
 export interface OnnxEngineOptions {
   /** Intra-op threads of onnxruntime (default 1; 2 helps at large batches on 2 cores). */
   threads?: number;
+  /** How image values are laid out around convolutions (default: kept NCHW). */
+  layout?: LayoutMode;
+  /** How fused steps are laid out: one ONNX Loop (default) or unrolled copies. */
+  steps?: StepLayout;
 }
 
 /**
- * The native engine: the model's forward pass, the objective and its input gradient compiled into
- * one ONNX graph, run by onnxruntime-node. Gives the same numbers as the TF.js reference engine
- * (to float32 rounding).
+ * The ONNX engine as a factory for `maximize`.
  *
  * @example
- * const factory = onnxEngineFactory({ threads: 2 });
- * const res = await maximize(model, logit(3), { engine: factory });
+ * const res = await maximize(model, logit(3), { engine: onnxEngineFactory({ threads: 2 }) });
  */
 export function onnxEngineFactory(opts: OnnxEngineOptions = {}): EngineFactory {
   return (req) => createOnnxEngine(req, opts);
 }
 
+/** The compiled problem of a request. */
+function stepProblem(req: EngineRequest, ir: IrGraph, layout: LayoutMode): StepProblem {
+  return {
+    ir,
+    terms: batchTerms(req.model, req.targets, req.rowsPerTarget, irHints(ir)),
+    rowsPerTarget: req.rowsPerTarget,
+    optimize: req.optimize,
+    fixed: req.fixed,
+    pipeline: req.pipeline ?? null,
+    layout,
+  };
+}
+
+/** Draws in the graph's format (see `drawFormat`). */
+function drawTensor(ort: OrtModule, stage: PipelineSpec['inputs'][number], draws: Float64Array, lead: number[]): Ort.Tensor {
+  const f = drawFormat(stage);
+  const data = f.encode(draws);
+  const dims = [...lead, f.width];
+  return data instanceof Int32Array ? new ort.Tensor('int32', data, dims) : new ort.Tensor('float64', data, dims);
+}
+
 /** Build an ONNX engine for one request. @example const engine = await createOnnxEngine(request, { threads: 1 }) */
 export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptions = {}): Promise<Engine> {
   const ort = await loadOnnxRuntime();
-  if (!ort) throw new ActmaxError('bad-option', 'engine "onnx" needs the optional package onnxruntime-node, which is not installed; use engine tfjs');
-  const { model, targets, rowsPerTarget } = req;
-  if (req.optimize.length !== 1 || req.optimize[0] !== 0 || req.fixed.size > 0 || model.inputs.length !== 1) {
-    throw new ActmaxError('bad-option', 'engine "onnx" supports single-input models only; use engine tfjs');
-  }
-  const reason = onnxSupport(model, targets);
+  if (!ort) throw new ActmaxError('bad-option', 'engine "onnx" needs onnxruntime (onnxruntime-node, an optional package, in Node; onnxruntime-web in a browser), which could not be loaded; use engine tfjs');
+  const reason = onnxSupport({ model: req.model, targets: req.targets, pipeline: req.pipeline });
   if (reason) throw new ActmaxError('unsupported-layer', `engine "onnx" cannot run this: ${reason}; use engine tfjs`);
-  const rows = targets.length * rowsPerTarget;
-  const readouts = linearReadouts(model, targets, rowsPerTarget)!;
-  const gradientGraph = buildGradientGraph(model, readouts, rows);
-  const bytes = encodeModel(gradientGraph);
+  const ir = irOf(req.model)!;
+  const problem = stepProblem(req, ir, opts.layout ?? 'propagate');
+  const rows = problem.terms.rows;
+  const sizes = variableSizes(problem);
   const threads = opts.threads ?? 1;
-  const sessionOptions: Ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-    // No busy-waiting between ops: spinning threads burn a core that other work (or another process) needs.
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  const options = sessionOptions(threads);
+  const sessions: Ort.InferenceSession[] = [];
+  const open = async (def: ModelDef) => {
+    const s = await ort.InferenceSession.create(encodeModel(def), options);
+    sessions.push(s);
+    return s;
   };
-  const session = await ort.InferenceSession.create(bytes, sessionOptions);
-  const sessions: Array<{ release(): Promise<void> }> = [session];
-  const dims = [rows, ...model.inputs[0].shape];
-  const run = async (x: Float32Array, fetch: string[]) => {
-    const feeds = { [GRAPH_IO.input]: new ort.Tensor('float32', x, dims) };
-    return session.run(feeds, fetch);
-  };
+  const stages = problem.pipeline?.inputs ?? [];
+  const xsIn = sizes.map((_, k) => `x${k}`);
+  const drawIn = (k: number) => `draws${k}`;
+  const hasDraws = (k: number) => !!stages[k]?.transforms.length;
+
+  let gradient: Promise<Ort.InferenceSession> | null = null;
+  const gradientSession = () => (gradient ??= open((() => {
+    const b = new OnnxBuilder();
+    const shared = stepShared(b, problem);
+    const { value, grads } = emitStep(b, problem, shared, xsIn, sizes.map((_, k) => (hasDraws(k) ? drawIn(k) : null)));
+    b.named('Identity', [value], 'value');
+    grads.forEach((g, k) => b.named('Identity', [g], `grad${k}`));
+    const inputs = xsIn.map((x, k) => floatValue(x, [rows, sizes[k]]));
+    sizes.forEach((_, k) => hasDraws(k) && inputs.push({ name: drawIn(k), dataType: drawFormat(stages[k]).dataType, dims: [rows, drawFormat(stages[k]).width] }));
+    return b.model(inputs, [floatValue('value', [rows]), ...sizes.map((n, k) => floatValue(`grad${k}`, [rows, n]))]);
+  })()));
+  let evaluation: Promise<Ort.InferenceSession> | null = null;
+  const evaluationSession = () => (evaluation ??= open((() => {
+    const b = new OnnxBuilder();
+    const shared = stepShared(b, problem);
+    const r = emitEvaluation(b, problem, shared, xsIn);
+    b.named('Identity', [r.value], 'value');
+    r.outputs.forEach((o, i) => o && b.named('Identity', [o], `out${i}`));
+    r.inputs.forEach((x, k) => b.named('Identity', [x], `input${k}`));
+    const outs = [floatValue('value', [rows]), ...ir.outputs.flatMap((_, i) => (dynamic[i] ? [] : [floatValue(`out${i}`, [rows, `units${i}`])])), ...sizes.map((_, k) => floatValue(`input${k}`, [rows, `features${k}`]))];
+    return b.model(xsIn.map((x, k) => floatValue(x, [rows, sizes[k]])), outs);
+  })()));
+  const dynamic = dynamicOutputs(ir);
+  /** Model inputs in model order (rendered optimised ones, tiled held ones), for TF.js's dynamic outputs. */
+  const modelInputs = (rendered: Float32Array[]) => req.model.inputs.map((_, i) => {
+    const k = req.optimize.indexOf(i);
+    if (k >= 0) return rendered[k];
+    const one = req.fixed.get(i)!;
+    const tiled = new Float32Array(rows * one.length);
+    for (let r = 0; r < rows; r++) tiled.set(one, r * one.length);
+    return tiled;
+  });
+  const feedsOf = (xs: Float32Array[]) => Object.fromEntries(xs.map((x, k) => [xsIn[k], new ort.Tensor('float32', x, [rows, sizes[k]])]));
+
   return {
-    name: `onnx-${threads}t`,
+    name: engineName(threads),
     rows,
-    async valueAndGrad(xs) {
-      const out = await run(xs[0], [GRAPH_IO.value, GRAPH_IO.grad]);
-      return { values: out[GRAPH_IO.value].data as Float32Array, grads: [out[GRAPH_IO.grad].data as Float32Array] };
+    async valueAndGrad(xs, draws) {
+      const s = await gradientSession();
+      const feeds: Record<string, Ort.Tensor> = feedsOf(xs);
+      sizes.forEach((_, k) => {
+        if (hasDraws(k)) feeds[drawIn(k)] = drawTensor(ort, stages[k], requireDraws(draws, k), [rows]);
+      });
+      const out = await s.run(feeds);
+      return { values: out.value.data as Float32Array, grads: sizes.map((_, k) => out[`grad${k}`].data as Float32Array) };
     },
     async evaluate(xs): Promise<Evaluation> {
-      const out = await run(xs[0], [GRAPH_IO.value, GRAPH_IO.output]);
-      return { values: out[GRAPH_IO.value].data as Float32Array, outputs: [out[GRAPH_IO.output].data as Float32Array] };
-    },
-    async ascent(plan: AscentPlan): Promise<Ascent> {
-      const shape = model.inputs[0].shape;
-      // One session per chunk length, built on first use.
-      const bySteps = new Map<number, Promise<Ort.InferenceSession>>();
-      const sessionFor = (steps: number) => {
-        let s = bySteps.get(steps);
-        if (!s) {
-          s = ort.InferenceSession.create(encodeModel(buildAscentGraph(gradientGraph, rows, shape, { ...plan, steps })), sessionOptions);
-          void s.then((x) => sessions.push(x));
-          bySteps.set(steps, s);
-        }
-        return s;
-      };
-      const T = (data: Float32Array, d: number[]) => new ort.Tensor('float32', data, d);
+      const s = await evaluationSession();
+      const out = await s.run(feedsOf(xs));
+      const rendered = sizes.map((_, k) => out[`input${k}`].data as Float32Array);
+      const late = dynamic.some((d) => d) ? await dynamicOutputValues(req.model, dynamic, modelInputs(rendered), rows) : [];
       return {
-        async run(state, alphas) {
-          const steps = alphas.length / rows;
-          if (!Number.isInteger(steps) || steps < 1) throw new Error(`ascent: ${alphas.length} step sizes are not a whole number of steps of ${rows} rows`);
-          const s = await sessionFor(steps);
-          const feeds: Record<string, Ort.Tensor> = {
-            [ASCENT_IO.x]: T(state.x, dims),
-            [ASCENT_IO.bestX]: T(state.bestX, dims),
-            [ASCENT_IO.bestValue]: T(state.bestValue, [rows]),
-            [ASCENT_IO.alpha]: T(alphas, [steps, rows, ...shape.map(() => 1)]),
-          };
-          if (plan.optimizer === 'adam') {
-            feeds[ASCENT_IO.m] = T(state.m!, dims);
-            feeds[ASCENT_IO.v] = T(state.v!, dims);
-          }
-          const out = await s.run(feeds);
-          const f = (k: string) => out[k].data as Float32Array;
-          return {
-            state: {
-              x: f(ASCENT_IO.xOut),
-              ...(plan.optimizer === 'adam' ? { m: f(ASCENT_IO.mOut), v: f(ASCENT_IO.vOut) } : {}),
-              bestX: f(ASCENT_IO.bestXOut),
-              bestValue: f(ASCENT_IO.bestValueOut),
-            },
-            values: f(ASCENT_IO.values),
-            best: f(ASCENT_IO.best),
-            bad: f(ASCENT_IO.bad),
-          };
-        },
+        values: out.value.data as Float32Array,
+        outputs: ir.outputs.map((_, i) => (dynamic[i] ? late[i]! : (out[`out${i}`].data as Float32Array))),
+        ...(problem.pipeline ? { inputs: rendered } : {}),
       };
+    },
+    async ascent(plan) {
+      const a = onnxAscent(ort, problem, plan, sizes, open, opts.steps ?? 'loop');
+      // The Loop graph serves every chunk length: build it now, so setup is not counted as steps.
+      if ((opts.steps ?? 'loop') === 'loop') await a.prepare();
+      return a;
     },
     dispose() {
       for (const s of sessions) void s.release();
+    },
+  };
+}
+
+function requireDraws(draws: StepDraws | undefined, k: number): Float64Array {
+  const d = draws?.[k];
+  if (!d) throw new Error(`the pipeline transforms input ${k}, but no draws were given`);
+  return d;
+}
+
+/** The fused K-step ascent: one graph per chunk length, built on first use. */
+function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, sizes: number[], open: (def: ModelDef) => Promise<Ort.InferenceSession>, layout: StepLayout): Ascent & { prepare(): Promise<unknown> } {
+  const rows = problem.terms.rows;
+  const byK = new Map<number, Promise<Ort.InferenceSession>>();
+  const stages = problem.pipeline?.inputs ?? [];
+  const T = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
+  const moments = plan.optimizer === 'adam' ? 2 : plan.optimizer === 'sgd' ? 1 : 0;
+  /** A Loop graph serves every chunk length; unrolled ones are built per length. */
+  const sessionFor = (K: number) => {
+    const key = layout === 'loop' ? 0 : K;
+    let s = byK.get(key);
+    if (!s) byK.set(key, (s = open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K))));
+    return s;
+  };
+  return {
+    prepare: () => sessionFor(1),
+    async run(state: AscentState, alphas: Float32Array[], draws?: StepDraws): Promise<AscentChunk> {
+      const K = alphas[0].length / rows;
+      if (!Number.isInteger(K) || K < 1) throw new Error(`ascent: ${alphas[0].length} step sizes are not a whole number of steps of ${rows} rows`);
+      const session = await sessionFor(K);
+      const feeds: Record<string, Ort.Tensor> = { [ASCENT_IO.bestValue]: T(state.bestValue, [rows]) };
+      sizes.forEach((n, k) => {
+        feeds[ASCENT_IO.x(k)] = T(state.x[k], [rows, n]);
+        feeds[ASCENT_IO.bestX(k)] = T(state.bestX[k], [rows, n]);
+        feeds[ASCENT_IO.alpha(k)] = T(alphas[k], [K, rows, 1]);
+        if (moments >= 1) feeds[ASCENT_IO.m(k)] = T(state.m![k], [rows, n]);
+        if (moments >= 2) feeds[ASCENT_IO.v(k)] = T(state.v![k], [rows, n]);
+        if (stages[k]?.transforms.length) feeds[ASCENT_IO.draws(k)] = drawTensor(ort, stages[k], requireDraws(draws, k), [K, rows]);
+      });
+      const out = await session.run(feeds);
+      const f = (name: string) => out[name].data as Float32Array;
+      const per = (name: (k: number) => string) => sizes.map((_, k) => f(ASCENT_IO.out(name(k))));
+      return {
+        state: {
+          x: per(ASCENT_IO.x),
+          ...(moments >= 1 ? { m: per(ASCENT_IO.m) } : {}),
+          ...(moments >= 2 ? { v: per(ASCENT_IO.v) } : {}),
+          bestX: per(ASCENT_IO.bestX),
+          bestValue: f(ASCENT_IO.out(ASCENT_IO.bestValue)),
+        },
+        values: f(ASCENT_IO.values),
+        best: f(ASCENT_IO.best),
+        bad: f(ASCENT_IO.bad),
+      };
     },
   };
 }

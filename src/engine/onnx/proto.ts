@@ -5,7 +5,7 @@
  */
 
 /** ONNX element types used here. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, DOUBLE: 11 } as const;
 
 class Writer {
   private chunks: Uint8Array[] = [];
@@ -75,12 +75,20 @@ export interface TensorDef {
   name: string;
   dims: number[];
   dataType: number;
-  /** float32 data, or int64 data given as numbers. */
-  data: Float32Array | number[];
+  /** float32, float64 or int32 data, or int64 data given as numbers. */
+  data: Float32Array | Float64Array | Int32Array | number[];
 }
 
-/** An attribute value: number (int unless `float` is set), number[] (ints), float[] via `floats`, string. */
-export type AttrValue = number | number[] | string | { float: number } | { floats: number[] } | { tensor: TensorDef };
+/** An attribute value: number (int unless `float` is set), number[] (ints), float[] via `floats`, string, tensor, or a subgraph (Loop bodies). */
+export type AttrValue = number | number[] | string | { float: number } | { floats: number[] } | { tensor: TensorDef } | { graph: GraphDef };
+
+/** A subgraph (a Loop's body): it may read the enclosing graph's values by name. */
+export interface GraphDef {
+  name: string;
+  nodes: NodeDef[];
+  inputs: ValueDef[];
+  outputs: ValueDef[];
+}
 
 /** One graph node. */
 export interface NodeDef {
@@ -116,6 +124,12 @@ function tensorProto(t: TensorDef): Writer {
   if (t.dataType === DataType.FLOAT) {
     const f = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
     w.bytes(9, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+  } else if (t.dataType === DataType.INT32) {
+    const f = t.data instanceof Int32Array ? t.data : Int32Array.from(t.data);
+    w.bytes(9, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+  } else if (t.dataType === DataType.DOUBLE) {
+    const f = t.data instanceof Float64Array ? t.data : Float64Array.from(t.data);
+    w.bytes(9, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
   } else if (t.dataType === DataType.INT64) {
     const b = new Uint8Array(t.data.length * 8);
     const dv = new DataView(b.buffer);
@@ -145,11 +159,32 @@ function attributeProto(name: string, v: AttrValue): Writer {
   } else if ('floats' in v) {
     w.packedFloats(7, v.floats);
     w.int(20, 6);
+  } else if ('graph' in v) {
+    w.message(6, graphProto(v.graph.name, v.graph.nodes, [], v.graph.inputs, v.graph.outputs));
+    w.int(20, 5);
   } else {
     w.message(5, tensorProto(v.tensor));
     w.int(20, 4);
   }
   return w;
+}
+
+function graphProto(name: string, nodes: NodeDef[], initializers: TensorDef[], inputs: ValueDef[], outputs: ValueDef[]): Writer {
+  const graph = new Writer();
+  nodes.forEach((n, i) => {
+    const node = new Writer();
+    for (const x of n.inputs) node.string(1, x);
+    for (const y of n.outputs) node.string(2, y);
+    node.string(3, n.name ?? `${name}_${n.op}_${i}`);
+    node.string(4, n.op);
+    for (const [k, v] of Object.entries(n.attrs ?? {})) node.message(5, attributeProto(k, v));
+    graph.message(1, node);
+  });
+  graph.string(2, name);
+  for (const t of initializers) graph.message(5, tensorProto(t));
+  for (const v of inputs) graph.message(11, valueInfo(v));
+  for (const v of outputs) graph.message(12, valueInfo(v));
+  return graph;
 }
 
 function valueInfo(v: ValueDef): Writer {
@@ -179,20 +214,7 @@ function valueInfo(v: ValueDef): Writer {
  *   inputs: [{ name: 'x', dataType: DataType.FLOAT, dims: ['N', 4] }], outputs: [{ name: 'y', dataType: DataType.FLOAT, dims: ['N', 4] }] });
  */
 export function encodeModel(m: ModelDef): Uint8Array {
-  const graph = new Writer();
-  m.nodes.forEach((n, i) => {
-    const node = new Writer();
-    for (const x of n.inputs) node.string(1, x);
-    for (const y of n.outputs) node.string(2, y);
-    node.string(3, n.name ?? `${n.op}_${i}`);
-    node.string(4, n.op);
-    for (const [k, v] of Object.entries(n.attrs ?? {})) node.message(5, attributeProto(k, v));
-    graph.message(1, node);
-  });
-  graph.string(2, m.name ?? 'actmax');
-  for (const t of m.initializers) graph.message(5, tensorProto(t));
-  for (const v of m.inputs) graph.message(11, valueInfo(v));
-  for (const v of m.outputs) graph.message(12, valueInfo(v));
+  const graph = graphProto(m.name ?? 'actmax', m.nodes, m.initializers, m.inputs, m.outputs);
   const opset = new Writer();
   opset.string(1, '');
   opset.int(2, m.opset);

@@ -4,6 +4,11 @@ import type { Constraint } from '../../constraints/constraint.js';
 import { oracleMaximum } from '../bruteforce.js';
 import { maximizeExact } from '../maximizeExact.js';
 import { mlp, seeded } from '../test-nets.js';
+import { resolveConstraints } from '../../constraints/index.js';
+import { extractNetwork } from '../network.js';
+import { exactObjective } from '../objective.js';
+import { shallowProblem, shallowValue } from './shallow.js';
+import { solveBnb } from './solve.js';
 
 /**
  * The branch-and-bound against two independent references on seeded random networks: the MILP's
@@ -124,5 +129,27 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
     expect(res.value).not.toBeNull();
     expect(res.upperBound!).toBeGreaterThanOrEqual(res.value!);
     expect(res.status === 'time-limit' || res.status === 'optimal').toBe(true);
+  });
+
+  it('the tree does not wait for the start: it proves the optimum while the start is still pending, and a start that fails is reported', async () => {
+    const model = mlp(6, layers([6, 10, 3], 5), 'softmax', [-1, 1]);
+    const net = extractNetwork(model);
+    const r = shallowProblem(net, exactObjective(model, net, { kind: 'logit', index: 2 }), resolveConstraints([], model.inputs[0], 0));
+    if (!('problem' in r)) throw new Error(r.reason);
+    const p = r.problem;
+    const validate = (s: Float64Array) => shallowValue(p, s);
+    const never = new Promise<Float64Array | null>(() => {});
+    const out = await solveBnb(p, { timeLimit: 30, gapTolerance: 1e-6, validate, start: never, threads: 0 });
+    expect(out.status).toBe('optimal');
+    expect(out.polish).toBeNull(); // the start never came, so it was never polished
+    const truth = await oracleMaximum({ layers: layers([6, 10, 3], 5), inputs: 6, lo: new Array(6).fill(-1), hi: new Array(6).fill(1), objective: { kind: 'logit', index: 2 } });
+    expect(rel(out.best!.value, truth)).toBeLessThan(1e-6);
+    // A start that fails while the tree runs ends the solve with its error.
+    const failing = new Promise<Float64Array | null>((_, reject) => setTimeout(() => reject(new Error('warm start broke')), 0));
+    const big = mlp(64, layers([64, 24, 10], 2), 'softmax');
+    const bigNet = extractNetwork(big);
+    const rb = shallowProblem(bigNet, exactObjective(big, bigNet, { kind: 'logit', index: 3 }), resolveConstraints([], big.inputs[0], 0));
+    if (!('problem' in rb)) throw new Error(rb.reason);
+    await expect(solveBnb(rb.problem, { timeLimit: 30, gapTolerance: 1e-6, validate: (s) => shallowValue(rb.problem, s), start: failing, threads: 0 })).rejects.toThrow(/warm start broke/);
   });
 });

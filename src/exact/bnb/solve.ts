@@ -167,31 +167,34 @@ class TreeRun {
   }
 
   async solve(): Promise<BnbOutcome> {
-    const [first, second] = this.executors;
-    const root = rootNode(this.p, unitNorms(this.p));
-    const polishing = this.o.polish !== false;
+    // The root is the first node of the tree; the tree does not wait for the start (gradient
+    // search, seconds): it arrives into the loop, is offered, and its polish is the next job.
+    this.frontier.push(rootNode(this.p, unitNorms(this.p)));
     this.progress('root', true);
-    // The root's bound first (the caller sees it at once), the start's polish beside it.
-    const rootDone = first.run(root, this.target()).then((r) => {
-      this.rootSeconds = this.seconds();
-      this.nodes = 1;
-      this.rootBound = r.bound;
-      this.absorbNode(root, r);
-      this.progress('root', true);
+    this.arrival = Promise.resolve(this.o.start ?? null).then((start) => {
+      this.arrival = null;
+      this.start = start;
+      if (start) {
+        this.offer({ s: start, value: Infinity });
+        if (this.o.polish !== false) this.startPending = true;
+      }
+      return 'start' as const;
+    }, (e: unknown) => {
+      // Seen by the loop if it is still running; otherwise the caller's own promise reports it.
+      this.arrival = null;
+      this.arrivalError = e;
+      return 'start' as const;
     });
-    const start = await Promise.resolve(this.o.start ?? null);
-    this.start = start;
-    if (start) this.offer({ s: start, value: Infinity });
-    if (start && polishing && second) this.absorbPolish(await second.polish(start, this.polishOptions()), true);
-    await rootDone;
-    if (start && polishing && !second) this.absorbPolish(await first.polish(start, this.polishOptions()), true);
-    this.progress('root', true);
     await this.loop();
     return this.outcome();
   }
 
-  /** The start, once it has arrived. */
+  /** The start, once it has arrived; `arrival` until then. */
   private start: Float64Array | null = null;
+  private arrival: Promise<'start'> | null = null;
+  private arrivalError: unknown = null;
+  /** The start has arrived and waits for its polish. */
+  private startPending = false;
 
   /** The start gets the ascent with 12 flips; seeds from the tree (box vertices) a climb and a short ascent. */
   private polishOptions(light = false): PolishOptions {
@@ -212,6 +215,10 @@ class TreeRun {
   /** Fold one node's result into the tree; queue its points for a polish when they look promising. */
   private absorbNode(node: BnbNode, r: NodeResult): void {
     this.sweeps += r.sweeps;
+    if (node.depth === 0) {
+      this.rootSeconds = this.seconds();
+      this.rootBound = r.bound;
+    }
     if (r.leaf) this.leaves++;
     const before = this.best?.value ?? -Infinity;
     if (this.o.polish !== false) {
@@ -240,11 +247,19 @@ class TreeRun {
     for (;;) {
       if (!this.stopped()) this.dispatch();
       if (this.inFlight.size === 0) return;
-      const { ex, job, result } = await Promise.race([...this.inFlight.values()].map((f) => f.done));
+      const waits: Array<Promise<JobDone | 'start'>> = [...this.inFlight.values()].map((f) => f.done);
+      if (this.arrival) waits.push(this.arrival);
+      const next = await Promise.race(waits);
+      if (next === 'start') {
+        if (this.arrivalError) throw this.arrivalError;
+        continue;
+      }
+      const { ex, job, result } = next;
       this.inFlight.delete(ex);
       if (job.kind === 'node') {
         this.nodes++;
         this.absorbNode(job.node, result as NodeResult);
+        if (job.node.depth === 0) this.progress('root', true);
       } else {
         this.absorbPolish(result as PolishResult, job.s === this.start);
       }
@@ -258,6 +273,13 @@ class TreeRun {
   private dispatch(): void {
     for (const ex of this.executors) {
       if (this.inFlight.has(ex)) continue;
+      const open = this.frontier.size > 0 || this.nodesInFlight() > 0;
+      // The start's polish first (the full ascent with flips), while the tree is open.
+      if (this.startPending && this.start && open) {
+        this.startPending = false;
+        this.startJob(ex, { kind: 'polish', s: this.start });
+        continue;
+      }
       // Polishes help only while the tree is open.
       if (this.seeds.length > 0 && this.polishes < MAX_POLISHES && (this.frontier.size > 0 || this.nodesInFlight() > 0)) {
         this.polishes++;

@@ -10,6 +10,7 @@ import { fmt } from '../draw.js';
 import type { WorkerToPage } from '../messages.js';
 import { DEFAULTS } from '../settings.js';
 import type { ConstraintsPanel } from './constraints.js';
+import type { PriorPanel } from './prior.js';
 import type { ObjectivePanel } from './objective.js';
 import type { RunViewPanel } from './run-view.js';
 
@@ -30,7 +31,7 @@ const gapText = (g: number | null) => (g === null ? '—' : !Number.isFinite(g) 
  * @example
  * const exact = createExactView(app, { objective, constraints, runView }); app.panels.push(exact);
  */
-export function createExactView(app: App, deps: { objective: ObjectivePanel; constraints: ConstraintsPanel; runView: RunViewPanel }): ExactViewPanel {
+export function createExactView(app: App, deps: { objective: ObjectivePanel; constraints: ConstraintsPanel; runView: RunViewPanel; prior: PriorPanel }): ExactViewPanel {
   const el = {
     button: $<HTMLButtonElement>('exact'),
     status: $<HTMLParagraphElement>('exact-status'),
@@ -69,12 +70,13 @@ export function createExactView(app: App, deps: { objective: ObjectivePanel; con
     }
     const parsed = deps.objective.targets();
     const built = deps.constraints.build();
-    if ('error' in parsed || 'error' in built) {
-      el.status.textContent = 'error' in parsed ? parsed.error : 'error' in built ? built.error : '';
+    const prior = deps.prior.request();
+    if ('error' in parsed || 'error' in built || 'error' in prior) {
+      el.status.textContent = 'error' in parsed ? parsed.error : 'error' in built ? built.error : 'error' in prior ? prior.error : '';
       return;
     }
     app.saveSettings();
-    const key = JSON.stringify(built.constraints);
+    const key = JSON.stringify(built.constraints) + (prior.prior ? JSON.stringify(prior.prior) : '');
     // Keep the run's pictures when the objective is the same; otherwise a fresh view, one picture per target.
     let v = deps.runView.view();
     if (!v || JSON.stringify(v.targets) !== JSON.stringify(parsed.specs)) {
@@ -91,7 +93,7 @@ export function createExactView(app: App, deps: { objective: ObjectivePanel; con
     el.status.textContent = `Solving ${v.labels[target]} exactly (time limit ${limit} s${startInput ? ', starting from the run\'s result' : ''})…`;
     delete el.state.dataset.status;
     showNumbers('starting', null, null, null, 0, 0);
-    app.send({ type: 'exact', exact: { id: exactId, target: parsed.specs[target], constraints: built.constraints, timeLimit: limit, ...(startInput ? { start: startInput } : {}) } });
+    app.send({ type: 'exact', exact: { id: exactId, target: parsed.specs[target], constraints: built.constraints, timeLimit: limit, ...(startInput ? { start: startInput } : {}), ...(prior.prior ? { prior: prior.prior } : {}) } });
     app.setBusy({ exactRunning: true });
   }
 

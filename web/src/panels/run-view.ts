@@ -282,7 +282,7 @@ export function createRunView(app: App): RunViewPanel {
         valueEl(t).textContent = Number.isFinite(msg.best[t]) ? `best ${fmt(msg.best[t])}` : '';
       });
       redrawChart();
-      el.runInfo.textContent = `Step ${msg.step} / ${msg.steps} · ${Math.round(msg.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${app.backend}`;
+      el.runInfo.textContent = `Step ${msg.step} / ${msg.steps} · ${Math.round(msg.imageStepsPerSecond).toLocaleString('en')} image-steps/s · engine ${msg.engine}`;
       renderOutputs();
     },
     onDone(results, run) {
@@ -297,7 +297,9 @@ export function createRunView(app: App): RunViewPanel {
       });
       v.steps = Math.max(1, run.steps); // a stopped run's chart spans the steps it ran
       redrawChart();
-      el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(run.timings.imageStepsPerSecond).toLocaleString('en')} image-steps/s · ${run.backend}`;
+      // Steps per second of the search itself; compiling the engine is shown apart.
+      const rate = run.timings.searchMs > 0 ? (run.steps * results.length * run.restarts) / (run.timings.searchMs / 1000) : run.timings.imageStepsPerSecond;
+      el.runInfo.textContent = `${run.interrupted ? 'Stopped' : 'Done'} after ${run.steps} steps in ${(run.timings.totalMs / 1000).toFixed(1)} s · ${Math.round(rate).toLocaleString('en')} image-steps/s (setup ${(run.timings.setupMs / 1000).toFixed(1)} s) · engine ${run.engine}${run.prior ? ` · prior: ${run.prior.description}` : ''}`;
       app.say(`${run.interrupted ? 'Stopped' : 'Finished'}: ${results.map((r, t) => `${v.labels[t]} = ${fmt(r.value)}`).slice(0, 4).join(', ')}${results.length > 4 ? ', …' : '.'}`);
       renderOutputs();
     },

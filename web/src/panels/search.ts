@@ -1,8 +1,8 @@
 /**
- * The search settings: steps, restarts, optimiser, step size, seed, and the TF.js backend the
- * compute worker runs on (a change restarts the worker).
+ * The search settings: steps, restarts, optimiser, step size, seed, the compute engine (ONNX or
+ * TF.js) and the TF.js backend the compute worker runs on (a backend change restarts the worker).
  */
-import type { OptimizerName } from 'actmax/browser';
+import type { EngineChoice, OptimizerName } from 'actmax/browser';
 import type { App, Panel } from '../app.js';
 import { $, numberOrNull } from '../dom.js';
 import type { BackendChoice } from '../messages.js';
@@ -19,13 +19,14 @@ export function createSearchPanel(app: App, onBackendChange: (backend: BackendCh
     optimizer: $<HTMLSelectElement>('optimizer'),
     lr: $<HTMLInputElement>('lr'),
     seed: $<HTMLInputElement>('seed'),
+    engine: $<HTMLSelectElement>('engine'),
     backend: $<HTMLSelectElement>('backend'),
   };
   const int = (input: HTMLInputElement, dflt: number, min: number) => {
     const v = numberOrNull(input);
     return v !== null && Number.isInteger(v) && v >= min ? v : dflt;
   };
-  for (const i of [el.steps, el.restarts, el.optimizer, el.lr, el.seed]) i.addEventListener('change', () => app.saveSettings());
+  for (const i of [el.steps, el.restarts, el.optimizer, el.lr, el.seed, el.engine]) i.addEventListener('change', () => app.saveSettings());
   el.backend.addEventListener('change', () => {
     app.saveSettings();
     onBackendChange(app.settings.backend);
@@ -37,6 +38,7 @@ export function createSearchPanel(app: App, onBackendChange: (backend: BackendCh
       el.optimizer.value = s.optimizer;
       el.lr.value = s.lr === null ? '' : String(s.lr);
       el.seed.value = String(s.seed);
+      el.engine.value = s.engine;
       el.backend.value = s.backend;
     },
     readSettings(s) {
@@ -46,6 +48,7 @@ export function createSearchPanel(app: App, onBackendChange: (backend: BackendCh
       s.optimizer = el.optimizer.value as OptimizerName;
       s.lr = lr !== null && lr > 0 ? lr : null;
       s.seed = int(el.seed, 0, 0);
+      s.engine = el.engine.value as EngineChoice;
       s.backend = el.backend.value as BackendChoice;
     },
   };

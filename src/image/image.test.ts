@@ -10,10 +10,10 @@ import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
 import { maximize } from '../optimize/maximize.js';
 import { encodePng } from '../io/png.js';
-import { imageDefaults } from './defaults.js';
+import { imageDefaults } from '../pipeline/defaults.js';
 import { atlasImage } from './atlas.js';
 import { animationFrames, encodeGif, frameSteps } from './animation.js';
-import { totalVariation } from './regularizers.js';
+import { totalVariation } from '../engine/tfjs-pipeline.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUNDLED = path.join(REPO, 'models', 'fashion-mnist-mlp');

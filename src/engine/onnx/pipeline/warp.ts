@@ -1,0 +1,157 @@
+import { AFFINE_SIZE, isShiftChain } from '../../../transforms/affine.js';
+import type { InputStage } from '../../../pipeline/spec.js';
+import type { OnnxBuilder } from '../builder.js';
+import { DataType } from '../proto.js';
+
+/*
+ * Per-row transforms as ONNX ops, the same sampling as the TF.js reference (src/transforms):
+ * every output pixel reads the source through its row's affine map, bilinear, with the fill rule
+ * outside. Coordinates, taps and weights are computed in float64 from float64 draws, as the
+ * reference computes them, so both engines pick the same taps with the same weights.
+ *
+ * Whole-pixel chains (jitter, pad) with a constant fill take a fast path: the image is padded once
+ * with the fill value and each row reads a window of it at its own offset (one gather); the
+ * gradient is the opposite shift of the zero-padded gradient (a gather again, no scatter).
+ * Gathers run on rows flattened to 2-D (onnxruntime's GatherElements is far slower in 3-D).
+ */
+
+/** How a stage's per-step draws enter the graph. */
+export interface DrawFormat {
+  kind: 'shift' | 'affine';
+  dataType: number;
+  /** Numbers per row. */
+  width: number;
+  /** The affine draws (n × 6, float64) in this format. */
+  encode(draws: Float64Array): Float64Array | Int32Array;
+}
+
+/** The largest whole-pixel shift a chain can draw (its jitters added up). */
+function reach(stage: InputStage): number {
+  return stage.transforms.reduce((a, t) => a + (t.kind === 'jitter' ? t.pixels : 0), 0);
+}
+
+/**
+ * The draw format of a stage: shift chains with a constant fill send one int32 per row (the
+ * offset of the row's window in the padded, flattened image), everything else the float64 maps.
+ *
+ * @example
+ * drawFormat(stage).width // 1 for the small-image default (jitter ±2, constant fill)
+ */
+export function drawFormat(stage: InputStage): DrawFormat {
+  if (!isShiftChain(stage.transforms) || stage.fill === 'edge') return { kind: 'affine', dataType: DataType.DOUBLE, width: AFFINE_SIZE, encode: (d) => d };
+  const [, w, c] = stage.dims!;
+  const wp = w + 2 * reach(stage);
+  return {
+    kind: 'shift',
+    dataType: DataType.INT32,
+    width: 1,
+    encode(d) {
+      const n = d.length / AFFINE_SIZE;
+      // Source = output + (ty, tx): the window moves by ty rows and tx columns of the padded image.
+      return Int32Array.from({ length: n }, (_, i) => (d[i * AFFINE_SIZE + 2] * wp + d[i * AFFINE_SIZE + 5]) * c);
+    },
+  };
+}
+
+/**
+ * Transform input `u` ([rows, ...shape], IR layout) of a stage by one step's draws (`draws`:
+ * [rows, width] in the stage's {@link drawFormat}). Returns the transformed input and the gradient map.
+ *
+ * @example
+ * const { y, backward } = emitWarp(b, stage, 'u', 'draws_0');
+ */
+export function emitWarp(b: OnnxBuilder, stage: InputStage, u: string, draws: string): { y: string; backward(dy: string): string } {
+  return drawFormat(stage).kind === 'shift' ? emitShift(b, stage, u, draws) : emitAffine(b, stage, u, draws);
+}
+
+function emitShift(b: OnnxBuilder, stage: InputStage, u: string, offset: string): { y: string; backward(dy: string): string } {
+  const [h, w, c] = stage.dims!;
+  const P = reach(stage);
+  const wp = w + 2 * P;
+  // Index of output element (y, x, ch) in the padded, flattened image when the offset is 0.
+  const base = new Int32Array(h * w * c);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) base[(y * w + x) * c + k] = ((y + P) * wp + x + P) * c + k;
+  const baseT = b.fresh('windowBase');
+  b.inits.push({ name: baseT, dims: [1, base.length], dataType: DataType.INT32, data: base });
+  const pads = b.i64([0, P, P, 0, 0, P, P, 0]);
+  const padded = (t: string, fill: number) => {
+    const img = b.op1('Reshape', [t, b.i64([0, h, w, c])]);
+    const p = b.op1('Pad', [img, pads, b.scalar(fill)], { mode: 'constant' });
+    return b.op1('Reshape', [p, b.i64([0, -1])]);
+  };
+  const back = (t: string) => b.op1('Reshape', [t, b.i64([0, ...stage.shape])]);
+  const y = back(b.op1('GatherElements', [padded(u, stage.fill as number), b.op1('Add', [baseT, offset])], { axis: 1 }));
+  return {
+    y,
+    // dx[p] = dy[p − offset], zero where that falls outside: read the zero-padded gradient backwards.
+    backward: (dy) => back(b.op1('GatherElements', [padded(dy, 0), b.op1('Sub', [baseT, offset])], { axis: 1 })),
+  };
+}
+
+interface Grid {
+  /** Output pixel rows and columns, [1, h·w] each (float64). */
+  y: string;
+  x: string;
+}
+
+function doubleConst(b: OnnxBuilder, base: string, data: number[], dims: number[]): string {
+  const name = b.fresh(base);
+  b.inits.push({ name, dims, dataType: DataType.DOUBLE, data: Float64Array.from(data) });
+  return name;
+}
+
+function grid(b: OnnxBuilder, h: number, w: number): Grid {
+  const ys = Array.from({ length: h * w }, (_, p) => Math.floor(p / w));
+  const xs = Array.from({ length: h * w }, (_, p) => p % w);
+  return { y: doubleConst(b, 'gridY', ys, [1, h * w]), x: doubleConst(b, 'gridX', xs, [1, h * w]) };
+}
+
+function emitAffine(b: OnnxBuilder, stage: InputStage, u: string, draws: string): { y: string; backward(dy: string): string } {
+  const [h, w, c] = stage.dims!;
+  const hw = h * w;
+  const g = grid(b, h, w);
+  const fill = stage.fill;
+  const constantFill = fill !== 'edge';
+  const flat = (t: string) => b.op1('Reshape', [t, b.i64([0, hw * c])]);
+  const back = (t: string) => b.op1('Reshape', [t, b.i64([0, ...stage.shape])]);
+  const src = constantFill && fill !== 0 ? b.op1('Sub', [u, b.scalar(fill)]) : u;
+  const addFill = (t: string) => (constantFill && fill !== 0 ? b.op1('Add', [t, b.scalar(fill)]) : t);
+  const d = (v: number) => doubleConst(b, 'd', [v], []);
+  const a = (k: number) => b.op1('Slice', [draws, b.i64([k]), b.i64([k + 1]), b.i64([1])]);
+  const sy = b.op1('Add', [b.op1('Add', [b.op1('Mul', [g.y, a(0)]), b.op1('Mul', [g.x, a(1)])]), a(2)]);
+  const sx = b.op1('Add', [b.op1('Add', [b.op1('Mul', [g.y, a(3)]), b.op1('Mul', [g.x, a(4)])]), a(5)]);
+  const y0 = b.op1('Floor', [sy]);
+  const x0 = b.op1('Floor', [sx]);
+  const fy = b.op1('Sub', [sy, y0]);
+  const fx = b.op1('Sub', [sx, x0]);
+  const one = d(1);
+  // Per channel: element index = pixel index · c + channel, flattened to [rows, hw·c].
+  const channels = c > 1 ? b.i64(Array.from({ length: c }, (_, k) => k), [1, 1, c]) : null;
+  const perElement = (t: string) => (channels ? b.op1('Reshape', [b.op1('Add', [b.op1('Mul', [b.op1('Unsqueeze', [t, b.i64([2])]), b.i64([c], [])]), channels]), b.i64([0, hw * c])]) : t);
+  const perWeight = (t: string) => (c > 1 ? b.op1('Reshape', [b.op1('Expand', [b.op1('Unsqueeze', [t, b.i64([2])]), b.i64([1, 1, c])]), b.i64([0, hw * c])]) : t);
+  const idxs: string[] = [];
+  const weights: string[] = [];
+  for (const dy of [0, 1]) for (const dx of [0, 1]) {
+    const yy = dy ? b.op1('Add', [y0, one]) : y0;
+    const xx = dx ? b.op1('Add', [x0, one]) : x0;
+    const cy = b.op1('Min', [b.op1('Max', [yy, d(0)]), d(h - 1)]);
+    const cx = b.op1('Min', [b.op1('Max', [xx, d(0)]), d(w - 1)]);
+    let wgt = b.op1('Mul', [dy ? fy : b.op1('Sub', [one, fy]), dx ? fx : b.op1('Sub', [one, fx])]);
+    if (constantFill) wgt = b.op1('Mul', [wgt, b.op1('Cast', [b.op1('And', [b.op1('Equal', [yy, cy]), b.op1('Equal', [xx, cx])])], { to: DataType.DOUBLE })]);
+    idxs.push(perElement(b.op1('Cast', [b.op1('Add', [b.op1('Mul', [cy, d(w)]), cx])], { to: DataType.INT64 })));
+    weights.push(perWeight(b.op1('Cast', [wgt], { to: DataType.FLOAT })));
+  }
+  const data = flat(src);
+  const parts = idxs.map((idx, k) => b.op1('Mul', [b.op1('GatherElements', [data, idx], { axis: 1 }), weights[k]]));
+  return {
+    y: addFill(back(b.sum(parts))),
+    backward(dy) {
+      // Σ over taps of weight ⊙ dy sent to the tap's source element: one scatter-add.
+      const g2 = flat(dy);
+      const updates = b.op1('Concat', weights.map((wt) => b.op1('Mul', [g2, wt])), { axis: 1 });
+      const index = b.op1('Concat', idxs, { axis: 1 });
+      const zeros = b.op1('ConstantOfShape', [b.op1('Shape', [g2])]);
+      return back(b.op1('ScatterElements', [zeros, index, updates], { axis: 1, reduction: 'add' }));
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type * as Ort from 'onnxruntime-node';
+
+/** The onnxruntime module (Node's native one, or onnxruntime-web in a browser). */
+export type OrtModule = typeof Ort;
+let ortPromise: Promise<OrtModule | null> | null = null;
+
+/**
+ * Load `onnxruntime-node` if it is installed (it is an optional dependency); null otherwise.
+ *
+ * @example
+ * if (await loadOnnxRuntime()) console.log('native engine available');
+ */
+export function loadOnnxRuntime(): Promise<OrtModule | null> {
+  ortPromise ??= (async () => {
+    try {
+      const name = 'onnxruntime-node';
+      const mod = (await import(/* @vite-ignore */ name)) as OrtModule & { default?: OrtModule };
+      return mod.InferenceSession ? mod : (mod.default ?? null);
+    } catch {
+      return null;
+    }
+  })();
+  return ortPromise;
+}
+
+/**
+ * Session options for generated graphs: `threads` intra-op threads, sequential execution, all
+ * graph optimisations, and no busy-waiting between ops (spinning threads burn a core that other
+ * work, or another process, needs).
+ *
+ * @example
+ * const session = await ort.InferenceSession.create(bytes, sessionOptions(2));
+ */
+export function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+/** The engine's name in results: `onnx-2t` for onnxruntime-node on 2 threads. @example engineName(2) // 'onnx-2t' */
+export function engineName(threads: number): string {
+  return `onnx-${threads}t`;
+}
+
+/**
+ * Where onnxruntime-web finds its WebAssembly files; nothing to do in Node (the browser twin
+ * sets it).
+ *
+ * @example
+ * setOnnxLocation('/ort/');
+ */
+export function setOnnxLocation(_url: string): void {}

@@ -1,0 +1,88 @@
+/**
+ * Clusters of the examples' codes, as stored with a prior (the subspace prior's binary, a
+ * decoder's `actmaxLatent.clusters` metadata): per cluster its class, size, mean code and a
+ * quantile table per component. A prior's default code set is the union of one percentile box
+ * per cluster: every answer then sits in the typical range of one group of similar examples,
+ * instead of the corners of one box around all of them (where no example lies).
+ */
+import { ActmaxError } from '../errors.js';
+
+/** Percent step of the clusters' quantile tables: 0, 5, …, 100. */
+export const CLUSTER_QUANTILE_STEP = 5;
+/** Entries of each quantile table (21). */
+export const CLUSTER_LEVELS = 100 / CLUSTER_QUANTILE_STEP + 1;
+const LEVELS = CLUSTER_LEVELS;
+
+/** The default percentile box of each cluster. */
+export const DEFAULT_CLUSTER_BOX: [number, number] = [10, 90];
+
+/** Clusters of codes with `dims` components (flat arrays, cluster-major). */
+export interface CodeClusters {
+  count: number;
+  dims: number;
+  /** The class of each cluster's examples (clusters are made within a class). */
+  labels: number[];
+  /** Examples per cluster. */
+  sizes: number[];
+  /** count × dims mean codes. */
+  centres: number[];
+  /** count × dims × 21: quantile 0, 5, …, 100 % of each component over the cluster's examples. */
+  quantiles: number[];
+}
+
+/** One box of a union: the code box and the cluster's mean code (a starting point). */
+export interface CodeBox {
+  lo: number[];
+  hi: number[];
+  centre: number[];
+  /** The class of the cluster, when known. */
+  label?: number;
+}
+
+function quantileAt(table: ArrayLike<number>, offset: number, percent: number): number {
+  const pos = percent / CLUSTER_QUANTILE_STEP;
+  const i = Math.min(LEVELS - 2, Math.floor(pos));
+  const t = pos - i;
+  return table[offset + i] * (1 - t) + table[offset + i + 1] * t;
+}
+
+/**
+ * The percentile box [low, high] % of each cluster over the first `k` components.
+ *
+ * @example
+ * const clusters = { count: 1, dims: 1, labels: [0], sizes: [21], centres: [0], quantiles: Array.from({ length: 21 }, (_, q) => q - 10) };
+ * clusterBoxes(clusters, 1, [15, 85])[0].hi // [7]
+ */
+export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [number, number] = DEFAULT_CLUSTER_BOX): CodeBox[] {
+  const [pl, ph] = percentiles;
+  if (!(pl >= 0 && ph <= 100 && pl < ph)) throw new ActmaxError('bad-option', `cluster box ${pl}–${ph}: give LOW < HIGH within 0–100, e.g. 10-90`);
+  if (k > clusters.dims) throw new ActmaxError('bad-option', `the clusters describe ${clusters.dims} components; K = ${k} needs more`);
+  return Array.from({ length: clusters.count }, (_, j) => {
+    const lo: number[] = [], hi: number[] = [], centre: number[] = [];
+    for (let c = 0; c < k; c++) {
+      const off = (j * clusters.dims + c) * LEVELS;
+      lo.push(quantileAt(clusters.quantiles, off, pl));
+      hi.push(quantileAt(clusters.quantiles, off, ph));
+      centre.push(clusters.centres[j * clusters.dims + c]);
+    }
+    return { lo, hi, centre, label: clusters.labels[j] };
+  });
+}
+
+/**
+ * Reads clusters from outside data (metadata, a stored prior's header and binary); null when
+ * absent, an ActmaxError naming `where` when malformed.
+ *
+ * @example
+ * readClusters(undefined, 8, 'decoder metadata') // null
+ */
+export function readClusters(v: unknown, dims: number, where: string): CodeClusters | null {
+  if (v === undefined || v === null) return null;
+  const c = v as Partial<CodeClusters>;
+  const nums = (a: unknown, n: number): a is number[] => Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const count = c.count;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || c.dims !== dims || !nums(c.labels, count) || !nums(c.sizes, count) || !nums(c.centres, count * dims) || !nums(c.quantiles, count * dims * LEVELS)) {
+    throw new ActmaxError('bad-input', `${where}: clusters must be {count, dims: ${dims}, labels, sizes, centres: count×${dims}, quantiles: count×${dims}×${LEVELS}}`);
+  }
+  return { count, dims, labels: c.labels, sizes: c.sizes, centres: c.centres, quantiles: c.quantiles };
+}
