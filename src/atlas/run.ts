@@ -114,8 +114,9 @@ export function localRunner(model: ActmaxModel, opts: { threads?: number; backen
  * manifest current. An abort stops cleanly: finished units stay, running batches are dropped.
  *
  * @example
- * const summary = await runAtlas(model, { out: 'atlas', steps: 100, threads: 2 });
- * // open atlas/index.html
+ * const summary = await runAtlas(model, { out: 'atlas', layers: ['dense_1'], steps: 100, threads: 1 });
+ * summary.total // 10
+ * // open atlas/index.html (layers: 'all' maps every layer)
  */
 export async function runAtlas(model: ActmaxModel, options: AtlasOptions): Promise<AtlasSummary> {
   const t0 = performance.now();
