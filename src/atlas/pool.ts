@@ -22,12 +22,15 @@ export interface ThreadSetup {
 /** A message to a thread. */
 export type ThreadRequest =
   | { type: 'load'; id: number }
+  | { type: 'stop'; id: number }
   | { type: 'run'; id: number; batch: PlannedBatch; settings: AtlasSettings & { atlasId: string }; digest?: string };
 
 /** A thread's answer. */
 export interface ThreadReply {
   id: number;
   loaded?: boolean;
+  /** The answer to `stop`: no batch runs any more. */
+  stopped?: boolean;
   result?: BatchResult;
   error?: { message: string; actmax: boolean; code?: string; stack?: string };
 }
@@ -74,6 +77,32 @@ function toError(e: NonNullable<ThreadReply['error']>): Error {
 
 type Pending = Map<number, { resolve(r: ThreadReply): void; reject(e: Error): void }>;
 
+/** How long a stopped thread may take to leave its step before it is ended anyway. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Stop a thread: ask it to abort its run (it leaves at the next step), wait for it to say so,
+ * then end it. Ending a thread while onnxruntime runs inside it would abort the whole process.
+ */
+async function stopThread(worker: Worker): Promise<void> {
+  const stopped = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, STOP_GRACE_MS);
+    worker.on('message', (reply: ThreadReply) => {
+      if (reply.stopped) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    worker.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  worker.postMessage({ type: 'stop', id: -2 } satisfies ThreadRequest);
+  await stopped;
+  await worker.terminate();
+}
+
 /** One thread (started on first use, again after an abort or a crash) and its open requests. */
 class Slot {
   private current: { worker: Worker; pending: Pending } | null = null;
@@ -109,9 +138,8 @@ class Slot {
       const onAbort = () => {
         me.pending.delete(msg.id);
         reject(new ActmaxError('aborted', 'the batch was stopped'));
-        // The thread may be deep in a step: end it; the next batch starts a fresh one.
         if (this.current === me) this.current = null;
-        void me.worker.terminate();
+        void stopThread(me.worker);
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -38,7 +38,23 @@ function errorReply(id: number, e: unknown): ThreadReply {
   return { id, error: { message: err?.message ?? String(e), actmax: isActmaxError(e), code: isActmaxError(e) ? e.code : undefined, stack: err?.stack } };
 }
 
+/** The runs in progress, so that `stop` can end them at their next step. */
+const running = new Set<AbortController>();
+let idle: Promise<void> = Promise.resolve();
+
 parentPort!.on('message', async (msg: ThreadRequest) => {
+  if (msg.type === 'stop') {
+    for (const c of running) c.abort();
+    await idle;
+    parentPort!.postMessage({ id: msg.id, stopped: true } satisfies ThreadReply);
+    return;
+  }
+  const controller = new AbortController();
+  running.add(controller);
+  let finished = () => {};
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const before = idle;
+  idle = before.then(() => done);
   try {
     const { model, digest } = await loaded();
     if (msg.type === 'load') {
@@ -46,9 +62,12 @@ parentPort!.on('message', async (msg: ThreadRequest) => {
       return;
     }
     if (msg.digest && msg.digest !== digest) throw notThisModel();
-    const result = await runAtlasBatch(model, msg.batch, msg.settings, { maxUnits: setup.maxUnits, worker: `${setup.label ?? `${hostname()}:${process.pid}`}/t${threadId}` });
+    const result = await runAtlasBatch(model, msg.batch, msg.settings, { maxUnits: setup.maxUnits, worker: `${setup.label ?? `${hostname()}:${process.pid}`}/t${threadId}`, signal: controller.signal });
     parentPort!.postMessage({ id: msg.id, result } satisfies ThreadReply);
   } catch (e) {
     parentPort!.postMessage(errorReply(msg.id, e));
+  } finally {
+    running.delete(controller);
+    finished();
   }
 });

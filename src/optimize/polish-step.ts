@@ -50,7 +50,9 @@ export async function polishBestRows(
   });
   const { improved, summary } = await polishAnswers(model, targets, inputs, { constraints: o.constraints, optimize: o.optimize, fixed: o.fixed, signal: o.signal, lps: o.lps });
   improved.forEach((x, t) => {
-    const { before, after } = summary.targets[t];
+    const polished = summary.targets[t];
+    if (!polished) return; // nothing polished for this target (the summary says why)
+    const { before, after } = polished;
     if (!x || !live[t] || before === null || after === null || !(after > before + 1e-6 * Math.max(1, Math.abs(before)))) return;
     // The engine computes in float32: a value beyond its range would come back as Infinity.
     if (!Number.isFinite(Math.fround(after))) return;

@@ -69,7 +69,7 @@ describe('graphs the IR cannot express, recorded with batch 1', () => {
       }
     });
     const run = await maximize(model, { kind: 'logit', index: 1 }, { steps: 20, restarts: 3 });
-    expect(run.engine).toBe('tfjs-wasm');
+    expect(run.engine).toMatch(/^tfjs-wasm \(onnx: op Erf/); // the result says why ONNX did not run
     expect(run.results[0].value).toBeGreaterThan(run.results[0].history[0].value);
     tf.dispose([x, y, g]);
     fwd.dispose();
