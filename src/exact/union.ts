@@ -2,7 +2,7 @@ import { ActmaxError } from '../errors.js';
 import { latentViolation, subspaceCode } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { solveByBnb } from './bnbPath.js';
-import { shallowProblem, type ShallowProblem } from './bnb/shallow.js';
+import { shallowProblem, type ShallowProblem, type ShallowResult } from './bnb/shallow.js';
 import { exprBounds, intervalBounds } from './bounds.js';
 import type { ExactContext, SolverAnswer } from './context.js';
 import type { ExactObjective } from './encode.js';
@@ -26,9 +26,8 @@ export interface UnionBox {
   index: number;
   problem: MilpProblem;
   obj: ExactObjective;
-  shallow: ShallowProblem | null;
-  /** Why the branch-and-bound does not apply, when it does not. */
-  reason: string | null;
+  /** The branch-and-bound form (built when the box is solved, null where the MILP solves it). */
+  shallow: () => ShallowProblem | null;
   /** Certified interval bound of the objective over the box. */
   cheapBound: number;
 }
@@ -59,19 +58,27 @@ export function unionPriors(parts: ResolvedConstraints[]): SubspacePrior[] | nul
  * const boxes = liftUnion(ctx, unionBoxPriors(prior)!, 'auto');
  */
 export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc'>, priors: SubspacePrior[], method: ExactMethodChoice): UnionBox[] {
-  return priors.map((prior, index) => {
+  const boxes = priors.map((prior, index): UnionBox => {
     const problem = liftSubspace(ctx.net, prior, ctx.rc);
     const obj = exactObjective(ctx.model, problem.net, ctx.spec);
-    const sh = method === 'milp' ? null : shallowProblem(problem.net, obj, problem.set);
-    if (method === 'bnb' && sh && 'reason' in sh) {
-      throw new ActmaxError('unsupported', `exact mode: the branch-and-bound needs one hidden ReLU layer, a linear objective, and box or linear constraints; here ${sh.reason} (use method milp)`);
-    }
     const b = intervalBounds(problem.net, problem.set.lo, problem.set.hi, problem.known);
     let cheapBound = exprBounds(obj.linear, b)[1];
     for (const m of obj.margins) cheapBound -= m.weight * Math.max(...m.others.map((e) => exprBounds(e, b)[0]));
-    return { index, problem, obj, shallow: sh && 'problem' in sh ? sh.problem : null, reason: sh && 'reason' in sh ? sh.reason : null, cheapBound };
+    // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
+    let shallow: ShallowProblem | null | undefined;
+    const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj, problem.set)));
+    return { index, problem, obj, shallow: form, cheapBound };
   });
+  // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
+  const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
+  if (first && 'reason' in first) {
+    if (method === 'bnb') throw new ActmaxError('unsupported', `exact mode: the branch-and-bound needs one hidden ReLU layer, a linear objective, and box or linear constraints; here ${first.reason} (use method milp)`);
+    for (const b of boxes) b.shallow = () => null;
+  } else if (first) boxes[0].shallow = () => first.problem;
+  return boxes;
 }
+
+const toShallow = (r: ShallowResult): ShallowProblem | null => ('problem' in r ? r.problem : null);
 
 /** The warm start's input in the box nearest to its code (clamped into it), with its value; null when it leaves the input's bounds. */
 export function placeStart(boxes: UnionBox[], priors: SubspacePrior[], x0: Float64Array, lo: ArrayLike<number>, hi: ArrayLike<number>): Placed | null {
@@ -129,7 +136,8 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
     }
     const bctx = boxContext(ctx, box, left, start);
     const floor = best ? best.value : undefined;
-    const ans = box.shallow ? await solveByBnb(bctx, box.shallow, Promise.resolve(bctx.start), floor) : await solveByMilp(bctx);
+    const shallow = box.shallow();
+    const ans = shallow ? await solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor) : await solveByMilp(bctx);
     nodes += ans.nodes;
     if (ans.infeasible !== null) {
       infeasible++;
@@ -149,7 +157,7 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
       if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
     }
   }
-  const method = boxes.some((b) => b.shallow) ? 'bnb' : 'milp';
+  const method = boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
   const answer: SolverAnswer = {
     method,
     x: best?.x ?? null,
