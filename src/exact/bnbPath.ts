@@ -19,12 +19,13 @@ const ROW_TOL = 1e-7;
  * The branch-and-bound route of the exact maximiser (one hidden ReLU layer, linear objective,
  * box and linear constraints): polish the warm start, bound the root, split the tree over the
  * worker threads. Candidates count only after a float64 forward pass through the network and a
- * check of the linear constraints.
+ * check of the linear constraints. `floor` is a value reached elsewhere (another box of a union):
+ * a tree it closes without a point of its own is proven (`x` null, `bound` its largest pruned bound).
  *
  * @example
  * const answer = await solveByBnb(ctx, problem, warmStartPromise);
  */
-export async function solveByBnb(ctx: ExactContext, p: ShallowProblem, start: Promise<{ x: Float64Array; value: number } | null>): Promise<SolverAnswer> {
+export async function solveByBnb(ctx: ExactContext, p: ShallowProblem, start: Promise<{ x: Float64Array; value: number } | null>, floor?: number): Promise<SolverAnswer> {
   const { net, obj, options } = ctx;
   const validate = (s: Float64Array): number => {
     for (let k = 0; k < p.rows; k++) {
@@ -45,6 +46,7 @@ export async function solveByBnb(ctx: ExactContext, p: ShallowProblem, start: Pr
     start: start.then((w) => (w ? toS(w.x) : null)),
     validate,
     threads: options.threads,
+    floor,
     onProgress: (q) => ctx.progress({ phase: q.phase === 'root' ? 'bounds' : 'solve', incumbent: q.incumbent, bound: q.bound, gap: gapOf(q.incumbent, q.bound), nodes: q.nodes }),
   });
   const solveSeconds = (performance.now() - t0) / 1000;

@@ -11,13 +11,13 @@ import { finishAnswer } from './answer.js';
 import { solveByBnb } from './bnbPath.js';
 import { shallowProblem } from './bnb/shallow.js';
 import type { ExactContext } from './context.js';
-import type { ExactObjective } from './encode.js';
 import { joinInputConstraints, type ExactInputSet } from './inputs.js';
 import { solveByMilp } from './milpPath.js';
 import { extractNetwork, forwardValues, type PLNetwork } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
 import type { ExactOptions, ExactProgress, ExactResult } from './types.js';
-import { milpProblem, type MilpProblem } from './prior.js';
+import { milpProblem } from './prior.js';
+import { boxContext, liftUnion, placeStart, solveUnion, unionPriors } from './union.js';
 
 export type { ExactProgress, ExactOptions, ExactEncodingInfo, ExactResult, ExactMethod, ExactMethodChoice, BnbInfo } from './types.js';
 export { tightenBounds } from './milpPath.js';
@@ -89,15 +89,30 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     throw e;
   }
   if (rc.l2.length > 0) throw new ActmaxError('unsupported', 'exact mode cannot use an L2 ball (it is not linear); use an L∞ or L1 ball, or gradient search');
-  // The solvers' variables: the input, or a subspace prior's code z (src/exact/prior.ts).
-  const problem = milpProblem(inputNet, parts, rc);
-  const net = problem.net;
-  const obj = exactObjective(model, net, spec);
-
   const progress = (p: Omit<ExactProgress, 'seconds'>) => options.onProgress?.({ ...p, seconds: seconds() });
   const method = options.method ?? 'auto';
   if (method !== 'auto' && method !== 'bnb' && method !== 'milp') throw new ActmaxError('bad-option', `method must be auto, bnb or milp, got ${String(method)}`);
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 0)) throw new ActmaxError('bad-option', `threads must be an integer ≥ 0, got ${options.threads}`);
+  const warmOptions = { optimize, fixed, constraints, progress };
+
+  // A prior whose code set is a union of boxes: the maximum over the boxes (src/exact/union.ts).
+  const priors = unionPriors(parts);
+  if (priors) {
+    const boxes = liftUnion({ model, spec, net: inputNet, rc }, priors, method);
+    const x0 = await warmStart(model, spec, options, inputNet, rc, warmOptions);
+    if (x0 === 'infeasible') return empty('infeasible', 'the constraints admit no input');
+    const placed = x0 ? placeStart(boxes, priors, x0, rc.lo, rc.hi) : null;
+    const first = boxes[placed?.box ?? 0];
+    const ctx0: ExactContext = { model, spec, name, net: first.problem.net, obj: first.obj, rc: first.problem.set, problem: first.problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
+    const { box, answer, boxes: info } = await solveUnion(ctx0, boxes, placed);
+    const why = `a union of ${boxes.length} code boxes: the largest of their maxima (${info.pruned} closed by their interval bound, ${info.solved} by a solve, ${info.open.length} open)`;
+    return finishAnswer(boxContext(ctx0, boxes[box], timeLimit, placed), answer, why);
+  }
+
+  // The solvers' variables: the input, or a subspace prior's code z (src/exact/prior.ts).
+  const problem = milpProblem(inputNet, parts, rc);
+  const net = problem.net;
+  const obj = exactObjective(model, net, spec);
 
   // 1. The solver: branch-and-bound where it applies, else the MILP.
   const shallow = method === 'milp' ? null : shallowProblem(net, obj, problem.set);
@@ -109,7 +124,12 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   // 2. Warm start: a good feasible input (gradient search with its polish, which often reaches the
   // optimum), so the solver has a strong incumbent early. The branch-and-bound does not wait for
   // it: its tree runs meanwhile, and the start, when it arrives, is offered and polished again.
-  const warm = warmStart(model, spec, options, inputNet, obj, rc, { optimize, fixed, constraints, progress, problem });
+  const warm = warmStart(model, spec, options, inputNet, rc, warmOptions).then((x): { x: Float64Array; value: number } | null | 'infeasible' => {
+    if (x === null || x === 'infeasible') return x;
+    // In the solvers' variables (a prior's code when there is one).
+    const v = problem.toVariables(x);
+    return { x: v, value: exactObjectiveValue(obj, forwardValues(net, v)) };
+  });
   const ctx: ExactContext = { model, spec, name, net, obj, rc: problem.set, problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
   if (bnb) {
     const started = warm.then((w) => (w === 'infeasible' ? null : w));
@@ -124,16 +144,15 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   return finishAnswer({ ...ctx, start }, await solveByMilp({ ...ctx, start }), why);
 }
 
-/** The warm start's input (clamped into the bounds) and value, null for none, or 'infeasible'. */
+/** The warm start's input (clamped into the bounds), null for none, or 'infeasible'. */
 async function warmStart(
   model: ActmaxModel,
   spec: ObjectiveSpec,
   options: ExactOptions,
   net: PLNetwork,
-  obj: ExactObjective,
   rc: ExactInputSet,
-  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress']; problem: MilpProblem },
-): Promise<{ x: Float64Array; value: number } | null | 'infeasible'> {
+  o: { optimize: number[]; fixed: Map<number, Float32Array>; constraints: Constraint[]; progress: ExactContext['progress'] },
+): Promise<Float64Array | null | 'infeasible'> {
   if (options.warmStart === false) return null;
   o.progress({ phase: 'warm-start', incumbent: null, bound: null, gap: null, nodes: 0 });
   let x0: ArrayLike<number> | null = null;
@@ -156,7 +175,5 @@ async function warmStart(
     }
   }
   if (!x0) return null;
-  // In the solvers' variables (a prior's code when there is one).
-  const x = o.problem.toVariables(Float64Array.from(x0, (v, i) => Math.min(rc.hi[i], Math.max(rc.lo[i], v))));
-  return { x, value: exactObjectiveValue(obj, forwardValues(o.problem.net, x)) };
+  return Float64Array.from(x0, (v, i) => Math.min(rc.hi[i], Math.max(rc.lo[i], v)));
 }

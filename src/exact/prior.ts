@@ -1,7 +1,7 @@
 import { ActmaxError } from '../errors.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import { subspaceCode, subspaceInput } from '../prior/subspace.js';
-import type { SubspacePrior } from '../prior/types.js';
+import type { DataPrior, SubspacePrior } from '../prior/types.js';
 import type { ExactInputSet } from './inputs.js';
 import type { LinExpr, PLNetwork, PLValues, PLVar } from './network.js';
 import type { Bounds } from './bounds.js';
@@ -26,7 +26,8 @@ export interface MilpProblem {
 
 /**
  * The MILP's problem for the optimised inputs: the network and constraints as they are, or — when
- * the (single) optimised input has a data prior — lifted to the prior's code by {@link liftSubspace}.
+ * the (single) optimised input has a data prior on one code box — lifted to the prior's code by
+ * {@link liftSubspace} (a union of boxes goes box by box through src/exact/union.ts).
  * Decoder priors are refused in one line (exact mode needs the input to be linear in the code).
  *
  * @example
@@ -35,11 +36,21 @@ export interface MilpProblem {
 export function milpProblem(net: PLNetwork, parts: ResolvedConstraints[], rc: ExactInputSet): MilpProblem {
   const prior = parts.find((p) => p.prior)?.prior ?? null;
   if (!prior) return { net, set: rc, toVariables: (x) => Float64Array.from(x), toInput: (v) => Float64Array.from(v), prior: null };
+  return liftSubspace(net, milpProblemChecks(parts, prior), rc);
+}
+
+/**
+ * The checks every exact solve with a data prior makes: one optimised input, a subspace prior.
+ *
+ * @example
+ * const subspace = milpProblemChecks(parts, prior); // throws for a decoder prior
+ */
+export function milpProblemChecks(parts: ResolvedConstraints[], prior: DataPrior): SubspacePrior {
   if (parts.length > 1) throw new ActmaxError('unsupported', 'exact mode with a data prior optimises one input; hold the others (--optimize NAME --input FILE)');
   if (prior.type === 'decoder') {
     throw new ActmaxError('unsupported', `exact mode cannot use a decoder prior: x = G(z) is not linear in z and the MILP encodes only the classifier (decoder ${prior.decoder.source}); use a subspace prior (--prior SOURCE:subspace:K) or gradient search`);
   }
-  return liftSubspace(net, prior, rc);
+  return prior;
 }
 
 /**
@@ -58,7 +69,8 @@ export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInpu
   if (prior.mean.length !== n) throw new ActmaxError('bad-input', `the prior has ${prior.mean.length} features; the optimised input has ${n}`);
   if (prior.latent.ball) throw new ActmaxError('unsupported', 'exact mode cannot hold a Mahalanobis ball on the prior\'s code (it is not linear); use the percentile box (--prior SOURCE:subspace:K[:box=LOW-HIGH])');
   if (prior.latent.union) {
-    throw new ActmaxError('unsupported', `exact mode holds one box on the prior's code; this prior's code set is the union of ${prior.latent.union.boxes.length} cluster boxes: prove each with :cluster=J (J = 0…${prior.latent.union.boxes.length - 1}; the union's maximum is the largest), or use the whole percentile box :box=0.5-99.5`);
+    // maximizeExact solves a union box by box (src/exact/union.ts), lifting one box at a time.
+    throw new Error(`liftSubspace: one box at a time; this prior's code set is a union of ${prior.latent.union.boxes.length} boxes`);
   }
   if (!prior.latent.box) throw new ActmaxError('unsupported', 'exact mode needs a box on the prior\'s code');
   if (rc.l1.length > 0) throw new ActmaxError('unsupported', 'exact mode with a data prior cannot hold an L1 ball on the input; use an L∞ ball, or gradient search');

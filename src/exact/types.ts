@@ -128,4 +128,18 @@ export interface BnbInfo {
   polish: { start: number; value: number; lps: number } | null;
   /** Relative tolerance a node was pruned at. */
   pruneTolerance: number;
+  /** With a union of code boxes (a clustered data prior): how its boxes ended. */
+  boxes?: UnionBoxesInfo;
 }
+
+/** How the union's boxes ended (ExactResult.bnb.boxes). */
+export interface UnionBoxesInfo {
+  total: number;
+  /** Closed by their interval bound before any solve. */
+  pruned: number;
+  /** Closed by a solve (its proof, or its tree pruned by the incumbent). */
+  solved: number;
+  /** Boxes left open at the time limit (indices), with their bounds. */
+  open: Array<{ box: number; bound: number }>;
+}
+

@@ -43,6 +43,12 @@ export interface BnbOptions {
   effort?: Partial<NodeEffort>;
   /** Polish of the start and of improving candidates (false: none). */
   polish?: PolishOptions | false;
+  /**
+   * A value reached elsewhere (another box of a union): nodes bounded at or below it (plus the
+   * tolerance) are pruned. A tree closed by it without a point of its own ends `optimal` with
+   * `best` null: nothing here beats the floor.
+   */
+  floor?: number;
 }
 
 /** How a solve ended. */
@@ -135,8 +141,8 @@ class TreeRun {
 
   /** Prune threshold: the incumbent plus the tolerance. */
   private target(): number {
-    if (!this.best) return -Infinity;
-    const v = this.best.value;
+    const v = Math.max(this.best?.value ?? -Infinity, this.o.floor ?? -Infinity);
+    if (v === -Infinity) return -Infinity;
     return v + this.o.gapTolerance * Math.max(Math.abs(v), 1e-12);
   }
 
@@ -301,7 +307,7 @@ class TreeRun {
     const bound = this.bound();
     let status: BnbOutcome['status'];
     if (open) status = this.o.signal?.aborted ? 'interrupted' : 'time-limit';
-    else status = this.best ? 'optimal' : 'infeasible';
+    else status = this.best || (this.o.floor !== undefined && this.closedMax > -Infinity) ? 'optimal' : 'infeasible';
     this.progress('tree', true);
     return {
       status,

@@ -1,0 +1,92 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../backend.js';
+import { latentViolation, subspaceInput } from '../prior/subspace.js';
+import type { SubspacePrior } from '../prior/types.js';
+import { maximizeExact } from './maximizeExact.js';
+import { mlp, seeded } from './test-nets.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+/** A K-component prior in n features (orthonormal rows by Gram–Schmidt) on a union of `count` random boxes. */
+function randomUnionPrior(rnd: () => number, n: number, k: number, count: number): SubspacePrior {
+  const rows: number[][] = [];
+  while (rows.length < k) {
+    const v = Array.from({ length: n }, rnd);
+    for (const r of rows) {
+      const d = r.reduce((s, x, i) => s + x * v[i], 0);
+      r.forEach((x, i) => (v[i] -= d * x));
+    }
+    const norm = Math.hypot(...v);
+    rows.push(v.map((x) => x / norm));
+  }
+  const boxes = Array.from({ length: count }, () => {
+    const centre = Array.from({ length: k }, () => 0.6 * rnd());
+    const half = Array.from({ length: k }, () => 0.1 + 0.3 * Math.abs(rnd()));
+    return { lo: centre.map((c, i) => c - half[i]), hi: centre.map((c, i) => c + half[i]), centre };
+  });
+  return { type: 'subspace', mean: Array(n).fill(0.5), basis: rows.flat(), components: k, latent: { union: { boxes, percentiles: [10, 90] } }, source: 'test' };
+}
+
+describe('exact mode over a union of code boxes', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`random net ${seed}: the union's answer equals the largest per-box MILP answer, and no sampled point of the set beats its bound`, async () => {
+      const rnd = seeded(seed);
+      const n = 6, hidden = 8;
+      const layers: Array<[number[], number[]]> = [
+        [Array.from({ length: n * hidden }, rnd), Array.from({ length: hidden }, () => 0.3 * rnd())],
+        [Array.from({ length: hidden * 2 }, rnd), [0.1, -0.2]],
+      ];
+      const model = mlp(n, layers);
+      const prior = randomUnionPrior(rnd, n, 3, 4);
+      const box = { kind: 'box' as const, lo: 0, hi: 1 };
+      const union = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints: [box, { kind: 'prior', prior }], timeLimit: 20, warmStart: { steps: 30, restarts: 2 } });
+      const per: number[] = [];
+      for (const b of prior.latent.union!.boxes) {
+        const one: SubspacePrior = { ...prior, latent: { box: { lo: b.lo, hi: b.hi } } };
+        const r = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints: [box, { kind: 'prior', prior: one }], timeLimit: 20, warmStart: false, method: 'milp' });
+        if (r.status === 'infeasible') continue;
+        expect(r.status).toBe('optimal');
+        per.push(r.value!);
+      }
+      const best = Math.max(...per);
+      expect([union.method, union.status]).toEqual(['bnb', 'optimal']);
+      expect(Math.abs(union.value! - best)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(best)));
+      const info = union.bnb!.boxes!;
+      expect([info.total, info.open.length, info.pruned + info.solved]).toEqual([4, 0, 4]);
+      expect(union.residuals.prior).toBeLessThanOrEqual(1e-6);
+      expect(union.input.every((v) => v >= -1e-6 && v <= 1 + 1e-6)).toBe(true);
+      // Sampled points of the set (a box's code, x in the pixel box) never beat the proven bound.
+      const forward = (x: Float64Array) => {
+        const h = layers[0][1].map((c, j) => Math.max(0, x.reduce((s, v, i) => s + v * layers[0][0][i * hidden + j], c)));
+        return h.reduce((s, v, j) => s + v * layers[1][0][j * 2], layers[1][1][0]);
+      };
+      let sampled = 0;
+      for (let t = 0; t < 4000; t++) {
+        const b = prior.latent.union!.boxes[t % 4];
+        const z = b.lo.map((l, c) => l + (b.hi[c] - l) * (0.5 + 0.5 * rnd()));
+        const x = subspaceInput(prior, z);
+        if (!x.every((v) => v >= 0 && v <= 1) || latentViolation(prior.latent, z) > 0) continue;
+        sampled++;
+        expect(forward(x)).toBeLessThanOrEqual(union.upperBound! + 1e-9);
+      }
+      expect(sampled).toBeGreaterThan(100);
+    });
+  }
+
+  it('cold (no warm start) and on the MILP route it finds the same maximum', async () => {
+    const rnd = seeded(9);
+    const layers: Array<[number[], number[]]> = [
+      [Array.from({ length: 6 * 8 }, rnd), Array.from({ length: 8 }, () => 0.3 * rnd())],
+      [Array.from({ length: 8 * 2 }, rnd), [0.1, -0.2]],
+    ];
+    const model = mlp(6, layers);
+    const prior = randomUnionPrior(rnd, 6, 3, 3);
+    const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior }];
+    const bnb = await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, timeLimit: 20, warmStart: false });
+    const milp = await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, timeLimit: 20, warmStart: false, method: 'milp' });
+    expect([bnb.status, milp.status, milp.method]).toEqual(['optimal', 'optimal', 'milp']);
+    expect(Math.abs(bnb.value! - milp.value!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(milp.value!)));
+  });
+});

@@ -1,0 +1,174 @@
+import { ActmaxError } from '../errors.js';
+import { latentViolation, subspaceCode } from '../prior/subspace.js';
+import type { SubspacePrior } from '../prior/types.js';
+import { solveByBnb } from './bnbPath.js';
+import { shallowProblem, type ShallowProblem, type ShallowResult } from './bnb/shallow.js';
+import { exprBounds, intervalBounds } from './bounds.js';
+import type { ExactContext, SolverAnswer } from './context.js';
+import type { ExactObjective } from './encode.js';
+import { solveByMilp } from './milpPath.js';
+import { forwardValues } from './network.js';
+import { exactObjective, exactObjectiveValue } from './objective.js';
+import { liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
+import type { ResolvedConstraints } from '../constraints/index.js';
+import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
+
+/**
+ * Exact maximisation over a data prior whose code set is a union of boxes: the maximum over the
+ * boxes, as one search. Every box gets a certified interval bound of its lifted problem; boxes
+ * ordered by that bound (largest first) are solved one after another (branch-and-bound or MILP),
+ * sharing the incumbent (a box whose bound or tree does not beat it is closed) and the time limit.
+ * The union's bound is the largest bound over the boxes: solved, pruned or left open.
+ */
+
+/** One box of the union, lifted: its problem, objective and (where it applies) branch-and-bound form. */
+export interface UnionBox {
+  index: number;
+  problem: MilpProblem;
+  obj: ExactObjective;
+  /** The branch-and-bound form (built when the box is solved, null where the MILP solves it). */
+  shallow: () => ShallowProblem | null;
+  /** Certified interval bound of the objective over the box. */
+  cheapBound: number;
+}
+
+/** The warm start (an input), placed in the box whose code set holds it best. */
+type Placed = { box: number; x: Float64Array; value: number };
+
+/**
+ * The per-box priors of the optimised input's data prior when its code set is a union of boxes
+ * (each a subspace prior on one box), else null. Refused like {@link milpProblem}: several
+ * optimised inputs, a decoder prior.
+ *
+ * @example
+ * unionPriors(parts)?.length // 100 for the bundled model's default prior
+ */
+export function unionPriors(parts: ResolvedConstraints[]): SubspacePrior[] | null {
+  const prior = parts.find((p) => p.prior)?.prior ?? null;
+  if (!prior?.latent.union) return null;
+  milpProblemChecks(parts, prior);
+  const p = prior as SubspacePrior;
+  return p.latent.union!.boxes.map((b) => ({ ...p, latent: { box: { lo: b.lo, hi: b.hi } } }));
+}
+
+/**
+ * Lift every box of the union and bound the objective over it by interval arithmetic.
+ *
+ * @example
+ * const boxes = liftUnion(ctx, unionBoxPriors(prior)!, 'auto');
+ */
+export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc'>, priors: SubspacePrior[], method: ExactMethodChoice): UnionBox[] {
+  const boxes = priors.map((prior, index): UnionBox => {
+    const problem = liftSubspace(ctx.net, prior, ctx.rc);
+    const obj = exactObjective(ctx.model, problem.net, ctx.spec);
+    const b = intervalBounds(problem.net, problem.set.lo, problem.set.hi, problem.known);
+    let cheapBound = exprBounds(obj.linear, b)[1];
+    for (const m of obj.margins) cheapBound -= m.weight * Math.max(...m.others.map((e) => exprBounds(e, b)[0]));
+    // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
+    let shallow: ShallowProblem | null | undefined;
+    const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj, problem.set)));
+    return { index, problem, obj, shallow: form, cheapBound };
+  });
+  // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
+  const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
+  if (first && 'reason' in first) {
+    if (method === 'bnb') throw new ActmaxError('unsupported', `exact mode: the branch-and-bound needs one hidden ReLU layer, a linear objective, and box or linear constraints; here ${first.reason} (use method milp)`);
+    for (const b of boxes) b.shallow = () => null;
+  } else if (first) boxes[0].shallow = () => first.problem;
+  return boxes;
+}
+
+const toShallow = (r: ShallowResult): ShallowProblem | null => ('problem' in r ? r.problem : null);
+
+/** The warm start's input in the box nearest to its code (clamped into it), with its value; null when it leaves the input's bounds. */
+export function placeStart(boxes: UnionBox[], priors: SubspacePrior[], x0: Float64Array, lo: ArrayLike<number>, hi: ArrayLike<number>): Placed | null {
+  let box = 0, least = Infinity;
+  priors.forEach((p, j) => {
+    const v = latentViolation(p.latent, subspaceCode(p, x0));
+    if (v < least) (least = v), (box = j);
+  });
+  const z = boxes[box].problem.toVariables(x0);
+  const x = boxes[box].problem.toInput(z);
+  for (let i = 0; i < x.length; i++) if (x[i] < lo[i] - 1e-7 || x[i] > hi[i] + 1e-7) return null;
+  return { box, x: z, value: exactObjectiveValue(boxes[box].obj, forwardValues(boxes[box].problem.net, z)) };
+}
+
+/** The context of one box: the box's problem in place of the union's. */
+export function boxContext(ctx: ExactContext, box: UnionBox, timeLimit: number, start: Placed | null): ExactContext {
+  return { ...ctx, net: box.problem.net, obj: box.obj, rc: box.problem.set, problem: box.problem, timeLimit, start: start && start.box === box.index ? { x: start.x, value: start.value } : null };
+}
+
+/** The union's answer: the best box's point, the largest bound, proven when every box is closed. */
+export interface UnionAnswer {
+  /** The box holding the answer (its context finishes the answer). */
+  box: number;
+  answer: SolverAnswer;
+  boxes: UnionBoxesInfo;
+}
+
+/**
+ * Solve the union: boxes by decreasing interval bound, each pruned when its bound does not beat
+ * the incumbent, else solved with the remaining time and the incumbent as its floor.
+ *
+ * @example
+ * const { box, answer } = await solveUnion(ctx, liftUnion(ctx, priors, 'auto'), placed);
+ */
+export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Placed | null): Promise<UnionAnswer> {
+  const prune = Math.max(ctx.gapTolerance, 1e-6);
+  let best: { box: number; value: number; x: Float64Array | null; solverValue: number | null } | null = start ? { box: start.box, value: start.value, x: null, solverValue: null } : null;
+  const target = () => (best ? best.value + prune * Math.max(Math.abs(best.value), 1e-12) : -Infinity);
+  const info: UnionBoxesInfo = { total: boxes.length, pruned: 0, solved: 0, open: [] };
+  let bound = -Infinity, nodes = 0, infeasible = 0, allClosed = true;
+  let bnb: BnbInfo | null = null;
+  const t0 = ctx.seconds();
+  for (const box of [...boxes].sort((a, b) => b.cheapBound - a.cheapBound)) {
+    const left = ctx.timeLimit - (ctx.seconds() - t0);
+    if (box.cheapBound <= target()) {
+      info.pruned++;
+      bound = Math.max(bound, box.cheapBound);
+      continue;
+    }
+    if (left <= 0 || ctx.options.signal?.aborted) {
+      info.open.push({ box: box.index, bound: box.cheapBound });
+      bound = Math.max(bound, box.cheapBound);
+      allClosed = false;
+      continue;
+    }
+    const bctx = boxContext(ctx, box, left, start);
+    const floor = best ? best.value : undefined;
+    const shallow = box.shallow();
+    const ans = shallow ? await solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor) : await solveByMilp(bctx);
+    nodes += ans.nodes;
+    if (ans.infeasible !== null) {
+      infeasible++;
+      info.solved++;
+      continue;
+    }
+    if (ans.bnb && (!bnb || ans.x)) bnb = ans.bnb;
+    const boxBound = ans.bound ?? box.cheapBound;
+    bound = Math.max(bound, Math.min(boxBound, box.cheapBound));
+    if (ans.proven) info.solved++;
+    else {
+      info.open.push({ box: box.index, bound: Math.min(boxBound, box.cheapBound) });
+      allClosed = false;
+    }
+    if (ans.x) {
+      const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, ans.x));
+      if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
+    }
+  }
+  const method = boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
+  const answer: SolverAnswer = {
+    method,
+    x: best?.x ?? null,
+    solverValue: best?.solverValue ?? null,
+    bound: Number.isFinite(bound) ? bound : null,
+    proven: allClosed && !!best,
+    nodes,
+    solveSeconds: ctx.seconds() - t0,
+    encoding: null,
+    bnb: bnb ? { ...bnb, boxes: info } : null,
+    infeasible: infeasible === boxes.length ? `the constraints admit no input in any of the prior's ${boxes.length} code boxes` : null,
+  };
+  return { box: best?.box ?? 0, answer, boxes: info };
+}
