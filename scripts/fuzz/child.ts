@@ -43,7 +43,11 @@ async function selfTest(file: string): Promise<void> {
   if (what === 'selftest-hang') for (;;);
   if (what === 'selftest-exit') process.exit(7);
   if (what === 'selftest-throw') throw new TypeError('cannot read properties of undefined');
-  if (what === 'selftest-escape') setTimeout(() => { throw new RangeError('thrown from a timer'); }, 0);
+  if (what === 'selftest-escape') {
+    setTimeout(() => { throw new RangeError('thrown from a timer'); }, 0);
+    // Wait for it: a fast refusal of the (missing) file must not report first.
+    await new Promise((r) => setTimeout(r, 2000));
+  }
   if (what === 'selftest-oom') {
     const hold: Uint8Array[] = [];
     for (;;) {
