@@ -76,12 +76,12 @@ describe('the packed package', () => {
     const inspect = await sh('npx', ['actmax', 'inspect', model, '--json']);
     expect(inspect.code, inspect.err).toBe(0);
     expect(JSON.parse(inspect.out).inputs[0].shape).toEqual([28, 28]);
-    const tfjs = await sh('npx', ['actmax', 'maximize', model, '--objective', 'logit:1', '--steps', '30', '--out', 'm1', '--json']);
+    const tfjs = await sh('npx', ['actmax', 'maximize', model, '--objective', 'logit:1', '--steps', '30', '--engine', 'tfjs', '--out', 'm1', '--json']);
     expect(tfjs.code, tfjs.err).toBe(0);
     const doc = JSON.parse(tfjs.out);
     expect([doc.method, doc.results.length, doc.results[0].objective]).toEqual(['gradient', 1, 'logit:1']);
     expect(doc.engine).toMatch(/^tfjs/);
-    const onnx = await sh('npx', ['actmax', 'maximize', model, '--objective', 'logit:all', '--steps', '30', '--engine', 'onnx', '--image', 'none', '--out', 'm2', '--json']);
+    const onnx = await sh('npx', ['actmax', 'maximize', model, '--objective', 'logit:all', '--steps', '30', '--out', 'm2', '--json']); // auto: ONNX, image defaults included
     expect(onnx.code, onnx.err).toBe(0);
     expect(JSON.parse(onnx.out).engine).toMatch(/^onnx/);
   }, 300_000);
