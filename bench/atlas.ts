@@ -117,7 +117,7 @@ async function writeSection(rows: Row[]): Promise<void> {
   const section = `<!-- atlas -->
 ## Atlas
 
-\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV; TF.js WASM engine), units packed 16 per batch.
+\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV), engine auto (every unit ran on onnx: the generated ONNX graph on onnxruntime-node, which gives a batch of 64 rows two intra-op threads), units packed 16 per batch.
 Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. Threads/workers started and the model loaded before timing; wall time to the last unit's files.
 CPU s: this process plus its threads (in-process) or plus the worker processes (queue). Other processes share these cores: compare rows of the same run.
 Linux shares the CPU equally between sessions (autogroup scheduling, /proc/sys/kernel/sched_autogroup_enabled), and threads and worker processes started here are in this session: on a busy machine a second thread or worker adds no CPU share, so the wall-clock ratio shows the scheduler; units per CPU-minute shows the cost of the work.
