@@ -1,4 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { startServeCli } from '../test/helpers/serve-cli.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { emit, QUICK, root } from './common.js';
@@ -10,24 +11,6 @@ import { emit, QUICK, root } from './common.js';
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-
-/** `actmax serve --port 0` in a child process; resolves with its URL. */
-function serve(): Promise<{ url: string; close(): void }> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'actmax.js'), 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`actmax serve printed no URL: ${out}`)), 30_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], close: () => child.kill('SIGTERM') });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`actmax serve exited with ${code}: ${out}`)));
-  });
-}
 
 /**
  * Image-steps/s the page reports for a run of `steps` steps on each engine (ONNX on
@@ -43,7 +26,7 @@ export async function playgroundRates(steps = QUICK ? 800 : 3000): Promise<void>
   }
   execFileSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
   const { chromium } = await import('playwright-core');
-  const server = await serve();
+  const server = await startServeCli();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
   try {
     for (const engine of ['onnx', 'tfjs'] as const) {
@@ -62,6 +45,6 @@ export async function playgroundRates(steps = QUICK ? 800 : 3000): Promise<void>
     }
   } finally {
     await browser.close();
-    server.close();
+    await server.close();
   }
 }

@@ -4,7 +4,7 @@
  * restart, the value curve, the output probabilities, the seed and the dataset examples.
  * Screenshots go to test-artifacts/.
  */
-import { spawn } from 'node:child_process';
+import { startServeCli } from './helpers/serve-cli.js';
 import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,25 +23,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`atlas site test: skipped — ${CHROMIUM} is absent (apt-get install -y chromium)`);
 const artifacts = path.join(REPO, 'test-artifacts');
-
-/** `actmax serve DIR --port 0` as a user runs it; the URL read from its output. */
-function serveDir(dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'actmax.js'), 'serve', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`actmax serve printed no URL: ${out}`)), 60_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], close: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
-      }
-    });
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`actmax serve exited with ${code}: ${out}`)));
-  });
-}
 
 /** Images on the page that loaded (a broken path gives naturalWidth 0). */
 const loadedImages = (page: Page, selector: string) =>
@@ -118,7 +99,7 @@ describe.skipIf(!hasChromium)('atlas site in Chromium', () => {
   });
 
   it('through actmax serve DIR: the same pages', async () => {
-    const server = await serveDir(out);
+    const server = await startServeCli([out], 60_000);
     try {
       await page.goto(server.url);
       await page.click('a[href="layers/out.html"]');

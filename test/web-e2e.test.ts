@@ -4,33 +4,15 @@
  * a result, proves an exact maximum (MILP, HiGHS in a Web Worker), stops a branch-and-bound
  * mid-run, keeps an answer on the data (subspace prior), and loads a dropped Keras model. Screenshots go to test-artifacts/.
  */
+import { startServeCli } from './helpers/serve-cli.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { spawn } from 'node:child_process';
 import { marabouCnnKeras } from './helpers.js';
 
-/** `actmax serve --port 0` as a user runs it: a child process, the URL read from its output. */
-function startCliServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'actmax.js'), 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`actmax serve printed no URL: ${out}`)), 30_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], close: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) });
-      }
-    });
-    child.stderr.on('data', (d) => (out += d));
-    child.once('exit', (code) => reject(new Error(`actmax serve exited with ${code}: ${out}`)));
-  });
-}
 import { encodeMask } from '../web/src/settings.js';
 import { readStoredPrior } from '../src/prior/dataset.js';
 import { subspacePrior, subspaceResidual } from '../src/prior/subspace.js';
@@ -96,7 +78,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
   beforeAll(async () => {
     buildIfNeeded();
     mkdirSync(artifacts, { recursive: true });
-    server = await startCliServer();
+    server = await startServeCli();
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,

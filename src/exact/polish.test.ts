@@ -5,25 +5,16 @@ import { oracleMaximum } from './bruteforce.js';
 import { extractNetwork, forwardValues } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
 import { polishAnswers } from './polish.js';
-import { mlp, seeded } from './test-nets.js';
+import { mlp, randomLayers } from './test-nets.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
 });
 
-function layers(widths: number[], seed: number): Array<[number[], number[]]> {
-  const rnd = seeded(seed);
-  const out: Array<[number[], number[]]> = [];
-  for (let l = 1; l < widths.length; l++) {
-    const scale = 2 / Math.sqrt(widths[l - 1]);
-    out.push([Array.from({ length: widths[l - 1] * widths[l] }, () => rnd() * scale), Array.from({ length: widths[l] }, () => rnd() * 0.5)]);
-  }
-  return out;
-}
 
 describe('polish by region LPs', () => {
   it('takes a poor start to the maximum over all activation patterns (12-8-3 network), in worker threads', async () => {
-    const ls = layers([12, 8, 3], 11);
+    const ls = randomLayers([12, 8, 3], 11);
     const model = mlp(12, ls);
     const net = extractNetwork(model);
     const specs = [0, 1, 2].map((index) => ({ kind: 'logit', index }) as const);
@@ -45,7 +36,7 @@ describe('polish by region LPs', () => {
   });
 
   it('is maximize\'s end-of-run step: never lowers a value, reported in the result, and off on request', async () => {
-    const model = mlp(30, layers([30, 16, 4], 12), 'softmax');
+    const model = mlp(30, randomLayers([30, 16, 4], 12), 'softmax');
     const targets = [0, 1, 2, 3].map((index) => ({ kind: 'logit', index }) as const);
     const off = await maximize(model, targets, { steps: 30, restarts: 2, polish: false });
     const on = await maximize(model, targets, { steps: 30, restarts: 2 });
@@ -61,10 +52,10 @@ describe('polish by region LPs', () => {
   });
 
   it('says why it does not apply: two hidden layers, a margin', async () => {
-    const deep = await maximize(mlp(6, layers([6, 5, 5, 2], 13)), { kind: 'logit', index: 0 }, { steps: 5, restarts: 1 });
+    const deep = await maximize(mlp(6, randomLayers([6, 5, 5, 2], 13)), { kind: 'logit', index: 0 }, { steps: 5, restarts: 1 });
     expect(deep.polish!.applied).toBe(false);
     expect(deep.polish!.reason).toMatch(/more than one hidden layer/);
-    const margin = await maximize(mlp(6, layers([6, 5, 3], 14)), [{ kind: 'margin', index: 0 }, { kind: 'logit', index: 1 }], { steps: 5, restarts: 1 });
+    const margin = await maximize(mlp(6, randomLayers([6, 5, 3], 14)), [{ kind: 'margin', index: 0 }, { kind: 'logit', index: 1 }], { steps: 5, restarts: 1 });
     expect(margin.polish!.targets[0].skipped).toMatch(/margin/);
     expect(margin.polish!.targets[1].skipped).toBeNull();
   });

@@ -45,3 +45,19 @@ export function seeded(seed: number): () => number {
     return (s / 2 ** 32) * 2 - 1;
   };
 }
+
+/**
+ * Random dense layers for `mlp`: weights scaled by 1/√fan-in (pre-activations of order 1 over
+ * [0,1]^n), seeded.
+ * @example
+ * const net = mlp(8, randomLayers([8, 6, 2], 1));
+ */
+export function randomLayers(widths: number[], seed: number): Array<[number[], number[]]> {
+  const rnd = seeded(seed);
+  const out: Array<[number[], number[]]> = [];
+  for (let l = 1; l < widths.length; l++) {
+    const scale = 2 / Math.sqrt(widths[l - 1]);
+    out.push([Array.from({ length: widths[l - 1] * widths[l] }, () => rnd() * scale), Array.from({ length: widths[l] }, () => rnd() * 0.5)]);
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import { useBackend } from '../../backend.js';
 import type { Constraint } from '../../constraints/constraint.js';
 import { oracleMaximum } from '../bruteforce.js';
 import { maximizeExact } from '../maximizeExact.js';
-import { mlp, seeded } from '../test-nets.js';
+import { mlp, seeded, randomLayers } from '../test-nets.js';
 import { resolveConstraints } from '../../constraints/index.js';
 import { extractNetwork } from '../network.js';
 import { exactObjective } from '../objective.js';
@@ -20,16 +20,6 @@ beforeAll(async () => {
   await useBackend('cpu');
 });
 
-/** Random weights scaled by 1/√fan-in (pre-activations of order 1 over [0,1]^n), seeded. */
-function layers(widths: number[], seed: number): Array<[number[], number[]]> {
-  const rnd = seeded(seed);
-  const out: Array<[number[], number[]]> = [];
-  for (let l = 1; l < widths.length; l++) {
-    const scale = 2 / Math.sqrt(widths[l - 1]);
-    out.push([Array.from({ length: widths[l - 1] * widths[l] }, () => rnd() * scale), Array.from({ length: widths[l] }, () => rnd() * 0.5)]);
-  }
-  return out;
-}
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(a), Math.abs(b));
 
@@ -39,7 +29,7 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
     { widths: [64, 24, 10], seed: 2, index: 3 },
     { widths: [64, 24, 10], seed: 2, index: 9 },
   ])('$widths seed $seed, logit:$index over the box', async ({ widths, seed, index }) => {
-    const model = mlp(widths[0], layers(widths, seed), 'softmax');
+    const model = mlp(widths[0], randomLayers(widths, seed), 'softmax');
     const spec = { kind: 'logit', index } as const;
     const bnb = await maximizeExact(model, spec, { method: 'bnb', threads: 0, timeLimit: 60, warmStart: false });
     // The MILP starts from the branch-and-bound's answer: it must still prove it optimal on its own.
@@ -60,7 +50,7 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
 
   it('with a linear constraint and an L∞ ball (carried as multipliers and a smaller box)', async () => {
     const widths = [64, 24, 10];
-    const model = mlp(64, layers(widths, 3), 'softmax');
+    const model = mlp(64, randomLayers(widths, 3), 'softmax');
     const rnd = seeded(4);
     const ref = Array.from({ length: 64 }, () => (rnd() + 1) / 2);
     const a = Array.from({ length: 64 }, (_, i) => (i % 3 === 0 ? 1 : 0));
@@ -77,7 +67,7 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
   });
 
   it('equals the maximum over all 2^10 activation patterns of a 6-10-3 network, in worker threads', async () => {
-    const ls = layers([6, 10, 3], 5);
+    const ls = randomLayers([6, 10, 3], 5);
     const model = mlp(6, ls, 'softmax', [-1, 1]);
     for (const index of [2]) {
       const truth = await oracleMaximum({ layers: ls, inputs: 6, lo: new Array(6).fill(-1), hi: new Array(6).fill(1), objective: { kind: 'logit', index } });
@@ -90,16 +80,16 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
   });
 
   it('auto picks the branch-and-bound for one hidden layer and the MILP for two, and says why', async () => {
-    const one = await maximizeExact(mlp(4, layers([4, 6, 2], 6)), { kind: 'logit', index: 0 }, { threads: 0, timeLimit: 30, warmStart: false });
+    const one = await maximizeExact(mlp(4, randomLayers([4, 6, 2], 6)), { kind: 'logit', index: 0 }, { threads: 0, timeLimit: 30, warmStart: false });
     expect(one.method).toBe('bnb');
-    const two = await maximizeExact(mlp(4, layers([4, 5, 5, 2], 7)), { kind: 'logit', index: 0 }, { threads: 0, timeLimit: 30, warmStart: false });
+    const two = await maximizeExact(mlp(4, randomLayers([4, 5, 5, 2], 7)), { kind: 'logit', index: 0 }, { threads: 0, timeLimit: 30, warmStart: false });
     expect(two.method).toBe('milp');
     expect(two.methodReason).toMatch(/more than one hidden layer/);
-    await expect(maximizeExact(mlp(4, layers([4, 5, 5, 2], 7)), { kind: 'logit', index: 0 }, { method: 'bnb', timeLimit: 30 })).rejects.toThrow(/branch-and-bound needs one hidden ReLU layer/);
+    await expect(maximizeExact(mlp(4, randomLayers([4, 5, 5, 2], 7)), { kind: 'logit', index: 0 }, { method: 'bnb', timeLimit: 30 })).rejects.toThrow(/branch-and-bound needs one hidden ReLU layer/);
   });
 
   it('a second hidden layer whose units keep their sign over the box folds away (B&B = MILP)', async () => {
-    const ls = layers([5, 8, 4, 3], 9);
+    const ls = randomLayers([5, 8, 4, 3], 9);
     // Large biases: two units of layer 2 always active, two always inactive over [0,1]^5.
     ls[1][1] = [20, 20, -20, -20];
     const model = mlp(5, ls);
@@ -113,7 +103,7 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
   });
 
   it('an abort returns the best input so far with a proven bound', async () => {
-    const model = mlp(784, layers([784, 64, 10], 8), 'softmax');
+    const model = mlp(784, randomLayers([784, 64, 10], 8), 'softmax');
     const controller = new AbortController();
     const res = await maximizeExact(model, { kind: 'logit', index: 1 }, {
       method: 'bnb',
@@ -132,7 +122,7 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
   });
 
   it('the tree does not wait for the start: it proves the optimum while the start is still pending, and a start that fails is reported', async () => {
-    const model = mlp(6, layers([6, 10, 3], 5), 'softmax', [-1, 1]);
+    const model = mlp(6, randomLayers([6, 10, 3], 5), 'softmax', [-1, 1]);
     const net = extractNetwork(model);
     const r = shallowProblem(net, exactObjective(model, net, { kind: 'logit', index: 2 }), resolveConstraints([], model.inputs[0], 0));
     if (!('problem' in r)) throw new Error(r.reason);
@@ -142,11 +132,11 @@ describe('branch-and-bound = MILP on random one-hidden-layer networks', () => {
     const out = await solveBnb(p, { timeLimit: 30, gapTolerance: 1e-6, validate, start: never, threads: 0 });
     expect(out.status).toBe('optimal');
     expect(out.polish).toBeNull(); // the start never came, so it was never polished
-    const truth = await oracleMaximum({ layers: layers([6, 10, 3], 5), inputs: 6, lo: new Array(6).fill(-1), hi: new Array(6).fill(1), objective: { kind: 'logit', index: 2 } });
+    const truth = await oracleMaximum({ layers: randomLayers([6, 10, 3], 5), inputs: 6, lo: new Array(6).fill(-1), hi: new Array(6).fill(1), objective: { kind: 'logit', index: 2 } });
     expect(rel(out.best!.value, truth)).toBeLessThan(1e-6);
     // A start that fails while the tree runs ends the solve with its error.
     const failing = new Promise<Float64Array | null>((_, reject) => setTimeout(() => reject(new Error('warm start broke')), 0));
-    const big = mlp(64, layers([64, 24, 10], 2), 'softmax');
+    const big = mlp(64, randomLayers([64, 24, 10], 2), 'softmax');
     const bigNet = extractNetwork(big);
     const rb = shallowProblem(bigNet, exactObjective(big, bigNet, { kind: 'logit', index: 3 }), resolveConstraints([], big.inputs[0], 0));
     if (!('problem' in rb)) throw new Error(rb.reason);

@@ -4,7 +4,7 @@ import type { Constraint } from '../../constraints/constraint.js';
 import { subspaceInput, subspaceResidual } from '../../prior/subspace.js';
 import type { SubspacePrior } from '../../prior/types.js';
 import { maximizeExact } from '../maximizeExact.js';
-import { mlp, seeded } from '../test-nets.js';
+import { mlp, seeded, randomLayers } from '../test-nets.js';
 
 /**
  * The branch-and-bound on problems lifted to a subspace prior's code (src/exact/prior.ts): the
@@ -18,16 +18,6 @@ beforeAll(async () => {
   await useBackend('cpu');
 });
 
-/** Random weights scaled by 1/√fan-in, seeded. */
-function layers(widths: number[], seed: number): Array<[number[], number[]]> {
-  const rnd = seeded(seed);
-  const out: Array<[number[], number[]]> = [];
-  for (let l = 1; l < widths.length; l++) {
-    const scale = 2 / Math.sqrt(widths[l - 1]);
-    out.push([Array.from({ length: widths[l - 1] * widths[l] }, () => rnd() * scale), Array.from({ length: widths[l] }, () => rnd() * 0.5)]);
-  }
-  return out;
-}
 
 /** K orthonormal directions in n features (Gram–Schmidt on seeded random vectors), a mean inside the box, a code box wide enough that the input box cuts it. */
 function randomPrior(n: number, k: number, seed: number, halfWidth: number): SubspacePrior {
@@ -71,7 +61,7 @@ describe('branch-and-bound over a subspace prior\'s code = MILP on the same lift
     { n: 24, hidden: 10, k: 4, seed: 12, index: 2, halfWidth: 1.5 },
     { n: 12, hidden: 14, k: 2, seed: 13, index: 1, halfWidth: 2 },
   ])('$n-$hidden-3 net, K = $k, logit:$index', async ({ n, hidden, k, seed, index, halfWidth }) => {
-    const ls = layers([n, hidden, 3], seed);
+    const ls = randomLayers([n, hidden, 3], seed);
     const model = mlp(n, ls);
     const prior = randomPrior(n, k, seed + 100, halfWidth);
     const constraints: Constraint[] = [{ kind: 'prior', prior }];
