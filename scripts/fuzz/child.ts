@@ -2,12 +2,26 @@
 // random inputs, then prints ONE line `@@fuzz {json}` per file.
 //   node --import tsx scripts/fuzz/child.ts FILE     one file
 //   node --import tsx scripts/fuzz/child.ts --serve  files as JSON lines {id, file} on stdin
-import * as tf from '@tensorflow/tfjs';
 import { createInterface } from 'node:readline';
-import { useBackend } from '../../src/backend.js';
 import { isActmaxError } from '../../src/errors.js';
-import { loadModel } from '../../src/model/load.js';
-import { buildForward } from '../../src/model/activations.js';
+
+/**
+ * TF.js and the loaders (≈ 3 CPU s to import), loaded before the child says it is ready. In
+ * self-test mode they are loaded only for a file that is not a self-test: the self-tests misbehave
+ * before any model is read, and the harness test starts a child for each.
+ */
+async function importStack() {
+  const [tf, { useBackend }, { loadModel }, { buildForward }] = await Promise.all([
+    import('@tensorflow/tfjs'),
+    import('../../src/backend.js'),
+    import('../../src/model/load.js'),
+    import('../../src/model/activations.js'),
+  ]);
+  await useBackend(process.env.ACTMAX_FUZZ_BACKEND === 'cpu' ? 'cpu' : 'wasm');
+  return { tf, loadModel, buildForward };
+}
+let stack: Awaited<ReturnType<typeof importStack>> | undefined;
+const selfTesting = process.env.ACTMAX_FUZZ_SELFTEST === '1';
 
 /** What the child reports for one file. */
 export interface ChildResult {
@@ -59,7 +73,9 @@ async function selfTest(file: string): Promise<void> {
 
 async function runOne(file: string): Promise<Omit<ChildResult, 'id' | 'ms'>> {
   try {
-    if (process.env.ACTMAX_FUZZ_SELFTEST === '1') await selfTest(file);
+    if (selfTesting) await selfTest(file);
+    stack ??= await importStack();
+    const { tf, loadModel, buildForward } = stack;
     const model = await loadModel(file);
     try {
       const forward = buildForward(model, []);
@@ -97,7 +113,7 @@ async function runOne(file: string): Promise<Omit<ChildResult, 'id' | 'ms'>> {
 }
 
 async function main(): Promise<void> {
-  await useBackend(process.env.ACTMAX_FUZZ_BACKEND === 'cpu' ? 'cpu' : 'wasm');
+  if (!selfTesting) stack = await importStack();
   const args = process.argv.slice(2);
   if (args[0] !== '--serve') {
     const t = performance.now();
