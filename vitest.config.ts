@@ -1,10 +1,13 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Test files that run in one shared process per worker (`isolate: false`): they spawn nothing,
  * register no signal handlers, keep the working directory, and set the TF.js backend they need.
- * Each would otherwise pay ≈ 1–1.5 CPU s for its own process and TF.js import; these 34 files
- * take 36 CPU s shared against 83 isolated (measured under load, the same 352 tests passing).
+ * Each would otherwise pay ≈ 1–3 CPU s for its own process and TF.js import; these 50 files
+ * take 113 CPU s shared against 226 isolated (`npm run test:cpu` and `vitest run --project
+ * shared`, both under load 25; the same 574 tests passing).
  * Every other file runs in a fresh process, as does any new file until it is listed here.
  */
 const SHARED_PROCESS = [
@@ -42,7 +45,61 @@ const SHARED_PROCESS = [
   'test/package.test.ts',
   'test/sources.test.ts',
   'test/web-settings.test.ts',
+  // Added for issue 13 (no child processes, no signal handlers, no chdir; each sets its backend or
+  // needs none; worker threads they start end with their test).
+  'src/constraints/project.test.ts',
+  'src/data/fashion.test.ts',
+  'src/engine/onnx/rules/rules.test.ts',
+  'src/exact/bnb/lifted.test.ts',
+  'src/exact/bundled.test.ts',
+  'src/exact/maximizeExact.test.ts',
+  'src/exact/pl-ops.test.ts',
+  'src/exact/polish.test.ts',
+  'src/exact/prior.test.ts',
+  'src/exact/union.test.ts',
+  'src/image/image.test.ts',
+  'src/model/tfjs/per-row.test.ts',
+  'src/pipeline/channels-first.test.ts',
+  'test/exact-cli.test.ts',
+  'test/exact-multi-input.test.ts',
+  'test/prior-clusters.test.ts',
 ];
+
+/**
+ * The files that take longest on 2 cores (mostly waiting on child processes, Chromium, Redis or a
+ * solver), slowest first: they start first, so the two workers end together instead of one long
+ * file running alone at the end (`npm run test:cpu` measures them). The rest follow in vitest's
+ * order; the shared-process files run last.
+ */
+const LONGEST_FIRST = [
+  'test/web-e2e.test.ts',
+  'test/atlas-distributed.test.ts',
+  'test/interrupt.test.ts',
+  'test/realworld-onnx.test.ts',
+  'test/realworld.test.ts',
+  'test/doc-examples.test.ts',
+  'test/prior-realism.test.ts',
+  'test/fuzz.test.ts',
+  'test/determinism.test.ts',
+  'src/exact/bnb/bnb.test.ts',
+  'src/atlas/atlas.test.ts',
+  'src/optimize/fused.test.ts',
+  'src/atlas/queue.test.ts',
+  'test/atlas-site.test.ts',
+  'test/atlas-cli.test.ts',
+  'test/maximize.test.ts',
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.indexOf(path.relative(import.meta.dirname, f.moduleId));
+      return i < 0 ? LONGEST_FIRST.length : i;
+    };
+    const order = await super.sort(files);
+    return order.map((f, i) => ({ f, i, r: rank(f) })).sort((a, b) => a.r - b.r || a.i - b.i).map(({ f }) => f);
+  }
+}
 
 export const include = ['src/**/*.test.ts', 'test/**/*.test.ts'];
 // The packed-and-installed package: `npm run test:package` (vitest.package.config.ts).
@@ -57,6 +114,7 @@ export default defineConfig({
     // while many files mostly wait (child processes, Chromium, Redis, timers). Two files at a time
     // keep both cores busy.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: 'shared', include: SHARED_PROCESS, exclude, isolate: false } },
       // Tests here switch backends, change the working directory, count tensors or run child processes.
