@@ -5,9 +5,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /**
  * Test files that run in one shared process per worker (`isolate: false`): they spawn nothing,
  * register no signal handlers, keep the working directory, and set the TF.js backend they need.
- * Each would otherwise pay ≈ 1–3 CPU s for its own process and TF.js import; these 50 files
- * take 113 CPU s shared against 226 isolated (`npm run test:cpu` and `vitest run --project
- * shared`, both under load 25; the same 574 tests passing).
+ * Each would otherwise pay ≈ 1–3 CPU s for its own process and TF.js import: 50 of these files
+ * took 113 CPU s shared against 226 isolated (`vitest run --project shared` vs `npm run test:cpu`,
+ * both under load 25, the same 574 tests passing).
  * Every other file runs in a fresh process, as does any new file until it is listed here.
  */
 const SHARED_PROCESS = [
@@ -62,7 +62,6 @@ const SHARED_PROCESS = [
   'src/pipeline/channels-first.test.ts',
   'test/exact-cli.test.ts',
   'test/exact-multi-input.test.ts',
-  'test/prior-clusters.test.ts',
 ];
 
 /**
