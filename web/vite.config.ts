@@ -19,10 +19,59 @@ import { SERVED_MODEL_FILES } from '../src/cli/serve.js';
 
 const webDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(webDir, '..');
+const srcDir = path.join(repoRoot, 'src') + path.sep;
 const wasmDir = path.join(repoRoot, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const highsDir = path.join(repoRoot, 'node_modules', 'highs', 'build');
 const HIGHS_FILES = ['highs.mjs', 'highs.wasm'];
+
+const tfjsDist = path.join(repoRoot, 'node_modules', '@tensorflow');
+const TFJS_BUNDLES: [RegExp, string][] = [
+  [/^@tensorflow\/tfjs(-core)?$/, path.join(tfjsDist, 'tfjs', 'dist', 'tf.fesm.min.js')],
+  [/^@tensorflow\/tfjs-backend-wasm$/, path.join(tfjsDist, 'tfjs-backend-wasm', 'dist', 'tf-backend-wasm.fesm.min.js')],
+];
+const isTfjs = (source: string) => TFJS_BUNDLES.some(([pattern]) => pattern.test(source));
+
+/**
+ * The worker takes TF.js from its prebuilt ES module bundles, kept whole, instead of ~1,500
+ * modules to parse and tree-shake (most of the build's CPU). The WASM backend's bundle imports
+ * '@tensorflow/tfjs-core', which the union bundle exports in full, so both share one engine; their
+ * kernels register themselves at import, so nothing in them may be shaken off.
+ */
+function prebuiltTfjs(): Plugin {
+  return {
+    name: 'actmax-prebuilt-tfjs',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      const bundle = TFJS_BUNDLES.find(([pattern]) => pattern.test(source));
+      if (bundle) return { id: bundle[1], moduleSideEffects: 'no-treeshake' };
+      // h5wasm is one 4 MB emscripten module (WebAssembly inlined): nothing in it to shake off.
+      if (source === 'h5wasm') return this.resolve(source, importer, { skipSelf: true }).then((r) => r && { ...r, moduleSideEffects: 'no-treeshake' as const });
+      return null;
+    },
+  };
+}
+
+/**
+ * The page calls only TF.js-free helpers of actmax/browser (objective parsing, shapes); the worker
+ * runs the model. Reading the library's modules as free of import-time effects and TF.js as an
+ * external lets Rollup leave it out of the page unparsed; the build fails if the page ever needs it.
+ */
+function pageWithoutTfjs(): Plugin {
+  return {
+    name: 'actmax-page-without-tfjs',
+    enforce: 'pre',
+    resolveId(source) {
+      return isTfjs(source) ? { id: source, external: true, moduleSideEffects: false } : null;
+    },
+    generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        const tf = chunk.type === 'chunk' ? chunk.imports.find(isTfjs) : undefined;
+        if (tf) this.error(`the page (${chunk.fileName}) uses ${tf}: TF.js belongs in the worker (web/src/worker.ts), not the page`);
+      }
+    },
+  };
+}
 
 /** Serves /wasm/*, /highs/* and the bundled models' files in dev; copies the wasm binaries into the build. */
 function actmaxAssets(): Plugin {
@@ -90,18 +139,20 @@ function isolation(): Plugin {
 export default defineConfig({
   root: webDir,
   base: './',
-  plugins: [isolation(), twinFiles(), actmaxAssets()],
+  plugins: [isolation(), pageWithoutTfjs(), twinFiles(), actmaxAssets()],
   resolve: {
     alias: [{ find: /^actmax\/browser$/, replacement: path.join(repoRoot, 'src', 'browser.ts') }],
   },
   // Workers are bundled apart: they need the same swaps.
-  worker: { format: 'es', plugins: () => [twinFiles()] },
+  worker: { format: 'es', plugins: () => [prebuiltTfjs(), twinFiles()] },
   build: {
     outDir: path.join(repoRoot, 'web-dist'),
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
     sourcemap: false,
+    // Page build only (see pageWithoutTfjs); the worker keeps every module's effects.
+    rollupOptions: { treeshake: { moduleSideEffects: (id) => !id.startsWith(srcDir) } },
   },
   server: { fs: { allow: [repoRoot] } },
 });
