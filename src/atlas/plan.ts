@@ -142,8 +142,8 @@ export interface PlanOptions extends Partial<AtlasSettings> {
   layers?: 'all' | string[];
 }
 
-/** Atlas defaults: fewer steps and restarts than `maximize`, because an atlas runs every unit. */
-export const ATLAS_DEFAULTS = { steps: 100, restarts: 4, seed: 0, image: 'auto' } as const;
+export { ATLAS_DEFAULTS } from './defaults.js';
+import { ATLAS_DEFAULTS } from './defaults.js';
 
 function positiveInt(name: string, v: number, min: number): number {
   if (!Number.isInteger(v) || v < min) throw new ActmaxError('bad-option', `${name} must be an integer ≥ ${min}, got ${v}`);

@@ -35,8 +35,8 @@ export interface QueueWorkerOptions {
   log?: (line: string) => void;
 }
 
-/** Stalled-job defaults: 30 s locks, a check every 15 s, 2 recoveries per job. */
-export const WORKER_DEFAULTS = { lockSeconds: 30, maxStalled: 2, threads: 1 } as const;
+export { WORKER_DEFAULTS } from './defaults.js';
+import { WORKER_DEFAULTS } from './defaults.js';
 
 /** What {@link runQueueWorker} did before it stopped. */
 export interface QueueWorkerSummary {

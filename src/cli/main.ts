@@ -1,46 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { useBackend, type BackendName } from '../backend.js';
+import type { BackendName } from '../backend.js';
 import { ActmaxError, isActmaxError } from '../errors.js';
-import { tapShape } from '../model/activations.js';
 import { inputShapeOption, layoutOption, withModel, type ModelFlags } from './model-options.js';
-import type { ActmaxModel } from '../model/types.js';
 import { OBJECTIVE_GRAMMAR } from '../objectives/parse.js';
-import { objectiveContext, parseObjectiveFor } from '../objectives/check.js';
-import { maximize, type StepInfo } from '../optimize/maximize.js';
-import type { OptimizerName } from '../optimize/optimizers.js';
-import type { EngineChoice } from '../engine/select.js';
-import { readInputFile } from '../io/inputs.js';
-import { writeRunFiles } from '../io/results.js';
-import { runJson } from '../io/result-json.js';
-import { toTfjsLayers } from '../model/convert.js';
-import { startServer } from './serve.js';
-import { startDirServer } from './serve-dir.js';
 import { registerAtlasCommands } from './commands/atlas.js';
 import { PACKAGE_ROOT } from './paths.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import { CONSTRAINT_GRAMMAR, parseConstraint, parseInit } from './specs.js';
-import { PRIOR_GRAMMAR, parsePrior } from './prior-spec.js';
-import { addValueWithoutPrior } from '../prior/compare.js';
-import { datasetPriorPath } from '../prior/dataset.js';
-import { promises as fs } from 'node:fs';
-import { renderInspect } from './commands/inspect.js';
-import { predictOnce } from './commands/predict.js';
-import { runDemo, DEMO_SETTINGS } from './commands/demo.js';
-import { runExact } from './commands/exact.js';
-import { progressBar } from './render.js';
-import type { Constraint } from '../constraints/constraint.js';
-// Image pipeline (issue 5)
-import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../pipeline/specs.js';
-import { expandUnits, imageOptionsFromFlags, type ImageFlags } from './image-flags.js';
-import { frameSteps } from '../image/animation.js';
-import { writeImageFiles } from '../image/files.js';
-import { isImageShape } from '../io/raster.js';
+import { CONSTRAINT_GRAMMAR, PRIOR_GRAMMAR } from './grammars.js';
+import { PARAM_GRAMMAR, REGULARIZER_GRAMMAR, TRANSFORM_GRAMMAR } from '../pipeline/grammar.js';
+import { EXIT } from './exit.js';
+import type { ExactCliOptions, MaximizeCliOptions } from './commands/search.js';
+// Each command's modules are imported inside its action: `--version`, `--help` and a usage error
+// load none of TF.js, the engines, the solvers, the queue or h5wasm (a CLI start ≈ 4 CPU s otherwise).
 
-/** Exit codes: 0 ok, 1 bug, 2 a problem the user can fix, 130 interrupted. */
-export const EXIT = { ok: 0, bug: 1, usage: 2, interrupted: 130 } as const;
+export { EXIT };
 
 function int(name: string) {
   return (v: string) => {
@@ -87,6 +61,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .addOption(inputShapeOption())
     .addOption(layoutOption())
     .action(async (file: string, o: { json?: boolean } & ModelFlags) => {
+      const [{ datasetPriorPath }, { renderInspect }, { promises: fs }] = await Promise.all([import('../prior/dataset.js'), import('./commands/inspect.js'), import('node:fs')]);
       await withModel(file, o, async (model) => {
         const prior = await datasetPriorPath(model.source);
         const exists = prior ? await fs.stat(prior).then(() => true, () => false) : false;
@@ -105,6 +80,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .addOption(inputShapeOption())
     .addOption(layoutOption())
     .action(async (file: string, o: { input: string; layer?: string; json?: boolean } & ModelFlags) => {
+      const [{ readInputFile }, { predictOnce }] = await Promise.all([import('../io/inputs.js'), import('./commands/predict.js')]);
       await withModel(file, o, async (model) => {
         const values = await readInputFile(o.input, model);
         const res = await predictOnce(model, values, o.layer);
@@ -153,6 +129,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .addOption(inputShapeOption())
     .addOption(layoutOption())
     .action(async (file: string, o: MaximizeCliOptions) => {
+      const { maximizeCommand } = await import('./commands/search.js');
       await withModel(file, o, (model) => maximizeCommand(model, o, io));
     });
 
@@ -177,6 +154,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .addOption(inputShapeOption())
     .addOption(layoutOption())
     .action(async (file: string, o: ExactCliOptions) => {
+      const { exactCommand } = await import('./commands/search.js');
       await withModel(file, o, (model) => exactCommand(model, o, io));
     });
 
@@ -189,6 +167,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .addOption(inputShapeOption())
     .addOption(layoutOption())
     .action(async (file: string, outDir: string, o: ModelFlags) => {
+      const [{ toTfjsLayers }, { writeFileAtomic }] = await Promise.all([import('../model/convert.js'), import('../io/atomic.js')]);
       await withModel(file, o, async (model) => {
         const files = await toTfjsLayers(model);
         // Weights first, model.json last: a reader never sees a model.json without its weights.
@@ -206,6 +185,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--host <h>', 'address to bind (other machines can reach 0.0.0.0 — only use it on a trusted network)', '127.0.0.1')
     .action(async (dir: string | undefined, o: { port: number; host: string }) => {
       const log = (s: string) => io.out(s + '\n');
+      const [{ startServer }, { startDirServer }] = await Promise.all([import('./serve.js'), import('./serve-dir.js')]);
       const running = dir ? await startDirServer({ dir, port: o.port, host: o.host, log }) : await startServer({ port: o.port, host: o.host, root: PACKAGE_ROOT, log });
       await new Promise<void>((resolve) => {
         const stop = () => void running.close().then(resolve);
@@ -221,6 +201,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--prior <spec>', `answers that look like the data, e.g. dataset:subspace:32 or decoder:models/fashion-mnist-decoder; ${PRIOR_GRAMMAR}`)
     .addOption(backendOption())
     .action(async (o: { out: string; backend: BackendName; prior?: string }) => {
+      const [{ useBackend }, { progressBar }, { runDemo, DEMO_SETTINGS }] = await Promise.all([import('../backend.js'), import('./render.js'), import('./commands/demo.js')]);
       await useBackend(o.backend);
       const bar = progressBar(DEMO_SETTINGS.steps, 'demo', true);
       const { rows, text, files } = await runDemo(o.out, (s) => bar.update(s, NaN), o.prior);
@@ -234,167 +215,6 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
   return program;
 }
 
-interface ExactCliOptions extends ModelFlags {
-  objective: string;
-  constraint: string[];
-  timeLimit: number;
-  gap: number;
-  warmStart: boolean;
-  method: 'auto' | 'bnb' | 'milp';
-  threads?: number;
-  init?: string;
-  input?: string;
-  optimize?: string;
-  prior?: string;
-  out: string;
-  json?: boolean;
-}
-
-/** What maximize and exact share on the command line: start, constraints, optimised and held inputs. */
-async function parseProblem(model: ActmaxModel, o: { init?: string; constraint: string[]; input?: string; optimize?: string; prior?: string }) {
-  const init = await parseInit(o.init, model);
-  const refForMask = typeof init === 'object' && 'input' in init ? Array.from(init.input) : undefined;
-  const constraints: Constraint[] = [];
-  for (const c of o.constraint) constraints.push(await parseConstraint(c, model, refForMask));
-  const prior = o.prior === undefined ? null : await parsePrior(o.prior, model);
-  if (prior) constraints.push(prior.constraint);
-  const fixed = o.input ? await readInputFile(o.input, model) : undefined;
-  // With held inputs given and no --optimize, the others are optimised.
-  const optimize = o.optimize ? o.optimize.split(',').map((s) => s.trim()) : fixed ? model.inputs.map((i) => i.name).filter((n) => !(n in fixed)) : undefined;
-  const inputs = fixed ? Object.fromEntries(Object.entries(fixed).map(([k, v]) => [k, Array.from(v)])) : undefined;
-  return { init, constraints, optimize, inputs, dispose: () => prior?.dispose() };
-}
-
-/** Ctrl-C / SIGTERM abort the run (which then writes the best so far); `release` restores the default handling. */
-function onInterrupt(): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
-  return {
-    signal: controller.signal,
-    release() {
-      process.off('SIGINT', abort);
-      process.off('SIGTERM', abort);
-    },
-  };
-}
-
-async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = parseObjectiveFor(o.objective, model);
-  if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
-  const { constraints, optimize, inputs, dispose } = await parseProblem(model, o);
-  const interrupt = onInterrupt();
-  const tty = !o.json && process.stderr.isTTY;
-  let last = 0;
-  try {
-    const { results, json, files, interrupted } = await runExact(model, targets, o.out, {
-      constraints,
-      timeLimit: o.timeLimit,
-      gapTolerance: o.gap,
-      warmStart: o.warmStart,
-      method: o.method,
-      threads: o.threads,
-      optimize,
-      inputs,
-      signal: interrupt.signal,
-      onProgress: (t, line) => {
-        if (!tty || Date.now() - last < 250) return;
-        last = Date.now();
-        process.stderr.write(`\r\x1b[K[${t + 1}/${targets.length}] ${line}`);
-      },
-    });
-    if (tty) process.stderr.write('\r\x1b[K');
-    if (o.json) io.out(JSON.stringify(json) + '\n');
-    else {
-      for (const r of results) {
-        const v = r.value === null ? 'none found' : r.value.toPrecision(8);
-        io.out(`${r.objective}: ${r.status}  value ${v}  upper bound ${r.upperBound?.toPrecision(8) ?? '-'}  gap ${r.gap === null ? '-' : (100 * r.gap).toFixed(3) + '%'}  (${r.solveSeconds.toFixed(1)} s, ${r.nodes} nodes)\n`);
-      }
-      io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
-    }
-    if (interrupted) {
-      io.err('interrupted: wrote the best result so far\n');
-      process.exitCode = EXIT.interrupted;
-    }
-  } finally {
-    interrupt.release();
-    dispose();
-  }
-}
-
-interface MaximizeCliOptions extends ModelFlags {
-  objective: string;
-  constraint: string[];
-  steps: number;
-  restarts: number;
-  optimizer: OptimizerName;
-  lr?: number;
-  seed: number;
-  init: string;
-  input?: string;
-  optimize?: string;
-  out: string;
-  json?: boolean;
-  engine: EngineChoice;
-  // Image pipeline (issue 5)
-  image: string;
-  param?: string;
-  transform: string[];
-  regularizer: string[];
-  units?: string;
-  animate?: number;
-  prior?: string;
-}
-
-async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { out: (s: string) => void; err: (s: string) => void }): Promise<void> {
-  const targets = o.units !== undefined ? expandUnits(o.objective, o.units, objectiveContext(model)) : parseObjectiveFor(o.objective, model);
-  const image = imageOptionsFromFlags(model, o as ImageFlags);
-  const pictures = isImageShape(model.inputs[0].shape);
-  const { init, constraints, optimize, inputs, dispose } = await parseProblem(model, o);
-  const interrupt = onInterrupt();
-  const bar = progressBar(o.steps, 'maximize', !o.json);
-  try {
-    const options = {
-      steps: o.steps,
-      restarts: o.restarts,
-      optimizer: o.optimizer,
-      lr: o.lr,
-      seed: o.seed,
-      init,
-      constraints,
-      optimize,
-      inputs,
-      signal: interrupt.signal,
-      engine: o.engine,
-      onStep: (s: StepInfo) => bar.update(s.step + 1, Math.max(...s.best)),
-      image,
-      keepRestarts: pictures && o.restarts > 1,
-      ...(o.animate !== undefined ? { frames: frameSteps(o.steps, o.animate) } : {}),
-    };
-    const run = await maximize(model, targets, options);
-    bar.stop();
-    // Honesty: what the same search reaches without the prior.
-    if (run.prior && !run.interrupted) await addValueWithoutPrior(model, targets, { ...options, signal: interrupt.signal }, run);
-    const files = await writeRunFiles(o.out, run, model);
-    files.push(...(await writeImageFiles(o.out, run, model)));
-    if (o.json) io.out(JSON.stringify(runJson(run, model.source)) + '\n');
-    else {
-      if (run.prior) io.out(`prior: ${run.prior.description}\n`);
-      for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}${r.withoutPrior ? ` (without the prior ${r.withoutPrior.value.toPrecision(6)})` : ''}\n`);
-      io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
-    }
-    if (run.interrupted) {
-      io.err('interrupted: wrote the best result so far\n');
-      process.exitCode = EXIT.interrupted;
-    }
-  } finally {
-    bar.stop();
-    interrupt.release();
-    dispose();
-  }
-}
-
 /**
  * Run the CLI with arguments; returns the exit code. ActmaxError → one line on stderr, exit 2.
  *
@@ -404,8 +224,10 @@ async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: { 
 export async function runCli(argv: string[], io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) }): Promise<number> {
   // TF.js's production mode: no "Hi, looks like you are running TensorFlow.js in Node.js" banner
   // (printed on the CPU backend's first use) and no other TF.js console chatter on stderr.
-  tf.enableProdMode();
   const program = buildProgram(io);
+  program.hook('preAction', async () => {
+    (await import('@tensorflow/tfjs')).enableProdMode();
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;

@@ -3,9 +3,8 @@
  * open (`--input-shape` for a free image size, `--layout` for 4-D graph inputs).
  */
 import { Option } from 'commander';
-import { useBackend, type BackendName } from '../backend.js';
+import type { BackendName } from '../backend.js';
 import { ActmaxError } from '../errors.js';
-import { loadModel } from '../model/load.js';
 import type { ActmaxModel, LoadOptions } from '../model/types.js';
 
 /** The flags every model-reading command takes. */
@@ -46,6 +45,8 @@ function loadOptions(flags: ModelFlags): LoadOptions {
  */
 export async function withModel<T>(file: string, flags: ModelFlags, fn: (m: ActmaxModel) => Promise<T>): Promise<T> {
   const options = loadOptions(flags);
+  // Loaded here, not at import: the CLI's --help and --version never load TF.js.
+  const [{ useBackend }, { loadModel }] = await Promise.all([import('../backend.js'), import('../model/load.js')]);
   await useBackend(flags.backend);
   const model = await loadModel(file, options);
   try {

@@ -8,10 +8,8 @@ import { decodePng } from '../io/png.js';
 import type { InitSpec } from '../optimize/maximize.js';
 import { validate, z } from '../io/validate.js';
 
-/** The constraint grammar, shown with every parse error. */
-export const CONSTRAINT_GRAMMAR =
-  'constraint specs: box:LO,HI | linf:REF_FILE,EPS | l2:REF_FILE,EPS | l1:REF_FILE,EPS | mask:FILE (JSON 0/1 array or PNG, white = editable) | ' +
-  'levels:N | sum<=B | sum>=B | linear:FILE (JSON {"a":[…],"b":B}) | onehot:I,J,K (or I-K); prefix INPUT= to name a model input';
+export { CONSTRAINT_GRAMMAR } from './grammars.js';
+import { CONSTRAINT_GRAMMAR } from './grammars.js';
 
 function bad(spec: string, why: string): never {
   throw new ActmaxError('bad-spec', `bad constraint "${spec}": ${why}; ${CONSTRAINT_GRAMMAR}`);

@@ -3,12 +3,8 @@ import type { ParamSpec } from '../param/param.js';
 import { standardTransforms, type TransformSpec } from '../transforms/transforms.js';
 import type { RegularizerSpec } from './regularizers.js';
 
-/** Grammar of `--param`, shown with every parse error. */
-export const PARAM_GRAMMAR = 'param specs: pixel | sigmoid | spectral, with options after ":" like spectral:decay=1.5,decorrelate=no or sigmoid:decorrelate=yes,sd=0.5';
-/** Grammar of `--transform`, shown with every parse error. */
-export const TRANSFORM_GRAMMAR = 'transform specs (repeat the flag to chain them): jitter:PIXELS | pad:PIXELS | scale:MIN,MAX | rotate:DEGREES | standard | none';
-/** Grammar of `--regularizer`, shown with every parse error. */
-export const REGULARIZER_GRAMMAR = 'regularizer specs (repeatable): tv:W | l1:W | l2:W | blur:W (0–1, pixel param only) | diversity:W or diversity:W:LAYER | none';
+export { PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './grammar.js';
+import { PARAM_GRAMMAR, TRANSFORM_GRAMMAR, REGULARIZER_GRAMMAR } from './grammar.js';
 
 function num(text: string, s: string | undefined, what: string, grammar: string): number {
   const v = Number(s);

@@ -2,13 +2,11 @@ import os from 'node:os';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { useBackend, type BackendName } from '../../backend.js';
+import type { BackendName } from '../../backend.js';
 import { ActmaxError } from '../../errors.js';
-import { loadModel } from '../../model/load.js';
-import { ATLAS_DEFAULTS } from '../../atlas/plan.js';
-import { queueRunner } from '../../atlas/queue.js';
-import { modelLocation, runAtlas, type AtlasProgress, type BatchRunner } from '../../atlas/run.js';
-import { runQueueWorker, WORKER_DEFAULTS } from '../../atlas/worker.js';
+import type { AtlasProgress, BatchRunner } from '../../atlas/run.js';
+import { ATLAS_DEFAULTS, WORKER_DEFAULTS } from '../../atlas/defaults.js';
+// The model, the engines and the queue (bullmq, ioredis) load when a command runs, not with the CLI.
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 
@@ -94,13 +92,14 @@ interface AtlasCliOptions {
 
 async function atlasCommand(file: string, o: AtlasCliOptions, io: Io): Promise<void> {
   if (o.queue && o.threads !== undefined) throw new ActmaxError('bad-option', '--threads sets local threads; with --queue the workers run the batches (actmax worker --threads N)');
+  const [{ useBackend }, { loadModel }, { modelLocation, runAtlas }] = await Promise.all([import('../../backend.js'), import('../../model/load.js'), import('../../atlas/run.js')]);
   await useBackend(o.backend);
   const model = await loadModel(file);
   const interrupt = interrupts();
   const bar = unitsBar(true);
   let runner: BatchRunner | undefined;
   try {
-    runner = o.queue ? await queueRunner(o.queue, modelLocation(model)) : undefined;
+    runner = o.queue ? await (await import('../../atlas/queue.js')).queueRunner(o.queue, modelLocation(model)) : undefined;
     const layers = o.layers.trim() === 'all' ? 'all' : o.layers.split(',').map((s) => s.trim()).filter(Boolean);
     const summary = await runAtlas(model, {
       out: o.out, layers, steps: o.steps, restarts: o.restarts, seed: o.seed, batchUnits: o.batch, image: o.image, examples: o.examples,
@@ -159,6 +158,7 @@ export function registerAtlasCommands(program: Command, io: Io): void {
     .option('--max-stalled <n>', 'times a job may be recovered from dead workers before it fails', int('max-stalled'), WORKER_DEFAULTS.maxStalled)
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['wasm', 'cpu', 'tensorflow']).default('wasm'))
     .action(async (url: string, o: { maxBatch?: number; threads: number; model?: string; lockSeconds: number; maxStalled: number; backend: BackendName }) => {
+      const { runQueueWorker } = await import('../../atlas/worker.js');
       const interrupt = interrupts();
       try {
         const summary = await runQueueWorker(url, { ...o, signal: interrupt.signal, log: (line) => io.out(`${new Date().toISOString()} ${line}\n`) });
