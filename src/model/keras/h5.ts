@@ -2,20 +2,22 @@
  * Reading HDF5 bytes with h5wasm through its in-memory file system (works the same in Node and in
  * the browser), with size checks before any dataset is read.
  */
-import h5wasm from 'h5wasm';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
 import { ActmaxError } from '../../errors.js';
 import { MAX_FLOATS, shapeSize, toFloat32 } from './build.js';
 
 let nextFileId = 0;
-let readyModule: Promise<Awaited<typeof h5wasm.ready>> | null = null;
+type H5wasm = typeof import('h5wasm').default;
+let readyModule: Promise<{ h5wasm: H5wasm; m: Awaited<H5wasm['ready']> }> | null = null;
 
-async function h5Module(): Promise<Awaited<typeof h5wasm.ready>> {
+/** h5wasm (4 MB of JavaScript and WebAssembly) loads on the first HDF5 file, not with the model loaders. */
+async function h5Module(): Promise<{ h5wasm: H5wasm; m: Awaited<H5wasm['ready']> }> {
   if (!readyModule) {
-    readyModule = h5wasm.ready.then((m) => {
+    readyModule = import('h5wasm').then(async ({ default: h5wasm }) => {
+      const m = await h5wasm.ready;
       // Throw HDF5 errors as exceptions instead of printing them to stderr.
       m.activate_throwing_error_handler();
-      return m;
+      return { h5wasm, m };
     });
   }
   return readyModule;
@@ -28,7 +30,7 @@ async function h5Module(): Promise<Awaited<typeof h5wasm.ready>> {
  * const version = await withH5(bytes, 'model.h5', (f) => readStringAttr(f, 'keras_version'));
  */
 export async function withH5<T>(bytes: Uint8Array, file: string, fn: (f: H5File) => T | Promise<T>): Promise<T> {
-  const m = await h5Module();
+  const { h5wasm, m } = await h5Module();
   const path = `/actmax-${Date.now().toString(36)}-${nextFileId++}.h5`;
   m.FS!.writeFile(path, bytes);
   let f: H5File;
