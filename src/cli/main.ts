@@ -222,9 +222,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
  * process.exitCode = await runCli(process.argv.slice(2));
  */
 export async function runCli(argv: string[], io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) }): Promise<number> {
-  // TF.js's production mode: no "Hi, looks like you are running TensorFlow.js in Node.js" banner
-  // (printed on the CPU backend's first use) and no other TF.js console chatter on stderr.
   const program = buildProgram(io);
+  // TF.js's production mode: no "Hi, looks like you are running TensorFlow.js in Node.js" banner
+  // (printed on the CPU backend's first use) and no other TF.js console chatter on stderr. Set
+  // before any command runs; --help, --version and usage errors never load TF.js.
   program.hook('preAction', async () => {
     (await import('@tensorflow/tfjs')).enableProdMode();
   });

@@ -71,7 +71,12 @@ function onInterrupt(): { signal: AbortSignal; release(): void } {
   };
 }
 
-/** `actmax exact`: the certified maximum of each target; prints one line per target (or JSON) and writes the run files. */
+/**
+ * `actmax exact`: the certified maximum of each target; prints one line per target (or JSON) and writes the run files.
+ *
+ * @example
+ * await withModel(file, flags, (model) => exactCommand(model, { ...flags, objective: 'logit:1', constraint: [], timeLimit: 60, gap: 0, warmStart: true, method: 'auto', out: 'actmax-out' }, io));
+ */
 export async function exactCommand(model: ActmaxModel, o: ExactCliOptions, io: Io): Promise<void> {
   const targets = parseObjectiveFor(o.objective, model);
   if (!(o.timeLimit > 0)) throw new ActmaxError('bad-option', `--time-limit must be a positive number of seconds, got ${o.timeLimit}`);
@@ -139,7 +144,12 @@ export interface MaximizeCliOptions extends ModelFlags {
   prior?: string;
 }
 
-/** `actmax maximize`: gradient search for each target; prints the values (or JSON) and writes the run and image files. */
+/**
+ * `actmax maximize`: gradient search for each target; prints the values (or JSON) and writes the run and image files.
+ *
+ * @example
+ * await withModel(file, flags, (model) => maximizeCommand(model, options, io)); // options: the parsed `actmax maximize` flags
+ */
 export async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions, io: Io): Promise<void> {
   const targets = o.units !== undefined ? expandUnits(o.objective, o.units, objectiveContext(model)) : parseObjectiveFor(o.objective, model);
   const image = imageOptionsFromFlags(model, o as ImageFlags);
