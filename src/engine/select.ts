@@ -40,6 +40,7 @@ export interface ChooseEngineOptions {
 export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[], opts: ChooseEngineOptions = {}): Promise<EngineSelection> {
   const want = opts.engine ?? 'auto';
   if (want !== 'auto' && want !== 'tfjs' && want !== 'onnx') throw new ActmaxError('bad-option', `unknown engine "${String(want)}"; choose auto, tfjs or onnx`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new ActmaxError('bad-option', `onnxruntime intra-op threads must be an integer ≥ 1, got ${opts.threads}`);
   const tfjs: EngineSelection = { name: 'tfjs', factory: (req) => createTfjsEngine(req) };
   if (want === 'tfjs') return tfjs;
   const reason = onnxSupport({ model, targets, pipeline: opts.pipeline }) ?? ((await loadOnnxRuntime()) ? null : 'the optional package onnxruntime-node is not installed');
