@@ -37,11 +37,14 @@ interface Row {
   parallel: number;
   /** onnxruntime intra-op threads of each thread or worker. */
   intraOp: number;
+  /** The engines the manifest records (e.g. onnx-1t). */
+  engines: string;
   units: number;
   seconds: number;
   unitsPerMinute: number;
   cpuSeconds: number;
   load1: number;
+  load1End: number;
 }
 
 /** Linux clock ticks per second (getconf CLK_TCK; 100 on every common kernel). */
@@ -70,9 +73,11 @@ async function timed(model: ActmaxModel, mode: string, parallel: number, intraOp
   const s = await runAtlas(model, { out, runner, steps, restarts });
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = selfCpu() + otherCpu() - c0;
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as { units: Array<{ engine: string }> };
+  const engines = [...new Set(manifest.units.map((u) => u.engine))].join(', ');
   await fs.rm(out, { recursive: true, force: true });
   if (s.done !== s.total) throw new Error(`${mode}: ${s.done} of ${s.total} units`);
-  const row = { mode, parallel, intraOp, units: s.total, seconds: +seconds.toFixed(1), unitsPerMinute: +((s.total / seconds) * 60).toFixed(1), cpuSeconds: +cpuSeconds.toFixed(1), load1 };
+  const row = { mode, parallel, intraOp, engines, units: s.total, seconds: +seconds.toFixed(1), unitsPerMinute: +((s.total / seconds) * 60).toFixed(1), cpuSeconds: +cpuSeconds.toFixed(1), load1, load1End: +os.loadavg()[0].toFixed(1) };
   console.log(JSON.stringify({ bench: 'atlas', model: 'mnist_cnn.keras', steps, restarts, ...row, machine }));
   return row;
 }
@@ -107,10 +112,10 @@ async function distributed(model: ActmaxModel, url: string, workers: number): Pr
 }
 
 function table(rows: Row[]): string {
-  const lines = ['| mode | threads / workers | intra-op threads each | units | wall s | units/min (wall) | × the 1-way run | CPU s | units per CPU-min | load (1 min) at start |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| mode | threads / workers | intra-op threads each | engine | units | wall s | units/min (wall) | × the 1-way run | CPU s | units per CPU-min | load (1 min) start → end |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const peer = rows.find((p) => p.mode === r.mode && p.parallel === 1 && p.intraOp === ATLAS_INTRA_OP_THREADS);
-    lines.push(`| ${r.mode}${r.intraOp === ATLAS_INTRA_OP_THREADS ? '' : ' (former default)'} | ${r.parallel} | ${r.intraOp} | ${r.units} | ${r.seconds} | ${r.unitsPerMinute} | ${peer ? (r.unitsPerMinute / peer.unitsPerMinute).toFixed(2) : '-'} | ${r.cpuSeconds} | ${((r.units / r.cpuSeconds) * 60).toFixed(1)} | ${r.load1} |`);
+    lines.push(`| ${r.mode}${r.intraOp === ATLAS_INTRA_OP_THREADS ? '' : ' (former default)'} | ${r.parallel} | ${r.intraOp} | ${r.engines} | ${r.units} | ${r.seconds} | ${r.unitsPerMinute} | ${peer ? (r.unitsPerMinute / peer.unitsPerMinute).toFixed(2) : '-'} | ${r.cpuSeconds} | ${((r.units / r.cpuSeconds) * 60).toFixed(1)} | ${r.load1} → ${r.load1End} |`);
   }
   return lines.join('\n');
 }
@@ -136,7 +141,7 @@ async function writeSection(rows: Row[]): Promise<void> {
   const section = `<!-- atlas -->
 ## Atlas
 
-\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV), engine auto (every unit ran on onnx: the generated ONNX graph on onnxruntime-node), units packed 16 per batch (64 rows). Each thread or worker runs onnxruntime on ${ATLAS_INTRA_OP_THREADS} intra-op thread (the atlas default: one worker per core); the row marked "former default" is one thread whose 64-row batches got two intra-op threads.
+\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV), engine auto (onnx-Nt: the generated ONNX graph on onnxruntime-node with N intra-op threads, as each unit's manifest line records), units packed 16 per batch (64 rows). Each thread or worker runs onnxruntime on ${ATLAS_INTRA_OP_THREADS} intra-op thread (the atlas default: one worker per core); the row marked "former default" is one thread whose 64-row batches got two intra-op threads.
 Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. Threads/workers started and the model loaded before timing; wall time to the last unit's files.
 CPU s: this process plus its threads (in-process) or plus the worker processes (queue). Other processes share these cores: compare rows of the same run.
 Linux shares the CPU equally between sessions (autogroup scheduling, /proc/sys/kernel/sched_autogroup_enabled), and threads and worker processes started here are in this session: on a busy machine a second thread or worker adds no CPU share, so the wall-clock ratio shows the scheduler; units per CPU-minute shows the cost of the work.
