@@ -188,7 +188,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
 
     // The settings are in the URL, so the link reproduces the run.
     const q = new URL(page.url()).searchParams;
-    expect([q.get('obj'), q.get('steps')]).toEqual(['logit:1', '4000']);
+    expect([q.get('obj'), q.get('steps')]).toEqual(['logit:1', '20000']);
     await page.screenshot({ path: path.join(artifacts, 'web-trouser-done.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(artifacts, 'web-trouser-phone.png'), fullPage: true });
