@@ -123,7 +123,10 @@ function playgroundTable(lines: string[]): void {
   lines.push('');
   lines.push(`The playground (\`actmax serve\`, headless Chromium, bundled model, the page's default objective and restarts, ${String(runs[0].steps)} steps): image-steps/s of the search as the page's status line reports it when the run is done (setup — loading the runtime, compiling the graph — apart).`);
   lines.push('');
-  lines.push('| engine | rows | image-steps/s | setup s | × TF.js | cross-origin isolated |');
-  lines.push('|---|---|---|---|---|---|');
-  for (const r of runs) lines.push(`| ${r.engine} | ${r.batch} | ${fmt(r.imageStepsPerSec)} | ${String(r.setupSeconds)} | ${tfjs?.imageStepsPerSec ? ((r.imageStepsPerSec ?? 0) / tfjs.imageStepsPerSec).toFixed(1) : '—'} | ${String(r.crossOriginIsolated)} |`);
+  lines.push('| engine | threads | rows | image-steps/s | setup s | × TF.js | × 744 (issue 12) | cross-origin isolated, cores | load (1 min) |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const r of runs) {
+    const load = r.load1 as number | undefined;
+    lines.push(`| ${r.engine} | ${r.threads} | ${r.batch} | ${fmt(r.imageStepsPerSec)} | ${String(r.setupSeconds)} | ${tfjs?.imageStepsPerSec ? ((r.imageStepsPerSec ?? 0) / tfjs.imageStepsPerSec).toFixed(1) : '—'} | ${((r.imageStepsPerSec ?? 0) / 744).toFixed(1)} | ${String(r.crossOriginIsolated)}, ${String(r.cores)} | ${load ?? '—'} |`);
+  }
 }
