@@ -9,7 +9,9 @@ import type { ExactObjective } from './encode.js';
 import { solveByMilp } from './milpPath.js';
 import { forwardValues } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
-import { liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
+import { codeRows, liftNetwork, liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
+import { CodePolytope, type CodeRows } from './polytopeBound.js';
+import { loadHighsHere } from './highs-here.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
 
@@ -30,6 +32,10 @@ export interface UnionBox {
   shallow: () => ShallowProblem | null;
   /** Certified interval bound of the objective over the box. */
   cheapBound: number;
+  /** The best certified bound known for the box: the interval bound, then the polytope LP's when smaller. */
+  bound: number;
+  /** The pixel box (and halfspaces) in the code, shared by all boxes. */
+  rows: CodeRows;
 }
 
 /** The warm start (an input), placed in the box whose code set holds it best. */
@@ -58,16 +64,20 @@ export function unionPriors(parts: ResolvedConstraints[]): SubspacePrior[] | nul
  * const boxes = liftUnion(ctx, unionBoxPriors(prior)!, 'auto');
  */
 export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc'>, priors: SubspacePrior[], method: ExactMethodChoice): UnionBox[] {
+  // One lifted network and objective for every box (they do not depend on the box): the
+  // branch-and-bound form's per-network caches then serve all boxes.
+  const lifted = priors.length > 0 ? liftNetwork(ctx.net, priors[0]) : null;
+  const obj = lifted ? exactObjective(ctx.model, lifted, ctx.spec) : null;
+  const rows = priors.length > 0 ? codeRows(priors[0], ctx.rc) : null;
   const boxes = priors.map((prior, index): UnionBox => {
-    const problem = liftSubspace(ctx.net, prior, ctx.rc);
-    const obj = exactObjective(ctx.model, problem.net, ctx.spec);
+    const problem = liftSubspace(ctx.net, prior, ctx.rc, lifted!);
     const b = intervalBounds(problem.net, problem.set.lo, problem.set.hi, problem.known);
-    let cheapBound = exprBounds(obj.linear, b)[1];
-    for (const m of obj.margins) cheapBound -= m.weight * Math.max(...m.others.map((e) => exprBounds(e, b)[0]));
+    let cheapBound = exprBounds(obj!.linear, b)[1];
+    for (const m of obj!.margins) cheapBound -= m.weight * Math.max(...m.others.map((e) => exprBounds(e, b)[0]));
     // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
     let shallow: ShallowProblem | null | undefined;
-    const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj, problem.set)));
-    return { index, problem, obj, shallow: form, cheapBound };
+    const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj!, problem.set)));
+    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows! };
   });
   // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
   const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
@@ -121,20 +131,27 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
   let bound = -Infinity, nodes = 0, infeasible = 0, allClosed = true;
   let bnb: BnbInfo | null = null;
   const t0 = ctx.seconds();
-  for (const box of [...boxes].sort((a, b) => b.cheapBound - a.cheapBound)) {
-    const left = ctx.timeLimit - (ctx.seconds() - t0);
-    if (box.cheapBound <= target()) {
+  const spent = () => ctx.seconds() - t0;
+  await polytopeBounds(boxes, target, POLYTOPE_SHARE * ctx.timeLimit, spent, ctx.options.signal);
+  const order = [...boxes].sort((a, b) => b.bound - a.bound);
+  for (let q = 0; q < order.length; q++) {
+    const box = order[q];
+    const left = ctx.timeLimit - spent();
+    if (box.bound <= target()) {
       info.pruned++;
-      bound = Math.max(bound, box.cheapBound);
+      bound = Math.max(bound, box.bound);
       continue;
     }
     if (left <= 0 || ctx.options.signal?.aborted) {
-      info.open.push({ box: box.index, bound: box.cheapBound });
-      bound = Math.max(bound, box.cheapBound);
+      info.open.push({ box: box.index, bound: box.bound });
+      bound = Math.max(bound, box.bound);
       allClosed = false;
       continue;
     }
-    const bctx = boxContext(ctx, box, left, start);
+    // A slice of the time left per box still to solve, so one hard box does not take it all.
+    const unsolved = order.slice(q).filter((b) => b.bound > target()).length;
+    const slice = Math.min(left, Math.max(MIN_BOX_SECONDS, left / Math.max(1, unsolved)));
+    const bctx = boxContext(ctx, box, slice, start);
     const floor = best ? best.value : undefined;
     const shallow = box.shallow();
     const ans = shallow ? await solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor) : await solveByMilp(bctx);
@@ -145,11 +162,11 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
       continue;
     }
     if (ans.bnb && (!bnb || ans.x)) bnb = ans.bnb;
-    const boxBound = ans.bound ?? box.cheapBound;
-    bound = Math.max(bound, Math.min(boxBound, box.cheapBound));
+    const boxBound = Math.min(ans.bound ?? Infinity, box.bound);
+    bound = Math.max(bound, boxBound);
     if (ans.proven) info.solved++;
     else {
-      info.open.push({ box: box.index, bound: Math.min(boxBound, box.cheapBound) });
+      info.open.push({ box: box.index, bound: boxBound });
       allClosed = false;
     }
     if (ans.x) {
@@ -171,4 +188,31 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
     infeasible: infeasible === boxes.length ? `the constraints admit no input in any of the prior's ${boxes.length} code boxes` : null,
   };
   return { box: best?.box ?? 0, answer, boxes: info };
+}
+
+/** Share of the time limit the polytope bounds may take before the boxes are solved. */
+const POLYTOPE_SHARE = 0.5;
+/** Least seconds a box is given when time is left (a slice below this closes nothing). */
+const MIN_BOX_SECONDS = 2;
+
+/**
+ * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts), for
+ * boxes by decreasing interval bound whose bound still beats the incumbent, within `seconds`:
+ * one HiGHS LP shared by the boxes, warm-started from box to box. Boxes without a
+ * branch-and-bound form (the MILP route) keep their interval bound.
+ */
+async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Promise<void> {
+  if (boxes.length === 0 || !boxes[0].shallow() || boxes[0].rows.rows === 0) return;
+  const poly = new CodePolytope(await loadHighsHere(), boxes[0].rows);
+  try {
+    for (const box of [...boxes].sort((a, b) => b.cheapBound - a.cheapBound)) {
+      if (spent() > seconds || signal?.aborted) break;
+      if (box.bound <= target()) continue;
+      const p = box.shallow();
+      if (!p || p.m === 0) continue;
+      box.bound = Math.min(box.bound, poly.bound(p, 2).bound);
+    }
+  } finally {
+    poly.dispose();
+  }
 }
