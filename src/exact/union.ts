@@ -12,6 +12,8 @@ import { exactObjective, exactObjectiveValue } from './objective.js';
 import { codeRows, liftNetwork, liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
 import { CodePolytope, type CodeRows } from './polytopeBound.js';
 import { loadHighsHere } from './highs-here.js';
+import { HighsSolver } from './highs.js';
+import { solveShallowByMilp } from './boxMilp.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
 
@@ -130,9 +132,10 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
   const info: UnionBoxesInfo = { total: boxes.length, pruned: 0, solved: 0, open: [] };
   let bound = -Infinity, nodes = 0, infeasible = 0, allClosed = true;
   let bnb: BnbInfo | null = null;
+  const routes = new Set<SolverAnswer['method']>();
   const t0 = ctx.seconds();
   const spent = () => ctx.seconds() - t0;
-  await polytopeBounds(boxes, target, POLYTOPE_SHARE * ctx.timeLimit, spent, ctx.options.signal);
+  await polytopeBounds(boxes, target, ctx.timeLimit, spent, ctx.options.signal);
   const order = [...boxes].sort((a, b) => b.bound - a.bound);
   for (let q = 0; q < order.length; q++) {
     const box = order[q];
@@ -153,8 +156,7 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
     const slice = Math.min(left, Math.max(MIN_BOX_SECONDS, left / Math.max(1, unsolved)));
     const bctx = boxContext(ctx, box, slice, start);
     const floor = best ? best.value : undefined;
-    const shallow = box.shallow();
-    const ans = shallow ? await solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor) : await solveByMilp(bctx);
+    const ans = await solveBox(bctx, box, floor);
     nodes += ans.nodes;
     if (ans.infeasible !== null) {
       infeasible++;
@@ -162,6 +164,7 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
       continue;
     }
     if (ans.bnb && (!bnb || ans.x)) bnb = ans.bnb;
+    routes.add(ans.method);
     const boxBound = Math.min(ans.bound ?? Infinity, box.bound);
     bound = Math.max(bound, boxBound);
     if (ans.proven) info.solved++;
@@ -174,7 +177,8 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
       if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
     }
   }
-  const method = boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
+  // The route that solved boxes (the branch-and-bound only when it solved them all).
+  const method = routes.size > 0 ? (routes.has('milp') ? 'milp' : 'bnb') : boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
   const answer: SolverAnswer = {
     method,
     x: best?.x ?? null,
@@ -185,32 +189,53 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
     solveSeconds: ctx.seconds() - t0,
     encoding: null,
     bnb: bnb ? { ...bnb, boxes: info } : null,
+    union: info,
     infeasible: infeasible === boxes.length ? `the constraints admit no input in any of the prior's ${boxes.length} code boxes` : null,
   };
   return { box: best?.box ?? 0, answer, boxes: info };
 }
 
-/** Share of the time limit the polytope bounds may take before the boxes are solved. */
-const POLYTOPE_SHARE = 0.5;
+/**
+ * One box, solved: where its rows confine the code (a data prior's pixel box) and the method is
+ * not forced to the branch-and-bound, the compact MILP with the incumbent as a floor (the rows
+ * take part in its relaxations); else the branch-and-bound with the floor, or the lifted MILP.
+ */
+async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undefined): Promise<SolverAnswer> {
+  const shallow = box.shallow();
+  if (!shallow) return solveByMilp(bctx);
+  if (shallow.rows === 0 || bctx.options.method === 'bnb') return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
+  const solver = await HighsSolver.start();
+  try {
+    return await solveShallowByMilp(bctx, shallow, solver, floor);
+  } finally {
+    await solver.close();
+  }
+}
+
 /** Least seconds a box is given when time is left (a slice below this closes nothing). */
 const MIN_BOX_SECONDS = 2;
 
 /**
- * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts), for
- * boxes by decreasing interval bound whose bound still beats the incumbent, within `seconds`:
- * one HiGHS LP shared by the boxes, warm-started from box to box. Boxes without a
+ * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts) for
+ * the boxes whose bound still beats the incumbent, by decreasing bound: a first pass of one LP per
+ * box, then a second pass (α re-chosen at the first LP's maximiser) while time is left. One HiGHS
+ * LP serves all boxes, warm-started from box to box. These bounds come before any box is solved:
+ * where the pixel box is what confines the code, they are far below the interval and SDP bounds
+ * (which see the code box only), so they prune most boxes and cap the others. Boxes without a
  * branch-and-bound form (the MILP route) keep their interval bound.
  */
 async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Promise<void> {
   if (boxes.length === 0 || !boxes[0].shallow() || boxes[0].rows.rows === 0) return;
   const poly = new CodePolytope(await loadHighsHere(), boxes[0].rows);
   try {
-    for (const box of [...boxes].sort((a, b) => b.cheapBound - a.cheapBound)) {
-      if (spent() > seconds || signal?.aborted) break;
-      if (box.bound <= target()) continue;
-      const p = box.shallow();
-      if (!p || p.m === 0) continue;
-      box.bound = Math.min(box.bound, poly.bound(p, 2).bound);
+    for (const rounds of [1, 2]) {
+      for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
+        if (spent() > seconds || signal?.aborted) return;
+        if (box.bound <= target()) continue;
+        const p = box.shallow();
+        if (!p || p.m === 0) continue;
+        box.bound = Math.min(box.bound, poly.bound(p, rounds).bound);
+      }
     }
   } finally {
     poly.dispose();
