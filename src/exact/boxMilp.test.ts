@@ -34,7 +34,7 @@ function prior(seed: number): SubspacePrior {
 }
 
 describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () => {
-  for (const seed of [1, 2]) {
+  for (const seed of [1]) {
     it(`random net ${seed}: the optimum equals the lifted MILP's; a floor above it closes the box without a point, one below keeps it`, async () => {
       const model = mlp(6, randomLayers([6, 10, 2], seed));
       const p0 = prior(seed);

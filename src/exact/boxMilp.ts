@@ -1,7 +1,7 @@
 import { ActmaxError } from '../errors.js';
 import { shallowInput, shallowValue, type ShallowProblem } from './bnb/shallow.js';
 import type { ExactContext, SolverAnswer } from './context.js';
-import type { HighsSolver } from './highs.js';
+import { WARM_MIP_OPTIONS, type HighsSolver } from './highs.js';
 import { forwardValues } from './network.js';
 import { exactObjectiveValue } from './objective.js';
 import { shallowMilp } from './shallowMilp.js';
@@ -24,7 +24,9 @@ const FLOOR_MARGIN = 1e-6;
 export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number): Promise<SolverAnswer> {
   const lowered = floor === undefined ? undefined : floor - FLOOR_MARGIN * Math.max(1, Math.abs(floor));
   const milp = shallowMilp(p, lowered);
-  const out = await solver.solveMip(milp, { timeLimit: ctx.timeLimit, gapTolerance: Math.max(ctx.gapTolerance, 1e-6), signal: ctx.options.signal, solverOptions: ctx.options.solverOptions });
+  // With a floor the MILP is there to prove the box below it: primal heuristics only cost time.
+  const solverOptions = lowered !== undefined ? { ...WARM_MIP_OPTIONS, ...ctx.options.solverOptions } : ctx.options.solverOptions;
+  const out = await solver.solveMip(milp, { timeLimit: ctx.timeLimit, gapTolerance: Math.max(ctx.gapTolerance, 1e-6), signal: ctx.options.signal, solverOptions });
   const encoding = { columns: milp.columns.length, rows: milp.rows.length, binaries: milp.stats.binaries, integers: milp.stats.integers, unstable: milp.stats.unstable, stable: 0, withoutBinary: milp.stats.withoutBinary, tightened: 0, boundsSeconds: 0 };
   const base = { method: 'milp' as const, nodes: out.nodes, solveSeconds: out.seconds, encoding, bnb: null };
   if (out.status === 'infeasible') {
