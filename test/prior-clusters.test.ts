@@ -136,7 +136,7 @@ describe('cluster boxes of a data prior', () => {
     const best = Math.max(...per.map((r) => r.value!));
     expect(union.status).toBe('optimal');
     expect(Math.abs(union.value! - best)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(best)));
-    expect(union.bnb?.boxes?.total).toBe(4);
+    expect(union.union?.total).toBe(4);
     expect(union.residuals.prior).toBeLessThanOrEqual(1e-6);
     expect(latentViolation(prior.latent, subspaceCode(prior, union.input))).toBeLessThan(1e-6);
     m.dispose();
