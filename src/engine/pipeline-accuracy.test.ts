@@ -1,0 +1,176 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../backend.js';
+import type { ActmaxModel } from '../model/types.js';
+import { spectralConstants } from '../param/param.js';
+import { Rng } from '../optimize/rng.js';
+import { penaltyReference, pipelineReference, testDraw, testStage } from '../pipeline/reference64.js';
+import type { InputStage } from '../pipeline/spec.js';
+import { standardTransforms } from '../transforms/spec.js';
+import { onnxStages, type StageParts } from './onnx/pipeline/testing.js';
+import { tfjsPipeline } from './tfjs-pipeline.js';
+import { createTfjsEngine } from './tfjs.js';
+import { createOnnxEngine } from './onnx/engine.js';
+import { describeModel } from '../model/describe.js';
+import { drawSteps, resolvePipeline } from '../pipeline/resolve.js';
+
+/*
+ * Each pipeline stage of both engines (the parameterisation, the row's transform, and the two
+ * together) against the float64 reference (src/pipeline/reference64.ts, itself checked against
+ * float64 finite differences): the input the network sees, and the gradient of Σ R ⊙ seen
+ * w.r.t. the variables, to 1e-5 relative to the largest magnitude of the compared vector. Sizes
+ * from small up to the real models' defaults: 416×416 RGB channels-first (nanodet) and 128×128
+ * RGB (antispoof, blazeface, facemesh), spectral + decorrelation + standard transforms + edge fill.
+ * Then the whole step (pipeline → a small smooth conv net → logit) of both engines against central
+ * finite differences of a float64 forward pass.
+ */
+
+const TOL = 1e-5;
+
+function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let scale = 1e-30, worst = 0;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
+  return worst;
+}
+
+/** The TF.js reference pipeline's stages on one row. */
+function tfjsStages(stage: InputStage, parts: StageParts, x: Float32Array, affine: Float64Array | null, r: Float32Array): { seen: Float32Array; grad: Float32Array } {
+  // The model is only read by data priors, which these stages are not.
+  const pipeline = tfjsPipeline({ inputs: [stage], diversity: null }, null as unknown as ActmaxModel);
+  try {
+    return tf.tidy(() => {
+      const through = (v: tf.Tensor) => {
+        const rendered = parts.render ? pipeline.render(v, 0) : v.reshape([1, ...stage.shape]);
+        return parts.warp ? pipeline.transform(rendered, 0, affine) : rendered;
+      };
+      const input = tf.tensor2d(x, [1, x.length]);
+      const readout = tf.tensor(r, [1, ...stage.shape]);
+      const grad = tf.grad((v: tf.Tensor) => through(v).mul(readout).sum())(input);
+      return { seen: through(input).dataSync() as Float32Array, grad: grad.dataSync() as Float32Array };
+    });
+  } finally {
+    pipeline.dispose();
+  }
+}
+
+/** `whole`: only the stages together (the stages alone are covered at the smaller sizes). */
+const CASES: Array<{ name: string; stage: InputStage; whole?: boolean }> = [
+  { name: '416×416 RGB channels-first: spectral, decorrelated, standard transforms, edge fill (nanodet defaults)', stage: testStage([416, 416, 3], 'spectral', standardTransforms(416, 416), 'edge', true), whole: true },
+  { name: '128×128 RGB: spectral, decorrelated, standard transforms, edge fill (antispoof defaults)', stage: testStage([128, 128, 3], 'spectral', standardTransforms(128, 128), 'edge') },
+  { name: '12×10 RGB channels-first: spectral, standard transforms, constant fill', stage: testStage([12, 10, 3], 'spectral', standardTransforms(12, 10), 0.25, true) },
+  { name: '9×8 grey: spectral, pad + jitter (a shift chain) with edge fill', stage: testStage([9, 8, 1], 'spectral', [{ kind: 'pad', pixels: 2 }, { kind: 'jitter', pixels: 2 }], 'edge') },
+  { name: '8×9 RGB: sigmoid, decorrelated, pad + jitter with a constant fill (window gathers)', stage: testStage([8, 9, 3], 'sigmoid', [{ kind: 'pad', pixels: 2 }, { kind: 'jitter', pixels: 2 }], 0.1) },
+  { name: '28×28 grey pixels: scale + rotate, edge fill', stage: testStage([28, 28, 1], 'pixel', [{ kind: 'scale', min: 0.8, max: 1.2 }, { kind: 'rotate', degrees: 30 }], 'edge') },
+];
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+describe('pipeline stages of both engines = the float64 reference (1e-5)', () => {
+  for (const { name, stage, whole } of CASES) {
+    it(name, async () => {
+      const rng = new Rng(23);
+      const n = stage.shape.reduce((a, b) => a * b, 1);
+      // A mid-contrast picture: white noise of sd 1 before the squash (the spectral basis is
+      // orthonormal, so white spectra divided by the frequency scale), or plain pixels in the range.
+      const plan = stage.param;
+      const scale = plan?.kind === 'spectral' ? spectralConstants(plan).scale : null;
+      const p = Float32Array.from({ length: plan?.size ?? n }, (_, i) => (plan ? rng.normal() / (scale ? scale[i % scale.length] : 1) : -0.4 + 1.8 * rng.uniform()));
+      const r = Float32Array.from({ length: n }, () => rng.normal());
+      const affine = testDraw(stage, 9);
+      const variants: StageParts[] = [{ render: true, warp: true }, { render: true, warp: false }, { render: false, warp: true }].slice(0, whole ? 1 : 3).filter((v) => (v.render || !!affine) && (v.warp || !!stage.param) && (!v.render || !!stage.param));
+      for (const parts of variants) {
+        // The stage alone: render without the transform, or the transform of the reference's rendered input.
+        const x = parts.render ? p : Float32Array.from(pipelineReference({ ...stage, transforms: [] }, p, null).rendered);
+        const ref = parts.render
+          ? pipelineReference(parts.warp ? stage : { ...stage, transforms: [] }, p, parts.warp ? affine : null)
+          : pipelineReference({ ...stage, param: null }, x, affine);
+        const want = ref.backward(r).dp;
+        for (const [engine, got] of [['tfjs', tfjsStages(stage, parts, x, affine, r)], ['onnx', await onnxStages(stage, parts, x, affine, r)]] as const) {
+          const what = `${engine} render=${parts.render} warp=${parts.warp}`;
+          expect(rel(got.seen, ref.seen), `${what}: seen`).toBeLessThan(TOL);
+          expect(rel(got.grad, want), `${what}: gradient`).toBeLessThan(TOL);
+        }
+      }
+    }, 120_000);
+  }
+});
+
+/** conv 3×3 'same' (tanh) → global average pooling → dense, channels-first: smooth, so float64 finite differences are exact to O(h²). */
+function smoothConvNet(h: number, w: number, c: number): ActmaxModel {
+  const m = tf.sequential({ name: 'smooth' });
+  m.add(tf.layers.conv2d({ name: 'c1', inputShape: [c, h, w], dataFormat: 'channelsFirst', filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 6 }) }));
+  m.add(tf.layers.globalAveragePooling2d({ name: 'gap', dataFormat: 'channelsFirst' }));
+  m.add(tf.layers.dense({ name: 'out', units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }));
+  return describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'smooth');
+}
+
+/** The same network in float64: logit `unit` of one channels-first input. */
+function smoothConvNet64(model: ActmaxModel, h: number, w: number, c: number, unit: number): (x: Float64Array) => number {
+  const [k, kb, d, db] = (model.net as tf.LayersModel).getWeights().map((t) => Float64Array.from(t.dataSync()));
+  const f = kb.length;
+  return (x) => {
+    let logit = db[unit];
+    for (let o = 0; o < f; o++) {
+      let sum = 0;
+      for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+        let a = kb[o];
+        for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) {
+          const sy = y + dy - 1, sx = xx + dx - 1;
+          if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
+          for (let ch = 0; ch < c; ch++) a += k[((dy * 3 + dx) * c + ch) * f + o] * x[(ch * h + sy) * w + sx];
+        }
+        sum += Math.tanh(a);
+      }
+      logit += (sum / (h * w)) * d[o * 3 + unit];
+    }
+    return logit;
+  };
+}
+
+describe('the whole step of both engines = float64 central finite differences (1e-5)', () => {
+  it('spectral + decorrelation + standard transforms with edge fill → a channels-first conv net → logit, with TV, L1 and L2 penalties', async () => {
+    const [h, w, c] = [14, 12, 3];
+    const model = smoothConvNet(h, w, c);
+    const pipeline = resolvePipeline(model, [0], { param: 'spectral', transforms: standardTransforms(h, w), regularizers: [{ kind: 'tv', weight: 0.3 }, { kind: 'l1', weight: 0.2 }, { kind: 'l2', weight: 0.1 }] }, { constraints: [] }).spec;
+    pipeline.inputs[0].fill = 'edge';
+    const stage = pipeline.inputs[0];
+    expect(stage.channelsFirst && stage.param?.decorrelate).toBe(true);
+    const scale = spectralConstants(stage.param!).scale;
+    const rng = new Rng(31);
+    const p = Float64Array.from({ length: stage.param!.size }, (_, i) => rng.normal() / scale[i % scale.length]);
+    const draws = drawSteps(pipeline, new Rng(8), 1);
+    const net64 = smoothConvNet64(model, h, w, c, 1);
+    expect(stage.penalties.length).toBe(3);
+    // What the gradient climbs: the logit minus the weighted penalties of the rendered picture.
+    const climbed = (q: Float64Array) => {
+      const ref = pipelineReference(stage, q, draws[0]);
+      return net64(ref.seen) - stage.penalties.reduce((acc, pen) => acc + pen.weight * penaltyReference(stage, pen.kind, ref.rendered), 0);
+    };
+    const logit = net64(pipelineReference(stage, p, draws[0]).seen);
+    const step = 1e-5;
+    const fd = Float64Array.from(p, (_, i) => {
+      const up = Float64Array.from(p), down = Float64Array.from(p);
+      up[i] += step;
+      down[i] -= step;
+      return (climbed(up) - climbed(down)) / (2 * step);
+    });
+    const req = { model, targets: [{ kind: 'logit' as const, index: 1 }], rowsPerTarget: 1, optimize: [0], fixed: new Map(), pipeline };
+    try {
+      for (const engine of [await createOnnxEngine(req, { threads: 1 }), await createTfjsEngine(req)]) {
+        try {
+          const got = await engine.valueAndGrad([Float32Array.from(p)], draws);
+          expect(Math.abs(got.values[0] - logit) / Math.abs(logit), `${engine.name}: value`).toBeLessThan(TOL);
+          expect(rel(got.grads[0], fd), `${engine.name}: gradient`).toBeLessThan(TOL);
+        } finally {
+          engine.dispose();
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
