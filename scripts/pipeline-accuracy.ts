@@ -50,9 +50,8 @@ console.log(`${dir}: start ${start}, fill ${stage.fill}, draw ${draws[0] ? Array
 
 const full: EngineRequest = { model, targets: [{ kind: 'logit', index: 0 }], rowsPerTarget: 1, optimize: [0], fixed: new Map(), pipeline };
 const netOnly: EngineRequest = { ...full, pipeline: undefined };
-const out: Record<string, { full: Float32Array; value: number; rendered: Float32Array; net: Float32Array; seconds: number }> = {};
+const out: Record<string, { full: Float32Array; value: number; rendered: Float32Array; net: Float32Array }> = {};
 for (const [name, make] of [['tfjs', createTfjsEngine], ['onnx', (r: EngineRequest) => createOnnxEngine(r, { threads: 1 })]] as const) {
-  const t0 = process.cpuUsage();
   const e = await make(full);
   const step = await e.valueAndGrad([p], draws);
   const rendered = (await e.evaluate([p])).inputs![0];
@@ -60,8 +59,7 @@ for (const [name, make] of [['tfjs', createTfjsEngine], ['onnx', (r: EngineReque
   const n = await make(netOnly);
   const net = (await n.valueAndGrad([Float32Array.from(ref.seen)])).grads[0];
   n.dispose();
-  const cpu = process.cpuUsage(t0);
-  out[name] = { full: step.grads[0], value: step.values[0], rendered, net, seconds: (cpu.user + cpu.system) / 1e6 };
+  out[name] = { full: step.grads[0], value: step.values[0], rendered, net };
 }
 const { tfjs, onnx } = out;
 const viaT = ref.backward(tfjs.net).dp, viaO = ref.backward(onnx.net).dp;
@@ -71,5 +69,4 @@ console.log(`network gradient at the float64 picture: onnx vs tfjs ${rel(onnx.ne
 console.log(`  … carried back through the float64 pipeline: onnx vs tfjs ${rel(viaO, viaT)}`);
 console.log(`whole step: onnx vs tfjs ${rel(onnx.full, tfjs.full)}`);
 console.log(`whole step vs float64 pipeline ∘ own network gradient: tfjs ${rel(tfjs.full, viaT)}, onnx ${rel(onnx.full, viaO)}`);
-console.log(`CPU seconds (engine build + step + evaluation + network step): tfjs ${tfjs.seconds.toFixed(1)}, onnx ${onnx.seconds.toFixed(1)}`);
 model.dispose();
