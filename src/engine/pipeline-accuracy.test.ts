@@ -13,6 +13,8 @@ import { createTfjsEngine } from './tfjs.js';
 import { createOnnxEngine } from './onnx/engine.js';
 import { describeModel } from '../model/describe.js';
 import { drawSteps, resolvePipeline } from '../pipeline/resolve.js';
+import type { StepDraws } from '../pipeline/spec.js';
+import type { EngineRequest } from './engine.js';
 
 /*
  * Each pipeline stage of both engines (the parameterisation, the row's transform, and the two
@@ -21,8 +23,8 @@ import { drawSteps, resolvePipeline } from '../pipeline/resolve.js';
  * w.r.t. the variables, to 1e-5 relative to the largest magnitude of the compared vector. Sizes
  * from small up to the real models' defaults: 416×416 RGB channels-first (nanodet) and 128×128
  * RGB (antispoof, blazeface, facemesh), spectral + decorrelation + standard transforms + edge fill.
- * Then the whole step (pipeline → a small smooth conv net → logit) of both engines against central
- * finite differences of a float64 forward pass.
+ * Then the whole step (pipeline → a small smooth conv net → logit, with the penalties and the
+ * diversity term) of both engines against central finite differences of a float64 forward pass.
  */
 
 const TOL = 1e-5;
@@ -99,21 +101,24 @@ describe('pipeline stages of both engines = the float64 reference (1e-5)', () =>
   }
 });
 
-/** conv 3×3 'same' (tanh) → global average pooling → dense, channels-first: smooth, so float64 finite differences are exact to O(h²). */
-function smoothConvNet(h: number, w: number, c: number): ActmaxModel {
+/** conv 3×3 'same' (tanh) → global average pooling → dense: smooth, so float64 finite differences are exact to O(h²). */
+function smoothConvNet(h: number, w: number, c: number, channelsFirst: boolean): ActmaxModel {
+  const dataFormat = channelsFirst ? 'channelsFirst' : 'channelsLast';
   const m = tf.sequential({ name: 'smooth' });
-  m.add(tf.layers.conv2d({ name: 'c1', inputShape: [c, h, w], dataFormat: 'channelsFirst', filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 6 }) }));
-  m.add(tf.layers.globalAveragePooling2d({ name: 'gap', dataFormat: 'channelsFirst' }));
+  m.add(tf.layers.conv2d({ name: 'c1', inputShape: channelsFirst ? [c, h, w] : [h, w, c], dataFormat, filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 6 }) }));
+  m.add(tf.layers.globalAveragePooling2d({ name: 'gap', dataFormat }));
   m.add(tf.layers.dense({ name: 'out', units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }));
   return describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, 'smooth');
 }
 
-/** The same network in float64: logit `unit` of one channels-first input. */
-function smoothConvNet64(model: ActmaxModel, h: number, w: number, c: number, unit: number): (x: Float64Array) => number {
+/** The same network in float64 on one input (the model's layout): conv c1's activations [position, filter] and the logits. */
+function smoothConvNet64(model: ActmaxModel, h: number, w: number, c: number, channelsFirst: boolean): (x: Float64Array) => { act: Float64Array; logits: Float64Array } {
   const [k, kb, d, db] = (model.net as tf.LayersModel).getWeights().map((t) => Float64Array.from(t.dataSync()));
   const f = kb.length;
+  const at = (ch: number, y: number, x: number) => (channelsFirst ? (ch * h + y) * w + x : (y * w + x) * c + ch);
   return (x) => {
-    let logit = db[unit];
+    const act = new Float64Array(h * w * f);
+    const logits = Float64Array.from(db);
     for (let o = 0; o < f; o++) {
       let sum = 0;
       for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
@@ -121,54 +126,105 @@ function smoothConvNet64(model: ActmaxModel, h: number, w: number, c: number, un
         for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) {
           const sy = y + dy - 1, sx = xx + dx - 1;
           if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
-          for (let ch = 0; ch < c; ch++) a += k[((dy * 3 + dx) * c + ch) * f + o] * x[(ch * h + sy) * w + sx];
+          for (let ch = 0; ch < c; ch++) a += k[((dy * 3 + dx) * c + ch) * f + o] * x[at(ch, sy, sx)];
         }
-        sum += Math.tanh(a);
+        act[(y * w + xx) * f + o] = Math.tanh(a);
+        sum += act[(y * w + xx) * f + o];
       }
-      logit += (sum / (h * w)) * d[o * 3 + unit];
+      for (let u = 0; u < logits.length; u++) logits[u] += (sum / (h * w)) * d[o * logits.length + u];
     }
-    return logit;
+    return { act, logits };
   };
+}
+
+/** Lucid's diversity of one target's restarts in float64 (channels-last activations [position, filter] per row): −weight·Σ_{j≠i} ⟨Ĝ_i, Ĝ_j⟩ / restarts, summed over rows. */
+function diversity64(acts: Float64Array[], f: number, weight: number): number {
+  const grams = acts.map((a) => {
+    const g = new Float64Array(f * f);
+    for (let q = 0; q < a.length / f; q++) for (let i = 0; i < f; i++) for (let j = 0; j < f; j++) g[i * f + j] += a[q * f + i] * a[q * f + j];
+    const norm = Math.sqrt(g.reduce((s, v) => s + v * v, 0) + 1e-10);
+    return g.map((v) => v / norm);
+  });
+  let total = 0;
+  grams.forEach((gi, i) => grams.forEach((gj, j) => {
+    if (i !== j) total -= (weight * gi.reduce((s, v, k) => s + v * gj[k], 0)) / grams.length;
+  }));
+  return total;
+}
+
+/** Central differences (step 1e-5) of `f` at `p`, every coordinate. */
+function centralDifferences(f: (q: Float64Array) => number, p: Float64Array): Float64Array {
+  const step = 1e-5;
+  return Float64Array.from(p, (_, i) => {
+    const up = Float64Array.from(p), down = Float64Array.from(p);
+    up[i] += step;
+    down[i] -= step;
+    return (f(up) - f(down)) / (2 * step);
+  });
+}
+
+/** Both engines' value and gradient of `req` at `p` against the float64 logits and finite differences. */
+async function compareWithFloat64(req: EngineRequest, p: Float64Array, draws: StepDraws, logits: number[], fd: Float64Array): Promise<void> {
+  for (const make of [() => createTfjsEngine(req), () => createOnnxEngine(req, { threads: 1 })]) {
+    const engine = await make();
+    try {
+      const got = await engine.valueAndGrad([Float32Array.from(p)], draws);
+      expect(rel(got.values, logits), `${engine.name}: values`).toBeLessThan(TOL);
+      expect(rel(got.grads[0], fd), `${engine.name}: gradient`).toBeLessThan(TOL);
+    } finally {
+      engine.dispose();
+    }
+  }
 }
 
 describe('the whole step of both engines = float64 central finite differences (1e-5)', () => {
   it('spectral + decorrelation + standard transforms with edge fill → a channels-first conv net → logit, with TV, L1 and L2 penalties', async () => {
     const [h, w, c] = [14, 12, 3];
-    const model = smoothConvNet(h, w, c);
+    const model = smoothConvNet(h, w, c, true);
     const pipeline = resolvePipeline(model, [0], { param: 'spectral', transforms: standardTransforms(h, w), regularizers: [{ kind: 'tv', weight: 0.3 }, { kind: 'l1', weight: 0.2 }, { kind: 'l2', weight: 0.1 }] }, { constraints: [] }).spec;
-    pipeline.inputs[0].fill = 'edge';
     const stage = pipeline.inputs[0];
+    stage.fill = 'edge';
     expect(stage.channelsFirst && stage.param?.decorrelate).toBe(true);
+    expect(stage.penalties.length).toBe(3);
     const scale = spectralConstants(stage.param!).scale;
     const rng = new Rng(31);
     const p = Float64Array.from({ length: stage.param!.size }, (_, i) => rng.normal() / scale[i % scale.length]);
     const draws = drawSteps(pipeline, new Rng(8), 1);
-    const net64 = smoothConvNet64(model, h, w, c, 1);
-    expect(stage.penalties.length).toBe(3);
+    const net64 = smoothConvNet64(model, h, w, c, true);
     // What the gradient climbs: the logit minus the weighted penalties of the rendered picture.
     const climbed = (q: Float64Array) => {
       const ref = pipelineReference(stage, q, draws[0]);
-      return net64(ref.seen) - stage.penalties.reduce((acc, pen) => acc + pen.weight * penaltyReference(stage, pen.kind, ref.rendered), 0);
+      return net64(ref.seen).logits[1] - stage.penalties.reduce((acc, pen) => acc + pen.weight * penaltyReference(stage, pen.kind, ref.rendered), 0);
     };
-    const logit = net64(pipelineReference(stage, p, draws[0]).seen);
-    const step = 1e-5;
-    const fd = Float64Array.from(p, (_, i) => {
-      const up = Float64Array.from(p), down = Float64Array.from(p);
-      up[i] += step;
-      down[i] -= step;
-      return (climbed(up) - climbed(down)) / (2 * step);
-    });
-    const req = { model, targets: [{ kind: 'logit' as const, index: 1 }], rowsPerTarget: 1, optimize: [0], fixed: new Map(), pipeline };
+    const logit = net64(pipelineReference(stage, p, draws[0]).seen).logits[1];
     try {
-      for (const engine of [await createOnnxEngine(req, { threads: 1 }), await createTfjsEngine(req)]) {
-        try {
-          const got = await engine.valueAndGrad([Float32Array.from(p)], draws);
-          expect(Math.abs(got.values[0] - logit) / Math.abs(logit), `${engine.name}: value`).toBeLessThan(TOL);
-          expect(rel(got.grads[0], fd), `${engine.name}: gradient`).toBeLessThan(TOL);
-        } finally {
-          engine.dispose();
-        }
-      }
+      await compareWithFloat64({ model, targets: [{ kind: 'logit', index: 1 }], rowsPerTarget: 1, optimize: [0], fixed: new Map(), pipeline }, p, draws, [logit], centralDifferences(climbed, p));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('two restarts with Gram diversity on the conv layer: spectral + standard transforms with a constant fill → a channels-last conv net → logit', async () => {
+    const [h, w, c] = [10, 11, 3];
+    const model = smoothConvNet(h, w, c, false);
+    const pipeline = resolvePipeline(model, [0], { param: 'spectral', transforms: standardTransforms(h, w), regularizers: [{ kind: 'diversity', weight: 3, layer: 'c1' }] }, { constraints: [] }).spec;
+    const stage = pipeline.inputs[0];
+    stage.fill = 0.3;
+    expect(pipeline.diversity).toEqual({ layer: 'c1', weight: 3 });
+    const size = stage.param!.size;
+    const scale = spectralConstants(stage.param!).scale;
+    const rng = new Rng(37);
+    const p = Float64Array.from({ length: 2 * size }, (_, i) => rng.normal() / scale[i % scale.length]);
+    const draws = drawSteps(pipeline, new Rng(2), 2);
+    const net64 = smoothConvNet64(model, h, w, c, false);
+    const rows = (q: Float64Array) => [0, 1].map((r) => net64(pipelineReference(stage, q.subarray(r * size, (r + 1) * size), draws[0]!.subarray(r * 6, (r + 1) * 6)).seen));
+    // Σ over rows of the logit, plus the diversity term of the two restarts.
+    const climbed = (q: Float64Array) => {
+      const out = rows(q);
+      return out[0].logits[0] + out[1].logits[0] + diversity64(out.map((o) => o.act), 4, 3);
+    };
+    try {
+      await compareWithFloat64({ model, targets: [{ kind: 'logit', index: 0 }], rowsPerTarget: 2, optimize: [0], fixed: new Map(), pipeline }, p, draws, rows(p).map((o) => o.logits[0]), centralDifferences(climbed, p));
     } finally {
       model.dispose();
     }
