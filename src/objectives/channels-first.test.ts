@@ -99,6 +99,11 @@ describe('channels-first layers: channels are axis 0 for objectives, diversity a
     const range = /channel:c1:4: index 4 is out of range; layer "c1" \(channels\) has 4 units \(0–3\)/;
     expect(() => parseObjectiveFor('channel:c1:4', model)).toThrow(range);
     expect(() => batchTerms(model, [{ kind: 'channel', layer: 'c1', channel: 4 }], 1)).toThrow(range);
+    // A per-channel direction has one value per filter and weighs the filters' maps like channel:c1:K.
+    const [dir] = batchTerms(model, [{ kind: 'direction', layer: 'c1', vector: [0, 0, 1, 0] }], 1).linear;
+    const [chan] = batchTerms(model, [{ kind: 'channel', layer: 'c1', channel: 2 }], 1).linear;
+    expect(dir.w).toEqual(chan.w);
+    expect(() => batchTerms(model, [{ kind: 'direction', layer: 'c1', vector: new Array(OW).fill(1) }], 1)).toThrow(/needs 672 \(all units\) or 4 \(one per channel\)/);
   });
 
   for (const [name, factory] of ENGINES) {
