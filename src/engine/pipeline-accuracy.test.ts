@@ -210,7 +210,7 @@ describe('the whole step of both engines = float64 central finite differences (1
     const pipeline = resolvePipeline(model, [0], { param: 'spectral', transforms: standardTransforms(h, w), regularizers: [{ kind: 'diversity', weight: 3, layer: 'c1' }] }, { constraints: [] }).spec;
     const stage = pipeline.inputs[0];
     stage.fill = 0.3;
-    expect(pipeline.diversity).toEqual({ layer: 'c1', weight: 3 });
+    expect(pipeline.diversity).toEqual({ layer: 'c1', weight: 3, channelAxis: 2 });
     const size = stage.param!.size;
     const scale = spectralConstants(stage.param!).scale;
     const rng = new Rng(37);
