@@ -83,33 +83,34 @@ export function emitWarp(b: OnnxBuilder, stage: InputStage, u: string, draws: st
   return drawFormat(stage).kind === 'shift' ? emitShift(b, stage, u, draws) : emitAffine(b, stage, u, draws);
 }
 
-/** The gather indices of a shift stage, forward and backward, [rows, h·w·c] each. */
-function shiftIndices(b: OnnxBuilder, stage: InputStage, shift: string): { forward: string; backward: string } {
+/** A shift stage's per-row gathers: the transformed rows and the gradient map. */
+type Shifted = { y: string; backward(dy: string): string };
+
+function emitShift(b: OnnxBuilder, stage: InputStage, u: string, shift: string): Shifted {
+  return shiftTables(stage) ? emitTabledShift(b, stage, u, shift) : emitOffsetShift(b, stage, u, shift);
+}
+
+/**
+ * Small images: every shift's gather indices precomputed, two tables of (2P+1)² int32 rows; a row
+ * of them per image row (a block copy). Each row is read with one extra element at its end, the
+ * fill value (forward) or 0 (backward), which every index that falls off the image points to: a
+ * cheap Concat instead of padding the image.
+ */
+function emitTabledShift(b: OnnxBuilder, stage: InputStage, u: string, shift: string): Shifted {
   const [h, w, c] = stage.dims!;
   const P = reach(stage);
   const side = 2 * P + 1;
-  const wp = w + 2 * P;
   const n = h * w * c;
-  if (!shiftTables(stage)) {
-    // Index of output element (y, x, ch) in the padded, flattened image when the offset is 0, plus or minus the row's offset.
-    const base = new Int32Array(n);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) base[(y * w + x) * c + k] = ((y + P) * wp + x + P) * c + k;
-    const baseT = b.fresh('windowBase');
-    b.inits.push({ name: baseT, dims: [1, n], dataType: DataType.INT32, data: base });
-    return { forward: b.op1('Add', [baseT, shift]), backward: b.op1('Sub', [baseT, shift]) };
-  }
-  // Per shift s = (ty, tx): the padded-image index each output element reads (forward) and each
-  // gradient element reads (backward, the opposite shift), as two tables of int32 rows.
   const forward = new Int32Array(side * side * n);
   const backward = new Int32Array(side * side * n);
+  const at = (y: number, x: number, k: number) => (y < 0 || y >= h || x < 0 || x >= w ? n : (y * w + x) * c + k);
   for (let ty = -P; ty <= P; ty++) for (let tx = -P; tx <= P; tx++) {
-    const at = ((ty + P) * side + tx + P) * n;
-    const offset = (ty * wp + tx) * c;
+    const row = ((ty + P) * side + tx + P) * n;
     for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) {
       const e = (y * w + x) * c + k;
-      const base = ((y + P) * wp + x + P) * c + k;
-      forward[at + e] = base + offset;
-      backward[at + e] = base - offset;
+      // Output (y, x) reads source (y + ty, x + tx); the gradient goes back the opposite way.
+      forward[row + e] = at(y + ty, x + tx, k);
+      backward[row + e] = at(y - ty, x - tx, k);
     }
   }
   const table = (name: string, data: Int32Array) => {
@@ -117,15 +118,36 @@ function shiftIndices(b: OnnxBuilder, stage: InputStage, shift: string): { forwa
     b.inits.push({ name: t, dims: [side * side, n], dataType: DataType.INT32, data });
     return t;
   };
-  // One Gather of table rows per row: a block copy, cheaper than adding the offset to a base index.
   const ids = b.op1('Reshape', [shift, b.i64([-1])]);
-  return { forward: b.op1('Gather', [table('shiftForward', forward), ids], { axis: 0 }), backward: b.op1('Gather', [table('shiftBackward', backward), ids], { axis: 0 }) };
+  const forwardIdx = b.op1('Gather', [table('shiftForward', forward), ids], { axis: 0 });
+  const backwardIdx = b.op1('Gather', [table('shiftBackward', backward), ids], { axis: 0 });
+  /** Rows of `t` flat, with one more element `fill` at the end. */
+  const extended = (t: string, fill: number) => {
+    const flat = b.op1('Reshape', [t, b.i64([0, n])]);
+    const zeros = b.op1('ConstantOfShape', [b.op1('Shape', [b.op1('Slice', [flat, b.i64([0]), b.i64([1]), b.i64([1])])])]);
+    return b.op1('Concat', [flat, fill === 0 ? zeros : b.op1('Add', [zeros, b.scalar(fill)])], { axis: 1 });
+  };
+  const back = (t: string) => b.op1('Reshape', [t, b.i64([0, ...stage.shape])]);
+  return {
+    y: back(b.op1('GatherElements', [extended(u, stage.fill as number), forwardIdx], { axis: 1 })),
+    backward: (dy) => back(b.op1('GatherElements', [extended(dy, 0), backwardIdx], { axis: 1 })),
+  };
 }
 
-function emitShift(b: OnnxBuilder, stage: InputStage, u: string, shift: string): { y: string; backward(dy: string): string } {
+/**
+ * Larger images: the image padded once with the fill value, each row reading a window of it at
+ * its own offset (a base index plus the row's offset).
+ */
+function emitOffsetShift(b: OnnxBuilder, stage: InputStage, u: string, offset: string): Shifted {
   const [h, w, c] = stage.dims!;
   const P = reach(stage);
-  const index = shiftIndices(b, stage, shift);
+  const wp = w + 2 * P;
+  const n = h * w * c;
+  // Index of output element (y, x, ch) in the padded, flattened image when the offset is 0.
+  const base = new Int32Array(n);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) base[(y * w + x) * c + k] = ((y + P) * wp + x + P) * c + k;
+  const baseT = b.fresh('windowBase');
+  b.inits.push({ name: baseT, dims: [1, n], dataType: DataType.INT32, data: base });
   const pads = b.i64([0, P, P, 0, 0, P, P, 0]);
   const padded = (t: string, fill: number) => {
     const img = b.op1('Reshape', [t, b.i64([0, h, w, c])]);
@@ -133,11 +155,10 @@ function emitShift(b: OnnxBuilder, stage: InputStage, u: string, shift: string):
     return b.op1('Reshape', [p, b.i64([0, -1])]);
   };
   const back = (t: string) => b.op1('Reshape', [t, b.i64([0, ...stage.shape])]);
-  const y = back(b.op1('GatherElements', [padded(u, stage.fill as number), index.forward], { axis: 1 }));
   return {
-    y,
-    // dx[p] = dy[p − shift], zero where that falls outside: read the zero-padded gradient backwards.
-    backward: (dy) => back(b.op1('GatherElements', [padded(dy, 0), index.backward], { axis: 1 })),
+    y: back(b.op1('GatherElements', [padded(u, stage.fill as number), b.op1('Add', [baseT, offset])], { axis: 1 })),
+    // dx[p] = dy[p − offset], zero where that falls outside: read the zero-padded gradient backwards.
+    backward: (dy) => back(b.op1('GatherElements', [padded(dy, 0), b.op1('Sub', [baseT, offset])], { axis: 1 })),
   };
 }
 
