@@ -1,9 +1,11 @@
 /*
  * Atlas benchmark (`npm run bench:atlas`, also run by `npm run bench`): units per minute for the
  * whole of mnist_cnn.keras (362 units: conv 32/64/128, dense 128, output 10) with the atlas
- * defaults, four ways in the same run: in-process with 1 and 2 worker threads, and through a
- * BullMQ queue (a local redis-server) with 1 and 2 `actmax worker` processes. The peer of each
- * 2-way run is its 1-way run (target: ≥ 1.7×). Threads and workers are started and have loaded the
+ * defaults, five ways in the same run: in-process with 1 and 2 worker threads, and through a
+ * BullMQ queue (a local redis-server) with 1 and 2 `actmax worker` processes, each thread or worker
+ * on one onnxruntime intra-op thread (the atlas default); and, for comparison, the former default
+ * of one thread with two intra-op threads. The peer of each run is the 1-way run of its mode
+ * (target for the 2-way runs: ≥ 1.7×). Threads and workers are started and have loaded the
  * model before the clock starts; the clock stops when the last unit's files are written.
  * Prints one JSON line per run and a table, and writes the "Atlas" section of BENCHMARKS.md.
  * Env: BENCH_ATLAS_STEPS / BENCH_ATLAS_RESTARTS override the defaults (quick runs; the table says so).
@@ -19,6 +21,7 @@ import { loadModel } from '../src/model/load.js';
 import { ATLAS_DEFAULTS, planAtlas } from '../src/atlas/plan.js';
 import { queueRunner } from '../src/atlas/queue.js';
 import { localRunner, runAtlas, type BatchRunner } from '../src/atlas/run.js';
+import { ATLAS_INTRA_OP_THREADS } from '../src/atlas/run-batch.js';
 import { redisServerPath, startRedis } from '../src/atlas/testing/redis.js';
 import { section } from './common.js';
 import type { ActmaxModel } from '../src/model/types.js';
@@ -32,11 +35,16 @@ const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length
 interface Row {
   mode: string;
   parallel: number;
+  /** onnxruntime intra-op threads of each thread or worker. */
+  intraOp: number;
+  /** The engines the manifest records (e.g. onnx-1t). */
+  engines: string;
   units: number;
   seconds: number;
   unitsPerMinute: number;
   cpuSeconds: number;
   load1: number;
+  load1End: number;
 }
 
 /** Linux clock ticks per second (getconf CLK_TCK; 100 on every common kernel). */
@@ -57,7 +65,7 @@ const selfCpu = () => {
   return (u.user + u.system) / 1e6;
 };
 
-async function timed(model: ActmaxModel, mode: string, parallel: number, runner: BatchRunner, otherCpu: () => number): Promise<Row> {
+async function timed(model: ActmaxModel, mode: string, parallel: number, intraOp: number, runner: BatchRunner, otherCpu: () => number): Promise<Row> {
   const out = await fs.mkdtemp(path.join(os.tmpdir(), `actmax-bench-atlas-${mode}-`));
   const load1 = +os.loadavg()[0].toFixed(1);
   const c0 = selfCpu() + otherCpu();
@@ -65,9 +73,11 @@ async function timed(model: ActmaxModel, mode: string, parallel: number, runner:
   const s = await runAtlas(model, { out, runner, steps, restarts });
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = selfCpu() + otherCpu() - c0;
+  const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')) as { units: Array<{ engine: string }> };
+  const engines = [...new Set(manifest.units.map((u) => u.engine))].join(', ');
   await fs.rm(out, { recursive: true, force: true });
   if (s.done !== s.total) throw new Error(`${mode}: ${s.done} of ${s.total} units`);
-  const row = { mode, parallel, units: s.total, seconds: +seconds.toFixed(1), unitsPerMinute: +((s.total / seconds) * 60).toFixed(1), cpuSeconds: +cpuSeconds.toFixed(1), load1 };
+  const row = { mode, parallel, intraOp, engines, units: s.total, seconds: +seconds.toFixed(1), unitsPerMinute: +((s.total / seconds) * 60).toFixed(1), cpuSeconds: +cpuSeconds.toFixed(1), load1, load1End: +os.loadavg()[0].toFixed(1) };
   console.log(JSON.stringify({ bench: 'atlas', model: 'mnist_cnn.keras', steps, restarts, ...row, machine }));
   return row;
 }
@@ -79,11 +89,11 @@ async function warm(model: ActmaxModel, runner: BatchRunner): Promise<void> {
   await fs.rm(out, { recursive: true, force: true });
 }
 
-async function inProcess(model: ActmaxModel, threads: number): Promise<Row> {
-  const runner = localRunner(model, { threads });
+async function inProcess(model: ActmaxModel, threads: number, intraOpThreads = ATLAS_INTRA_OP_THREADS): Promise<Row> {
+  const runner = localRunner(model, { threads, intraOpThreads });
   try {
     await warm(model, runner);
-    return await timed(model, 'in-process threads', threads, runner, () => 0);
+    return await timed(model, 'in-process threads', threads, intraOpThreads, runner, () => 0);
   } finally {
     await runner.close();
   }
@@ -94,7 +104,7 @@ async function distributed(model: ActmaxModel, url: string, workers: number): Pr
   const runner = await queueRunner(url, MODEL);
   try {
     await warm(model, runner);
-    return await timed(model, 'queue workers', workers, runner, () => procs.reduce((a, p) => a + procCpu(p.pid!), 0));
+    return await timed(model, 'queue workers', workers, ATLAS_INTRA_OP_THREADS, runner, () => procs.reduce((a, p) => a + procCpu(p.pid!), 0));
   } finally {
     await runner.close();
     await Promise.all(procs.map((p) => new Promise<void>((r) => { p.once('exit', () => r()); p.kill('SIGINT'); })));
@@ -102,12 +112,26 @@ async function distributed(model: ActmaxModel, url: string, workers: number): Pr
 }
 
 function table(rows: Row[]): string {
-  const lines = ['| mode | threads / workers | units | wall s | units/min (wall) | × the 1-way run | CPU s | units per CPU-min | load (1 min) at start |', '|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| mode | threads / workers | intra-op threads each | engine | units | wall s | units/min (wall) | × the 1-way run | CPU s | units per CPU-min | load (1 min) start → end |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
-    const peer = rows.find((p) => p.mode === r.mode && p.parallel === 1);
-    lines.push(`| ${r.mode} | ${r.parallel} | ${r.units} | ${r.seconds} | ${r.unitsPerMinute} | ${peer ? (r.unitsPerMinute / peer.unitsPerMinute).toFixed(2) : '-'} | ${r.cpuSeconds} | ${((r.units / r.cpuSeconds) * 60).toFixed(1)} | ${r.load1} |`);
+    const peer = rows.find((p) => p.mode === r.mode && p.parallel === 1 && p.intraOp === ATLAS_INTRA_OP_THREADS);
+    lines.push(`| ${r.mode}${r.intraOp === ATLAS_INTRA_OP_THREADS ? '' : ' (former default)'} | ${r.parallel} | ${r.intraOp} | ${r.engines} | ${r.units} | ${r.seconds} | ${r.unitsPerMinute} | ${peer ? (r.unitsPerMinute / peer.unitsPerMinute).toFixed(2) : '-'} | ${r.cpuSeconds} | ${((r.units / r.cpuSeconds) * 60).toFixed(1)} | ${r.load1} → ${r.load1End} |`);
   }
   return lines.join('\n');
+}
+
+/** One sentence: each mode's 2-way ratio against the ≥ 1.7× target, and the former default's rate. */
+function verdict(rows: Row[]): string {
+  const rate = (mode: string, parallel: number, intraOp = ATLAS_INTRA_OP_THREADS) => rows.find((r) => r.mode === mode && r.parallel === parallel && r.intraOp === intraOp)?.unitsPerMinute;
+  const parts: string[] = [];
+  for (const mode of ['in-process threads', 'queue workers']) {
+    const one = rate(mode, 1);
+    const two = rate(mode, 2);
+    if (one && two) parts.push(`${mode}: 2 give ${(two / one).toFixed(2)}× one (${two} vs ${one} units/min; target ≥ 1.7×)`);
+  }
+  const former = rate('in-process threads', 1, 2);
+  if (former) parts.push(`the former default (one thread, two intra-op threads): ${former} units/min`);
+  return `${parts.join('; ')}. Peak load during the runs matters more than the load at start: compare CPU s with wall s × 2.`;
 }
 
 async function writeSection(rows: Row[]): Promise<void> {
@@ -117,12 +141,14 @@ async function writeSection(rows: Row[]): Promise<void> {
   const section = `<!-- atlas -->
 ## Atlas
 
-\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV), engine auto (every unit ran on onnx: the generated ONNX graph on onnxruntime-node, which gives a batch of 64 rows two intra-op threads), units packed 16 per batch.
+\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV), engine auto (onnx-Nt: the generated ONNX graph on onnxruntime-node with N intra-op threads, as each unit's manifest line records), units packed 16 per batch (64 rows). Each thread or worker runs onnxruntime on ${ATLAS_INTRA_OP_THREADS} intra-op thread (the atlas default: one worker per core); the row marked "former default" is one thread whose 64-row batches got two intra-op threads.
 Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. Threads/workers started and the model loaded before timing; wall time to the last unit's files.
 CPU s: this process plus its threads (in-process) or plus the worker processes (queue). Other processes share these cores: compare rows of the same run.
 Linux shares the CPU equally between sessions (autogroup scheduling, /proc/sys/kernel/sched_autogroup_enabled), and threads and worker processes started here are in this session: on a busy machine a second thread or worker adds no CPU share, so the wall-clock ratio shows the scheduler; units per CPU-minute shows the cost of the work.
 
 ${table(rows)}
+
+${verdict(rows)}
 <!-- /atlas -->
 `;
   const next = /<!-- atlas -->[\s\S]*<!-- \/atlas -->\n?/.test(old) ? old.replace(/<!-- atlas -->[\s\S]*<!-- \/atlas -->\n?/, section) : `${old.trimEnd()}\n\n${section}`;
@@ -141,6 +167,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   rows.push(await inProcess(model, 1));
   rows.push(await inProcess(model, 2));
+  rows.push(await inProcess(model, 1, 2));
   if (redisServerPath()) {
     const redis = await startRedis();
     try {

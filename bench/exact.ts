@@ -172,7 +172,7 @@ if (has('c')) {
     const r = await maximizeExact(model, logit(k), { timeLimit, constraints: [{ kind: 'prior', prior }] });
     // Distance to the prior's set: off the subspace, and the code outside its nearest box.
     const residual = r.input.length ? Math.max(subspaceResidual(prior, r.input), latentViolation(prior.latent, subspaceCode(prior, r.input))) : null;
-    const boxes = r.bnb?.boxes;
+    const boxes = r.union ?? r.bnb?.boxes;
     const open = boxes ? [...boxes.open].sort((a, b) => b.bound - a.bound) : [];
     line({ part: 'c', constraint: 'prior dataset:subspace:32 (union of cluster boxes) ∩ box [0,1]^784', objective: `logit:${k}`, timeLimit, priorResidual: residual, boxes: boxes ? { total: boxes.total, pruned: boxes.pruned, solved: boxes.solved, open: open.length, worstOpen: open[0] ?? null } : null }, r);
   }

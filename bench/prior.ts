@@ -31,7 +31,7 @@ export const PRIOR_SETTINGS: Array<{ name: string; prior?: string; image?: 'auto
   { name: 'box only (--image none)' },
   { name: 'image defaults', image: 'auto' },
   { name: '--prior dataset:subspace:32:box=0.5-99.5 (one box)', prior: 'dataset:subspace:32:box=0.5-99.5', image: 'auto' },
-  { name: '--prior dataset:subspace:32 (one of 100 cluster boxes)', prior: 'dataset:subspace:32', image: 'auto' },
+  { name: '--prior dataset:subspace:32 (one of 100 cluster boxes: 5–95 %, half-diagonal ≤ 6.25)', prior: 'dataset:subspace:32', image: 'auto' },
   { name: '--prior decoder:models/fashion-mnist-decoder', prior: 'decoder:models/fashion-mnist-decoder', image: 'auto' },
 ];
 

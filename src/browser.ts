@@ -2,4 +2,4 @@
 // where the exact solver's Web Worker finds HiGHS. No Node modules in its import graph.
 export * from './api.js';
 export { setHighsLocation } from './exact/solver-thread.browser.js';
-export { setOnnxLocation } from './engine/onnx/runtime.browser.js';
+export { setOnnxLocation, setOnnxThreads } from './engine/onnx/runtime.browser.js';

@@ -41,6 +41,8 @@ describe('actmax atlas / worker: errors', () => {
       [['--queue', 'http://127.0.0.1:6379'], /^actmax: "http:\/\/127\.0\.0\.1:6379" is not a Redis URL .*redis:\/\/HOST:PORT\n$/],
       [['--queue', 'redis://127.0.0.1:1'], /^actmax: cannot reach Redis at redis:\/\/127\.0\.0\.1:1 .*\n$/],
       [['--queue', 'redis://127.0.0.1:1', '--threads', '2'], /^actmax: --threads sets local threads; with --queue the workers run the batches/],
+      [['--queue', 'redis://127.0.0.1:1', '--intra-op-threads', '2'], /^actmax: --intra-op-threads sets the local threads' onnxruntime threads; with --queue give it to the workers \(actmax worker --intra-op-threads N\)\n$/],
+      [['--intra-op-threads', '0'], /^actmax: --intra-op-threads must be an integer ≥ 1, got "0"\n$/],
       [['--steps', '0'], /^actmax: --steps must be an integer ≥ 1, got "0"\n$/],
     ];
     for (const [args, message] of cases) {
@@ -50,6 +52,8 @@ describe('actmax atlas / worker: errors', () => {
     }
     const w = await cli(['worker', 'nonsense']);
     expect([w.code, w.err]).toEqual([2, expect.stringMatching(/^actmax: "nonsense" is not a Redis URL/)]);
+    const t = await cli(['worker', 'redis://127.0.0.1:1', '--intra-op-threads', '1.5']);
+    expect([t.code, t.err]).toEqual([2, expect.stringMatching(/^actmax: --intra-op-threads must be an integer ≥ 1, got "1\.5"\n$/)]);
   });
 
   it('refuses a folder holding an atlas made with other settings, leaving it as it was', async () => {

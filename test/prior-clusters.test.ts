@@ -50,6 +50,22 @@ describe('cluster boxes of a data prior', () => {
     }
   });
 
+  it('caps a box\'s half-diagonal at the given radius, shrinking it about its middle; narrower boxes stay as they are', () => {
+    const full = clusterBoxes(stored.clusters!, 4, [5, 95]);
+    const half = (b: { lo: number[]; hi: number[] }) => Math.hypot(...b.lo.map((l, c) => (b.hi[c] - l) / 2));
+    const radius = Math.min(...full.map(half)) * 1.01 + (Math.max(...full.map(half)) - Math.min(...full.map(half))) / 2;
+    const capped = clusterBoxes(stored.clusters!, 4, [5, 95], radius);
+    let shrunk = 0;
+    capped.forEach((b, j) => {
+      expect(half(b)).toBeLessThanOrEqual(radius + 1e-12);
+      if (half(full[j]) > radius) shrunk++;
+      else expect(b.lo).toEqual(full[j].lo);
+      b.lo.forEach((l, c) => expect((l + b.hi[c]) / 2).toBeCloseTo((full[j].lo[c] + full[j].hi[c]) / 2, 12));
+    });
+    expect(shrunk).toBeGreaterThan(0);
+    expect(() => clusterBoxes(stored.clusters!, 4, [5, 95], 0)).toThrow(/cluster box radius 0: give a positive number/);
+  });
+
   it('round-trips through the stored header and binary; malformed clusters get one line', () => {
     const { header, binary } = encodeStoredPrior(stored, 'p.bin');
     const back = decodeStoredPrior(JSON.parse(JSON.stringify(header)), binary, 'p.json');
@@ -136,7 +152,7 @@ describe('cluster boxes of a data prior', () => {
     const best = Math.max(...per.map((r) => r.value!));
     expect(union.status).toBe('optimal');
     expect(Math.abs(union.value! - best)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(best)));
-    expect(union.bnb?.boxes?.total).toBe(4);
+    expect(union.union?.total).toBe(4);
     expect(union.residuals.prior).toBeLessThanOrEqual(1e-6);
     expect(latentViolation(prior.latent, subspaceCode(prior, union.input))).toBeLessThan(1e-6);
     m.dispose();

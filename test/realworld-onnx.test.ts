@@ -1,8 +1,9 @@
 /**
  * The nine real-world TF.js graph models (test/fixtures/tfjs-graph-realworld) on the ONNX engine:
- * `engine: 'auto'` picks it for every one (with the model's image defaults), and it gives the
- * TF.js reference engine's values and input gradients, regulariser terms included, to 1e-5
- * relative to the largest magnitude of each compared quantity, and the same evaluation (values,
+ * `engine: 'auto'` picks it for every one (with the model's image defaults), and through the whole
+ * step (parameterisation → transforms → network → objective, regulariser terms included) it gives
+ * the TF.js reference engine's values and input gradients to 1e-5 relative: max |onnx − tfjs| over
+ * the compared vector divided by max |tfjs|, and the same evaluation (values,
  * every output — the detector's post-NMS outputs come from TF.js's executor on the same inputs —
  * and the rendered input). faceboxes, whose spatial size is free, runs at 64×64. WASM backend.
  */
@@ -13,9 +14,10 @@ import { loadModel } from '../src/model/load.js';
 import { chooseEngine } from '../src/engine/select.js';
 import { createTfjsEngine } from '../src/engine/tfjs.js';
 import { createOnnxEngine } from '../src/engine/onnx/engine.js';
-import type { EngineRequest } from '../src/engine/engine.js';
+import type { Engine, EngineRequest } from '../src/engine/engine.js';
+import type { StepDraws } from '../src/pipeline/spec.js';
 import { resolvePipeline, drawSteps } from '../src/pipeline/resolve.js';
-import { initParamRow } from '../src/param/param.js';
+import { spectralConstants } from '../src/param/param.js';
 import { Rng } from '../src/optimize/rng.js';
 import type { ObjectiveSpec } from '../src/objectives/spec.js';
 import { REPO } from './helpers.js';
@@ -31,6 +33,21 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
   return worst;
+}
+
+/**
+ * Why two whole-step gradients differ: each engine again with the start moved by up to ±1e-7
+ * relative. If an engine's own gradient jumps by a similar amount, the start sits within float32
+ * rounding of a kink or tie of the network (no rule is wrong; choose another start, see
+ * scripts/gradient-conditioning.ts); if neither moves, a rule is wrong.
+ */
+async function diagnoseKinks(ref: Engine, onnx: Engine, x: Float32Array, draws: StepDraws | undefined, want: Float32Array, got: Float32Array, diff: number): Promise<string> {
+  const noise = new Rng(11);
+  const moved = x.map((v) => v * (1 + 2e-7 * (noise.uniform() - 0.5)));
+  const jumpRef = maxRelDiff((await ref.valueAndGrad([moved], draws)).grads[0], want);
+  const jumpOnnx = maxRelDiff((await onnx.valueAndGrad([moved], draws)).grads[0], got);
+  const kink = Math.max(jumpRef, jumpOnnx) > diff / 10;
+  return `moving the start by 1e-7 relative moves TF.js's own gradient by ${jumpRef.toExponential(2)} and ONNX's by ${jumpOnnx.toExponential(2)}: ${kink ? 'the start sits within float32 rounding of a kink or tie of the network, choose another start' : 'neither moves, so a rule is wrong'}`;
 }
 
 /** logit:0, or for the detector whose outputs follow non-max suppression, its mean face logit before it. */
@@ -54,29 +71,31 @@ describe('real-world graph models on the ONNX engine = the TF.js reference (1e-5
         expect(choice.fallbackReason).toBeUndefined();
         expect(choice.name).toBe('onnx');
 
-        // Two rows (one for the 416×416 detector, whose TF.js step is seconds long). nanodet is
-        // compared on its network alone: through its spectral defaults the two engines' gradients
-        // differ by up to 1e-2 (L2) at a 30× start and 1e-4 at the plain start, not yet explained
-        // (its pixel-defaults pipeline agrees to 3e-6, and spectral on a 416×416 channels-first
-        // twin agrees to 2e-7); see the onnx status notes.
+        // Two rows (one for the 416×416 detector, whose TF.js step is seconds long), the whole step:
+        // the image defaults (spectral + colour decorrelation + standard transforms + edge fill above
+        // 64 px), the network and the objective.
         const rowsPerTarget = name === 'nanodet' ? 1 : 2;
-        const req: EngineRequest = { model, targets, rowsPerTarget, optimize: [0], fixed: new Map(), ...(name === 'nanodet' ? {} : { pipeline: pipeline.spec }) };
+        const req: EngineRequest = { model, targets, rowsPerTarget, optimize: [0], fixed: new Map(), pipeline: pipeline.spec };
         const ref = await createTfjsEngine(req);
         engines.push(ref);
         const onnx = await createOnnxEngine(req, { threads: 1 });
         engines.push(onnx);
-        const stage = req.pipeline?.inputs[0] ?? { param: null };
+        const stage = pipeline.spec.inputs[0];
         const rows = ref.rows;
         const rng = new Rng(5);
         let x: Float32Array;
         if (stage.param) {
-          // The parameterisation's random start, with 30× its contrast: the start itself is near-flat
-          // grey, where max-pool windows and ReLUs sit at near-ties and float32 differences of 1e-7
-          // between the engines' forward values route a few gradients differently (blazeface:
-          // 5e-3 relative at the start's own contrast, 1e-6 at 30×).
-          x = new Float32Array(rows * stage.param.size);
-          for (let r = 0; r < rows; r++) initParamRow(stage.param, rng, x.subarray(r * stage.param.size, (r + 1) * stage.param.size));
-          for (let i = 0; i < x.length; i++) x[i] *= 30;
+          // A mid-contrast picture's parameters (white noise of sd 2 before the squash). Not the
+          // parameterisation's own near-grey start: there nanodet's input gradient is not determined
+          // by a float32 input to better than ~1e-2 (each engine's own gradient moves by 4e-3–0.17 of
+          // its largest entry when the input moves by 1e-7 relative: ReLU-like units and max-pool
+          // windows sit within rounding of their kinks and ties; edge-filled borders add near-ties),
+          // so the engines differed there by 1e-4–7e-4 with no wrong rule in either
+          // (src/engine/pipeline-accuracy.test.ts checks every stage against float64). At this start
+          // the four spectral models agree to ≤ 5e-6. At another seed a unit may sit that close
+          // (blazeface-front at Rng(6): ONNX's own gradient jumps by 3.5e-3); the failure then says so.
+          const scale = stage.param.kind === 'spectral' ? spectralConstants(stage.param).scale : null;
+          x = Float32Array.from({ length: rows * stage.param.size }, (_, i) => (2 * rng.normal()) / (scale ? scale[i % scale.length] : 1));
         } else {
           const [lo, hi] = model.inputs[0].range;
           const [a, b] = Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : [0, 1];
@@ -86,7 +105,8 @@ describe('real-world graph models on the ONNX engine = the TF.js reference (1e-5
         const want = await ref.valueAndGrad([x], draws);
         const got = await onnx.valueAndGrad([x], draws);
         expect(maxRelDiff(got.values, want.values), 'values').toBeLessThan(TOL);
-        expect(maxRelDiff(got.grads[0], want.grads[0]), 'gradients').toBeLessThan(TOL);
+        const gradDiff = maxRelDiff(got.grads[0], want.grads[0]);
+        if (gradDiff >= TOL) expect.fail(`gradients differ by ${gradDiff.toExponential(2)}; ${await diagnoseKinks(ref, onnx, x, draws, want.grads[0], got.grads[0], gradDiff)}`);
         expect(want.grads[0].some((g) => g !== 0)).toBe(true);
 
         const ea = await ref.evaluate([x]);

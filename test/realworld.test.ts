@@ -18,6 +18,7 @@ import { renderInspect } from '../src/cli/commands/inspect.js';
 import { maximize } from '../src/optimize/maximize.js';
 import type { ActmaxModel } from '../src/model/types.js';
 import type { ObjectiveSpec } from '../src/objectives/spec.js';
+import { batchTerms } from '../src/objectives/terms.js';
 import { REPO } from './helpers.js';
 
 const DIR = path.join(REPO, 'test/fixtures/tfjs-graph-realworld');
@@ -124,6 +125,23 @@ describe('real-world TF.js graph models', () => {
     const model = await get('nanodet');
     // engine auto runs it on ONNX (native memory); the TF.js engine must refuse rather than abort.
     await expect(maximize(model, { kind: 'logit', index: 0 }, { steps: 1, restarts: 8, engine: 'tfjs' })).rejects.toThrow(/^8 rows of this model need about [\d.]+ GB per gradient step on TF\.js-WASM, whose memory stops at 4 GB; run at most \d rows at once \(--restarts \d\)$/);
+  });
+
+  it('nanodet (recorded NCHW): channels are axis 0 of its channels-first values and the last axis of the NHWC ones between its Transposes', async () => {
+    const model = await get('nanodet');
+    const s = summarizeModel(model);
+    const channels = (name: string) => s.layers.find((l) => l.name === name)?.channels ?? s.nodes!.find((n) => n.name === name)?.channels;
+    expect(s.layers.find((l) => l.name === 'transpose_2')!.outputShape).toEqual([32, 208, 208]);
+    expect(channels('transpose_2')).toBe(32); // NCHW again after the conv
+    expect(channels('convolution')).toBe(32); // [208, 208, 32]: the conv itself runs NHWC
+    expect(channels('PartitionedCall/onnx_tf_prefix_Reshape_170')).toBe(44); // [44, 676]: head maps flattened, channels kept first
+    expect(channels('Identity_4')).toBe(44); // [676, 44] after the head's Transpose
+    // channel:L:K weighs map K (positions × channels, channel-major), and indices stop at 31.
+    const [{ w }] = batchTerms(model, [{ kind: 'channel', layer: 'onnx_tf_prefix_LeakyRelu_1', channel: 5 }], 1).linear;
+    const plane = 208 * 208;
+    expect(w.length).toBe(32 * plane);
+    expect(w.every((v, u) => v === (Math.floor(u / plane) === 5 ? Math.fround(1 / plane) : 0))).toBe(true);
+    expect(() => batchTerms(model, [{ kind: 'channel', layer: 'onnx_tf_prefix_LeakyRelu_1', channel: 32 }], 1)).toThrow(/\(channels\) has 32 units \(0–31\)/);
   });
 
   it("antispoof: logit:0 is the input of the final Sigmoid, as TF.js computes that node", async () => {

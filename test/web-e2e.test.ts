@@ -103,7 +103,8 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     // Class "Trouser" from the class list (the spec box follows), and a run long enough to interact with.
     await page.getByLabel('Class', { exact: true }).selectOption({ label: 'Trouser (1)' });
     expect(await page.inputValue('#obj-spec')).toBe('logit:1');
-    await page.getByLabel('Steps', { exact: true }).fill('4000');
+    // Long enough to still be running when the checks below are done (the page stops it).
+    await page.getByLabel('Steps', { exact: true }).fill('20000');
     await page.getByLabel('Steps', { exact: true }).dispatchEvent('change');
     await page.getByRole('button', { name: 'Run' }).click();
     await page.waitForFunction(() => !(document.getElementById('stop') as HTMLButtonElement).disabled, null, { timeout: 30_000 });
@@ -127,8 +128,14 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     console.log(`web-e2e: P(Trouser) = ${p.toFixed(5)} for the current input at "${runInfo}"`);
     expect(p).toBeGreaterThanOrEqual(0.99);
     // The steps run on the ONNX engine (onnxruntime-web, WebAssembly, threaded: the page is cross-origin isolated).
+    const threads = Number(/image-steps\/s · engine onnx-web-wasm-(\d+)t/.exec(runInfo ?? '')?.[1]);
     expect(runInfo).toMatch(/image-steps\/s · engine onnx-web-wasm-\d+t/);
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const { isolated, cores } = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+    expect(isolated).toBe(true);
+    // The WebAssembly thread pool: half the logical cores, at most 4 (runtime.browser.ts says why
+    // not one per core: its threads spin); more than one wherever there are more than two cores.
+    expect(threads).toBe(Math.min(4, Math.ceil(cores / 2)));
+    if (cores > 2) expect(threads).toBeGreaterThan(1);
     expect(await page.textContent('#probs-for')).toContain('current input');
 
     // The picture is not blank: many grey levels, from dark to bright.
@@ -181,7 +188,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
 
     // The settings are in the URL, so the link reproduces the run.
     const q = new URL(page.url()).searchParams;
-    expect([q.get('obj'), q.get('steps')]).toEqual(['logit:1', '4000']);
+    expect([q.get('obj'), q.get('steps')]).toEqual(['logit:1', '20000']);
     await page.screenshot({ path: path.join(artifacts, 'web-trouser-done.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(artifacts, 'web-trouser-phone.png'), fullPage: true });

@@ -5,7 +5,7 @@ describe('web playground settings in the URL', () => {
   it('round-trips every setting through the query string', () => {
     const mask = Array.from({ length: 784 }, (_, i) => (i * 7) % 3 === 0);
     const s: Settings = {
-      objective: 'logit:3-0.5*logit:5', steps: 321, restarts: 7, optimizer: 'sign', lr: 0.003, seed: 42, backend: 'wasm',
+      objective: 'logit:3-0.5*logit:5', steps: 321, restarts: 7, optimizer: 'sign', lr: 0.003, seed: 42, backend: 'wasm', threads: 3,
       lo: -1, hi: 2.5, ref: 'ex:7', eps: 0.25, norm: '2', mask, levels: 16, exactTime: 90, prior: 'subspace', priorK: 12, engine: 'tfjs',
     };
     const back = settingsFromQuery(settingsToQuery(s));
@@ -17,10 +17,11 @@ describe('web playground settings in the URL', () => {
   });
 
   it('ignores malformed values instead of failing, keeping the defaults', () => {
-    const s = settingsFromQuery('?steps=-3&restarts=0&opt=rmsprop&lr=-1&seed=1.5&backend=gpu&ref=../x&norm=3&mask=zz&levels=1&eps=abc&xt=-5');
+    const s = settingsFromQuery('?steps=-3&restarts=0&opt=rmsprop&lr=-1&seed=1.5&backend=gpu&threads=5&ref=../x&norm=3&mask=zz&levels=1&eps=abc&xt=-5');
     expect(s).toEqual({ ...DEFAULTS });
     expect(settingsFromQuery('?prior=subspace:99')).toEqual({ ...DEFAULTS, prior: 'subspace' });
     expect(settingsFromQuery('?prior=gan')).toEqual({ ...DEFAULTS });
+    expect(settingsFromQuery('?threads=0.5')).toEqual({ ...DEFAULTS });
   });
 
   it('names the data prior in the link: subspace with its K, or the decoder', () => {

@@ -1,7 +1,8 @@
 /**
  * The atlas on local worker threads, on a 7-unit CNN written to disk: every unit recorded once with
  * the value its planned batch gives in this thread; the same values with 1 or 2 threads; resuming
- * after a crash and after an abort; refusing a folder of another atlas; dataset examples.
+ * after a crash and after an abort; refusing a folder of another atlas; one onnxruntime intra-op
+ * thread per batch by default; dataset examples.
  */
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../backend.js';
 import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
+import { loadOnnxRuntime } from '../engine/onnx/runtime.js';
 import { maximize } from '../optimize/maximize.js';
 import { readExamples, scoreExamples } from './examples.js';
 import { batchSeed, planAtlas } from './plan.js';
@@ -20,6 +22,7 @@ import { AtlasStore, type Manifest } from './store.js';
 import type { BatchResult } from './types.js';
 import { tinyCnn, writeModelFolder } from './testing/small-model.js';
 
+const hasOnnx = (await loadOnnxRuntime()) !== null;
 const SETTINGS = { steps: 5, restarts: 2, batchUnits: 3, seed: 4 } as const;
 let tmp: string;
 let model: ActmaxModel;
@@ -163,6 +166,23 @@ describe('runAtlasBatch', () => {
     expect(res.units.map((u) => [u.id, u.piece, u.seed])).toEqual([['conv/0', 0, batchSeed(batch.seed, 1)], ['conv/1', 0, batchSeed(batch.seed, 1)], ['conv/2', 1, batchSeed(batch.seed, 2)]]);
     const second = await maximize(model, [batch.units[2].spec], { steps: 5, restarts: 2, seed: batchSeed(batch.seed, 2), image: 'auto', keepRestarts: true });
     expect(Math.abs(res.units[2].value - second.results[0].value)).toBeLessThan(1e-6);
+  });
+
+  // 7 units × 10 restarts = 70 rows, where maximize alone would give onnxruntime two threads.
+  it.skipIf(!hasOnnx)('runs on one intra-op thread (in a worker thread too), with the values two intra-op threads give', async () => {
+    const wide = { ...SETTINGS, restarts: 10, batchUnits: 7 };
+    const plan = planAtlas(model, wide);
+    expect(plan.batches).toHaveLength(1);
+    const alone = await maximize(model, plan.batches[0].units.map((u) => u.spec), { steps: 5, restarts: 10, seed: plan.batches[0].seed, image: 'auto' });
+    expect(alone.engine).toBe('onnx-2t');
+    const two = await runAtlasBatch(model, plan.batches[0], { ...plan.settings, atlasId: plan.atlasId }, { intraOpThreads: 2 });
+    expect(new Set(two.units.map((u) => u.engine))).toEqual(new Set(['onnx-2t']));
+    const out = path.join(tmp, 'intra-op');
+    await runAtlas(model, { ...wide, out, runner: oneThread });
+    const threaded = await readManifest(out);
+    expect(new Set(threaded.units.map((u) => u.engine))).toEqual(new Set(['onnx-1t']));
+    for (const u of two.units) expect(Math.abs(values(threaded)[u.id] - u.value), u.id).toBeLessThan(1e-5);
+    await expect(runAtlasBatch(model, plan.batches[0], { ...plan.settings, atlasId: plan.atlasId }, { intraOpThreads: 0 })).rejects.toThrow(/intra-op threads must be an integer ≥ 1, got 0/);
   });
 });
 

@@ -2,6 +2,7 @@ import { ActmaxError } from '../errors.js';
 import { imageDefaults } from '../pipeline/defaults.js';
 import type { ActmaxModel, LayerInfo } from '../model/types.js';
 import { formatObjective } from '../objectives/format.js';
+import { channelLayout, layerChannelAxis } from '../objectives/indices.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
 import { mulberry32 } from '../optimize/rng.js';
 import { modelDigest, shortHash } from './fingerprint.js';
@@ -75,7 +76,7 @@ export function chooseLayers(model: ActmaxModel, layers: 'all' | string[]): Plan
   return chosen.map((l, i) => {
     const out = outputOf(model, l.name);
     const kind: UnitKind = out >= 0 && l.outputShape.length === 1 ? 'logit' : l.outputShape.length > 1 ? 'channel' : 'neuron';
-    const units = kind === 'channel' ? l.outputShape[l.outputShape.length - 1] : l.outputShape.reduce((a, b) => a * b, 1);
+    const units = kind === 'channel' ? channelLayout(l.outputShape, layerChannelAxis(l)).channels : l.outputShape.reduce((a, b) => a * b, 1);
     return { name: l.name, className: l.className, kind, units, outputShape: l.outputShape, slug: names[i] };
   });
 }

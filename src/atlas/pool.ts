@@ -17,6 +17,8 @@ export interface ThreadSetup {
   maxUnits?: number;
   /** Name recorded in results (default host:pid). */
   label?: string;
+  /** onnxruntime intra-op threads per batch (default ATLAS_INTRA_OP_THREADS, 1). */
+  intraOpThreads?: number;
 }
 
 /** A message to a thread. */
@@ -177,6 +179,7 @@ class Slot {
  */
 export function startThreadPool(threads: number, setup: ThreadSetup): ThreadPool {
   if (!Number.isInteger(threads) || threads < 1) throw new ActmaxError('bad-option', `threads must be an integer ≥ 1, got ${threads}`);
+  if (setup.intraOpThreads !== undefined && !(Number.isInteger(setup.intraOpThreads) && setup.intraOpThreads >= 1)) throw new ActmaxError('bad-option', `intra-op threads must be an integer ≥ 1, got ${setup.intraOpThreads}`);
   const slots = Array.from({ length: threads }, () => new Slot(setup));
   const free = [...slots];
   const waiting: Array<(s: Slot) => void> = [];

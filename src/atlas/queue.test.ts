@@ -2,7 +2,8 @@
  * The atlas through a real Redis (Debian redis-server on a free port, persistence off) and BullMQ:
  * a coordinator that stops after queueing, a worker that runs every batch once, a restarted
  * coordinator that collects the finished jobs; a worker stopping mid-job puts it back; a worker
- * that cannot load the model stops without failing the job.
+ * that cannot load the model stops without failing the job; a batch that throws fails after its
+ * attempts and stops the coordinator, and a rerun retries it.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -127,5 +128,25 @@ describe.skipIf(!hasRedis)('atlas through a BullMQ queue', () => {
     await expect(runQueueWorker(redis.url, { lockSeconds: 5, model: other })).rejects.toThrow(/cannot run jobs of atlas .*is not the model this atlas was planned on/);
     expect(await counts()).toMatchObject({ wait: 1, active: 0, failed: 0 });
     await queue.obliterate({ force: true });
+  });
+
+  it('a batch that throws is tried 3 times, then the coordinator stops with the reason; a rerun tries it again', async () => {
+    const plan = planAtlas(model, { ...SETTINGS, seed: 2 });
+    // A unit no model can run (logit 99 of 3): every attempt throws on the worker.
+    const broken = { ...plan.batches[0], units: [{ ...plan.batches[0].units[0], spec: { kind: 'logit' as const, index: 99 } }] };
+    const stop = new AbortController();
+    const worker = runQueueWorker(redis.url, { lockSeconds: 5, signal: stop.signal });
+    try {
+      for (let run = 1; run <= 2; run++) {
+        const coordinator = await queueRunner(redis.url, model.source, { pollMs: 50 });
+        await expect(coordinator.run([broken], plan, async () => {})).rejects.toThrow(new RegExp(`^batch 0 failed 3 time\\(s\\) on the workers: .*99.*; fix the cause and rerun`));
+        await coordinator.close();
+        expect(await counts(), `run ${run}`).toMatchObject({ wait: 0, active: 0, failed: 1 });
+      }
+    } finally {
+      stop.abort();
+      await worker;
+      await queue.obliterate({ force: true });
+    }
   });
 });

@@ -166,8 +166,8 @@ async function coordinate(
     }
   };
   await collect();
-  // A rerun after a batch failed on every attempt gives it new attempts.
-  for (const job of (await queue.getJobs(['failed'])).filter(ours)) await job.retry('failed');
+  // A rerun after a batch failed on every attempt gives it all its attempts again.
+  for (const job of (await queue.getJobs(['failed'])).filter(ours)) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   await queue.addBulk(
     batches
       .filter((b) => !seen.has(b.index))

@@ -18,7 +18,12 @@ export interface RunBatchOptions {
   maxUnits?: number;
   /** Who runs it, recorded in the result (default host:pid). */
   worker?: string;
+  /** onnxruntime intra-op threads per `maximize` call (default {@link ATLAS_INTRA_OP_THREADS}). */
+  intraOpThreads?: number;
 }
+
+export { ATLAS_INTRA_OP_THREADS } from './defaults.js';
+import { ATLAS_INTRA_OP_THREADS } from './defaults.js';
 
 /** The pieces a batch runs in: the whole batch, or consecutive slices of at most `maxUnits`. */
 function pieces(batch: PlannedBatch, maxUnits: number | undefined): Array<{ seed: number; units: PlannedUnit[] }> {
@@ -84,6 +89,7 @@ export async function runAtlasBatch(model: ActmaxModel, batch: PlannedBatch, set
       seed: piece.seed,
       ...(settings.image === 'auto' ? { image: 'auto' as const } : {}),
       keepRestarts: true,
+      intraOpThreads: options.intraOpThreads ?? ATLAS_INTRA_OP_THREADS,
       signal: options.signal,
     });
     if (run.interrupted) throw new ActmaxError('aborted', `batch ${batch.index} was stopped before its last step`);

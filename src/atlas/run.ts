@@ -36,6 +36,8 @@ export interface AtlasOptions extends PlanOptions {
   examples?: string;
   /** Worker threads without a queue (default: the machine's cores). */
   threads?: number;
+  /** onnxruntime intra-op threads of each local thread (default 1: one thread per core). */
+  intraOpThreads?: number;
   /** Run the batches here instead of on new local threads (e.g. `queueRunner`); the caller closes it. */
   runner?: BatchRunner;
   /** TF.js backend of the local threads (default wasm). */
@@ -71,14 +73,16 @@ export function modelLocation(model: ActmaxModel): string {
 
 /**
  * Run batches on `threads` local worker threads (each loads the model once, and keeps it across
- * runs until `close`). Without `digest` the threads check the model against each run's plan.
+ * runs until `close`). Without `digest` the threads check the model against each run's plan. Each
+ * thread runs onnxruntime on `intraOpThreads` threads (default 1), so `threads` = cores fills the
+ * machine.
  *
  * @example
  * const runner = localRunner(model, { threads: 1 }); // one worker thread, which loads the model itself
  * await runner.close();
  */
-export function localRunner(model: ActmaxModel, opts: { threads?: number; backend?: string; digest?: string }): BatchRunner {
-  const pool = startThreadPool(opts.threads ?? os.availableParallelism(), { source: modelLocation(model), backend: opts.backend ?? 'wasm', digest: opts.digest });
+export function localRunner(model: ActmaxModel, opts: { threads?: number; intraOpThreads?: number; backend?: string; digest?: string }): BatchRunner {
+  const pool = startThreadPool(opts.threads ?? os.availableParallelism(), { source: modelLocation(model), backend: opts.backend ?? 'wasm', digest: opts.digest, intraOpThreads: opts.intraOpThreads });
   return {
     async run(batches, plan, onResult, signal) {
       await pool.ready();
@@ -130,7 +134,7 @@ export async function runAtlas(model: ActmaxModel, options: AtlasOptions): Promi
   const progress = () => options.onProgress?.({ done: store.done, total: plan.units.length, recorded, todo, seconds: (performance.now() - t0) / 1000 });
   progress();
   // A runner given by the caller is the caller's to close.
-  const runner = options.runner ?? localRunner(model, { threads: options.threads, backend: options.backend, digest: plan.modelDigest });
+  const runner = options.runner ?? localRunner(model, { threads: options.threads, intraOpThreads: options.intraOpThreads, backend: options.backend, digest: plan.modelDigest });
   let lastFlush = 0;
   let chain = Promise.resolve();
   const onResult = (r: BatchResult) => {

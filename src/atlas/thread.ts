@@ -62,7 +62,7 @@ parentPort!.on('message', async (msg: ThreadRequest) => {
       return;
     }
     if (msg.digest && msg.digest !== digest) throw notThisModel();
-    const result = await runAtlasBatch(model, msg.batch, msg.settings, { maxUnits: setup.maxUnits, worker: `${setup.label ?? `${hostname()}:${process.pid}`}/t${threadId}`, signal: controller.signal });
+    const result = await runAtlasBatch(model, msg.batch, msg.settings, { maxUnits: setup.maxUnits, worker: `${setup.label ?? `${hostname()}:${process.pid}`}/t${threadId}`, intraOpThreads: setup.intraOpThreads, signal: controller.signal });
     parentPort!.postMessage({ id: msg.id, result } satisfies ThreadReply);
   } catch (e) {
     parentPort!.postMessage(errorReply(msg.id, e));

@@ -18,6 +18,8 @@ export interface QueueWorkerOptions {
   maxBatch?: number;
   /** Batches run at once, each on its own thread holding the model (default 1). */
   threads?: number;
+  /** onnxruntime intra-op threads of each thread (default 1: run one worker thread per core). */
+  intraOpThreads?: number;
   /** TF.js backend of the threads (default wasm). */
   backend?: string;
   /** Load the model from here instead of the coordinator's path/URL (checked against the plan's digest). */
@@ -53,7 +55,7 @@ function poolCache(opts: QueueWorkerOptions, log: (line: string) => void) {
       const key = `${location}\n${data.model.digest}`;
       if (current?.key !== key) {
         await current?.pool.close();
-        const pool = startThreadPool(opts.threads ?? WORKER_DEFAULTS.threads, { source: location, backend: opts.backend ?? 'wasm', digest: data.model.digest, maxUnits: opts.maxBatch, label: `${hostname()}:${process.pid}` });
+        const pool = startThreadPool(opts.threads ?? WORKER_DEFAULTS.threads, { source: location, backend: opts.backend ?? 'wasm', digest: data.model.digest, maxUnits: opts.maxBatch, intraOpThreads: opts.intraOpThreads, label: `${hostname()}:${process.pid}` });
         current = { key, pool, ready: pool.ready() };
         current.ready.then(() => log(`loaded ${location}`), () => {});
       }
@@ -132,6 +134,7 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions = {})
   const lockMs = Math.round((opts.lockSeconds ?? WORKER_DEFAULTS.lockSeconds) * 1000);
   if (!(lockMs >= 1000)) throw new ActmaxError('bad-option', `--lock-seconds must be at least 1, got ${opts.lockSeconds}`);
   if (opts.maxBatch !== undefined && (!Number.isInteger(opts.maxBatch) || opts.maxBatch < 1)) throw new ActmaxError('bad-option', `--max-batch must be an integer ≥ 1 unit, got ${opts.maxBatch}`);
+  if (opts.intraOpThreads !== undefined && !(Number.isInteger(opts.intraOpThreads) && opts.intraOpThreads >= 1)) throw new ActmaxError('bad-option', `--intra-op-threads must be an integer ≥ 1, got ${opts.intraOpThreads}`);
   let fatal: ActmaxError | null = null;
   let release: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (release = resolve));

@@ -20,7 +20,8 @@ describe('--prior', () => {
     expect(constraint.prior.components).toBe(32);
     expect(constraint.prior.basis).toHaveLength(32 * 784);
     expect(constraint.prior.latent.union!.boxes).toHaveLength(100);
-    expect(constraint.prior.latent.union!.percentiles).toEqual([10, 90]);
+    expect(constraint.prior.latent.union!.percentiles).toEqual([5, 95]);
+    expect(constraint.prior.latent.union!.radius).toBe(6.25);
     const box = (await parsePrior('dataset:subspace:32:box=0.5-99.5', model)).constraint;
     expect(box.kind === 'prior' && box.prior.latent.box!.lo[0]).toBeLessThan(0);
     const one = (await parsePrior('dataset:subspace:32:cluster=7', model)).constraint;

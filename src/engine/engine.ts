@@ -98,6 +98,8 @@ export interface AscentChunk {
 
 /** A prepared fused ascent (one plan); `run` does as many steps as `alphas[0]` holds (steps × rows). */
 export interface Ascent {
+  /** Steps per `run` call this ascent does best with (the runtime's per-call cost); absent: the fused loop's default. */
+  stepsPerCall?: number;
   /**
    * `alphas[k]`: per-step, per-row step sizes of input k (steps × rows, flat), schedule and bias
    * corrections folded in; `draws`: the steps' transforms (steps × rows × 6 per input), when any.

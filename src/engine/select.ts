@@ -1,4 +1,5 @@
 import { ActmaxError } from '../errors.js';
+import type { IrGraph } from '../ir/ir.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
@@ -21,7 +22,7 @@ export interface EngineSelection {
 /** Options of {@link chooseEngine}. */
 export interface ChooseEngineOptions {
   engine?: EngineChoice;
-  /** onnxruntime intra-op threads; default: 1 for small batches, 2 from 64 rows up. */
+  /** onnxruntime intra-op threads; default: 2 from 64 rows or {@link TWO_THREAD_MACS} multiply-adds per step up, else 1. */
   threads?: number;
   /** The image pipeline the engine must run too. */
   pipeline?: PipelineSpec | null;
@@ -40,18 +41,54 @@ export interface ChooseEngineOptions {
 export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[], opts: ChooseEngineOptions = {}): Promise<EngineSelection> {
   const want = opts.engine ?? 'auto';
   if (want !== 'auto' && want !== 'tfjs' && want !== 'onnx') throw new ActmaxError('bad-option', `unknown engine "${String(want)}"; choose auto, tfjs or onnx`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) throw new ActmaxError('bad-option', `onnxruntime intra-op threads must be an integer ≥ 1, got ${opts.threads}`);
   const tfjs: EngineSelection = { name: 'tfjs', factory: (req) => createTfjsEngine(req) };
   if (want === 'tfjs') return tfjs;
   const reason = onnxSupport({ model, targets, pipeline: opts.pipeline }) ?? ((await loadOnnxRuntime()) ? null : 'the optional package onnxruntime-node is not installed');
   if (!reason) {
     const threads = opts.threads;
+    const macs = perRowMacs(irOf(model)!);
     return {
       name: 'onnx',
-      factory: (req) => onnxEngineFactory({ threads: threads ?? (req.targets.length * req.rowsPerTarget >= 64 ? 2 : 1) })(req),
+      factory: (req) => onnxEngineFactory({ threads: threads ?? defaultThreads(req.targets.length * req.rowsPerTarget, macs) })(req),
     };
   }
   if (want === 'onnx') throw new ActmaxError('bad-option', `engine "onnx" cannot run this: ${reason}; use engine tfjs or auto`);
   return { ...tfjs, fallbackReason: reason };
+}
+
+/**
+ * Multiply-adds of one step's forward pass from which a second intra-op thread pays: the bundled
+ * MLP (≈100k per row) at 64 rows. Convolutions split well across threads, so a conv net gets two
+ * at a few rows (mnist_cnn, ≈3.2M per row: from 2 rows).
+ */
+export const TWO_THREAD_MACS = 6_400_000;
+
+/** onnxruntime's intra-op threads for a batch: 2 from 64 rows or {@link TWO_THREAD_MACS} up. @example defaultThreads(60, 3_200_000) // 2 */
+export function defaultThreads(rows: number, macsPerRow: number): number {
+  return rows >= 64 || rows * macsPerRow >= TWO_THREAD_MACS ? 2 : 1;
+}
+
+/**
+ * Multiply-adds of one example's forward pass through the network's convolutions and matrix
+ * products (the work that threads share); other ops are not counted.
+ *
+ * @example
+ * perRowMacs(model.ir!) // 101,632 for the bundled MLP (784·128 + 128·10)
+ */
+export function perRowMacs(ir: IrGraph): number {
+  let macs = 0;
+  for (const n of ir.nodes) {
+    const out = ir.shapes.get(n.name);
+    const w = ir.consts.get(n.inputs[1])?.shape ?? ir.shapes.get(n.inputs[1]);
+    if (!out || !w) continue;
+    const size = out.reduce((a, b) => a * b, 1);
+    if (n.op === 'Conv2D') macs += size * w[0] * w[1] * w[2];
+    else if (n.op === 'DepthwiseConv2D') macs += size * w[0] * w[1];
+    else if (n.op === 'Conv2DTranspose') macs += size * w[0] * w[1] * w[3];
+    else if (n.op === 'MatMul') macs += size * (n.transposeB ? w[w.length - 1] : w[w.length - 2]);
+  }
+  return macs;
 }
 
 /** Which engine `auto` would use for a model's network, and why not ONNX (for `inspect`). */

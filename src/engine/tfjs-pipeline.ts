@@ -88,16 +88,17 @@ function penaltyTerm(r: InputPenalty, k: number, stage: InputStage): ExtraTerm {
  * Lucid's diversity: per row, minus weight × Σ_{j≠i} ⟨G_i, G_j⟩ / n over the other restarts j of
  * the same target, where G is the L2-normalised Gram matrix of the layer's channels (spatial
  * layers) or the normalised activation vector's outer product (dense layers, i.e. cos²).
+ * `channelAxis` (per example) holds the channels: 0 for a channels-first layer; absent, the last.
  *
  * @example
  * const term = diversityTerm('conv2d_1', 10);
  */
-export function diversityTerm(layer: string, weight: number): ExtraTerm {
+export function diversityTerm(layer: string, weight: number, channelAxis?: number): ExtraTerm {
   const tap = { layer, pre: false };
   return {
     taps: [tap],
     fn: ({ tap: read, rowsPerTarget }) => tf.tidy(() => {
-      const a = read(tap);
+      const a = channelsLast(read(tap), channelAxis);
       const rows = a.shape[0];
       if (rowsPerTarget < 2) return tf.zeros([rows]) as tf.Tensor1D;
       const targets = rows / rowsPerTarget;
@@ -122,6 +123,14 @@ export function diversityTerm(layer: string, weight: number): ExtraTerm {
   };
 }
 
+/** A batch [rows, ...] with the per-example `channelAxis` moved last (the same tensor when it is last already). */
+function channelsLast(a: tf.Tensor, channelAxis: number | undefined): tf.Tensor {
+  const axis = (channelAxis ?? a.rank - 2) + 1;
+  if (a.rank < 3 || axis === a.rank - 1) return a;
+  const perm = [...Array(a.rank).keys()].filter((d) => d !== axis);
+  return a.transpose([...perm, axis]);
+}
+
 /**
  * The TF.js pieces of a pipeline spec.
  *
@@ -133,7 +142,7 @@ export function tfjsPipeline(spec: PipelineSpec, model: ActmaxModel): TfjsPipeli
   const renderer = (plan: ParamPlan): Renderer => (plan.kind === 'prior' ? createPriorParam(plan.prior!.data, model, plan.prior!.input, plan.prior!.constraints) : tfjsParam(plan));
   const params = spec.inputs.map((s) => (s.param ? renderer(s.param) : null));
   const extraTerms: ExtraTerm[] = spec.inputs.flatMap((s, k) => s.penalties.map((r) => penaltyTerm(r, k, s)));
-  if (spec.diversity) extraTerms.push(diversityTerm(spec.diversity.layer, spec.diversity.weight));
+  if (spec.diversity) extraTerms.push(diversityTerm(spec.diversity.layer, spec.diversity.weight, spec.diversity.channelAxis));
   return {
     params,
     render: (p, k) => {

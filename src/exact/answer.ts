@@ -24,7 +24,7 @@ export async function finishAnswer(ctx: ExactContext, ans: SolverAnswer, methodR
   const interrupted = !!options.signal?.aborted;
   const base = {
     objective: name, spec, shape: info.shape, interrupted, method: ans.method, methodReason, nodes: ans.nodes, solveSeconds: ans.solveSeconds,
-    encoding: ans.encoding, bnb: ans.bnb, warmStartValue: start?.value ?? null,
+    encoding: ans.encoding, bnb: ans.bnb, ...(ans.union ? { union: ans.union } : {}), warmStartValue: start?.value ?? null,
   };
   const empty = (status: ExactResult['status'], message: string, upperBound: number | null = null): ExactResult => ({
     ...base, status, value: null, upperBound, gap: null, input: [], inputs: {}, outputs: {}, residuals: {}, source: null, check: null, message, totalSeconds: ctx.seconds(),

@@ -5,7 +5,7 @@ import type { ExactObjective } from './encode.js';
 import type { ExactInputSet } from './inputs.js';
 import type { PLNetwork } from './network.js';
 import type { MilpProblem } from './prior.js';
-import type { BnbInfo, ExactEncodingInfo, ExactMethod, ExactOptions, ExactProgress } from './types.js';
+import type { BnbInfo, ExactEncodingInfo, ExactMethod, ExactOptions, ExactProgress, UnionBoxesInfo } from './types.js';
 
 /** Everything a solver route of maximizeExact needs: the problem, its options, the warm start. */
 export interface ExactContext {
@@ -48,6 +48,8 @@ export interface SolverAnswer {
   solveSeconds: number;
   encoding: ExactEncodingInfo | null;
   bnb: BnbInfo | null;
+  /** How a union's boxes ended (src/exact/union.ts). */
+  union?: UnionBoxesInfo;
   /** Why no input is feasible, when the solver proved that. */
   infeasible: string | null;
 }

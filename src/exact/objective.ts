@@ -1,5 +1,6 @@
 import { ActmaxError } from '../errors.js';
-import { checkIndex, flatNeuronIndex } from '../objectives/indices.js';
+import { channelLayout, checkIndex, flatNeuronIndex } from '../objectives/indices.js';
+import { tapChannelAxis } from '../model/activations.js';
 import type { ActmaxModel } from '../model/types.js';
 import { resolveOutput } from '../objectives/compile.js';
 import { formatObjective } from '../objectives/format.js';
@@ -64,16 +65,15 @@ export function exactObjective(model: ActmaxModel, net: PLNetwork, spec: Objecti
     case 'direction': {
       const values = layerValues(net, spec.layer, !!spec.pre);
       const shape = shapeOf(spec.layer);
-      const channels = shape[shape.length - 1] ?? 1;
-      const positions = prod(shape) / channels;
+      const { channels, positions, channelOf } = channelLayout(shape, tapChannelAxis(model, { layer: spec.layer, pre: !!spec.pre }, shape));
       let w: number[];
       if (spec.kind === 'channel') {
         checkIndex(spec, spec.channel, channels, `layer "${spec.layer}" (channels)`);
-        w = values.map((_, i) => (i % channels === spec.channel ? 1 / positions : 0));
+        w = values.map((_, i) => (channelOf(i) === spec.channel ? 1 / positions : 0));
       } else if (spec.vector.length === values.length) {
         w = spec.vector;
       } else if (spec.vector.length === channels) {
-        w = values.map((_, i) => spec.vector[i % channels] / positions);
+        w = values.map((_, i) => spec.vector[channelOf(i)] / positions);
       } else {
         throw new ActmaxError('bad-spec', `${formatObjective(spec)}: the vector has ${spec.vector.length} values; layer "${spec.layer}" needs ${values.length} (all units) or ${channels} (one per channel)`);
       }

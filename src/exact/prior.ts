@@ -5,6 +5,7 @@ import type { DataPrior, SubspacePrior } from '../prior/types.js';
 import type { ExactInputSet } from './inputs.js';
 import type { LinExpr, PLNetwork, PLValues, PLVar } from './network.js';
 import type { Bounds } from './bounds.js';
+import type { CodeRows } from './polytopeBound.js';
 
 /**
  * The problem the MILP solves: its network, the set of its input variables, and the maps between
@@ -63,7 +64,7 @@ export function milpProblemChecks(parts: ResolvedConstraints[], prior: DataPrior
  * @example
  * const lifted = liftSubspace(net, prior, rc); // lifted.net.inputSize === prior.components
  */
-export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInputSet): MilpProblem {
+export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInputSet, lifted: PLNetwork = liftNetwork(net, prior)): MilpProblem {
   const n = net.inputSize;
   const k = prior.components;
   if (prior.mean.length !== n) throw new ActmaxError('bad-input', `the prior has ${prior.mean.length} features; the optimised input has ${n}`);
@@ -76,31 +77,7 @@ export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInpu
   if (rc.l1.length > 0) throw new ActmaxError('unsupported', 'exact mode with a data prior cannot hold an L1 ball on the input; use an L∞ ball, or gradient search');
   const { lo: zlo, hi: zhi } = prior.latent.box;
   const U = prior.basis;
-  const shift = (e: LinExpr): LinExpr => ({ idx: e.idx.map((v) => v + k), coef: e.coef, c: e.c });
-  const vars: PLVar[] = [];
-  for (let c = 0; c < k; c++) vars.push({ kind: 'input', feature: c });
-  for (let i = 0; i < n; i++) {
-    const idx: number[] = [], coef: number[] = [];
-    for (let c = 0; c < k; c++) if (U[c * n + i] !== 0) (idx.push(c), coef.push(U[c * n + i]));
-    vars.push({ kind: 'affine', expr: { idx, coef, c: prior.mean[i] }, layer: 'prior' });
-  }
-  for (const d of net.vars.slice(n)) {
-    if (d.kind === 'input') throw new Error('liftSubspace: an input variable after the optimised inputs');
-    if (d.kind === 'affine') vars.push({ ...d, expr: shift(d.expr) });
-    else if (d.kind === 'relu' || d.kind === 'leaky') vars.push({ ...d, src: d.src + k });
-    else vars.push({ ...d, srcs: d.srcs.map((s) => s + k) });
-  }
-  const shiftValues = (v: PLValues): PLValues => ('exprs' in v ? { shape: v.shape, exprs: v.exprs.map(shift) } : v);
-  const layers = new Map([...net.layers].map(([name, l]) => [name, { pre: shiftValues(l.pre), post: shiftValues(l.post) }]));
-  const part = net.inputParts[0];
-  const lifted: PLNetwork = {
-    inputName: `${net.inputName} (code)`,
-    inputShape: [k],
-    inputSize: k,
-    inputParts: [{ ...part, name: `${part.name} (code)`, shape: [k], offset: 0, size: k }],
-    vars,
-    layers,
-  };
+  const vars = lifted.vars;
 
   // Per-feature bounds of x as halfspaces in z, unless the code box already implies them.
   const linear: ExactInputSet['linear'] = [];
@@ -139,4 +116,76 @@ export function liftSubspace(net: PLNetwork, prior: SubspacePrior, rc: ExactInpu
     prior,
     known,
   };
+}
+
+/**
+ * The network read from a subspace prior's code: variables 0…K−1 are z, K…K+n−1 the input
+ * x_i = mean_i + U_i·z, then the original variables shifted by K. It does not depend on the code's
+ * box, so the boxes of a union share one (and the caches keyed by it).
+ *
+ * @example
+ * const lifted = liftNetwork(net, prior); // lifted.inputSize === prior.components
+ */
+export function liftNetwork(net: PLNetwork, prior: SubspacePrior): PLNetwork {
+  const n = net.inputSize;
+  const k = prior.components;
+  const U = prior.basis;
+  const shift = (e: LinExpr): LinExpr => ({ idx: e.idx.map((v) => v + k), coef: e.coef, c: e.c });
+  const vars: PLVar[] = [];
+  for (let c = 0; c < k; c++) vars.push({ kind: 'input', feature: c });
+  for (let i = 0; i < n; i++) {
+    const idx: number[] = [], coef: number[] = [];
+    for (let c = 0; c < k; c++) if (U[c * n + i] !== 0) (idx.push(c), coef.push(U[c * n + i]));
+    vars.push({ kind: 'affine', expr: { idx, coef, c: prior.mean[i] }, layer: 'prior' });
+  }
+  for (const d of net.vars.slice(n)) {
+    if (d.kind === 'input') throw new Error('liftSubspace: an input variable after the optimised inputs');
+    if (d.kind === 'affine') vars.push({ ...d, expr: shift(d.expr) });
+    else if (d.kind === 'relu' || d.kind === 'leaky') vars.push({ ...d, src: d.src + k });
+    else vars.push({ ...d, srcs: d.srcs.map((s) => s + k) });
+  }
+  const shiftValues = (v: PLValues): PLValues => ('exprs' in v ? { shape: v.shape, exprs: v.exprs.map(shift) } : v);
+  const layers = new Map([...net.layers].map(([name, l]) => [name, { pre: shiftValues(l.pre), post: shiftValues(l.post) }]));
+  const part = net.inputParts[0];
+  const lifted: PLNetwork = {
+    inputName: `${net.inputName} (code)`,
+    inputShape: [k],
+    inputSize: k,
+    inputParts: [{ ...part, name: `${part.name} (code)`, shape: [k], offset: 0, size: k }],
+    vars,
+    layers,
+  };
+  return lifted;
+}
+
+/**
+ * The input's per-feature bounds and halfspaces read in a subspace prior's code, as ranged rows
+ * lower ≤ G z ≤ upper (none left out: every box of a union shares them).
+ *
+ * @example
+ * const rows = codeRows(prior, rc); // rows.rows === 784 for the bundled model's pixel box
+ */
+export function codeRows(prior: SubspacePrior, rc: ExactInputSet): CodeRows {
+  const n = prior.mean.length;
+  const k = prior.components;
+  const U = prior.basis;
+  const G: number[] = [], lower: number[] = [], upper: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(rc.lo[i]) && !Number.isFinite(rc.hi[i])) continue;
+    for (let c = 0; c < k; c++) G.push(U[c * n + i]);
+    lower.push(rc.lo[i] - prior.mean[i]);
+    upper.push(rc.hi[i] - prior.mean[i]);
+  }
+  for (const h of rc.linear) {
+    let am = 0;
+    for (let i = 0; i < n; i++) am += h.a[i] * prior.mean[i];
+    for (let c = 0; c < k; c++) {
+      let a = 0;
+      for (let i = 0; i < n; i++) a += h.a[i] * U[c * n + i];
+      G.push(a);
+    }
+    lower.push(-Infinity);
+    upper.push(h.b - am);
+  }
+  return { k, rows: lower.length, G: Float64Array.from(G), lower: Float64Array.from(lower), upper: Float64Array.from(upper) };
 }

@@ -102,6 +102,8 @@ export interface ExactResult {
   encoding: ExactEncodingInfo | null;
   /** How the branch-and-bound went (method `bnb`). */
   bnb: BnbInfo | null;
+  /** With a union of code boxes (a clustered data prior): how its boxes ended, whichever solver closed them. */
+  union?: UnionBoxesInfo;
   /** The objective at `input` three ways: TF.js (float32), float64 forward pass, the solver's own value. */
   check: { tfjs: number; float64: number; solver: number | null } | null;
   /** Why the answer is what it is, in one line. */
@@ -135,7 +137,7 @@ export interface BnbInfo {
 /** How the union's boxes ended (ExactResult.bnb.boxes). */
 export interface UnionBoxesInfo {
   total: number;
-  /** Closed by their interval bound before any solve. */
+  /** Closed before any solve: their interval bound, or their polytope bound (the pixel box read in the code), did not beat the incumbent. */
   pruned: number;
   /** Closed by a solve (its proof, or its tree pruned by the incumbent). */
   solved: number;

@@ -9,7 +9,11 @@ import type { ExactObjective } from './encode.js';
 import { solveByMilp } from './milpPath.js';
 import { forwardValues } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
-import { liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
+import { codeRows, liftNetwork, liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
+import { CodePolytope, type CodeRows } from './polytopeBound.js';
+import { loadHighsHere } from './highs-here.js';
+import { HighsSolver } from './highs.js';
+import { solveShallowByMilp } from './boxMilp.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
 
@@ -30,6 +34,10 @@ export interface UnionBox {
   shallow: () => ShallowProblem | null;
   /** Certified interval bound of the objective over the box. */
   cheapBound: number;
+  /** The best certified bound known for the box: the interval bound, then the polytope LP's when smaller. */
+  bound: number;
+  /** The pixel box (and halfspaces) in the code, shared by all boxes. */
+  rows: CodeRows;
 }
 
 /** The warm start (an input), placed in the box whose code set holds it best. */
@@ -58,16 +66,20 @@ export function unionPriors(parts: ResolvedConstraints[]): SubspacePrior[] | nul
  * const boxes = liftUnion(ctx, unionBoxPriors(prior)!, 'auto');
  */
 export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc'>, priors: SubspacePrior[], method: ExactMethodChoice): UnionBox[] {
+  // One lifted network and objective for every box (they do not depend on the box): the
+  // branch-and-bound form's per-network caches then serve all boxes.
+  const lifted = priors.length > 0 ? liftNetwork(ctx.net, priors[0]) : null;
+  const obj = lifted ? exactObjective(ctx.model, lifted, ctx.spec) : null;
+  const rows = priors.length > 0 ? codeRows(priors[0], ctx.rc) : null;
   const boxes = priors.map((prior, index): UnionBox => {
-    const problem = liftSubspace(ctx.net, prior, ctx.rc);
-    const obj = exactObjective(ctx.model, problem.net, ctx.spec);
+    const problem = liftSubspace(ctx.net, prior, ctx.rc, lifted!);
     const b = intervalBounds(problem.net, problem.set.lo, problem.set.hi, problem.known);
-    let cheapBound = exprBounds(obj.linear, b)[1];
-    for (const m of obj.margins) cheapBound -= m.weight * Math.max(...m.others.map((e) => exprBounds(e, b)[0]));
+    let cheapBound = exprBounds(obj!.linear, b)[1];
+    for (const m of obj!.margins) cheapBound -= m.weight * Math.max(...m.others.map((e) => exprBounds(e, b)[0]));
     // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
     let shallow: ShallowProblem | null | undefined;
-    const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj, problem.set)));
-    return { index, problem, obj, shallow: form, cheapBound };
+    const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj!, problem.set)));
+    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows! };
   });
   // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
   const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
@@ -120,24 +132,31 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
   const info: UnionBoxesInfo = { total: boxes.length, pruned: 0, solved: 0, open: [] };
   let bound = -Infinity, nodes = 0, infeasible = 0, allClosed = true;
   let bnb: BnbInfo | null = null;
+  const routes = new Set<SolverAnswer['method']>();
   const t0 = ctx.seconds();
-  for (const box of [...boxes].sort((a, b) => b.cheapBound - a.cheapBound)) {
-    const left = ctx.timeLimit - (ctx.seconds() - t0);
-    if (box.cheapBound <= target()) {
+  const spent = () => ctx.seconds() - t0;
+  await polytopeBounds(boxes, target, ctx.timeLimit, spent, ctx.options.signal);
+  const order = [...boxes].sort((a, b) => b.bound - a.bound);
+  for (let q = 0; q < order.length; q++) {
+    const box = order[q];
+    const left = ctx.timeLimit - spent();
+    if (box.bound <= target()) {
       info.pruned++;
-      bound = Math.max(bound, box.cheapBound);
+      bound = Math.max(bound, box.bound);
       continue;
     }
     if (left <= 0 || ctx.options.signal?.aborted) {
-      info.open.push({ box: box.index, bound: box.cheapBound });
-      bound = Math.max(bound, box.cheapBound);
+      info.open.push({ box: box.index, bound: box.bound });
+      bound = Math.max(bound, box.bound);
       allClosed = false;
       continue;
     }
-    const bctx = boxContext(ctx, box, left, start);
+    // A slice of the time left per box still to solve, so one hard box does not take it all.
+    const unsolved = order.slice(q).filter((b) => b.bound > target()).length;
+    const slice = Math.min(left, Math.max(MIN_BOX_SECONDS, left / Math.max(1, unsolved)));
+    const bctx = boxContext(ctx, box, slice, start);
     const floor = best ? best.value : undefined;
-    const shallow = box.shallow();
-    const ans = shallow ? await solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor) : await solveByMilp(bctx);
+    const ans = await solveBox(bctx, box, floor);
     nodes += ans.nodes;
     if (ans.infeasible !== null) {
       infeasible++;
@@ -145,11 +164,12 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
       continue;
     }
     if (ans.bnb && (!bnb || ans.x)) bnb = ans.bnb;
-    const boxBound = ans.bound ?? box.cheapBound;
-    bound = Math.max(bound, Math.min(boxBound, box.cheapBound));
+    routes.add(ans.method);
+    const boxBound = Math.min(ans.bound ?? Infinity, box.bound);
+    bound = Math.max(bound, boxBound);
     if (ans.proven) info.solved++;
     else {
-      info.open.push({ box: box.index, bound: Math.min(boxBound, box.cheapBound) });
+      info.open.push({ box: box.index, bound: boxBound });
       allClosed = false;
     }
     if (ans.x) {
@@ -157,7 +177,8 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
       if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
     }
   }
-  const method = boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
+  // The route that solved boxes (the branch-and-bound only when it solved them all).
+  const method = routes.size > 0 ? (routes.has('milp') ? 'milp' : 'bnb') : boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
   const answer: SolverAnswer = {
     method,
     x: best?.x ?? null,
@@ -168,7 +189,55 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
     solveSeconds: ctx.seconds() - t0,
     encoding: null,
     bnb: bnb ? { ...bnb, boxes: info } : null,
+    union: info,
     infeasible: infeasible === boxes.length ? `the constraints admit no input in any of the prior's ${boxes.length} code boxes` : null,
   };
   return { box: best?.box ?? 0, answer, boxes: info };
+}
+
+/**
+ * One box, solved: where its rows confine the code (a data prior's pixel box) and the method is
+ * not forced to the branch-and-bound, the compact MILP with the incumbent as a floor (the rows
+ * take part in its relaxations); else the branch-and-bound with the floor, or the lifted MILP.
+ */
+async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undefined): Promise<SolverAnswer> {
+  const shallow = box.shallow();
+  if (!shallow) return solveByMilp(bctx);
+  if (shallow.rows === 0 || bctx.options.method === 'bnb') return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
+  const solver = await HighsSolver.start();
+  try {
+    return await solveShallowByMilp(bctx, shallow, solver, floor);
+  } finally {
+    await solver.close();
+  }
+}
+
+/** Least seconds a box is given when time is left (a slice below this closes nothing). */
+const MIN_BOX_SECONDS = 2;
+
+/**
+ * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts) for
+ * the boxes whose bound still beats the incumbent, by decreasing bound: a first pass of one LP per
+ * box, then a second pass (α re-chosen at the first LP's maximiser) while time is left. One HiGHS
+ * LP serves all boxes, warm-started from box to box. These bounds come before any box is solved:
+ * where the pixel box is what confines the code, they are far below the interval and SDP bounds
+ * (which see the code box only), so they prune most boxes and cap the others. Boxes without a
+ * branch-and-bound form (the MILP route) keep their interval bound.
+ */
+async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Promise<void> {
+  if (boxes.length === 0 || !boxes[0].shallow() || boxes[0].rows.rows === 0) return;
+  const poly = new CodePolytope(await loadHighsHere(), boxes[0].rows);
+  try {
+    for (const rounds of [1, 2]) {
+      for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
+        if (spent() > seconds || signal?.aborted) return;
+        if (box.bound <= target()) continue;
+        const p = box.shallow();
+        if (!p || p.m === 0) continue;
+        box.bound = Math.min(box.bound, poly.bound(p, rounds).bound);
+      }
+    }
+  } finally {
+    poly.dispose();
+  }
 }

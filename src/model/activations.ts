@@ -4,6 +4,7 @@ import type { ActmaxModel } from './types.js';
 import type { IrGraph } from '../ir/ir.js';
 import { IrProgram } from '../ir/tfjs-exec.js';
 import { resolveValue } from '../ir/values.js';
+import { channelAxis } from '../ir/channels.js';
 import { buildTfjsForward, graphOutputsAsync } from './tfjs-forward.js';
 
 /** A value inside the model an objective reads: a layer's output, or its pre-activation (`pre`). */
@@ -71,6 +72,20 @@ export function tapShape(model: ActmaxModel, t: Tap): number[] {
     }
   }
   throw new ActmaxError('unknown-layer', `layer "${t.layer}" does not exist; layers are: ${layerNames(model)}`);
+}
+
+/**
+ * The axis of a tap's value (per example) that holds its channels: 0 for a channels-first
+ * [C, H, W] value (a Keras `channels_first` layer, a node of a graph recorded NCHW), else the
+ * last. Objectives (`channel:L:K`, per-channel directions) and the diversity Gram read channels here.
+ *
+ * @example
+ * tapChannelAxis(model, { layer: 'conv2d_1', pre: false }) // 2 for a [26, 26, 8] output
+ */
+export function tapChannelAxis(model: ActmaxModel, t: Tap, shape?: number[]): number {
+  if (model.ir) return channelAxis(model.ir, irTapValue(model, model.ir, t).value, model.inputs.map((i) => i.layout));
+  const info = model.layers.find((l) => l.name === t.layer);
+  return info?.channelAxis ?? Math.max(0, (shape ?? tapShape(model, t)).length - 1);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { IrGraph } from '../ir/ir.js';
 import { IrError } from '../ir/errors.js';
 import { irFromLayers } from '../ir/from-layers.js';
 import { finalActivation, producer } from '../ir/values.js';
+import { channelAxis } from '../ir/channels.js';
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -58,11 +59,12 @@ function layersIr(net: tf.LayersModel): { ir: IrGraph | null; irReason?: string 
 }
 
 /** Layers as `inspect` and objectives list them, read from the IR: the listed inputs first, then every IR layer. */
-function irLayerInfos(ir: IrGraph, listedInputs: Array<{ name: string; className: string }>): LayerInfo[] {
+function irLayerInfos(ir: IrGraph, listedInputs: Array<{ name: string; className: string }>, inputLayouts: Array<string | undefined>): LayerInfo[] {
   const layerOf = (value: string) => producer(ir, value)?.layer ?? value;
+  const firstAxis = (value: string) => (channelAxis(ir, value, inputLayouts) === 0 && ir.shapes.get(value)!.length > 1 ? { channelAxis: 0 } : {});
   const inputs: LayerInfo[] = listedInputs.map(({ name, className }) => {
     const shape = ir.shapes.get(name)!;
-    return { name, className, outputShape: shape, units: prod(shape), inbound: [] };
+    return { name, className, outputShape: shape, units: prod(shape), ...firstAxis(name), inbound: [] };
   });
   const inbound = new Map<string, Set<string>>();
   for (const n of ir.nodes) {
@@ -73,7 +75,7 @@ function irLayerInfos(ir: IrGraph, listedInputs: Array<{ name: string; className
   const known = new Set(inputs.map((i) => i.name));
   const layers = ir.layers.filter((l) => !known.has(l.name)).map((l) => {
     const outputShape = ir.shapes.get(l.output)!;
-    return { name: l.name, className: l.kind, outputShape, units: prod(outputShape), ...(l.activation ? { activation: l.activation } : {}), inbound: [...(inbound.get(l.name) ?? [])] };
+    return { name: l.name, className: l.kind, outputShape, units: prod(outputShape), ...firstAxis(l.output), ...(l.activation ? { activation: l.activation } : {}), inbound: [...(inbound.get(l.name) ?? [])] };
   });
   return [...inputs, ...layers];
 }
@@ -155,7 +157,7 @@ export function describeModel(loaded: LoadedNet, source: string, options: LoadOp
     outputs = irOutputs(ir, loaded, isLayers(net) ? net : null);
     // A Sequential model does not list its input layer; a functional one does.
     const listed = isLayers(net) ? net.layers.filter((l) => l.getClassName() === 'InputLayer').map((l) => ({ name: l.name, className: 'InputLayer' })) : ir.inputs.map((i) => ({ name: i.name, className: 'Placeholder' }));
-    layers = irLayerInfos(ir, listed);
+    layers = irLayerInfos(ir, listed, inputs.map((i) => i.layout));
   } else if (isLayers(net)) {
     ({ outputs, layers } = tfjsLayersInfo(net, metadata));
   } else {
@@ -197,13 +199,14 @@ function tfjsLayersInfo(net: tf.LayersModel, metadata: Record<string, unknown>):
     const raw = l.outputShape as unknown;
     const first = Array.isArray(raw) && Array.isArray(raw[0]) ? (raw[0] as Array<number | null>) : (raw as Array<number | null>);
     const outputShape = first.slice(1).map((d) => d ?? 1);
-    const cfg = l.getConfig() as { activation?: unknown };
+    const cfg = l.getConfig() as { activation?: unknown; dataFormat?: unknown };
     const inbound = (l.inboundNodes[0]?.inboundLayers ?? []).map((x) => x.name);
     return {
       name: l.name,
       className: l.getClassName(),
       outputShape,
       units: prod(outputShape),
+      ...(cfg.dataFormat === 'channelsFirst' && outputShape.length > 1 ? { channelAxis: 0 } : {}),
       activation: typeof cfg.activation === 'string' ? cfg.activation : undefined,
       inbound,
     };

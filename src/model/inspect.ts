@@ -1,4 +1,5 @@
 import type { ActmaxModel } from './types.js';
+import { channelAxis } from '../ir/channels.js';
 
 /** A summary of a model for people and tools: what `actmax inspect` prints. */
 export interface ModelSummary {
@@ -10,8 +11,10 @@ export interface ModelSummary {
   /** How actmax computes the network: on its IR (with how rows are batched), or on TF.js and why. */
   network: { ir: boolean; reason?: string; batch: string; layouts: string[]; dynamic?: { values: number; ops: string[] } };
   /** Every addressable node of a graph model (`neuron:NODE:I`), with its layer, op and shape. */
-  nodes?: Array<{ name: string; layer: string; op: string; shape: number[] }>;
-  layers: Array<{ name: string; className: string; outputShape: number[]; units: number; activation?: string }>;
+  /** `channels`: the size of the channel axis (`channel:NODE:C`), for values of rank ≥ 2. */
+  nodes?: Array<{ name: string; layer: string; op: string; shape: number[]; channels?: number }>;
+  /** `channels`: the size of the channel axis (axis 0 of a channels-first output, else the last), for outputs of rank ≥ 2. */
+  layers: Array<{ name: string; className: string; outputShape: number[]; units: number; channels?: number; activation?: string }>;
   exampleObjectives: string[];
   /** The dataset the model names in its metadata (`dataset.name`, `dataset.source`), or null. */
   dataset: { name: string; source?: string } | null;
@@ -51,13 +54,27 @@ export function summarizeModel(model: ActmaxModel): ModelSummary {
       ...(x.dynamic ? { dynamic: x.dynamic } : {}),
     })),
     network: networkSummary(model),
-    ...(model.format === 'tfjs-graph' && model.ir ? { nodes: model.ir.nodes.map((n) => ({ name: n.name, layer: n.layer, op: n.op, shape: model.ir!.shapes.get(n.name)! })) } : {}),
-    layers: model.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, units: l.units, ...(l.activation ? { activation: l.activation } : {}) })),
+    ...(model.format === 'tfjs-graph' && model.ir ? { nodes: graphNodes(model) } : {}),
+    layers: model.layers.map((l) => ({ name: l.name, className: l.className, outputShape: l.outputShape, units: l.units, ...channelsOf(l.outputShape, l.channelAxis ?? l.outputShape.length - 1), ...(l.activation ? { activation: l.activation } : {}) })),
     exampleObjectives: examples,
     dataset: datasetOf(model.metadata),
     notes: model.notes,
     metadata: model.metadata,
   };
+}
+
+/** `{ channels }` for a value of rank ≥ 2, else nothing. */
+function channelsOf(shape: number[], axis: number): { channels?: number } {
+  return shape.length >= 2 ? { channels: shape[axis] } : {};
+}
+
+function graphNodes(model: ActmaxModel): NonNullable<ModelSummary['nodes']> {
+  const ir = model.ir!;
+  const layouts = model.inputs.map((i) => i.layout);
+  return ir.nodes.map((n) => {
+    const shape = ir.shapes.get(n.name)!;
+    return { name: n.name, layer: n.layer, op: n.op, shape, ...channelsOf(shape, channelAxis(ir, n.name, layouts)) };
+  });
 }
 
 function networkSummary(model: ActmaxModel): ModelSummary['network'] {

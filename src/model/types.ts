@@ -40,6 +40,8 @@ export interface LayerInfo {
   outputShape: number[];
   /** Values per example in the output. */
   units: number;
+  /** The axis of `outputShape` that holds channels: 0 for a channels-first [C, H, W] output, else the last (absent: the last). */
+  channelAxis?: number;
   /** The layer's activation, when it has one (`relu`, `softmax`, …). */
   activation?: string;
   /** Names of the layers feeding this one. */

@@ -4,7 +4,7 @@
 import { ActmaxError } from '../errors.js';
 import type { ModelDescription, OutputInfo } from '../model/types.js';
 import { formatObjective } from './format.js';
-import { checkIndex, flatNeuronIndex } from './indices.js';
+import { channelLayout, checkIndex, flatNeuronIndex, layerChannelAxis } from './indices.js';
 import { parseObjective, type ParseContext } from './parse.js';
 import type { ObjectiveSpec } from './spec.js';
 
@@ -29,12 +29,22 @@ export function resolveOutput(model: Pick<ModelDescription, 'outputs'>, output: 
  * layerOutputShape(model, 'dense') // [128]
  */
 export function layerOutputShape(model: Pick<ModelDescription, 'layers'>, layer: string): number[] {
+  return layerInfo(model, layer).outputShape;
+}
+
+/** How many channels a layer's output has, read on its channel axis (0 for a channels-first output). @example layerChannels(model, 'conv2d_1') // 8 */
+export function layerChannels(model: Pick<ModelDescription, 'layers'>, layer: string): number {
+  const info = layerInfo(model, layer);
+  return channelLayout(info.outputShape, layerChannelAxis(info)).channels;
+}
+
+function layerInfo(model: Pick<ModelDescription, 'layers'>, layer: string): ModelDescription['layers'][number] {
   const info = model.layers.find((l) => l.name === layer);
   if (!info) {
     const names = model.layers.map((l) => l.name);
     throw new ActmaxError('unknown-layer', `layer "${layer}" does not exist; layers are: ${names.length > 15 ? names.slice(0, 15).join(', ') + ', …' : names.join(', ')}`);
   }
-  return info.outputShape;
+  return info;
 }
 
 /**
@@ -46,6 +56,7 @@ export function objectiveContext(model: Pick<ModelDescription, 'outputs' | 'laye
   return {
     outputUnits: (o) => resolveOutput(model, o).info.units,
     layerShape: (layer) => layerOutputShape(model, layer),
+    layerChannels: (layer) => layerChannels(model, layer),
   };
 }
 
@@ -73,8 +84,7 @@ export function checkObjective(spec: ObjectiveSpec, model: Pick<ModelDescription
       return;
     }
     case 'channel': {
-      const shape = layerOutputShape(model, spec.layer);
-      const channels = shape[shape.length - 1] ?? 1;
+      const channels = layerChannels(model, spec.layer);
       if (channels > 0) checkIndex(spec, spec.channel, channels, `layer "${spec.layer}" (channels)`);
       return;
     }

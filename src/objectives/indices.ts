@@ -36,3 +36,29 @@ export function flatNeuronIndex(spec: Extract<ObjectiveSpec, { kind: 'neuron' }>
   });
   return flat;
 }
+
+/**
+ * The channels of a layer's output: how many there are, and the channel of each flat unit
+ * (row-major), with channels on `axis` (0 for a channels-first [C, H, W] output, the last
+ * otherwise; see `tapChannelAxis`).
+ *
+ * @example
+ * channelLayout([4, 3, 2], 0).channels // 4; channelLayout([4, 3, 2], 0).channelOf(7) // 1
+ */
+export function channelLayout(shape: number[], axis: number = shape.length - 1): { channels: number; positions: number; channelOf(unit: number): number } {
+  if (shape.length === 0) return { channels: 1, positions: 1, channelOf: () => 0 };
+  const channels = shape[axis];
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const units = shape.reduce((a, b) => a * b, 1);
+  return { channels, positions: channels > 0 ? units / channels : 0, channelOf: (unit) => Math.floor(unit / inner) % channels };
+}
+
+/**
+ * The channel axis of a listed layer's output (`LayerInfo.channelAxis`, else the last axis).
+ *
+ * @example
+ * layerChannelAxis({ outputShape: [4, 14, 12], channelAxis: 0 }) // 0
+ */
+export function layerChannelAxis(info: { outputShape: number[]; channelAxis?: number }): number {
+  return info.channelAxis ?? Math.max(0, info.outputShape.length - 1);
+}

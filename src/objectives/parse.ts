@@ -13,6 +13,8 @@ export interface ParseContext {
   outputUnits?(output: string | number | undefined): number;
   /** Output shape of a layer. */
   layerShape?(layer: string): number[];
+  /** Channels of a layer's output, on its channel axis (default: the last axis of `layerShape`). */
+  layerChannels?(layer: string): number;
 }
 
 const KINDS = 'logit|prob|margin|neuron|channel|layer|target|direction|l1|l2|tv';
@@ -73,7 +75,7 @@ function parseAtom(full: string, atom: string, ctx: ParseContext): ObjectiveSpec
       if (last === 'all') {
         if (!ctx.layerShape) fail(full, '"all" needs a model');
         const shape = ctx.layerShape(layer);
-        const n = kind === 'channel' ? shape[shape.length - 1] : shape.reduce((a, b) => a * b, 1);
+        const n = kind !== 'channel' ? shape.reduce((a, b) => a * b, 1) : ctx.layerChannels ? ctx.layerChannels(layer) : shape[shape.length - 1];
         return Array.from({ length: n }, (_, i) => (kind === 'channel' ? { kind, layer, channel: i, ...p } : { kind, layer, index: i, ...p }));
       }
       if (kind === 'channel') return [{ kind, layer, channel: int(full, last, 'C'), ...p }];

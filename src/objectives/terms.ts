@@ -1,9 +1,9 @@
 import { ActmaxError } from '../errors.js';
-import { tapKey, tapShape, type Tap } from '../model/activations.js';
+import { tapChannelAxis, tapKey, tapShape, type Tap } from '../model/activations.js';
 import type { ActmaxModel, OutputInfo } from '../model/types.js';
 import type { ObjectiveSpec } from './spec.js';
 import { formatObjective } from './format.js';
-import { checkIndex, flatNeuronIndex } from './indices.js';
+import { channelLayout, checkIndex, flatNeuronIndex } from './indices.js';
 import { resolveOutput } from './check.js';
 
 /*
@@ -106,25 +106,22 @@ function atomsOf(model: ActmaxModel, spec: ObjectiveSpec, hints: ShapeHints, sca
     }
     case 'channel': {
       const shape = layerShape(model, spec.layer, hints, !!spec.pre);
-      const channels = shape[shape.length - 1] ?? 1;
+      const { channels, positions, channelOf } = channelLayout(shape, tapChannelAxis(model, { layer: spec.layer, pre: !!spec.pre }, shape));
       checkIndex(spec, spec.channel, channels, `layer "${spec.layer}" (channels)`);
-      const units = prod(shape);
-      const positions = units / channels;
-      const w = new Float32Array(units);
-      for (let p = 0; p < positions; p++) w[p * channels + spec.channel] = scale / positions;
+      const w = new Float32Array(prod(shape));
+      for (let u = 0; u < w.length; u++) if (channelOf(u) === spec.channel) w[u] = scale / positions;
       return [{ kind: 'linear', tap: { layer: spec.layer, pre: !!spec.pre }, weights: w }];
     }
     case 'direction': {
       const shape = layerShape(model, spec.layer, hints, !!spec.pre);
       const units = prod(shape);
-      const channels = shape[shape.length - 1] ?? 1;
+      const { channels, positions, channelOf } = channelLayout(shape, tapChannelAxis(model, { layer: spec.layer, pre: !!spec.pre }, shape));
       const v = spec.vector;
       if (v.some((x) => !Number.isFinite(x))) throw new ActmaxError('bad-input', `${formatObjective(spec)}: the direction vector contains NaN or Infinity`);
       const w = new Float32Array(units);
       if (v.length === units) w.set(v.map((x) => x * scale));
       else if (v.length === channels) {
-        const positions = units / channels;
-        for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) w[p * channels + c] = (v[c] * scale) / positions;
+        for (let u = 0; u < units; u++) w[u] = (v[channelOf(u)] * scale) / positions;
       } else {
         throw new ActmaxError('bad-spec', `${formatObjective(spec)}: the vector has ${v.length} values; layer "${spec.layer}" needs ${units} (all units) or ${channels} (one per channel)`);
       }

@@ -67,7 +67,7 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
   };
   const t = new Int32Array(rows);
   const features = sizes.reduce((a, b) => a + b, 0) * rows;
-  const maxChunk = opts.chunk ?? (features >= 100_000 ? 10 : 25);
+  const maxChunk = opts.chunk ?? ascent.stepsPerCall ?? (features >= 100_000 ? 10 : 25);
   // Equal chunks (at most one other length), so at most two native graphs are built.
   const chunk = Math.max(1, Math.ceil(steps / Math.max(1, Math.ceil(steps / maxChunk))));
   const k1 = (1 - plan.b1) / Math.sqrt(1 - plan.b2);

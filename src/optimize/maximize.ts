@@ -49,6 +49,11 @@ export interface MaximizeOptions extends ProblemOptions {
    * why; `tfjs` and `onnx` force one; or pass your own factory.
    */
   engine?: EngineChoice | EngineFactory;
+  /**
+   * onnxruntime intra-op threads of the ONNX engine (default: 1 below 64 rows, 2 from 64 rows up).
+   * Set 1 when you run several `maximize` calls side by side, one per core (as the atlas does).
+   */
+  intraOpThreads?: number;
   /** Record the rendered first optimised input of every row after these many steps (0 = the start; for animations). */
   frames?: number[];
   /** Keep every restart's best value (`perRestart`) and rendered input (`restartInputs`), e.g. for atlases. */
@@ -94,9 +99,9 @@ export interface MaximizeResult {
 }
 
 /** The engine for a problem, and how to name it in the result. */
-async function openEngine(p: Problem, choice: MaximizeOptions['engine']): Promise<{ engine: Engine; label: (e: Engine) => string }> {
+async function openEngine(p: Problem, choice: MaximizeOptions['engine'], intraOpThreads: number | undefined): Promise<{ engine: Engine; label: (e: Engine) => string }> {
   if (typeof choice === 'function') return { engine: await choice(p.request), label: (e) => e.name };
-  const sel = await chooseEngine(p.model, p.targets, { engine: choice ?? 'auto', pipeline: p.pipeline?.spec });
+  const sel = await chooseEngine(p.model, p.targets, { engine: choice ?? 'auto', pipeline: p.pipeline?.spec, threads: intraOpThreads });
   const engine = await sel.factory(p.request);
   return { engine, label: (e) => (sel.fallbackReason ? `${e.name} (onnx: ${sel.fallbackReason})` : e.name) };
 }
@@ -114,7 +119,7 @@ async function openEngine(p: Problem, choice: MaximizeOptions['engine']): Promis
 export async function maximize(model: ActmaxModel, objective: Objective | ObjectiveSpec | Array<Objective | ObjectiveSpec>, options: MaximizeOptions = {}): Promise<MaximizeResult> {
   const t0 = performance.now();
   const p = buildProblem(model, objective, options);
-  const { engine, label } = await openEngine(p, options.engine);
+  const { engine, label } = await openEngine(p, options.engine, options.intraOpThreads);
   try {
     const progress = new Progress(p, p.start.map((x) => x.slice()), options.historyEvery ?? Math.max(1, Math.ceil(p.steps / 100)), options.onStep);
     await choosePriorBoxes(p, engine, progress.xs, options);

@@ -1,7 +1,7 @@
 import { ActmaxError } from '../errors.js';
 import type { Constraint } from '../constraints/constraint.js';
 import type { ActmaxModel } from '../model/types.js';
-import { tapShape } from '../model/activations.js';
+import { tapChannelAxis, tapShape } from '../model/activations.js';
 import { resolveInputIndex } from '../objectives/compile.js';
 import { normalizeParam, planParam, type ParamPlan } from '../param/param.js';
 import { imageDimsOf, isChannelsFirst, pictureShape } from '../param/layout.js';
@@ -134,14 +134,15 @@ export function resolvePipeline(model: ActmaxModel, optimize: number[], options:
     };
   });
   const div = regularizers.find((r): r is Extract<RegularizerSpec, { kind: 'diversity' }> => r.kind === 'diversity' && r.weight > 0);
-  const diversity = div ? { layer: div.layer ?? diversityLayer(model), weight: div.weight } : null;
-  if (diversity && !model.layers.some((l) => l.name === diversity.layer)) {
+  const divLayer = div ? (div.layer ?? diversityLayer(model)) : null;
+  if (divLayer !== null && !model.layers.some((l) => l.name === divLayer)) {
     try {
-      tapShape(model, { layer: diversity.layer, pre: false }); // a graph node name
+      tapShape(model, { layer: divLayer, pre: false }); // a graph node name
     } catch {
-      throw new ActmaxError('unknown-layer', `diversity: layer "${diversity.layer}" does not exist; layers are: ${model.layers.map((l) => l.name).join(', ')}`);
+      throw new ActmaxError('unknown-layer', `diversity: layer "${divLayer}" does not exist; layers are: ${model.layers.map((l) => l.name).join(', ')}`);
     }
   }
+  const diversity = div && divLayer !== null ? { layer: divLayer, weight: div.weight, channelAxis: tapChannelAxis(model, { layer: divLayer, pre: false }) } : null;
   const summary = [
     describeImageOptions({
       param: paramSpec,

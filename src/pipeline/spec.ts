@@ -41,8 +41,11 @@ export interface InputStage {
 /** Everything about the pipeline an engine compiles. `inputs[k]` belongs to the k-th optimised input. */
 export interface PipelineSpec {
   inputs: InputStage[];
-  /** Lucid's diversity across the restarts of a target, on a layer's activations. */
-  diversity: { layer: string; weight: number } | null;
+  /**
+   * Lucid's diversity across the restarts of a target, on a layer's activations; the Gram matrix is
+   * over the channels on `channelAxis` (per example: 0 for a channels-first layer; absent: the last).
+   */
+  diversity: { layer: string; weight: number; channelAxis?: number } | null;
 }
 
 /**

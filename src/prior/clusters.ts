@@ -14,7 +14,15 @@ export const CLUSTER_LEVELS = 100 / CLUSTER_QUANTILE_STEP + 1;
 const LEVELS = CLUSTER_LEVELS;
 
 /** The default percentile box of each cluster. */
-export const DEFAULT_CLUSTER_BOX: [number, number] = [10, 90];
+export const DEFAULT_CLUSTER_BOX: [number, number] = [5, 95];
+
+/**
+ * The default cap on a subspace cluster box's half-diagonal ‖(hi − lo)/2‖ (pixel units: the
+ * basis is orthonormal, so code distances are input distances). A box wider than this is shrunk
+ * about its middle to it: the few loose clusters (e.g. a Sandal cluster with boot-like members)
+ * then reach no farther from their middle than the others do.
+ */
+export const DEFAULT_CLUSTER_RADIUS = 6.25;
 
 /** Clusters of codes with `dims` components (flat arrays, cluster-major). */
 export interface CodeClusters {
@@ -47,15 +55,18 @@ function quantileAt(table: ArrayLike<number>, offset: number, percent: number): 
 }
 
 /**
- * The percentile box [low, high] % of each cluster over the first `k` components.
+ * The percentile box [low, high] % of each cluster over the first `k` components; a box whose
+ * half-diagonal exceeds `radius` is shrunk about its middle to that half-diagonal.
  *
  * @example
  * const clusters = { count: 1, dims: 1, labels: [0], sizes: [21], centres: [0], quantiles: Array.from({ length: 21 }, (_, q) => q - 10) };
  * clusterBoxes(clusters, 1, [15, 85])[0].hi // [7]
+ * clusterBoxes(clusters, 1, [15, 85], 2)[0].hi // [2]
  */
-export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [number, number] = DEFAULT_CLUSTER_BOX): CodeBox[] {
+export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [number, number] = DEFAULT_CLUSTER_BOX, radius = Infinity): CodeBox[] {
   const [pl, ph] = percentiles;
   if (!(pl >= 0 && ph <= 100 && pl < ph)) throw new ActmaxError('bad-option', `cluster box ${pl}–${ph}: give LOW < HIGH within 0–100, e.g. 10-90`);
+  if (!(radius > 0)) throw new ActmaxError('bad-option', `cluster box radius ${radius}: give a positive number (or Infinity for none)`);
   if (k > clusters.dims) throw new ActmaxError('bad-option', `the clusters describe ${clusters.dims} components; K = ${k} needs more`);
   return Array.from({ length: clusters.count }, (_, j) => {
     const lo: number[] = [], hi: number[] = [], centre: number[] = [];
@@ -65,8 +76,21 @@ export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [nu
       hi.push(quantileAt(clusters.quantiles, off, ph));
       centre.push(clusters.centres[j * clusters.dims + c]);
     }
+    shrinkToRadius(lo, hi, radius);
     return { lo, hi, centre, label: clusters.labels[j] };
   });
+}
+
+/** Shrinks the box [lo, hi] about its middle so that its half-diagonal is at most `radius`. */
+function shrinkToRadius(lo: number[], hi: number[], radius: number): void {
+  const half = Math.sqrt(lo.reduce((s, l, c) => s + ((hi[c] - l) / 2) ** 2, 0));
+  if (!(half > radius)) return;
+  const f = radius / half;
+  for (let c = 0; c < lo.length; c++) {
+    const mid = (lo[c] + hi[c]) / 2, w = ((hi[c] - lo[c]) / 2) * f;
+    lo[c] = mid - w;
+    hi[c] = mid + w;
+  }
 }
 
 /**

@@ -3,6 +3,11 @@ import { resolveConstraints } from '../constraints/index.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { mulberry32 } from '../optimize/rng.js';
 import { projectLatent, subspaceProjector } from './project.js';
+import { polyhedronProjector } from './qp.js';
+import { loadDatasetPrior } from './dataset.js';
+import { subspacePrior } from './subspace.js';
+import { loadModel } from '../model/load.js';
+import path from 'node:path';
 import { latentViolation, subspaceInput } from './subspace.js';
 import type { SubspacePrior } from './types.js';
 
@@ -153,5 +158,28 @@ describe('projectLatent', () => {
       const y = [Math.min(1, Math.max(-1, 2 * Math.cos(a))), 4 * Math.sin(a)];
       if ((y[0]) ** 2 + (y[1] / 2) ** 2 <= 4) expect(Math.hypot(y[0] - 3, y[1] - 6)).toBeGreaterThanOrEqual(d - 1e-9);
     }
+  });
+});
+
+describe('polyhedronProjector', () => {
+  it('projects the stored prior\'s 25–75 % cluster boxes\' centres into the union ∩ [0, 1]^784 (once: "dependent active rows")', async () => {
+    const model = await loadModel(path.resolve(import.meta.dirname, '../../models/fashion-mnist-mlp'));
+    const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32, { clusterBox: [25, 75] });
+    const rc = resolveConstraints([{ kind: 'box', lo: 0, hi: 1 }], model.inputs[0], 0);
+    const projector = subspaceProjector(prior, rc);
+    const boxes = prior.latent.union!.boxes;
+    const codes = new Float32Array(boxes.length * 32);
+    boxes.forEach((b, j) => codes.set(b.centre, j * 32));
+    projector.assign!(boxes.map((_, j) => j));
+    projector.project(codes, boxes.length);
+    boxes.forEach((_, j) => {
+      // In its own box, or (where that box does not meet [0, 1]^784) in the nearest one that does.
+      const z = codes.subarray(j * 32, (j + 1) * 32);
+      expect(latentViolation(prior.latent, z)).toBeLessThanOrEqual(1e-6);
+      const x = subspaceInput(prior, z);
+      expect(Math.min(...x)).toBeGreaterThanOrEqual(-1e-5);
+      expect(Math.max(...x)).toBeLessThanOrEqual(1 + 1e-5);
+    });
+    model.dispose();
   });
 });

@@ -18,6 +18,15 @@ export interface Polyhedron {
 /** Violation accepted as zero (inputs are O(1); float32 storage adds more anyway). */
 const FEAS_TOL = 1e-10;
 
+/** A row whose part outside the active rows' span is below this fraction of its norm counts as dependent on them. */
+const DEPENDENT = 1e-9;
+
+function rowNorm(G: Float64Array, j: number, k: number): number {
+  let s = 0;
+  for (let i = 0; i < k; i++) s += G[j * k + i] ** 2;
+  return Math.sqrt(s);
+}
+
 /** QR of the active rows (as columns of N, k × a) by modified Gram–Schmidt. */
 class ActiveBasis {
   readonly Q: Float64Array;
@@ -43,7 +52,7 @@ class ActiveBasis {
       let nrm = 0;
       for (let i = 0; i < k; i++) nrm += Q[i * k + c] ** 2;
       nrm = Math.sqrt(nrm);
-      if (!(nrm > 1e-12)) return false;
+      if (!(nrm > 0.5 * DEPENDENT * rowNorm(G, j, k))) return false;
       R[c * k + c] = nrm;
       for (let i = 0; i < k; i++) Q[i * k + c] /= nrm;
       this.a++;
@@ -154,12 +163,15 @@ export function polyhedronProjector(poly: Polyhedron): PolyhedronProjector {
           if (!basis.build(G, active)) throw new ActmaxError('internal-check', 'polyhedron projection: dependent active rows');
           basis.split(G, p * k, y, dn);
           basis.solveR(y); // y = multiplier direction r
-          let dd = 0;
-          for (let i = 0; i < k; i++) dd += dn[i] * dn[i];
+          let dd = 0, gg = 0;
+          for (let i = 0; i < k; i++) (dd += dn[i] * dn[i]), (gg += G[p * k + i] ** 2);
+          // Row p (nearly) a combination of the active rows: no full step along it, only a drop — the
+          // same relative threshold as ActiveBasis.build, so an added row is never rejected there.
+          if (dd <= DEPENDENT * DEPENDENT * gg) dd = 0;
           let t1 = Infinity, drop = -1;
           for (let c = 0; c < active.length; c++) if (y[c] > 1e-14 && u[c] / y[c] < t1) (t1 = u[c] / y[c]), (drop = c);
           const vp = rowDot(p, z) - h[p];
-          const t2 = dd > 1e-24 ? vp / dd : Infinity;
+          const t2 = dd > 0 ? vp / dd : Infinity;
           const t = Math.min(t1, t2);
           if (t === Infinity) throw new ActmaxError('infeasible', 'the constraints have no common point');
           if (t2 !== Infinity) for (let i = 0; i < k; i++) z[i] -= t * dn[i];

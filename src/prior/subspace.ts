@@ -1,5 +1,5 @@
 import { ActmaxError } from '../errors.js';
-import { clusterBoxes, DEFAULT_CLUSTER_BOX } from './clusters.js';
+import { clusterBoxes, DEFAULT_CLUSTER_BOX, DEFAULT_CLUSTER_RADIUS } from './clusters.js';
 import { storedQuantile, type StoredPrior } from './store.js';
 import type { LatentSet, SubspacePrior } from './types.js';
 
@@ -13,6 +13,8 @@ export interface SubspaceOptions {
   cluster?: number;
   /** Percentiles of each cluster's box in the default union (default {@link DEFAULT_CLUSTER_BOX}). */
   clusterBox?: [number, number];
+  /** Cap on each cluster box's half-diagonal, in input units (default {@link DEFAULT_CLUSTER_RADIUS}; Infinity: none). */
+  clusterRadius?: number;
 }
 
 /** The default percentile box of a subspace prior. */
@@ -21,7 +23,8 @@ export const DEFAULT_PERCENTILE_BOX: [number, number] = [0.5, 99.5];
 /**
  * A subspace prior x = mean + basisᵀ·z over the top `k` components of a stored prior. The code
  * set: by default, when the stored prior has clusters (the bundled model's does), the union of
- * one percentile box per cluster (10–90 %), else the examples' percentile box (0.5–99.5 %); or,
+ * one percentile box per cluster (5–95 %, each shrunk about its middle to a half-diagonal of at most
+ * 6.25 where wider), else the examples' percentile box (0.5–99.5 %); or,
  * when asked, the percentile box `box`, a Mahalanobis ball `ball` (or both), or one cluster's box.
  *
  * @example
@@ -36,15 +39,16 @@ export function subspacePrior(stored: StoredPrior, k: number, options: SubspaceO
   }
   const n = stored.features;
   const clusters = stored.clusters;
+  const boxRadius = options.clusterRadius ?? DEFAULT_CLUSTER_RADIUS;
   const latent: LatentSet = {};
   if (options.cluster !== undefined) {
     if (!clusters) throw new ActmaxError('bad-option', `cluster=${options.cluster}: this prior stores no clusters; use box=LOW-HIGH or ball=R`);
     if (!Number.isInteger(options.cluster) || options.cluster < 0 || options.cluster >= clusters.count) throw new ActmaxError('bad-option', `cluster=${options.cluster}: this prior has clusters 0…${clusters.count - 1}`);
-    const b = clusterBoxes(clusters, k, options.clusterBox)[options.cluster];
+    const b = clusterBoxes(clusters, k, options.clusterBox, boxRadius)[options.cluster];
     latent.box = { lo: b.lo, hi: b.hi };
   } else if (clusters && options.box === undefined && options.ball === undefined) {
     const percentiles = options.clusterBox ?? DEFAULT_CLUSTER_BOX;
-    latent.union = { boxes: clusterBoxes(clusters, k, percentiles), percentiles };
+    latent.union = { boxes: clusterBoxes(clusters, k, percentiles, boxRadius), percentiles, ...(Number.isFinite(boxRadius) ? { radius: boxRadius } : {}) };
   }
   const box = options.box ?? (options.ball === undefined && !latent.box && !latent.union ? DEFAULT_PERCENTILE_BOX : undefined);
   if (box) {

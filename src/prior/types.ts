@@ -15,7 +15,7 @@ export interface LatentSet {
   box?: { lo: number[]; hi: number[] };
   ball?: { radius: number; scale: number[] };
   /** The union of these boxes (not combined with `box` or `ball`): the [low, high] % box of each cluster. */
-  union?: { boxes: CodeBox[]; percentiles: [number, number] };
+  union?: { boxes: CodeBox[]; percentiles: [number, number]; /** Cap on each box's half-diagonal (absent: none). */ radius?: number };
 }
 
 /** x = mean + Σ_k z_k · basis_k: the mean and top-K principal directions of the examples (orthonormal rows). */
@@ -54,7 +54,7 @@ export function latentSize(prior: DataPrior): number {
  *
  * @example
  * const p = subspacePrior((await loadDatasetPrior(model)).stored, 32, {}, 'the dataset');
- * describePrior(p) // 'subspace K=32 of the dataset; z in one of 100 cluster boxes (10–90 % of each cluster of the examples)'
+ * describePrior(p) // 'subspace K=32 of the dataset; z in one of 100 cluster boxes (5–95 % of each cluster of the examples, half-diagonal ≤ 6.25)'
  */
 export function describePrior(prior: DataPrior): string {
   const set = describeLatentSet(prior.latent);
@@ -64,7 +64,10 @@ export function describePrior(prior: DataPrior): string {
 /** The code set in words. @example describeLatentSet({ ball: { radius: 5, scale } }) // 'the Mahalanobis ball of radius 5' */
 export function describeLatentSet(set: LatentSet): string {
   const parts: string[] = [];
-  if (set.union) parts.push(`one of ${set.union.boxes.length} cluster boxes (${set.union.percentiles[0]}–${set.union.percentiles[1]} % of each cluster of the examples)`);
+  if (set.union) {
+    const cap = set.union.radius !== undefined && Number.isFinite(set.union.radius) ? `, half-diagonal ≤ ${set.union.radius}` : '';
+    parts.push(`one of ${set.union.boxes.length} cluster boxes (${set.union.percentiles[0]}–${set.union.percentiles[1]} % of each cluster of the examples${cap})`);
+  }
   if (set.box) parts.push('a per-component box');
   if (set.ball) parts.push(`the Mahalanobis ball of radius ${Number(set.ball.radius.toPrecision(4))}`);
   return parts.join(' ∩ ');

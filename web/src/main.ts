@@ -40,7 +40,7 @@ app.panels.push(model, objective, constraints, prior, search, runView, exact, {
 });
 
 function restartWorker(backend: BackendChoice): void {
-  app.startWorker(backend, workerUrls);
+  app.startWorker(backend, { ...workerUrls, ...(app.settings.threads ? { onnxThreads: app.settings.threads } : {}) });
   model.reloadDropped();
 }
 

@@ -74,7 +74,7 @@ export interface ExactRequest {
 
 /** Page → worker. */
 export type PageToWorker =
-  | { type: 'init'; backend: BackendChoice; wasmPrefix: string; highsPrefix: string; modelUrl: string }
+  | { type: 'init'; backend: BackendChoice; wasmPrefix: string; highsPrefix: string; modelUrl: string; onnxThreads?: number }
   | { type: 'load-url'; url: string }
   | { type: 'load-files'; files: Record<string, ArrayBuffer> }
   | { type: 'run'; run: RunRequest }
@@ -131,7 +131,7 @@ export const PageToWorkerSchema = (() => {
   });
   const exact = z.looseObject({ id, target: spec, constraints: z.array(constraint), timeLimit: z.number().positive(), start: numbers.optional(), prior: prior.optional() });
   return z.discriminatedUnion('type', [
-    z.object({ type: z.literal('init'), backend: z.enum(['auto', 'webgl', 'wasm', 'cpu']), wasmPrefix: z.string(), highsPrefix: z.string(), modelUrl: z.string() }),
+    z.object({ type: z.literal('init'), backend: z.enum(['auto', 'webgl', 'wasm', 'cpu']), wasmPrefix: z.string(), highsPrefix: z.string(), modelUrl: z.string(), onnxThreads: z.number().int().min(1).max(4).optional() }),
     z.object({ type: z.literal('load-url'), url: z.string() }),
     z.object({ type: z.literal('load-files'), files: z.record(z.string(), z.instanceof(ArrayBuffer)) }),
     z.object({ type: z.literal('run'), run }),

@@ -22,6 +22,8 @@ export interface Settings {
   /** Compute engine: auto (ONNX when it can compile the job, else TF.js), onnx or tfjs. */
   engine: EngineChoice;
   backend: BackendChoice;
+  /** WebAssembly threads of the ONNX engine (1–4); null = the browser's cores, at most 4. Only in the URL (`threads=`). */
+  threads: number | null;
   /** Value range; null = the model's input range. */
   lo: number | null;
   hi: number | null;
@@ -51,6 +53,7 @@ export const DEFAULTS: Settings = {
   seed: 0,
   engine: 'auto',
   backend: 'auto',
+  threads: null,
   lo: null,
   hi: null,
   ref: 'none',
@@ -120,6 +123,8 @@ export function settingsFromQuery(query: string): Settings {
   if (en && ENGINES.includes(en)) s.engine = en;
   const be = q.get('backend') as BackendChoice | null;
   if (be && BACKENDS.includes(be)) s.backend = be;
+  const threads = num(q.get('threads'), true, 1);
+  s.threads = threads !== null && threads <= 4 ? threads : null;
   s.lo = num(q.get('lo'), false, -Infinity);
   s.hi = num(q.get('hi'), false, -Infinity);
   const ref = q.get('ref');
@@ -153,6 +158,7 @@ export function settingsToQuery(s: Settings): string {
   if (s.seed !== DEFAULTS.seed) q.set('seed', String(s.seed));
   if (s.engine !== DEFAULTS.engine) q.set('engine', s.engine);
   if (s.backend !== DEFAULTS.backend) q.set('backend', s.backend);
+  if (s.threads !== null) q.set('threads', String(s.threads));
   if (s.lo !== null) q.set('lo', String(s.lo));
   if (s.hi !== null) q.set('hi', String(s.hi));
   if (s.ref.startsWith('ex:')) q.set('ref', s.ref);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import {
-  chooseEngine, decoderPrior, fetchStoredPrior, installKernelFixes, loadModel, maximize, priorInputs, setOnnxLocation, subspacePrior, validate,
+  chooseEngine, decoderPrior, fetchStoredPrior, installKernelFixes, loadModel, maximize, priorInputs, setOnnxLocation, setOnnxThreads, subspacePrior, validate,
   type ActmaxModel, type Constraint, type Engine, type EngineFactory, type StoredPrior,
 } from 'actmax/browser';
 import { PageToWorkerSchema, type BackendChoice, type ExactRequest, type ModelSummary, type PageToWorker, type PriorRequest, type RunRequest, type WorkerToPage } from './messages.js';
@@ -120,6 +120,7 @@ function yielding(factory: EngineFactory): EngineFactory {
         async ascent(plan) {
           const a = await ascent(plan);
           return {
+            ...(a.stepsPerCall ? { stepsPerCall: a.stepsPerCall } : {}),
             async run(state, alphas, draws) {
               await turn();
               return a.run(state, alphas, draws);
@@ -258,6 +259,7 @@ self.onmessage = (ev: MessageEvent<unknown>) => {
     case 'init': {
       bundledUrl = msg.modelUrl;
       configureExact(msg.highsPrefix);
+      if (msg.onnxThreads) setOnnxThreads(msg.onnxThreads);
       const tried: string[] = [];
       backendReady = pickBackend(msg.backend, msg.wasmPrefix, tried);
       backendReady.then(

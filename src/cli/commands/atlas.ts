@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import type { BackendName } from '../../backend.js';
 import { ActmaxError } from '../../errors.js';
 import type { AtlasProgress, BatchRunner } from '../../atlas/run.js';
-import { ATLAS_DEFAULTS, WORKER_DEFAULTS } from '../../atlas/defaults.js';
+import { ATLAS_DEFAULTS, ATLAS_INTRA_OP_THREADS, WORKER_DEFAULTS } from '../../atlas/defaults.js';
 // The model, the engines and the queue (bullmq, ioredis) load when a command runs, not with the CLI.
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -86,12 +86,14 @@ interface AtlasCliOptions {
   image: 'auto' | 'none';
   examples?: string;
   threads?: number;
+  intraOpThreads?: number;
   queue?: string;
   backend: BackendName;
 }
 
 async function atlasCommand(file: string, o: AtlasCliOptions, io: Io): Promise<void> {
   if (o.queue && o.threads !== undefined) throw new ActmaxError('bad-option', '--threads sets local threads; with --queue the workers run the batches (actmax worker --threads N)');
+  if (o.queue && o.intraOpThreads !== undefined) throw new ActmaxError('bad-option', '--intra-op-threads sets the local threads\' onnxruntime threads; with --queue give it to the workers (actmax worker --intra-op-threads N)');
   const [{ useBackend }, { loadModel }, { modelLocation, runAtlas }] = await Promise.all([import('../../backend.js'), import('../../model/load.js'), import('../../atlas/run.js')]);
   await useBackend(o.backend);
   const model = await loadModel(file);
@@ -103,8 +105,8 @@ async function atlasCommand(file: string, o: AtlasCliOptions, io: Io): Promise<v
     const layers = o.layers.trim() === 'all' ? 'all' : o.layers.split(',').map((s) => s.trim()).filter(Boolean);
     const summary = await runAtlas(model, {
       out: o.out, layers, steps: o.steps, restarts: o.restarts, seed: o.seed, batchUnits: o.batch, image: o.image, examples: o.examples,
-      threads: o.threads, runner, backend: o.backend, signal: interrupt.signal,
-      onPlan: (plan, done) => io.err(`atlas ${plan.atlasId}: ${plan.units.length} units in ${plan.layers.length} layers, ${plan.batches.length} batches of ≤ ${plan.settings.batchUnits}; ${done} done already; ${o.queue ? `queue ${o.queue}` : `${o.threads ?? os.availableParallelism()} local threads`}\n`),
+      threads: o.threads, intraOpThreads: o.intraOpThreads, runner, backend: o.backend, signal: interrupt.signal,
+      onPlan: (plan, done) => io.err(`atlas ${plan.atlasId}: ${plan.units.length} units in ${plan.layers.length} layers, ${plan.batches.length} batches of ≤ ${plan.settings.batchUnits}; ${done} done already; ${o.queue ? `queue ${o.queue}` : `${o.threads ?? os.availableParallelism()} local threads, ${o.intraOpThreads ?? ATLAS_INTRA_OP_THREADS} onnxruntime thread(s) each`}\n`),
       onProgress: (p) => bar.update(p),
     });
     bar.stop();
@@ -143,6 +145,7 @@ export function registerAtlasCommands(program: Command, io: Io): void {
     .addOption(new Option('--image <mode>', 'auto: image defaults for the input kind (see actmax inspect); none: plain gradient ascent').choices(['auto', 'none']).default('auto'))
     .option('--examples <path>', 'dataset examples (a folder of .png/.json/.csv inputs, or a JSON list): each unit page shows those that excite it most')
     .option('--threads <n>', 'local worker threads (default: the machine\'s cores)', int('threads', 1))
+    .option('--intra-op-threads <n>', `onnxruntime threads of each local thread (default ${ATLAS_INTRA_OP_THREADS}: the threads are the parallelism, one per core)`, int('intra-op-threads', 1))
     .option('--queue <url>', 'redis://HOST:PORT: queue the batches for `actmax worker` processes instead of running them here')
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['wasm', 'cpu', 'tensorflow']).default('wasm'))
     .action((file: string, o: AtlasCliOptions) => atlasCommand(file, o, io));
@@ -153,11 +156,12 @@ export function registerAtlasCommands(program: Command, io: Io): void {
     .argument('<redis-url>', 'redis://HOST:PORT, the same as the coordinator\'s --queue')
     .option('--max-batch <n>', 'most units per maximize call on this machine (larger batches run in pieces, with their own seeds)', int('max-batch', 1))
     .option('--threads <n>', 'batches at once, each on a thread holding the model', int('threads', 1), WORKER_DEFAULTS.threads)
+    .option('--intra-op-threads <n>', `onnxruntime threads of each worker thread (default ${ATLAS_INTRA_OP_THREADS}: run one worker, or one --threads, per core)`, int('intra-op-threads', 1))
     .option('--model <path>', 'load the model from here instead of the coordinator\'s path or URL (must be the same model)')
     .option('--lock-seconds <s>', 'job lock; a dead worker\'s job moves to another after about this long', seconds('lock-seconds'), WORKER_DEFAULTS.lockSeconds)
     .option('--max-stalled <n>', 'times a job may be recovered from dead workers before it fails', int('max-stalled'), WORKER_DEFAULTS.maxStalled)
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['wasm', 'cpu', 'tensorflow']).default('wasm'))
-    .action(async (url: string, o: { maxBatch?: number; threads: number; model?: string; lockSeconds: number; maxStalled: number; backend: BackendName }) => {
+    .action(async (url: string, o: { maxBatch?: number; threads: number; intraOpThreads?: number; model?: string; lockSeconds: number; maxStalled: number; backend: BackendName }) => {
       const { runQueueWorker } = await import('../../atlas/worker.js');
       const interrupt = interrupts();
       try {

@@ -22,7 +22,7 @@ export function renderInspect(model: ActmaxModel, json: boolean, priorFile: stri
   });
   lines.push(`network ${networkLine(s.network)}`);
   lines.push('', 'layers');
-  lines.push(table([['  name', 'class', 'output shape', 'units', 'activation'], ...s.layers.map((l) => [`  ${l.name}`, l.className, `[${l.outputShape.join(', ')}]`, String(l.units), l.activation ?? ''])]));
+  lines.push(table([['  name', 'class', 'output shape', 'units', 'channels', 'activation'], ...s.layers.map((l) => [`  ${l.name}`, l.className, `[${l.outputShape.join(', ')}]`, String(l.units), l.channels === undefined ? '' : String(l.channels), l.activation ?? ''])]));
   if (s.nodes) {
     lines.push(`  objectives address a layer above or any of the ${s.nodes.length} graph nodes inside them by name (neuron:NODE:I, channel:NODE:C, layer:NODE); --json lists them`);
   }

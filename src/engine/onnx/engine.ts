@@ -13,7 +13,7 @@ import { objectiveValues, tapValue } from './objective.js';
 import { drawFormat } from './pipeline/warp.js';
 import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
-import { engineName, loadOnnxRuntime, sessionOptions, type OrtModule } from './runtime.js';
+import { engineName, loadOnnxRuntime, sessionOptions, stepsPerCall, type OrtModule } from './runtime.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
 
 export { loadOnnxRuntime } from './runtime.js';
@@ -224,7 +224,10 @@ function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, size
     if (!s) byK.set(key, (s = open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K))));
     return s;
   };
+  // One Loop graph serves any chunk length; unrolled graphs grow with it, so they keep the default.
+  const perCall = layout === 'loop' ? stepsPerCall(rows * sizes.reduce((a, b) => a + b, 0)) : undefined;
   return {
+    ...(perCall ? { stepsPerCall: perCall } : {}),
     prepare: () => sessionFor(1),
     async run(state: AscentState, alphas: Float32Array[], draws?: StepDraws): Promise<AscentChunk> {
       const K = alphas[0].length / rows;

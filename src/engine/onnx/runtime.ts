@@ -55,3 +55,14 @@ export function engineName(threads: number): string {
  * setOnnxLocation('/ort/');
  */
 export function setOnnxLocation(_url: string): void {}
+
+/**
+ * Fused steps per call the runtime prefers for a problem of `values` variables; undefined: the
+ * fused loop's default (onnxruntime-node's calls are cheap). The browser twin asks for more.
+ *
+ * @example
+ * stepsPerCall(6 * 784) // undefined
+ */
+export function stepsPerCall(_values: number): number | undefined {
+  return undefined;
+}

@@ -132,7 +132,7 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
   const inputVals: Val[] = p.ir.inputs.map((inp) => net.val(inp.name));
   const { value, seeds } = emitObjective(net, p.terms, inputVals);
   if (diversity) {
-    const s = emitDiversitySeed(net, net.val(diversity), p.rowsPerTarget, p.pipeline!.diversity!.weight);
+    const s = emitDiversitySeed(net, net.val(diversity), p.rowsPerTarget, p.pipeline!.diversity!.weight, p.pipeline!.diversity!.channelAxis);
     if (s) seeds.set(diversity, [...(seeds.get(diversity) ?? []), s]);
   }
   const names = p.optimize.map((i) => p.ir.inputs[i].name);

@@ -182,12 +182,18 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
 
 const atomOf = (v: number): LinExpr => ({ idx: [v], coef: [1], c: 0 });
 
-/** Is variable v an affine function of the input features alone? */
+const inputAffineCache = new WeakMap<PLNetwork, Map<number, boolean>>();
+
+/** Is variable v an affine function of the input features alone? (Cached per network: a prior's lifted network reaches each unit through n affine inputs.) */
 function isInputAffine(net: PLNetwork, v: number): boolean {
+  let cache = inputAffineCache.get(net);
+  if (!cache) inputAffineCache.set(net, (cache = new Map()));
+  const hit = cache.get(v);
+  if (hit !== undefined) return hit;
   const d = net.vars[v];
-  if (d.kind === 'input') return true;
-  if (d.kind !== 'affine') return false;
-  return d.expr.idx.every((s) => isInputAffine(net, s));
+  const yes = d.kind === 'input' || (d.kind === 'affine' && d.expr.idx.every((s) => isInputAffine(net, s)));
+  cache.set(v, yes);
+  return yes;
 }
 
 const affineCache = new WeakMap<PLNetwork, Map<number, { w: Float64Array; b: number }>>();

@@ -10,14 +10,25 @@ import type { NetEmitter } from '../net.js';
 
 /**
  * The seed d(−w·Σ similarity)/d(activation) for a tap value `a`, or null with fewer than two restarts.
+ * `channelAxis` (per example) holds the channels the Gram matrix is over: 0 for a channels-first
+ * layer; absent, the last.
  *
  * @example
  * const seed = emitDiversitySeed(net, net.val('conv2d_1'), 4, 10);
  */
-export function emitDiversitySeed(net: NetEmitter, a0: Val, rowsPerTarget: number, weight: number): Val | null {
+export function emitDiversitySeed(net: NetEmitter, a0: Val, rowsPerTarget: number, weight: number, channelAxis?: number): Val | null {
   if (rowsPerTarget < 2) return null;
   const b = net.b;
   const a = net.as(a0, 'ir');
+  const rank = a.shape.length;
+  if (rank >= 2 && channelAxis !== undefined && channelAxis !== rank - 1) {
+    // Channels moved last, the seed computed there and moved back.
+    const perm = [...Array(rank).keys()].filter((d) => d !== channelAxis).concat(channelAxis);
+    const moved: Val = { name: b.op1('Transpose', [a.name], { perm: [0, ...perm.map((d) => d + 1)] }), shape: perm.map((d) => a.shape[d]), layout: 'ir' };
+    const s = emitDiversitySeed(net, moved, rowsPerTarget, weight)!;
+    const back = perm.map((_, d) => perm.indexOf(d) + 1);
+    return { name: b.op1('Transpose', [s.name], { perm: [0, ...back] }), shape: a.shape, layout: 'ir' };
+  }
   const R = rowsPerTarget;
   const keep = { keepdims: 1 };
   const norm = (g: string) => b.op1('Sqrt', [b.op1('Add', [b.op1('ReduceSum', [b.op1('Mul', [g, g]), b.i64([1])], keep), b.scalar(1e-10)])]);

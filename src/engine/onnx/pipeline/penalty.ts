@@ -24,7 +24,7 @@ export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape:
   if (kind === 'l1') return { value: withValue ? rowMean(b.op1('Abs', [x])) : null, grad: b.op1('Where', [b.op1('Greater', [x, b.scalar(0)]), b.scalar(scale / n), b.scalar(-scale / n)]) };
   if (kind === 'l2') return { value: withValue ? rowMean(b.op1('Mul', [x, x])) : null, grad: b.op1('Mul', [x, b.scalar((2 * scale) / n)]) };
   if (!withValue && rows !== undefined && axes.length === 2 && axes[0] === 1 && axes[1] === 2 && shape.length >= 2 && shape.length <= 3 && shape[0] > 1 && shape[1] > 1) {
-    return { value: null, grad: imageTvGradient(b, x, shape, rows, scale) };
+    return { value: null, grad: imageTvGradient(b, x, shape, scale) };
   }
   const values: string[] = [];
   const grads: string[] = [];
@@ -53,45 +53,43 @@ export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape:
 
 /**
  * `scale` × the TV gradient of a batch of images [rows, H, W(, C)], flat per row. Per axis, with
- * c_j = 1 where x_j > x_next(j) (0 where the pair runs off the image: "next" is then j itself)
+ * c_j = 1 where x_j > x_next(j) (0 where the pair runs off the image: "next" is then +∞)
  * and w = 1/count pairs, TF's subgradient s_j = w·(2c_j − 1) on existing pairs gives
  * ∂/∂x_j = s_j − s_{j−1} = 2w·(c_j − c_prev(j)) + K_j, with K_j = −w·(m_j − m_{j−1}) a constant of
- * the pair masks. Two gathers, a comparison and a cast per axis, one Sum: the cheapest form
- * measured (≈ 8 passes over the batch, vs ≈ 11 with Where and 13 with slices and pads).
+ * the pair masks. Per axis two shifts (a Pad with negative and positive pads: block copies, no
+ * index tensors to read, cheaper than GatherElements), a comparison and a cast; one Sum.
  */
-function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], rows: number, scale: number): string {
+function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], scale: number): string {
   const [h, w] = shape;
   const c = shape[2] ?? 1;
   const n = h * w * c;
-  const flat = b.op1('Reshape', [x, b.i64([0, n])]);
-  const index = (name: string, at: (j: number) => number) => {
-    const one = Int32Array.from({ length: n }, (_, j) => at(j));
-    const all = new Int32Array(rows * n);
-    for (let r = 0; r < rows; r++) all.set(one, r * n);
-    const t = b.fresh(name);
-    b.inits.push({ name: t, dims: [rows, n], dataType: DataType.INT32, data: all });
-    return t;
+  // Rows of the image as [rows, h, w·c]: "next" along W is c elements on, along H one line on.
+  const img = b.op1('Reshape', [x, b.i64([0, h, w * c])]);
+  /** `t` moved by `by` elements along `axis` (1: H, 2: W) of [rows, h, w·c], `fill` where it runs off. */
+  const shifted = (t: string, axis: 1 | 2, by: number, fill: number) => {
+    const pads = [0, 0, 0, 0, 0, 0];
+    pads[axis] = -by;
+    pads[3 + axis] = by;
+    return b.op1('Pad', [t, b.i64(pads), b.scalar(fill)], { mode: 'constant' });
   };
-  const col = (j: number) => Math.floor(j / c) % w;
-  const row = (j: number) => Math.floor(j / (c * w));
   const terms: string[] = [];
   const constant = new Float32Array(n);
-  for (const axis of [2, 1]) {
+  const col = (j: number) => Math.floor(j / c) % w;
+  const row = (j: number) => Math.floor(j / (c * w));
+  for (const axis of [2, 1] as const) {
     const step = axis === 2 ? c : w * c;
     const at = axis === 2 ? col : row;
     const len = axis === 2 ? w : h;
     const weight = scale / (axis === 2 ? h * (w - 1) * c : (h - 1) * w * c);
-    // A pair (j, j + step) exists unless j is in the last column (row).
     const pair = (j: number) => (at(j) < len - 1 ? 1 : 0);
-    const next = b.op1('GatherElements', [flat, index('tvNext', (j) => (pair(j) ? j + step : j))], { axis: 1 });
-    const cmp = b.op1('Cast', [b.op1('Greater', [flat, next])], { to: DataType.FLOAT });
-    // The previous pair's c; in the first column (row) an index whose c is always 0 (the last one of the line).
-    const lastOfLine = (j: number) => (axis === 2 ? j + (w - 1) * c : j + (h - 1) * w * c);
-    const prev = b.op1('GatherElements', [cmp, index('tvPrev', (j) => (at(j) === 0 ? lastOfLine(j) : j - step))], { axis: 1 });
+    // The next element, +∞ past the edge (no pair there: the comparison is false).
+    const cmp = b.op1('Cast', [b.op1('Greater', [img, shifted(img, axis, axis === 2 ? c : 1, Infinity)])], { to: DataType.FLOAT });
+    // The previous pair's c, 0 before the first.
+    const prev = shifted(cmp, axis, axis === 2 ? -c : -1, 0);
     terms.push(b.op1('Mul', [b.op1('Sub', [cmp, prev]), b.scalar(2 * weight)]));
     for (let j = 0; j < n; j++) constant[j] -= weight * (pair(j) - (at(j) === 0 ? 0 : pair(j - step)));
   }
-  terms.push(b.f32('tvConstant', constant, [1, n]));
+  terms.push(b.f32('tvConstant', constant, [1, h, w * c]));
   return b.op1('Reshape', [b.op1('Sum', terms), b.i64([0, ...shape])]);
 }
 

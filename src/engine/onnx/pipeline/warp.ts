@@ -10,8 +10,9 @@ import { DataType } from '../proto.js';
  * reference computes them, so both engines pick the same taps with the same weights.
  *
  * Whole-pixel chains (jitter, pad) with a constant fill take a fast path: the image is padded once
- * with the fill value and each row reads a window of it at its own offset (one gather); the
- * gradient is the opposite shift of the zero-padded gradient (a gather again, no scatter).
+ * with the fill value and each row reads a window of it at its own offset (one gather, its
+ * indices a row of a table of the (2P+1)² shifts); the gradient is the opposite shift of the
+ * zero-padded gradient (a gather again, no scatter).
  * Gathers run on rows flattened to 2-D (onnxruntime's GatherElements is far slower in 3-D).
  */
 
@@ -32,25 +33,43 @@ function reach(stage: InputStage): number {
 
 /**
  * The draw format of a stage: shift chains with a constant fill send one int32 per row (the
- * offset of the row's window in the padded, flattened image), everything else the float64 maps.
+ * number of the row's whole-pixel shift), everything else the float64 maps.
  *
  * @example
  * drawFormat(stage).width // 1 for the small-image default (jitter ±2, constant fill)
  */
 export function drawFormat(stage: InputStage): DrawFormat {
   if (!isShiftChain(stage.transforms) || stage.fill === 'edge') return { kind: 'affine', dataType: DataType.DOUBLE, width: AFFINE_SIZE, encode: (d) => d };
+  const P = reach(stage);
+  const side = 2 * P + 1;
   const [, w, c] = stage.dims!;
-  const wp = w + 2 * reach(stage);
+  const wp = w + 2 * P;
+  const tabled = shiftTables(stage);
   return {
     kind: 'shift',
     dataType: DataType.INT32,
     width: 1,
     encode(d) {
       const n = d.length / AFFINE_SIZE;
-      // Source = output + (ty, tx): the window moves by ty rows and tx columns of the padded image.
-      return Int32Array.from({ length: n }, (_, i) => (d[i * AFFINE_SIZE + 2] * wp + d[i * AFFINE_SIZE + 5]) * c);
+      // Source = output + (ty, tx): the row's shift, numbered row-major over [−P, P]² (tables),
+      // or the offset of the row's window in the padded, flattened image.
+      return Int32Array.from({ length: n }, (_, i) => {
+        const ty = d[i * AFFINE_SIZE + 2], tx = d[i * AFFINE_SIZE + 5];
+        if (!tabled) return (ty * wp + tx) * c;
+        if (!(Math.abs(ty) <= P && Math.abs(tx) <= P && Number.isInteger(ty) && Number.isInteger(tx))) throw new Error(`a whole-pixel shift (${ty}, ${tx}) outside ±${P}`);
+        return (ty + P) * side + tx + P;
+      });
     },
   };
+}
+
+/** Index tables of every shift (2 × (2P+1)² rows of the image's size) up to this many entries each. */
+const MAX_TABLE = 1 << 21;
+
+/** Whether a shift stage reads its gather indices from per-shift tables (small images) rather than adding offsets. */
+function shiftTables(stage: InputStage): boolean {
+  const side = 2 * reach(stage) + 1;
+  return side * side * stage.dims!.reduce((a, v) => a * v, 1) <= MAX_TABLE;
 }
 
 /**
@@ -64,15 +83,71 @@ export function emitWarp(b: OnnxBuilder, stage: InputStage, u: string, draws: st
   return drawFormat(stage).kind === 'shift' ? emitShift(b, stage, u, draws) : emitAffine(b, stage, u, draws);
 }
 
-function emitShift(b: OnnxBuilder, stage: InputStage, u: string, offset: string): { y: string; backward(dy: string): string } {
+/** A shift stage's per-row gathers: the transformed rows and the gradient map. */
+type Shifted = { y: string; backward(dy: string): string };
+
+function emitShift(b: OnnxBuilder, stage: InputStage, u: string, shift: string): Shifted {
+  return shiftTables(stage) ? emitTabledShift(b, stage, u, shift) : emitOffsetShift(b, stage, u, shift);
+}
+
+/**
+ * Small images: every shift's gather indices precomputed, two tables of (2P+1)² int32 rows; a row
+ * of them per image row (a block copy). Each row is read with one extra element at its end, the
+ * fill value (forward) or 0 (backward), which every index that falls off the image points to: a
+ * cheap Concat instead of padding the image.
+ */
+function emitTabledShift(b: OnnxBuilder, stage: InputStage, u: string, shift: string): Shifted {
+  const [h, w, c] = stage.dims!;
+  const P = reach(stage);
+  const side = 2 * P + 1;
+  const n = h * w * c;
+  const forward = new Int32Array(side * side * n);
+  const backward = new Int32Array(side * side * n);
+  const at = (y: number, x: number, k: number) => (y < 0 || y >= h || x < 0 || x >= w ? n : (y * w + x) * c + k);
+  for (let ty = -P; ty <= P; ty++) for (let tx = -P; tx <= P; tx++) {
+    const row = ((ty + P) * side + tx + P) * n;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) {
+      const e = (y * w + x) * c + k;
+      // Output (y, x) reads source (y + ty, x + tx); the gradient goes back the opposite way.
+      forward[row + e] = at(y + ty, x + tx, k);
+      backward[row + e] = at(y - ty, x - tx, k);
+    }
+  }
+  const table = (name: string, data: Int32Array) => {
+    const t = b.fresh(name);
+    b.inits.push({ name: t, dims: [side * side, n], dataType: DataType.INT32, data });
+    return t;
+  };
+  const ids = b.op1('Reshape', [shift, b.i64([-1])]);
+  const forwardIdx = b.op1('Gather', [table('shiftForward', forward), ids], { axis: 0 });
+  const backwardIdx = b.op1('Gather', [table('shiftBackward', backward), ids], { axis: 0 });
+  /** Rows of `t` flat, with one more element `fill` at the end. */
+  const extended = (t: string, fill: number) => {
+    const flat = b.op1('Reshape', [t, b.i64([0, n])]);
+    const zeros = b.op1('ConstantOfShape', [b.op1('Shape', [b.op1('Slice', [flat, b.i64([0]), b.i64([1]), b.i64([1])])])]);
+    return b.op1('Concat', [flat, fill === 0 ? zeros : b.op1('Add', [zeros, b.scalar(fill)])], { axis: 1 });
+  };
+  const back = (t: string) => b.op1('Reshape', [t, b.i64([0, ...stage.shape])]);
+  return {
+    y: back(b.op1('GatherElements', [extended(u, stage.fill as number), forwardIdx], { axis: 1 })),
+    backward: (dy) => back(b.op1('GatherElements', [extended(dy, 0), backwardIdx], { axis: 1 })),
+  };
+}
+
+/**
+ * Larger images: the image padded once with the fill value, each row reading a window of it at
+ * its own offset (a base index plus the row's offset).
+ */
+function emitOffsetShift(b: OnnxBuilder, stage: InputStage, u: string, offset: string): Shifted {
   const [h, w, c] = stage.dims!;
   const P = reach(stage);
   const wp = w + 2 * P;
+  const n = h * w * c;
   // Index of output element (y, x, ch) in the padded, flattened image when the offset is 0.
-  const base = new Int32Array(h * w * c);
+  const base = new Int32Array(n);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) base[(y * w + x) * c + k] = ((y + P) * wp + x + P) * c + k;
   const baseT = b.fresh('windowBase');
-  b.inits.push({ name: baseT, dims: [1, base.length], dataType: DataType.INT32, data: base });
+  b.inits.push({ name: baseT, dims: [1, n], dataType: DataType.INT32, data: base });
   const pads = b.i64([0, P, P, 0, 0, P, P, 0]);
   const padded = (t: string, fill: number) => {
     const img = b.op1('Reshape', [t, b.i64([0, h, w, c])]);
@@ -80,9 +155,8 @@ function emitShift(b: OnnxBuilder, stage: InputStage, u: string, offset: string)
     return b.op1('Reshape', [p, b.i64([0, -1])]);
   };
   const back = (t: string) => b.op1('Reshape', [t, b.i64([0, ...stage.shape])]);
-  const y = back(b.op1('GatherElements', [padded(u, stage.fill as number), b.op1('Add', [baseT, offset])], { axis: 1 }));
   return {
-    y,
+    y: back(b.op1('GatherElements', [padded(u, stage.fill as number), b.op1('Add', [baseT, offset])], { axis: 1 })),
     // dx[p] = dy[p − offset], zero where that falls outside: read the zero-padded gradient backwards.
     backward: (dy) => back(b.op1('GatherElements', [padded(dy, 0), b.op1('Sub', [baseT, offset])], { axis: 1 })),
   };

@@ -33,7 +33,7 @@ function unary<K extends IrOpName>(
 const op = (net: NetEmitter, type: string, inputs: string[], attrs?: Parameters<NetEmitter['b']['op1']>[2]) => net.b.op1(type, inputs, attrs);
 const mul = (net: NetEmitter, a: string, b: string) => op(net, 'Mul', [a, b]);
 const c = (net: NetEmitter, v: number) => net.b.scalar(v);
-/** dy where cond holds, 0 elsewhere. */
+/** dy where cond holds, 0 elsewhere (dy · Cast(cond): onnxruntime's Where with a scalar branch is slower). */
 const gate = (net: NetEmitter, dy: string, cond: string) => mul(net, dy, mask(net, cond));
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -44,7 +44,9 @@ const SELU_SCALE = 1.0507009873554805;
 /** The rules of the one-input elementwise ops. */
 export const UNARY_RULES: Rules<Unary> = {
   Identity: unary((net, x) => op(net, 'Identity', [x]), (_n, { dy }) => dy),
-  Relu: unary((net, x) => op(net, 'Relu', [x]), (net, { x, dy }) => gate(net, dy, op(net, 'Greater', [x, c(net, 0)]))),
+  // The mask reads the output (y > 0 exactly where x > 0), so x feeds only the Relu and
+  // onnxruntime can fuse it into the Conv or Gemm before it.
+  Relu: unary((net, x) => op(net, 'Relu', [x]), (net, { y, dy }) => gate(net, dy, op(net, 'Greater', [y, c(net, 0)]))),
   // TF.js: dy where 0 < x ≤ 6.
   Relu6: unary(
     (net, x) => op(net, 'Clip', [x, c(net, 0), c(net, 6)]),

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../model/load.js';
+import { fixture } from '../model/testing/fixtures.js';
+import { defaultThreads, perRowMacs } from './select.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+describe('default onnxruntime threads', () => {
+  it('counts the multiply-adds of dense and conv layers per example', async () => {
+    const mlp = await loadModel(path.join(root, 'models/fashion-mnist-mlp'));
+    expect(perRowMacs(mlp.ir!)).toBe(784 * 128 + 128 * 10);
+    const cnnPath = fixture('keras3-keras-mnist-mlp-cnn/mnist_cnn.keras');
+    if (cnnPath) {
+      const cnn = await loadModel(cnnPath);
+      // conv 3×3×1→32 at 26×26, 3×3×32→64 at 11×11, 3×3×64→128 at 3×3, dense 1152→128→10.
+      expect(perRowMacs(cnn.ir!)).toBe(26 * 26 * 32 * 9 + 11 * 11 * 64 * 288 + 3 * 3 * 128 * 576 + 1152 * 128 + 128 * 10);
+      cnn.dispose();
+    }
+    mlp.dispose();
+  });
+
+  it('gives a second thread to big batches and to conv nets, one to small dense batches', () => {
+    expect(defaultThreads(60, 101_632)).toBe(1);
+    expect(defaultThreads(64, 101_632)).toBe(2);
+    expect(defaultThreads(60, 3_237_248)).toBe(2);
+    expect(defaultThreads(1, 3_237_248)).toBe(1);
+  });
+});

@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../backend.js';
+import { resolveConstraints } from '../constraints/index.js';
+import type { SubspacePrior } from '../prior/types.js';
+import { shallowProblem } from './bnb/shallow.js';
+import { solveShallowByMilp } from './boxMilp.js';
+import type { ExactContext } from './context.js';
+import { HighsSolver } from './highs.js';
+import { joinInputConstraints } from './inputs.js';
+import { maximizeExact } from './maximizeExact.js';
+import { extractNetwork } from './network.js';
+import { exactObjective } from './objective.js';
+import { liftSubspace } from './prior.js';
+import { mlp, randomLayers, seeded } from './test-nets.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+/** A 3-component prior in 6 features on a code box the pixel box [0,1]^6 cuts. */
+function prior(seed: number): SubspacePrior {
+  const rnd = seeded(seed);
+  const rows: number[][] = [];
+  while (rows.length < 3) {
+    const v = Array.from({ length: 6 }, rnd);
+    for (const r of rows) {
+      const d = r.reduce((s, x, i) => s + x * v[i], 0);
+      r.forEach((x, i) => (v[i] -= d * x));
+    }
+    const norm = Math.hypot(...v);
+    rows.push(v.map((x) => x / norm));
+  }
+  return { type: 'subspace', mean: Array(6).fill(0.5), basis: rows.flat(), components: 3, latent: { box: { lo: [-1.2, -1, -1.1], hi: [1.1, 1.3, 1] } }, source: 'test' };
+}
+
+describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () => {
+  for (const seed of [1]) {
+    it(`random net ${seed}: the optimum equals the lifted MILP's; a floor above it closes the box without a point, one below keeps it`, async () => {
+      const model = mlp(6, randomLayers([6, 10, 2], seed));
+      const p0 = prior(seed);
+      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: p0 }];
+      const rc = joinInputConstraints([resolveConstraints(constraints, model.inputs[0], 0)]);
+      const lifted = liftSubspace(extractNetwork(model), p0, rc);
+      const obj = exactObjective(model, lifted.net, { kind: 'logit', index: 1 });
+      const r = shallowProblem(lifted.net, obj, lifted.set);
+      if (!('problem' in r)) throw new Error(r.reason);
+      const reference = await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 });
+      expect(reference.status).toBe('optimal');
+      const best = reference.value!;
+      const ctx = { net: lifted.net, obj, name: 'logit:1', timeLimit: 20, gapTolerance: 0, options: {} } as unknown as ExactContext;
+      const solver = await HighsSolver.start();
+      try {
+        const free = await solveShallowByMilp(ctx, r.problem, solver);
+        expect(free.proven).toBe(true);
+        expect(Math.abs(free.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
+        // The point's input lies in the pixel box.
+        expect(Array.from(lifted.toInput(free.x!)).every((v) => v >= -1e-7 && v <= 1 + 1e-7)).toBe(true);
+        const above = await solveShallowByMilp(ctx, r.problem, solver, best + 0.05 * Math.max(1, Math.abs(best)));
+        expect([above.proven, above.x]).toEqual([true, null]);
+        expect(above.bound!).toBeGreaterThanOrEqual(best);
+        const below = await solveShallowByMilp(ctx, r.problem, solver, best - 0.05 * Math.max(1, Math.abs(best)));
+        expect(below.proven).toBe(true);
+        expect(Math.abs(below.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
+      } finally {
+        await solver.close();
+      }
+    });
+  }
+});

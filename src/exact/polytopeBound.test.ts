@@ -1,0 +1,110 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../backend.js';
+import { resolveConstraints } from '../constraints/index.js';
+import { subspaceInput } from '../prior/subspace.js';
+import type { SubspacePrior } from '../prior/types.js';
+import { shallowInput, shallowProblem, shallowValue, type ShallowProblem } from './bnb/shallow.js';
+import { loadHighsHere } from './highs-here.js';
+import { joinInputConstraints } from './inputs.js';
+import { maximizeExact } from './maximizeExact.js';
+import { extractNetwork } from './network.js';
+import { exactObjective } from './objective.js';
+import { CodePolytope, codeDualBound, linearRelaxation, unitRanges } from './polytopeBound.js';
+import { codeRows, liftSubspace } from './prior.js';
+import { mlp, randomLayers, seeded } from './test-nets.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+/** A K-component prior in n features (orthonormal rows), on one code box wide enough that the pixel box [0,1]^n cuts it. */
+function widePrior(rnd: () => number, n: number, k: number): SubspacePrior {
+  const rows: number[][] = [];
+  while (rows.length < k) {
+    const v = Array.from({ length: n }, rnd);
+    for (const r of rows) {
+      const d = r.reduce((s, x, i) => s + x * v[i], 0);
+      r.forEach((x, i) => (v[i] -= d * x));
+    }
+    const norm = Math.hypot(...v);
+    rows.push(v.map((x) => x / norm));
+  }
+  const lo = Array.from({ length: k }, () => -1.2 + 0.2 * rnd());
+  const hi = Array.from({ length: k }, () => 1.2 + 0.2 * rnd());
+  return { type: 'subspace', mean: Array(n).fill(0.5), basis: rows.flat(), components: k, latent: { box: { lo, hi } }, source: 'test' };
+}
+
+async function setup(seed: number) {
+  const rnd = seeded(seed);
+  const n = 6, k = 3;
+  const model = mlp(n, randomLayers([n, 10, 2], seed));
+  const prior = widePrior(rnd, n, k);
+  const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior }];
+  const rc = joinInputConstraints([resolveConstraints(constraints, model.inputs[0], 0)]);
+  const lifted = liftSubspace(extractNetwork(model), prior, rc);
+  const obj = exactObjective(model, lifted.net, { kind: 'logit', index: 0 });
+  const r = shallowProblem(lifted.net, obj, lifted.set);
+  if (!('problem' in r)) throw new Error(r.reason);
+  return { model, prior, constraints, rc, lifted, p: r.problem, rnd };
+}
+
+/** Largest objective over `count` random codes of the box whose input lies in the pixel box. */
+function sampled(p: ShallowProblem, prior: SubspacePrior, rnd: () => number, count: number): number {
+  let best = -Infinity;
+  for (let t = 0; t < count; t++) {
+    const s = Float64Array.from({ length: p.n }, () => (rnd() + 1) / 2);
+    if (subspaceInput(prior, shallowInput(p, s)).every((x) => x >= 0 && x <= 1)) best = Math.max(best, shallowValue(p, s));
+  }
+  return best;
+}
+
+describe('polytope bound of a prior box (the pixel box read in the code)', () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`random net ${seed}: bound ≥ the MILP's proven maximum over the box ∩ pixel box, and below the same relaxation over the box alone`, async () => {
+      const { model, prior, constraints, rc, p, rnd } = await setup(seed);
+      const poly = new CodePolytope(await loadHighsHere(), codeRows(prior, rc));
+      const { bound, lps } = poly.bound(p, 3);
+      poly.dispose();
+      expect(lps).toBeGreaterThanOrEqual(1);
+      const exact = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 });
+      expect(exact.status).toBe('optimal');
+      expect(bound).toBeGreaterThanOrEqual(exact.value! - 1e-9);
+      expect(bound).toBeGreaterThanOrEqual(sampled(p, prior, rnd, 20000));
+      // The pixel rows take part: the bound is below the first relaxation's maximum over the box alone.
+      const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
+      expect(bound).toBeLessThan(g.reduce((t, v) => t + Math.max(0, v), g0) - 1e-6);
+    });
+  }
+
+  it('the certificate from the LP duals equals the LP optimum, and any multipliers give a valid bound', async () => {
+    const { prior, rc, p } = await setup(5);
+    const rows = codeRows(prior, rc);
+    const highs = await loadHighsHere();
+    const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
+    // The relaxation in z, as CodePolytope builds it.
+    const zlo = Float64Array.from(p.lo), zhi = Float64Array.from(p.lo, (l, i) => l + p.span[i]);
+    const gz = Float64Array.from(g, (v, i) => v / p.span[i]);
+    const gz0 = g.reduce((s, v, i) => s - (v * p.lo[i]) / p.span[i], g0);
+    const model = highs.createModel();
+    model.passModel({
+      numCols: rows.k, numRows: rows.rows, sense: highs.constants.objectiveSense.maximize, offset: gz0, colCost: gz, colLower: zlo, colUpper: zhi,
+      rowLower: rows.lower, rowUpper: rows.upper,
+      matrix: { format: 'csr', numRows: rows.rows, numCols: rows.k, starts: Int32Array.from({ length: rows.rows + 1 }, (_, q) => q * rows.k), indices: Int32Array.from({ length: rows.rows * rows.k }, (_, t) => t % rows.k), values: rows.G },
+    });
+    model.options.set({ output_flag: false });
+    model.run();
+    const lpValue = model.getObjectiveValue();
+    const duals = model.getSolution().rowDual;
+    model.dispose();
+    const certified = codeDualBound(rows, gz, gz0, zlo, zhi, duals);
+    expect(certified).toBeGreaterThanOrEqual(lpValue - 1e-9);
+    expect(certified - lpValue).toBeLessThan(1e-7 * Math.max(1, Math.abs(lpValue)));
+    // Zero multipliers: the box bound of the linear function; random ones: never below the LP optimum.
+    const rnd = seeded(11);
+    expect(codeDualBound(rows, gz, gz0, zlo, zhi, new Float64Array(rows.rows))).toBeGreaterThanOrEqual(lpValue - 1e-9);
+    for (let t = 0; t < 20; t++) {
+      const y = Float64Array.from({ length: rows.rows }, () => rnd());
+      expect(codeDualBound(rows, gz, gz0, zlo, zhi, y)).toBeGreaterThanOrEqual(lpValue - 1e-9);
+    }
+  });
+});

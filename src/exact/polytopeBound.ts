@@ -1,0 +1,200 @@
+import type { Highs, Model } from 'highs';
+import type { ShallowProblem } from './bnb/shallow.js';
+
+/**
+ * An upper bound of a shallow problem's maximum over its polytope {s ∈ [0,1]^n, A s ≤ r} by
+ * one linear relaxation: every unstable unit with c_j > 0 is replaced by the chord of its ReLU
+ * over [l_j, u_j] (an upper line), every unit with c_j < 0 by a line α·(W_j s + b_j) below its
+ * ReLU (α ∈ {0, 1}); the linear function left is maximised over the polytope by HiGHS. Unlike
+ * interval or SDP bounds over the box, the rows A s ≤ r take part — for a data prior's code
+ * those are the pixel-box halfspaces 0 ≤ μ + U z ≤ 1, which confine z far more than its box.
+ *
+ * The LP's answer is not trusted as it is: the bound is re-derived in float64 from its row duals
+ * (weak duality, valid for any y ≥ 0), so a rounded or early-stopped LP still gives a valid bound.
+ */
+
+/** Answer of {@link CodePolytope.bound}. */
+export interface PolytopeBoundAnswer {
+  /** Certified upper bound of the maximum over the polytope (Infinity when the LP gave none). */
+  bound: number;
+  /** The last LP's maximiser (a point of the polytope), or null. */
+  s: Float64Array | null;
+  /** LPs solved. */
+  lps: number;
+}
+
+/**
+ * The bounds of each unit's pre-activation b_j + W_j·s over s ∈ [0,1]^n.
+ *
+ * @example
+ * const { lo, hi } = unitRanges(problem); // lo[j] < 0 < hi[j] for every unit of a shallow problem
+ */
+export function unitRanges(p: ShallowProblem): { lo: Float64Array; hi: Float64Array } {
+  const lo = new Float64Array(p.m), hi = new Float64Array(p.m);
+  for (let j = 0; j < p.m; j++) {
+    let l = p.b[j], u = p.b[j];
+    for (let i = 0; i < p.n; i++) {
+      const w = p.W[j * p.n + i];
+      if (w > 0) u += w;
+      else l += w;
+    }
+    lo[j] = l;
+    hi[j] = u;
+  }
+  return { lo, hi };
+}
+
+/**
+ * The linear upper relaxation g·s + g0 of the objective: chords for c_j > 0, α_j·(pre-activation)
+ * for c_j < 0 (α from `active`, or by the wider side of the unit's range when absent).
+ *
+ * @example
+ * const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
+ */
+export function linearRelaxation(p: ShallowProblem, range: { lo: Float64Array; hi: Float64Array }, active: Uint8Array | null): { g: Float64Array; g0: number } {
+  const { n, m, W, b, c } = p;
+  const g = Float64Array.from(p.a);
+  let g0 = p.d;
+  const add = (j: number, k: number, shift: number) => {
+    g0 += k * (b[j] - shift);
+    for (let i = 0; i < n; i++) g[i] += k * W[j * n + i];
+  };
+  for (let j = 0; j < m; j++) {
+    const l = range.lo[j], u = range.hi[j];
+    if (u <= 0) continue;
+    if (l >= 0) add(j, c[j], 0);
+    else if (c[j] > 0) add(j, (c[j] * u) / (u - l), l);
+    else if (active ? active[j] === 1 : u > -l) add(j, c[j], 0);
+  }
+  return { g, g0 };
+}
+
+/** Rows lower ≤ G z ≤ upper over a code z (G row-major, rows × k): the pixel box (and any halfspaces) read in the code. */
+export interface CodeRows {
+  k: number;
+  rows: number;
+  G: Float64Array;
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
+/**
+ * A persistent HiGHS LP over {z : lower ≤ G z ≤ upper, z in a box}, shared by the boxes of a
+ * union: each {@link CodePolytope.bound} changes the column bounds (the box) and the costs
+ * only, so the simplex restarts from the previous box's basis.
+ *
+ * @example
+ * const poly = new CodePolytope(highs, rows);
+ * const { bound } = poly.bound(problem); // problem: a box's shallow form, s ∈ [0,1]^n ↔ z = lo + span·s
+ * poly.dispose();
+ */
+export class CodePolytope {
+  private readonly model: Model;
+
+  constructor(private readonly highs: Highs, private readonly rows: CodeRows) {
+    const { k, G, lower, upper } = rows;
+    const starts: number[] = [0], indices: number[] = [], values: number[] = [];
+    for (let q = 0; q < rows.rows; q++) {
+      for (let c = 0; c < k; c++) {
+        const v = G[q * k + c];
+        if (v !== 0) (indices.push(c), values.push(v));
+      }
+      starts.push(indices.length);
+    }
+    const fin = (v: number) => (v === Infinity ? highs.infinity : v === -Infinity ? -highs.infinity : v);
+    this.model = highs.createModel();
+    this.model.passModel({
+      numCols: k,
+      numRows: rows.rows,
+      sense: highs.constants.objectiveSense.maximize,
+      offset: 0,
+      colCost: new Float64Array(k),
+      colLower: new Float64Array(k),
+      colUpper: new Float64Array(k),
+      rowLower: Float64Array.from(lower, fin),
+      rowUpper: Float64Array.from(upper, fin),
+      matrix: { format: 'csr', numRows: rows.rows, numCols: k, starts: Int32Array.from(starts), indices: Int32Array.from(indices), values: Float64Array.from(values) },
+    });
+    this.model.options.set({ output_flag: false });
+  }
+
+  /**
+   * A certified bound of a box's shallow problem over its polytope after `rounds` LPs: the first
+   * with α by the units' ranges, each next with α_j = 1 exactly where unit j is active at the
+   * previous LP's maximiser; the smallest bound counts. The problem's own rows A s ≤ r must be
+   * implied by this polytope's rows (for a union's box they are the same pixel rows).
+   */
+  bound(p: ShallowProblem, rounds = 2): PolytopeBoundAnswer {
+    const k = this.rows.k;
+    // The box in z: free features from the problem, the others fixed at x0.
+    const zlo = Float64Array.from(p.x0), zhi = Float64Array.from(p.x0);
+    p.features.forEach((f, i) => ((zlo[f] = p.lo[i]), (zhi[f] = p.lo[i] + p.span[i])));
+    this.model.changeColsBounds({ kind: 'range', from: 0, to: k - 1 }, zlo, zhi);
+    const range = unitRanges(p);
+    let best = Infinity, s: Float64Array | null = null, lps = 0;
+    let active: Uint8Array | null = null;
+    for (let t = 0; t < rounds; t++) {
+      // The relaxation in s, then in z (s_i = (z_f − lo_i) / span_i).
+      const rel = linearRelaxation(p, range, active);
+      const g = new Float64Array(k);
+      let g0 = rel.g0;
+      p.features.forEach((f, i) => {
+        g[f] = rel.g[i] / p.span[i];
+        g0 -= (rel.g[i] * p.lo[i]) / p.span[i];
+      });
+      this.model.changeColsCost({ kind: 'range', from: 0, to: k - 1 }, g);
+      this.model.run();
+      lps++;
+      if (this.model.getModelStatus() !== this.highs.constants.modelStatus.optimal) break;
+      const sol = this.model.getSolution();
+      best = Math.min(best, codeDualBound(this.rows, g, g0, zlo, zhi, sol.rowDual));
+      s = Float64Array.from(p.features, (f, i) => Math.min(1, Math.max(0, (sol.colValue[f] - p.lo[i]) / p.span[i])));
+      active = new Uint8Array(p.m);
+      for (let j = 0; j < p.m; j++) {
+        let h = p.b[j];
+        for (let i = 0; i < p.n; i++) h += p.W[j * p.n + i] * s[i];
+        active[j] = h > 0 ? 1 : 0;
+      }
+    }
+    return { bound: best, s, lps };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/**
+ * max g·z + g0 over {lower ≤ G z ≤ upper, zlo ≤ z ≤ zhi} ≤ g0 + Σ_q max(y_q·lower_q, y_q·upper_q)
+ * + Σ_c max((g − Gᵀy)_c·zlo_c, (g − Gᵀy)_c·zhi_c) for any y (weak duality). HiGHS's row duals
+ * give y; both signs are tried (each is valid), the smaller bound counts.
+ *
+ * @example
+ * codeDualBound(rows, g, 0, zlo, zhi, solution.rowDual) // ≥ the LP's optimum
+ */
+export function codeDualBound(rows: CodeRows, g: Float64Array, g0: number, zlo: Float64Array, zhi: Float64Array, rowDual: ArrayLike<number>): number {
+  const { k, G, lower, upper } = rows;
+  let best = Infinity;
+  for (const sign of [1, -1]) {
+    const reduced = Float64Array.from(g);
+    let total = g0, scale = Math.abs(g0);
+    for (let q = 0; q < rows.rows; q++) {
+      let y = sign * rowDual[q];
+      // A side that is infinite takes no multiplier.
+      if ((y > 0 && !Number.isFinite(upper[q])) || (y < 0 && !Number.isFinite(lower[q]))) y = 0;
+      if (y === 0) continue;
+      const term = y > 0 ? y * upper[q] : y * lower[q];
+      total += term;
+      scale += Math.abs(term);
+      for (let c = 0; c < k; c++) reduced[c] -= y * G[q * k + c];
+    }
+    for (let c = 0; c < k; c++) {
+      const term = Math.max(reduced[c] * zlo[c], reduced[c] * zhi[c]);
+      total += term;
+      scale += Math.abs(term) + Math.abs(g[c]) * Math.max(Math.abs(zlo[c]), Math.abs(zhi[c]));
+    }
+    // Rounding of the sums above: a relative margin far above float64's unit roundoff.
+    best = Math.min(best, total + 1e-12 * (scale + 1) * (rows.rows + k));
+  }
+  return best;
+}
