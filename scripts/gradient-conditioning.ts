@@ -13,30 +13,16 @@ import { createTfjsEngine } from '../src/engine/tfjs.js';
 import { createOnnxEngine } from '../src/engine/onnx/engine.js';
 import { resolvePipeline, drawSteps } from '../src/pipeline/resolve.js';
 import { pipelineReference } from '../src/pipeline/reference64.js';
-import { initParamRow, spectralConstants } from '../src/param/param.js';
+import { maxRelDiff, startParams } from './accuracy-start.js';
 import { Rng } from '../src/optimize/rng.js';
 
 const [dir, start = 'grey', noWarp] = process.argv.slice(2);
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>): string => {
-  let scale = 1e-30, worst = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
-  return worst.toExponential(2);
-};
 await useBackend('wasm');
 const model = await loadModel(dir);
 const spec = resolvePipeline(model, [0], 'auto', { constraints: [] }).spec;
 const stage = spec.inputs[0];
 const plan = stage.param!;
-const rng = new Rng(5);
-const p = new Float32Array(plan.size);
-if (start === 'white') {
-  const scale = plan.kind === 'spectral' ? spectralConstants(plan).scale : null;
-  for (let i = 0; i < p.length; i++) p[i] = rng.normal() / (scale ? scale[i % scale.length] : 1);
-} else {
-  initParamRow(plan, rng, p);
-  if (start === 'grey30') for (let i = 0; i < p.length; i++) p[i] *= 30;
-}
+const p = startParams(plan, start);
 const affine = noWarp ? null : drawSteps(spec, new Rng(9), 1)[0];
 const x = Float32Array.from(pipelineReference(stage, p, affine).seen);
 const req = { model, targets: [{ kind: 'logit' as const, index: 0 }], rowsPerTarget: 1, optimize: [0], fixed: new Map() };
@@ -51,8 +37,8 @@ const [gO, gT, gOm, gTm] = [
   (await tfjs.valueAndGrad([moved])).grads[0],
 ];
 console.log(`${dir}: start ${start}, transforms ${affine ? 'on' : 'off'}`);
-console.log(`  onnx vs tfjs: ${rel(gO, gT)} (moved input: ${rel(gOm, gTm)})`);
-console.log(`  each engine, moved vs not: onnx ${rel(gOm, gO)}, tfjs ${rel(gTm, gT)}`);
+console.log(`  onnx vs tfjs: ${maxRelDiff(gO, gT)} (moved input: ${maxRelDiff(gOm, gTm)})`);
+console.log(`  each engine, moved vs not: onnx ${maxRelDiff(gOm, gO)}, tfjs ${maxRelDiff(gTm, gT)}`);
 onnx.dispose();
 tfjs.dispose();
 model.dispose();

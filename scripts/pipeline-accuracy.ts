@@ -17,16 +17,10 @@ import { createOnnxEngine } from '../src/engine/onnx/engine.js';
 import type { EngineRequest } from '../src/engine/engine.js';
 import { resolvePipeline, drawSteps } from '../src/pipeline/resolve.js';
 import { pipelineReference } from '../src/pipeline/reference64.js';
-import { initParamRow, spectralConstants } from '../src/param/param.js';
+import { maxRelDiff, startParams } from './accuracy-start.js';
 import { Rng } from '../src/optimize/rng.js';
 
 const [dir, start = 'grey'] = process.argv.slice(2);
-const rel = (a: ArrayLike<number>, b: ArrayLike<number>): string => {
-  let scale = 1e-30, worst = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
-  return worst.toExponential(2);
-};
 
 await useBackend('wasm');
 const model = await loadModel(dir);
@@ -35,15 +29,7 @@ const stage = pipeline.inputs[0];
 if (process.env.FILL) stage.fill = process.env.FILL === 'edge' ? 'edge' : Number(process.env.FILL);
 const plan = stage.param;
 if (!plan) throw new Error(`${dir}: its image defaults have no parameterisation`);
-const rng = new Rng(5);
-const p = new Float32Array(plan.size);
-if (start === 'white') {
-  const scale = plan.kind === 'spectral' ? spectralConstants(plan).scale : null;
-  for (let i = 0; i < p.length; i++) p[i] = rng.normal() / (scale ? scale[i % scale.length] : 1);
-} else {
-  initParamRow(plan, rng, p);
-  if (start === 'grey30') for (let i = 0; i < p.length; i++) p[i] *= 30;
-}
+const p = startParams(plan, start);
 const draws = drawSteps(pipeline, new Rng(Number(process.env.DRAW_SEED ?? 9)), 1);
 const ref = pipelineReference(stage, p, draws[0]);
 console.log(`${dir}: start ${start}, fill ${stage.fill}, draw ${draws[0] ? Array.from(draws[0]).map((v) => v.toFixed(3)).join(',') : 'none'}`);
@@ -63,10 +49,10 @@ for (const [name, make] of [['tfjs', createTfjsEngine], ['onnx', (r: EngineReque
 }
 const { tfjs, onnx } = out;
 const viaT = ref.backward(tfjs.net).dp, viaO = ref.backward(onnx.net).dp;
-console.log(`rendered input vs float64: tfjs ${rel(tfjs.rendered, ref.rendered)}, onnx ${rel(onnx.rendered, ref.rendered)}`);
+console.log(`rendered input vs float64: tfjs ${maxRelDiff(tfjs.rendered, ref.rendered)}, onnx ${maxRelDiff(onnx.rendered, ref.rendered)}`);
 console.log(`values: tfjs ${tfjs.value}, onnx ${onnx.value}`);
-console.log(`network gradient at the float64 picture: onnx vs tfjs ${rel(onnx.net, tfjs.net)}`);
-console.log(`  … carried back through the float64 pipeline: onnx vs tfjs ${rel(viaO, viaT)}`);
-console.log(`whole step: onnx vs tfjs ${rel(onnx.full, tfjs.full)}`);
-console.log(`whole step vs float64 pipeline ∘ own network gradient: tfjs ${rel(tfjs.full, viaT)}, onnx ${rel(onnx.full, viaO)}`);
+console.log(`network gradient at the float64 picture: onnx vs tfjs ${maxRelDiff(onnx.net, tfjs.net)}`);
+console.log(`  … carried back through the float64 pipeline: onnx vs tfjs ${maxRelDiff(viaO, viaT)}`);
+console.log(`whole step: onnx vs tfjs ${maxRelDiff(onnx.full, tfjs.full)}`);
+console.log(`whole step vs float64 pipeline ∘ own network gradient: tfjs ${maxRelDiff(tfjs.full, viaT)}, onnx ${maxRelDiff(onnx.full, viaO)}`);
 model.dispose();

@@ -11,7 +11,7 @@ import { extractNetwork } from './network.js';
 import { exactObjective } from './objective.js';
 import { CodePolytope, codeDualBound, linearRelaxation, unitRanges } from './polytopeBound.js';
 import { codeRows, liftSubspace } from './prior.js';
-import { mlp, randomLayers, seeded } from './test-nets.js';
+import { mlp, orthonormalRows, randomLayers, seeded } from './test-nets.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -19,16 +19,7 @@ beforeAll(async () => {
 
 /** A K-component prior in n features (orthonormal rows), on one code box wide enough that the pixel box [0,1]^n cuts it. */
 function widePrior(rnd: () => number, n: number, k: number): SubspacePrior {
-  const rows: number[][] = [];
-  while (rows.length < k) {
-    const v = Array.from({ length: n }, rnd);
-    for (const r of rows) {
-      const d = r.reduce((s, x, i) => s + x * v[i], 0);
-      r.forEach((x, i) => (v[i] -= d * x));
-    }
-    const norm = Math.hypot(...v);
-    rows.push(v.map((x) => x / norm));
-  }
+  const rows = orthonormalRows(rnd, n, k);
   const lo = Array.from({ length: k }, () => -1.2 + 0.2 * rnd());
   const hi = Array.from({ length: k }, () => 1.2 + 0.2 * rnd());
   return { type: 'subspace', mean: Array(n).fill(0.5), basis: rows.flat(), components: k, latent: { box: { lo, hi } }, source: 'test' };

@@ -47,6 +47,25 @@ export function seeded(seed: number): () => number {
 }
 
 /**
+ * `k` orthonormal rows in `n` features from `rnd` by Gram–Schmidt (a random subspace prior's basis).
+ * @example
+ * const rows = orthonormalRows(seeded(3), 6, 2); // rows[0]·rows[1] ≈ 0, |rows[i]| = 1
+ */
+export function orthonormalRows(rnd: () => number, n: number, k: number): number[][] {
+  const rows: number[][] = [];
+  while (rows.length < k) {
+    const v = Array.from({ length: n }, rnd);
+    for (const r of rows) {
+      const d = r.reduce((s, x, i) => s + x * v[i], 0);
+      r.forEach((x, i) => (v[i] -= d * x));
+    }
+    const norm = Math.hypot(...v);
+    rows.push(v.map((x) => x / norm));
+  }
+  return rows;
+}
+
+/**
  * Random dense layers for `mlp`: weights scaled by 1/√fan-in (pre-activations of order 1 over
  * [0,1]^n), seeded.
  * @example

@@ -3,7 +3,7 @@ import { useBackend } from '../backend.js';
 import { latentViolation, subspaceInput } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { maximizeExact } from './maximizeExact.js';
-import { mlp, seeded } from './test-nets.js';
+import { mlp, orthonormalRows, seeded } from './test-nets.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -11,16 +11,7 @@ beforeAll(async () => {
 
 /** A K-component prior in n features (orthonormal rows by Gram–Schmidt) on a union of `count` random boxes. */
 function randomUnionPrior(rnd: () => number, n: number, k: number, count: number): SubspacePrior {
-  const rows: number[][] = [];
-  while (rows.length < k) {
-    const v = Array.from({ length: n }, rnd);
-    for (const r of rows) {
-      const d = r.reduce((s, x, i) => s + x * v[i], 0);
-      r.forEach((x, i) => (v[i] -= d * x));
-    }
-    const norm = Math.hypot(...v);
-    rows.push(v.map((x) => x / norm));
-  }
+  const rows = orthonormalRows(rnd, n, k);
   const boxes = Array.from({ length: count }, () => {
     const centre = Array.from({ length: k }, () => 0.6 * rnd());
     const half = Array.from({ length: k }, () => 0.1 + 0.3 * Math.abs(rnd()));
