@@ -5,13 +5,11 @@
 import { initParamRow, spectralConstants } from '../src/param/param.js';
 import type { ParamPlan } from '../src/param/param.js';
 import { Rng } from '../src/optimize/rng.js';
+import { maxRelDiff as relToMax } from '../src/model/testing/model-files.js';
 
 /** max |a − b| / max |b|, as a short exponential string. */
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): string {
-  let scale = 1e-30, worst = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
-  return worst.toExponential(2);
+  return relToMax(a, b).toExponential(2);
 }
 
 /**

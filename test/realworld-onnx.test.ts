@@ -21,19 +21,11 @@ import { spectralConstants } from '../src/param/param.js';
 import { Rng } from '../src/optimize/rng.js';
 import type { ObjectiveSpec } from '../src/objectives/spec.js';
 import { REPO } from './helpers.js';
+import { maxRelDiff } from '../src/model/testing/model-files.js';
 
 const DIR = path.join(REPO, 'test/fixtures/tfjs-graph-realworld');
 const MODELS = ['age', 'antispoof', 'blazeface-front', 'emotion', 'faceboxes', 'facemesh-detection-short', 'gender', 'liveness', 'nanodet'];
 const TOL = 1e-5;
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let scale = 1e-12;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
-  return worst;
-}
 
 /**
  * Why two whole-step gradients differ: each engine again with the start moved by up to ±1e-7

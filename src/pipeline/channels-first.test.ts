@@ -13,6 +13,7 @@ import { fromPicture, toPicture } from '../param/layout.js';
 import type { ImageOptions } from './defaults.js';
 import { blurRows } from './regularizers.js';
 import { drawSteps, resolvePipeline } from './resolve.js';
+import { maxRelDiff } from '../model/testing/model-files.js';
 
 /*
  * A channels-first input ([C, H, W]) and its channels-last twin (the same network reading
@@ -35,15 +36,6 @@ function twin(channelsFirst: boolean): ActmaxModel {
   m.add(tf.layers.globalAveragePooling2d({ name: 'gap', dataFormat: fmt }));
   m.add(tf.layers.dense({ name: 'out', units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }) }));
   return describeModel({ net: m, format: 'tfjs-layers', metadata: {}, notes: [] }, channelsFirst ? 'chw' : 'hwc');
-}
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let scale = 1e-12;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
-  return worst;
 }
 
 const ENGINES: Array<[string, EngineFactory]> = [

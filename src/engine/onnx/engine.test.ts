@@ -14,6 +14,7 @@ import type { EngineRequest } from '../engine.js';
 import { createTfjsEngine } from '../tfjs.js';
 import { createOnnxEngine } from './engine.js';
 import { uniforms } from './testing.js';
+import { maxRelDiff } from '../../model/testing/model-files.js';
 
 /*
  * The ONNX engine must give the TF.js reference engine's numbers for the whole step: values and
@@ -25,15 +26,6 @@ import { uniforms } from './testing.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const TOL = 1e-5;
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let scale = 1e-12;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
-  return worst;
-}
 
 interface Case {
   targets: ObjectiveSpec[];

@@ -50,3 +50,13 @@ export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>)
   }
   return Number.isNaN(maxAbs) ? Infinity : maxAbs / Math.max(1, maxE);
 }
+
+/** max|a − b| / max|b| (Infinity on a length mismatch): the engines' 1e-5 agreement measure. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let scale = 1e-12;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
+  return Number.isNaN(worst) ? Infinity : worst;
+}
