@@ -3,18 +3,19 @@
  * the generator G of `--prior decoder:models/fashion-mnist-decoder`.
  *
  * A small variational autoencoder on the same seeded 60k training split as the bundled
- * classifier (src/data/fashion.ts): encoder 784 → 128 (relu) → 2·LATENT (mean, log-variance),
- * decoder LATENT → 128 (relu) → 784 (sigmoid) → 28×28; loss = binary cross-entropy per image +
+ * classifier (src/data/fashion.ts): encoder 784 → HIDDEN (relu) → 2·LATENT (mean, log-variance),
+ * decoder LATENT → HIDDEN (relu) → 784 (sigmoid) → 28×28 (bundled: LATENT 8, HIDDEN 128); loss = binary cross-entropy per image +
  * KL to N(0, I); Adam 1e-3, batch 128, TF.js WASM backend. Reproducible: seeded initialisers,
  * batch order from mulberry32(SHUFFLE_SEED + epoch), reparameterisation noise seeded per step.
  * Only the decoder is saved, with `actmaxLatent` in its metadata: the 0.5/99.5 % box, the
  * standard deviation and the median Mahalanobis norm of the encoder's means over the training
- * split, and their clusters (k-means within each class, a quantile table per cluster: the default
- * code set of the decoder prior is one percentile box per cluster).
+ * split, and their clusters (k-means within each class, a quantile table per cluster, read by
+ * `--prior decoder:…:clusters=LOW-HIGH` and `:cluster=J`; the default code set is the box).
  *
  * @example
- * // nice npm run train:fashion-decoder            (4 epochs)
+ * // nice npm run train:fashion-decoder            (4 epochs, the bundled decoder)
  * // nice npm run train:fashion-decoder -- --epochs 2
+ * // nice npm run train:fashion-decoder -- --latent 16 --hidden 256 --out /tmp/dec16   (a variant, elsewhere)
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -25,9 +26,23 @@ import { FASHION_PIXELS, FASHION_SPLIT_SEED, fashionMnistVersion, loadFashionMni
 import { classClusters } from './prior-clusters.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = path.join(repoRoot, 'models', 'fashion-mnist-decoder');
-const LATENT = 8;
-const HIDDEN = 128;
+/** `--name VALUE` from the command line, else `fallback`. */
+function flag(name: string, fallback: string): string {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? fallback : (process.argv[at + 1] ?? '');
+}
+/** A positive integer flag; a bad value stops the script with a one-line message. */
+function positiveIntFlag(name: string, fallback: number): number {
+  const text = flag(name, String(fallback));
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${text}"`);
+  return n;
+}
+/** Where the decoder is written (`--out DIR`; default the bundled one, models/fashion-mnist-decoder). */
+const outDir = path.resolve(flag('--out', path.join(repoRoot, 'models', 'fashion-mnist-decoder')));
+/** Latent size and hidden units (`--latent`, `--hidden`): the bundled decoder uses the defaults. */
+const LATENT = positiveIntFlag('--latent', 8);
+const HIDDEN = positiveIntFlag('--hidden', 128);
 const BATCH = 128;
 const LR = 1e-3;
 const INIT_SEED = 4321;
@@ -36,12 +51,7 @@ const NOISE_SEED = 97;
 /** k-means clusters per class of the training codes (the default code set: one percentile box per cluster). */
 const CLUSTERS_PER_CLASS = 4;
 const CLUSTER_SEED = 1;
-const EPOCHS = (() => {
-  const at = process.argv.indexOf('--epochs');
-  const n = at < 0 ? 4 : Number(process.argv[at + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--epochs must be a positive integer, got "${process.argv[at + 1]}"`);
-  return n;
-})();
+const EPOCHS = positiveIntFlag('--epochs', 4);
 
 const dense = (name: string, units: number, activation: 'relu' | 'sigmoid' | 'linear', seed: number, inputShape?: number[]) =>
   tf.layers.dense({ name, units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: 'zeros', ...(inputShape ? { inputShape } : {}) });
