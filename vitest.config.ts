@@ -106,6 +106,8 @@ export const exclude = ['test/packaged/**', '**/node_modules/**'];
 
 export default defineConfig({
   test: {
+    // Transpiles src/ once for the CLI children and worker threads the tests start (ACTMAX_PREBUILT).
+    globalSetup: ['test/helpers/prebuild.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
