@@ -62,6 +62,26 @@ const SHARED_PROCESS = [
   'src/pipeline/channels-first.test.ts',
   'test/exact-cli.test.ts',
   'test/exact-multi-input.test.ts',
+  // Added in session 4 (issue 13), the same checks: no child processes, no signal handlers, no
+  // chdir, no process.exitCode; each sets the backend it needs; worker threads close in afterAll.
+  'src/atlas/atlas.test.ts',
+  'src/engine/onnx/engine.test.ts',
+  'src/engine/onnx/layers.test.ts',
+  'src/engine/onnx/rules/reference.test.ts',
+  'src/engine/pipeline-accuracy.test.ts',
+  'src/engine/select.test.ts',
+  'src/exact/bnb/bnb.test.ts',
+  'src/exact/boxMilp.test.ts',
+  'src/exact/polytopeBound.test.ts',
+  'src/objectives/channels-first.test.ts',
+  'src/optimize/fused.test.ts',
+  'src/pipeline/reference64.test.ts',
+  'test/hostile-files.test.ts',
+  'test/image-robustness.test.ts',
+  'test/maximize.test.ts',
+  'test/prior-realism.test.ts',
+  'test/realworld-onnx.test.ts',
+  'test/realworld.test.ts',
 ];
 
 /**
