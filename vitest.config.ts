@@ -78,6 +78,7 @@ const SHARED_PROCESS = [
   'src/objectives/channels-first.test.ts',
   'src/optimize/fused.test.ts',
   'src/pipeline/reference64.test.ts',
+  'src/prebuilt.test.ts',
   'test/image-robustness.test.ts',
   'test/maximize.test.ts',
   'test/prior-realism.test.ts',

@@ -10,13 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const SOURCE_ROOT = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * The URL of the test run's JavaScript build of a source module (a `.ts` file under src/), or
- * undefined when there is none (no ACTMAX_PREBUILT, or the module is not in it).
+ * The URL of the test run's JavaScript build (in `dir`, by default ACTMAX_PREBUILT) of a source
+ * module (a `.ts` file under src/), or undefined when there is none.
  * @example
  * prebuiltModule(new URL('./atlas/thread.ts', import.meta.url).href); // a file:// URL in a test run, else undefined
  */
-export function prebuiltModule(sourceUrl: string): string | undefined {
-  const dir = process.env.ACTMAX_PREBUILT;
+export function prebuiltModule(sourceUrl: string, dir = process.env.ACTMAX_PREBUILT): string | undefined {
   if (!dir) return undefined;
   const file = fileURLToPath(new URL(new URL(sourceUrl).pathname, 'file:'));
   const rel = path.relative(SOURCE_ROOT, file);
