@@ -79,11 +79,13 @@ const SHARED_PROCESS = [
   'src/optimize/fused.test.ts',
   'src/pipeline/reference64.test.ts',
   'src/prebuilt.test.ts',
+  'test/cli.test.ts',
   'test/image-robustness.test.ts',
   'test/maximize.test.ts',
   'test/prior-realism.test.ts',
   'test/realworld-onnx.test.ts',
   'test/realworld.test.ts',
+  'test/soak.test.ts',
 ];
 
 /**
