@@ -31,6 +31,7 @@ const SHARED_PROCESS = [
   'src/model/tfjs/tfjs.test.ts',
   'src/param/layout.test.ts',
   'src/param/param.test.ts',
+  'src/optimize/results.test.ts',
   'src/prior/maximize-prior.test.ts',
   'src/prior/pca.test.ts',
   'src/prior/project.test.ts',
