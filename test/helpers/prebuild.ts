@@ -52,7 +52,7 @@ function transpile(outdir: string) {
   });
 }
 
-export default async function setup(project: TestProject): Promise<(() => void) | void> {
+export default async function setup(project?: TestProject): Promise<(() => void) | void> {
   // Both vitest projects run this file in the same process: build once.
   if (process.env.ACTMAX_PREBUILT && existsSync(process.env.ACTMAX_PREBUILT)) return;
   removeAbandoned();
@@ -60,7 +60,7 @@ export default async function setup(project: TestProject): Promise<(() => void) 
   await transpile(outdir);
   process.env.ACTMAX_PREBUILT = outdir;
   // Watch mode: the sources may have changed since; a rerun builds them afresh first.
-  project.onTestsRerun(async () => {
+  project?.onTestsRerun(async () => {
     rmSync(outdir, { recursive: true, force: true });
     await transpile(outdir);
   });
