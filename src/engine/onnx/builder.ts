@@ -105,9 +105,10 @@ function readNames(nodes: NodeDef[]): string[] {
 }
 
 /**
- * Constants read only inside one node's subgraph (a Loop body) become that subgraph's own
- * initializers: onnxruntime's NCHWc layout transformer converts a Conv only when its weights are
- * initializers of the Conv's own graph.
+ * Convolution weights and biases read only inside one node's subgraph (a Loop body) become that subgraph's
+ * own initializers: onnxruntime's NCHWc layout transformer converts a Conv only when its weights
+ * are initializers of the Conv's own graph. (Only conv weights: dense weights moved the same way
+ * made the MLP's fused loop slower.)
  */
 function ownConstants(nodes: NodeDef[], inits: TensorDef[]): { nodes: NodeDef[]; moved: Set<string> } {
   const outside = new Set(nodes.flatMap((n) => n.inputs));
@@ -115,10 +116,11 @@ function ownConstants(nodes: NodeDef[], inits: TensorDef[]): { nodes: NodeDef[];
   nodes.forEach((n, i) => {
     for (const a of Object.values(n.attrs ?? {})) if (typeof a === 'object' && a !== null && 'graph' in a) for (const name of new Set(readNames(a.graph.nodes))) readers.set(name, readers.has(name) ? -1 : i);
   });
+  const convWeights = new Set(nodes.flatMap((n) => Object.values(n.attrs ?? {}).flatMap((a) => (typeof a === 'object' && a !== null && 'graph' in a ? a.graph.nodes.filter((m) => m.op === 'Conv').flatMap((m) => m.inputs.slice(1)) : []))));
   const moved = new Set<string>();
   const out = nodes.map((n, i) => {
     if (!n.attrs) return n;
-    const mine = inits.filter((t) => readers.get(t.name) === i && !outside.has(t.name));
+    const mine = inits.filter((t) => convWeights.has(t.name) && readers.get(t.name) === i && !outside.has(t.name));
     if (!mine.length) return n;
     mine.forEach((t) => moved.add(t.name));
     const attrs = Object.fromEntries(Object.entries(n.attrs).map(([k, a]) => [k, typeof a === 'object' && a !== null && 'graph' in a ? { graph: { ...a.graph, initializers: [...(a.graph.initializers ?? []), ...mine] } } : a]));
