@@ -5,12 +5,12 @@ import { DataType, encodeModel, type GraphDef } from './proto.js';
 import { loadOnnxRuntime } from './runtime.js';
 
 /*
- * The builder's finished model: constants that only a Loop body reads travel inside the body
- * (onnxruntime converts a Conv to its NCHWc kernels only when its weights are the Conv's own
- * graph's initializers), and the model computes the same thing.
+ * The builder's finished model: convolution weights that only a Loop body reads travel inside the
+ * body (onnxruntime converts a Conv to its NCHWc kernels only when its weights are the Conv's own
+ * graph's initializers), other constants stay outside, and the model computes the same thing.
  */
 
-/** y = x after `trips` iterations of x ← relu(conv(x, w)) + c, with w read in the body, c outside too. */
+/** y = x after 3 iterations of x ← relu(conv(x, w)) + c, then + c: w read in the body only, c outside too. */
 function loopModel() {
   const b = new OnnxBuilder();
   const w = b.f32('w', Float32Array.from({ length: 8 * 8 * 9 }, (_, i) => Math.sin(i) / 8), [8, 8, 3, 3]);
@@ -51,7 +51,7 @@ function expected(x: Float32Array): Float32Array {
 }
 
 describe('OnnxBuilder.model', () => {
-  it('moves constants that only a Loop body reads into the body; the model computes the same', async () => {
+  it('moves conv weights that only a Loop body reads into the body; the model computes the same', async () => {
     const { def, w, c } = loopModel();
     const loop = def.nodes.find((n) => n.op === 'Loop')!;
     const body = (loop.attrs!.body as { graph: GraphDef }).graph;
