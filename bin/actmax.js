@@ -17,9 +17,15 @@ async function loadTsx() {
   }
 }
 
-const tsx = existsSync(source) ? await loadTsx() : undefined;
+// A test run transpiles src/ once (test/helpers/prebuild.ts) and names that build here, so its many
+// CLI children skip tsx; the run made it from the current sources and removes it when it ends.
+const prebuilt = process.env.ACTMAX_PREBUILT ? path.join(process.env.ACTMAX_PREBUILT, 'cli', 'main.js') : undefined;
+const fromPrebuilt = existsSync(source) && prebuilt !== undefined && existsSync(prebuilt);
+const tsx = existsSync(source) && !fromPrebuilt ? await loadTsx() : undefined;
 let mod;
-if (tsx) {
+if (fromPrebuilt) {
+  mod = await import(pathToFileURL(prebuilt).href);
+} else if (tsx) {
   mod = await tsx.tsImport(pathToFileURL(source).href, import.meta.url);
 } else if (existsSync(built)) {
   mod = await import(pathToFileURL(built).href);

@@ -32,7 +32,9 @@ beforeAll(async () => {
   const browser = [...exportedNames(path.join(REPO, 'src/browser.ts')).keys()].filter((n) => !index.includes(n));
   examples.forEach((ex, i) => writeFileSync(files[i], exampleModule(ex, { index, browser }, REPO, outDir)));
   writeFileSync(path.join(outDir, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { rootDir: '../..', noEmit: true }, include: ['*.ts', '../../src/image/gifenc.d.ts'] }));
-  const tsc = await promisify(execFile)(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(outDir, 'tsconfig.json')], { cwd: REPO }).then(
+  // Incremental: a repeat run re-checks only what changed (≈ 2 CPU s instead of ≈ 7); the build
+  // info sits outside outDir, which is emptied above, and it re-reports errors of unchanged files.
+  const tsc = await promisify(execFile)(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(outDir, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', path.join(REPO, '.tmp', 'doc-examples.tsbuildinfo')], { cwd: REPO }).then(
     () => '',
     (e: { stdout?: string }) => e.stdout ?? String(e),
   );

@@ -7,7 +7,7 @@ import type { ActmaxModel } from '../src/model/types.js';
 import { fixturePath } from '../src/model/testing/fixtures.js';
 import { k3Layer, k3Sequential, writeKerasV3 } from '../src/model/testing/write-keras.js';
 
-export { fixture, fixturePath, skipWithout } from '../src/model/testing/fixtures.js';
+export { fixture, fixturePath, skipUnlessLong, skipWithout } from '../src/model/testing/fixtures.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLED = path.join(REPO, 'models', 'fashion-mnist-mlp');

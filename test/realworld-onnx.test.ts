@@ -20,7 +20,7 @@ import { resolvePipeline, drawSteps } from '../src/pipeline/resolve.js';
 import { spectralConstants } from '../src/param/param.js';
 import { Rng } from '../src/optimize/rng.js';
 import type { ObjectiveSpec } from '../src/objectives/spec.js';
-import { REPO } from './helpers.js';
+import { REPO, skipUnlessLong } from './helpers.js';
 import { maxRelDiff } from '../src/model/testing/model-files.js';
 
 const DIR = path.join(REPO, 'test/fixtures/tfjs-graph-realworld');
@@ -53,7 +53,8 @@ beforeAll(async () => {
 
 describe('real-world graph models on the ONNX engine = the TF.js reference (1e-5)', () => {
   for (const name of MODELS) {
-    it(`${name}: auto picks ONNX with the image defaults; values, gradients and evaluation match TF.js`, async () => {
+    const why = name === 'nanodet' ? skipUnlessLong('nanodet (416×416): ONNX = TF.js on the whole step') : '';
+    it.skipIf(why)(`${name}: auto picks ONNX with the image defaults; values, gradients and evaluation match TF.js${why}`, async () => {
       const model = await loadModel(path.join(DIR, name), name === 'faceboxes' ? { inputShape: [64, 64] } : {});
       const engines: Array<{ dispose(): void }> = [];
       try {

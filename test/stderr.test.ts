@@ -1,6 +1,8 @@
 /**
  * `npx actmax …` prints nothing on stderr but actmax's own lines (progress, one-line errors): no
- * TF.js banner or backend chatter. Runs the real executable (bin/actmax.js) in a child process.
+ * TF.js banner or backend chatter. Runs the real executable (bin/actmax.js) in a child process,
+ * as a checkout runs it: through tsx, not the test run's prebuilt JavaScript (ACTMAX_PREBUILT,
+ * which the other CLI tests use), so this file also covers that path.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -14,10 +16,11 @@ const run = promisify(execFile);
 const BIN = path.join(REPO, 'bin/actmax.js');
 const LIVENESS = path.join(REPO, 'test/fixtures/tfjs-graph-realworld/liveness');
 const OWN = /^(actmax: |maximize: step )/;
+const { ACTMAX_PREBUILT: _prebuilt, ...CHECKOUT_ENV } = process.env;
 
 async function stderrOf(args: string[]): Promise<{ code: number; lines: string[] }> {
   try {
-    const { stderr } = await run(process.execPath, [BIN, ...args], { cwd: REPO, timeout: 120_000 });
+    const { stderr } = await run(process.execPath, [BIN, ...args], { cwd: REPO, timeout: 120_000, env: CHECKOUT_ENV });
     return { code: 0, lines: stderr.split('\n').filter((l) => l.trim() !== '') };
   } catch (e) {
     const err = e as { code: number; stderr: string };

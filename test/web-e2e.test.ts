@@ -5,8 +5,8 @@
  * mid-run, keeps an answer on the data (subspace prior), and loads a dropped Keras model. Screenshots go to test-artifacts/.
  */
 import { startServeCli } from './helpers/serve-cli.js';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { buildWebIfChanged } from './helpers/web-build.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,25 +31,6 @@ describe.runIf(!hasChromium && requireBrowser)('web playground in Chromium (CI)'
     expect.fail(`${CHROMIUM} is absent but CI is set: the browser suite must run in CI (apt-get install -y chromium)`);
   });
 });
-
-/** Newest modification time of the files under `dir`. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** Build web-dist when it is missing or older than its sources. */
-function buildIfNeeded(): void {
-  const index = path.join(repoRoot, 'web-dist', 'index.html');
-  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
-  const sources = Math.max(newest(path.join(repoRoot, 'web')), newest(path.join(repoRoot, 'src')));
-  if (built > sources) return;
-  execFileSync(process.execPath, [path.join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
-}
 
 const probOf = (page: Page, label: string) =>
   page.evaluate((l) => Number((document.querySelector(`#probs li[data-label="${l}"]`) as HTMLElement | null)?.dataset.p ?? NaN), label);
@@ -76,7 +57,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    buildIfNeeded();
+    console.log(`web-dist: ${buildWebIfChanged(repoRoot)}`);
     mkdirSync(artifacts, { recursive: true });
     server = await startServeCli();
     const { chromium } = await import('playwright-core');

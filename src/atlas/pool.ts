@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ActmaxError, type ActmaxErrorCode } from '../errors.js';
+import { prebuiltModule } from '../prebuilt.js';
 import type { AtlasSettings, BatchResult, PlannedBatch } from './types.js';
 
 /** What every thread of a pool is started with. */
@@ -64,6 +65,8 @@ function threadEntry(): { entry: string; tsx?: string } {
   const fromSources = new URL(import.meta.url).pathname.endsWith('.ts');
   const entry = new URL(fromSources ? './thread.ts' : './thread.js', import.meta.url).href;
   if (!fromSources) return { entry };
+  const prebuilt = prebuiltModule(entry);
+  if (prebuilt) return { entry: prebuilt };
   // tsx's ESM entry (its CommonJS one cannot register the loader inside a worker).
   const pkgFile = createRequire(import.meta.url).resolve('tsx/package.json');
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports: Record<string, { import: { default: string } }> };

@@ -15,13 +15,15 @@ import { describeModel } from '../model/describe.js';
 import { drawSteps, resolvePipeline } from '../pipeline/resolve.js';
 import type { StepDraws } from '../pipeline/spec.js';
 import type { EngineRequest } from './engine.js';
+import { skipUnlessLong } from '../model/testing/fixtures.js';
 
 /*
  * Each pipeline stage of both engines (the parameterisation, the row's transform, and the two
  * together) against the float64 reference (src/pipeline/reference64.ts, itself checked against
  * float64 finite differences): the input the network sees, and the gradient of Σ R ⊙ seen
  * w.r.t. the variables, to 1e-5 relative to the largest magnitude of the compared vector. Sizes
- * from small up to the real models' defaults: 416×416 RGB channels-first (nanodet) and 128×128
+ * from small up to the real models' defaults: 416×416 RGB channels-first (nanodet; a long test:
+ * ACTMAX_LONG_TESTS=1, as in .ci/run) and 128×128
  * RGB (antispoof, blazeface, facemesh), spectral + decorrelation + standard transforms + edge fill.
  * Then the whole step (pipeline → a small smooth conv net → logit, with the penalties and the
  * diversity term) of both engines against central finite differences of a float64 forward pass.
@@ -73,7 +75,8 @@ beforeAll(async () => {
 
 describe('pipeline stages of both engines = the float64 reference (1e-5)', () => {
   for (const { name, stage, whole } of CASES) {
-    it(name, async () => {
+    const why = Math.max(...stage.shape) > 128 ? skipUnlessLong(`pipeline stages at 416×416 (nanodet)`) : '';
+    it.skipIf(why)(`${name}${why}`, async () => {
       const rng = new Rng(23);
       const n = stage.shape.reduce((a, b) => a * b, 1);
       // A mid-contrast picture: white noise of sd 1 before the squash (the spectral basis is

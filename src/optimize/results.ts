@@ -50,9 +50,14 @@ export async function finish(p: Problem, engine: Engine, progress: Progress, kee
   const { rows, restarts, targets, model } = p;
   const sizes = p.inputs.map((i) => i.size);
   const { bestValue, bestX } = progress;
+  // Every restart's best input, evaluated as the result reports it: without the per-step random
+  // transforms (jitter, scale, rotate) the search saw. The winner is the restart whose input scores
+  // highest there, so no other restart's input reports a higher value than the result.
+  const restartEval = await engine.evaluate(bestX);
+  const score = (r: number) => (Number.isFinite(restartEval.values[r]) ? restartEval.values[r] : Number.isFinite(bestValue[r]) ? -Infinity : NaN);
   const winners = targets.map((_, t) => {
     let best = t * restarts;
-    for (let r = t * restarts; r < (t + 1) * restarts; r++) if (bestValue[r] > bestValue[best]) best = r;
+    for (let r = t * restarts; r < (t + 1) * restarts; r++) if (score(r) > score(best) || (Number.isNaN(score(best)) && !Number.isNaN(score(r)))) best = r;
     return best;
   });
   if (!winners.every((r) => Number.isFinite(bestValue[r]))) {
@@ -67,7 +72,6 @@ export async function finish(p: Problem, engine: Engine, progress: Progress, kee
     return out;
   });
   const unrounded = await engine.evaluate(finalX);
-  const restartEval = keepRestarts ? await engine.evaluate(bestX) : null;
   const rounded = finalX.map((x) => Float32Array.from(x));
   let didRound = false;
   rounded.forEach((x, k) => {
@@ -104,8 +108,8 @@ export async function finish(p: Problem, engine: Engine, progress: Progress, kee
       restart: winners[t] - t * restarts,
       ...(didRound ? { unrounded: { value: unrounded.values[row], input: Array.from(finalX[0].subarray(row * sizes[0], (row + 1) * sizes[0])) } } : {}),
       history: progress.history[t],
-      ...(restartEval ? { perRestart: Array.from({ length: restarts }, (_, j) => ({ restart: j, value: restartEval.values[row + j] })) } : {}),
+      ...(keepRestarts ? { perRestart: Array.from({ length: restarts }, (_, j) => ({ restart: j, value: restartEval.values[row + j] })) } : {}),
     };
   });
-  return { results, ...(restartEval ? { restartInputs: restartEval.inputs?.[0] ?? Float32Array.from(bestX[0]) } : {}) };
+  return { results, ...(keepRestarts ? { restartInputs: restartEval.inputs?.[0] ?? Float32Array.from(bestX[0]) } : {}) };
 }

@@ -92,15 +92,41 @@ export class OnnxBuilder {
    * const def = b.model([{ name: 'x', dataType: DataType.FLOAT, dims: [4, 784] }], [{ name: 'y', dataType: DataType.FLOAT, dims: [4, 10] }]);
    */
   model(inputs: ValueDef[], outputs: ValueDef[]): ModelDef {
-    const nodes = prune(this.nodes, outputs.map((o) => o.name));
-    const used = new Set(readNames(nodes));
-    return { opset: OPSET, nodes, initializers: this.inits.filter((t) => used.has(t.name)), inputs, outputs };
+    const pruned = prune(this.nodes, outputs.map((o) => o.name));
+    const used = new Set(readNames(pruned));
+    const { nodes, moved } = ownConstants(pruned, this.inits.filter((t) => used.has(t.name)));
+    return { opset: OPSET, nodes, initializers: this.inits.filter((t) => used.has(t.name) && !moved.has(t.name)), inputs, outputs };
   }
 }
 
 /** Every name the nodes read, inside their subgraphs too. */
 function readNames(nodes: NodeDef[]): string[] {
   return nodes.flatMap((n) => [...n.inputs, ...Object.values(n.attrs ?? {}).flatMap((a) => (typeof a === 'object' && a !== null && 'graph' in a ? readNames(a.graph.nodes) : []))]);
+}
+
+/**
+ * Convolution weights and biases read only inside one node's subgraph (a Loop body) become that subgraph's
+ * own initializers: onnxruntime's NCHWc layout transformer converts a Conv only when its weights
+ * are initializers of the Conv's own graph. (Only conv weights: dense weights moved the same way
+ * made the MLP's fused loop slower.)
+ */
+function ownConstants(nodes: NodeDef[], inits: TensorDef[]): { nodes: NodeDef[]; moved: Set<string> } {
+  const outside = new Set(nodes.flatMap((n) => n.inputs));
+  const readers = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const a of Object.values(n.attrs ?? {})) if (typeof a === 'object' && a !== null && 'graph' in a) for (const name of new Set(readNames(a.graph.nodes))) readers.set(name, readers.has(name) ? -1 : i);
+  });
+  const convWeights = new Set(nodes.flatMap((n) => Object.values(n.attrs ?? {}).flatMap((a) => (typeof a === 'object' && a !== null && 'graph' in a ? a.graph.nodes.filter((m) => m.op === 'Conv').flatMap((m) => m.inputs.slice(1)) : []))));
+  const moved = new Set<string>();
+  const out = nodes.map((n, i) => {
+    if (!n.attrs) return n;
+    const mine = inits.filter((t) => convWeights.has(t.name) && readers.get(t.name) === i && !outside.has(t.name));
+    if (!mine.length) return n;
+    mine.forEach((t) => moved.add(t.name));
+    const attrs = Object.fromEntries(Object.entries(n.attrs).map(([k, a]) => [k, typeof a === 'object' && a !== null && 'graph' in a ? { graph: { ...a.graph, initializers: [...(a.graph.initializers ?? []), ...mine] } } : a]));
+    return { ...n, attrs };
+  });
+  return { nodes: out, moved };
 }
 
 /** Nodes needed to compute `wanted`, in their original order. @example prune(nodes, ['value']) */

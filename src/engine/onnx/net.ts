@@ -20,6 +20,12 @@ export class NetEmitter {
   private readonly converted = new Map<string, Val>();
   /** Side results of forward ops that their backward reads (MaxPool indices), by ONNX name. */
   readonly extras = new Map<string, string>();
+  /**
+   * Gradients (ONNX names) already zero wherever their forward value is 0: a ReLU whose output
+   * they are the gradient of passes them on without masking again (MaxPool gates at its output).
+   */
+  readonly vanishAtZero = new Set<string>();
+  private producers: Map<string, IrNode> | null = null;
 
   /**
    * `constants` is shared by every emission of the same IR into one builder (one per unrolled
@@ -35,6 +41,12 @@ export class NetEmitter {
   /** A fresh emission of the same IR (another step, or into a Loop body's builder), sharing constants. */
   again(b: OnnxBuilder = this.b): NetEmitter {
     return new NetEmitter(b, this.ir, this.mode, this.constants);
+  }
+
+  /** The IR node whose output is this value (undefined for inputs and constants). */
+  producer(name: string): IrNode | undefined {
+    this.producers ??= new Map(this.ir.nodes.map((n) => [n.name, n]));
+    return this.producers.get(name);
   }
 
   /** Is this IR name a constant? */

@@ -88,6 +88,8 @@ export interface GraphDef {
   nodes: NodeDef[];
   inputs: ValueDef[];
   outputs: ValueDef[];
+  /** Constants only this subgraph reads (onnxruntime's layout optimisations see only a graph's own). */
+  initializers?: TensorDef[];
 }
 
 /** One graph node. */
@@ -160,7 +162,7 @@ function attributeProto(name: string, v: AttrValue): Writer {
     w.packedFloats(7, v.floats);
     w.int(20, 6);
   } else if ('graph' in v) {
-    w.message(6, graphProto(v.graph.name, v.graph.nodes, [], v.graph.inputs, v.graph.outputs));
+    w.message(6, graphProto(v.graph.name, v.graph.nodes, v.graph.initializers ?? [], v.graph.inputs, v.graph.outputs));
     w.int(20, 5);
   } else {
     w.message(5, tensorProto(v.tensor));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { prebuiltModule } from '../../prebuilt.js';
 import type { NodeExecutor } from './executor.js';
 
 /**
@@ -64,7 +65,9 @@ export function threadsAvailable(): boolean {
 function workerSource(): { source: string; workerData: Record<string, string> } {
   const self = import.meta.url;
   // tsx's loaders may add a query to module URLs (e.g. ?tsx-namespace=…): look at the path alone.
-  if (new URL(self).pathname.endsWith('.ts')) {
+  const fromSources = new URL(self).pathname.endsWith('.ts');
+  const prebuilt = fromSources ? prebuiltModule(new URL('./worker.ts', self).href) : undefined;
+  if (fromSources && !prebuilt) {
     // Sources run through tsx (dev, tests): the worker registers tsx before importing its entry.
     const require = createRequire(self);
     const tsxRoot = path.dirname(require.resolve('tsx/package.json'));
@@ -76,7 +79,7 @@ import(workerData.api).then(({ register }) => { register(); return import(worker
       workerData: { api, entry },
     };
   }
-  const entry = new URL('./worker.js', self).href;
+  const entry = prebuilt ?? new URL('./worker.js', self).href;
   return { source: `const { workerData } = require('node:worker_threads'); import(workerData.entry).catch((e) => { console.error(e); process.exit(1); });`, workerData: { entry } };
 }
 

@@ -79,3 +79,21 @@ export function listFixtures(keep: (name: string) => boolean): string[] {
   for (const root of fixtureRoots()) walk(root, root);
   return [...seen].sort();
 }
+
+/**
+ * '' when long tests run (ACTMAX_LONG_TESTS=1: `.ci/run` sets it for the full suite); otherwise the
+ * reason to skip, for the test's title, printed once. Long tests are the real-model-size checks
+ * (nanodet's 416×416 input: ≈ 7–11 CPU s each) that a plain `npm test` leaves out to stay within
+ * 3 minutes on 2 cores.
+ * @example
+ * const why = skipUnlessLong('nanodet at 416×416');
+ * it.skipIf(why)(`nanodet${why}`, async () => { … });
+ */
+export function skipUnlessLong(what: string): string {
+  if (process.env.ACTMAX_LONG_TESTS === '1') return '';
+  if (!announced.has(`long:${what}`)) {
+    announced.add(`long:${what}`);
+    console.log(`skipped: ${what} (a long test: ACTMAX_LONG_TESTS=1 runs it, as .ci/run does)`);
+  }
+  return ' [skipped: long test, ACTMAX_LONG_TESTS=1 runs it]';
+}

@@ -64,6 +64,7 @@ export function opCases(): OpCase[] {
   cases.push(conv('Conv2D stride 2, uneven pads', { strides: [2, 2], pads: [0, 1, 0, 1] }, [7, 8, 2], [3, 3, 2, 3], [3, 4, 3]));
   cases.push(conv('Conv2D valid stride 2 with leftover', { strides: [2, 2] }, [8, 7, 2], [3, 2, 2, 3], [3, 3, 3], false));
   cases.push(conv('Conv2D dilated', { dilations: [2, 2], pads: [2, 2, 2, 2] }, [6, 6, 2], [3, 3, 2, 2], [6, 6, 2]));
+  cases.push(conv('Conv2D 8→16 channels, uneven pads (gradient by the flipped filter)', { pads: [0, 1, 2, 0] }, [5, 6, 8], [3, 3, 8, 16], [4, 6, 16]));
   cases.push(conv('Conv2D groups', { groups: 2, pads: [1, 1, 1, 1] }, [5, 5, 4], [3, 3, 2, 6], [5, 5, 6]));
   cases.push(make('DepthwiseConv2D stride 2', { op: 'DepthwiseConv2D', inputs: ['x', 'f', 'b'], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1] } as NodeSpec, { x: [7, 7, 3] }, { f: randomConst([3, 3, 3, 2], 13, 0.5), b: randomConst([6], 14) }, [4, 4, 6]));
   cases.push(make('DepthwiseConv2D dilated', { op: 'DepthwiseConv2D', inputs: ['x', 'f'], strides: [1, 1], dilations: [2, 2], pads: [2, 2, 2, 2] } as NodeSpec, { x: [6, 6, 2] }, { f: randomConst([3, 3, 2, 1], 15, 0.5) }, [6, 6, 2]));

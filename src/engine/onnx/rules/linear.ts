@@ -6,7 +6,9 @@ import { valueInput, type NodeOf, type Rule, type Rules } from './common.js';
 /*
  * Linear ops with weights: MatMul (Dense), Conv2D (groups, dilations, explicit pads),
  * DepthwiseConv2D and Conv2DTranspose. Convolutions run NCHW; their input gradient is the
- * transposed op with the same weight array (Conv ↔ ConvTranspose), so no weight is copied.
+ * transposed op with the same weight array (Conv ↔ ConvTranspose), except a stride-1 Conv2D
+ * with channel counts onnxruntime's blocked (NCHWc) kernels take: there a Conv with the flipped
+ * filter (one more weight array) runs faster than ConvTranspose.
  */
 
 type Linear = 'MatMul' | 'Conv2D' | 'DepthwiseConv2D' | 'Conv2DTranspose';
@@ -74,11 +76,37 @@ function convRule<K extends 'Conv2D' | 'DepthwiseConv2D'>(geometry: (node: NodeO
       const g = geometry(node, net);
       const x = valueInput(net, node);
       const out = net.ir.shapes.get(node.name)!;
+      const grad = net.as(dy, 'nchw').name;
+      if (flippable(g, x.shape[2], out[2])) {
+        const dx = net.b.op1('Conv', [grad, flippedWeight(node, net)], { kernel_shape: g.kernel, pads: [0, 1, 0, 1].map((i, k) => g.kernel[i] - 1 - g.pads[[0, 2, 1, 3][k]]) });
+        return [{ name: dx, shape: x.shape, layout: 'nchw' }, null, null];
+      }
       const extra = leftover([x.shape[0], x.shape[1]], [out[0], out[1]], g.kernel, g.strides, g.dilations, g.pads);
-      const dx = net.b.op1('ConvTranspose', [net.as(dy, 'nchw').name, weight(node, net)], { ...attrs(g), output_padding: extra });
+      const dx = net.b.op1('ConvTranspose', [grad, weight(node, net)], { ...attrs(g), output_padding: extra });
       return [{ name: dx, shape: x.shape, layout: 'nchw' }, null, null];
     },
   };
+}
+
+/**
+ * Can the input gradient be a plain Conv of dy with the flipped, transposed filter (stride 1, no
+ * dilation or groups, pads inside the kernel), with channel counts onnxruntime's blocked (NCHWc)
+ * kernels take? Those run faster than ConvTranspose; other shapes keep ConvTranspose.
+ */
+function flippable(g: ConvGeometry, cin: number, cout: number): boolean {
+  const unit = (v: [number, number]) => v[0] === 1 && v[1] === 1;
+  return g.groups === 1 && unit(g.strides) && unit(g.dilations) && g.pads.every((p, i) => p <= g.kernel[i >> 1] - 1) && cin % 8 === 0 && cout % 8 === 0;
+}
+
+/** HWIO [kh, kw, ci, co] → the input gradient's filter [ci, co, kh, kw], flipped in space. */
+function flippedWeight(node: IrNode, net: NetEmitter): string {
+  return net.memo(`${node.name}#Wflip`, () => {
+    const f = net.constant(node.inputs[1]);
+    const [kh, kw, ci, co] = f.shape;
+    const out = new Float32Array(f.data.length);
+    for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[((c * co + o) * kh + (kh - 1 - a)) * kw + (kw - 1 - b)] = f.data[((a * kw + b) * ci + c) * co + o];
+    return net.b.f32('convWflip', out, [ci, co, kh, kw]);
+  });
 }
 
 /** The rules of the weighted linear ops. */

@@ -45,8 +45,9 @@ const SELU_SCALE = 1.0507009873554805;
 export const UNARY_RULES: Rules<Unary> = {
   Identity: unary((net, x) => op(net, 'Identity', [x]), (_n, { dy }) => dy),
   // The mask reads the output (y > 0 exactly where x > 0), so x feeds only the Relu and
-  // onnxruntime can fuse it into the Conv or Gemm before it.
-  Relu: unary((net, x) => op(net, 'Relu', [x]), (net, { y, dy }) => gate(net, dy, op(net, 'Greater', [y, c(net, 0)]))),
+  // onnxruntime can fuse it into the Conv or Gemm before it. A gradient already zero where y is
+  // (a MaxPool after the ReLU gated it at its own, smaller output) needs no mask.
+  Relu: unary((net, x) => op(net, 'Relu', [x]), (net, { y, dy }) => (net.vanishAtZero.has(dy) ? dy : gate(net, dy, op(net, 'Greater', [y, c(net, 0)])))),
   // TF.js: dy where 0 < x ≤ 6.
   Relu6: unary(
     (net, x) => op(net, 'Clip', [x, c(net, 0), c(net, 6)]),

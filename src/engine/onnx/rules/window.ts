@@ -1,6 +1,6 @@
 import type { Pads2D } from '../../../ir/ir.js';
 import type { NetEmitter } from '../net.js';
-import { valueInput, type NodeOf, type Rules } from './common.js';
+import { mask, valueInput, type NodeOf, type Rules } from './common.js';
 import { onnxPads } from './linear.js';
 import { resizeMatrix } from './resize-matrix.js';
 
@@ -52,7 +52,11 @@ export const WINDOW_RULES: Rules<Window> = {
       const yv = net.as(net.val(node.name), 'nchw');
       const idx = net.extras.get(`${yv.name}#indices`);
       if (!idx) throw new Error(`MaxPool "${node.name}": its indices were not emitted`);
-      const g = net.as(dy, 'nchw').name;
+      // After a ReLU, the ReLU's mask at the window's winner is y > 0: applied here, on the
+      // pooled gradient, it costs a fraction of the ReLU's full-size mask, which is then skipped.
+      const afterRelu = net.producer(node.inputs[0])?.op === 'Relu';
+      let g = net.as(dy, 'nchw').name;
+      if (afterRelu) g = net.b.op1('Mul', [g, mask(net, net.b.op1('Greater', [yv.name, net.b.scalar(0)]))]);
       const shape = net.b.op1('Shape', [x.name]);
       let dx: string;
       if (disjoint(node)) {
@@ -64,6 +68,7 @@ export const WINDOW_RULES: Rules<Window> = {
         const sum = net.b.op1('ScatterElements', [zeros, net.b.op1('Reshape', [idx, flat]), net.b.op1('Reshape', [g, flat])], { axis: 0, reduction: 'add' });
         dx = net.b.op1('Reshape', [sum, shape]);
       }
+      if (afterRelu) net.vanishAtZero.add(dx);
       return [{ name: dx, shape: x.shape, layout: 'nchw' }];
     },
   },
