@@ -2,7 +2,7 @@ import { ActmaxError } from '../errors.js';
 import { latentViolation, subspaceCode } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { solveByBnb } from './bnbPath.js';
-import { shallowProblem, type ShallowProblem, type ShallowResult } from './bnb/shallow.js';
+import { shallowInput, shallowProblem, type ShallowProblem, type ShallowResult } from './bnb/shallow.js';
 import { exprBounds, intervalBounds } from './bounds.js';
 import type { ExactContext, SolverAnswer } from './context.js';
 import type { ExactObjective } from './encode.js';
@@ -10,7 +10,7 @@ import { solveByMilp } from './milpPath.js';
 import { forwardValues } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
 import { codeRows, liftNetwork, liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
-import { CodePolytope, type CodeRows } from './polytopeBound.js';
+import { CodePolytope, type CodeRows, type UnitRanges } from './polytopeBound.js';
 import { loadHighsHere } from './highs-here.js';
 import { HighsSolver } from './highs.js';
 import { solveShallowByMilp } from './boxMilp.js';
@@ -38,6 +38,8 @@ export interface UnionBox {
   bound: number;
   /** The pixel box (and halfspaces) in the code, shared by all boxes. */
   rows: CodeRows;
+  /** Certified pre-activation bounds of the box's units over its polytope, once tightened (else null: the box's own). */
+  ranges: UnitRanges | null;
 }
 
 /** The warm start (an input), placed in the box whose code set holds it best. */
@@ -79,7 +81,7 @@ export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc
     // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
     let shallow: ShallowProblem | null | undefined;
     const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj!, problem.set)));
-    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows! };
+    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows!, ranges: null };
   });
   // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
   const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
@@ -135,7 +137,8 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
   const routes = new Set<SolverAnswer['method']>();
   const t0 = ctx.seconds();
   const spent = () => ctx.seconds() - t0;
-  await polytopeBounds(boxes, target, ctx.timeLimit, spent, ctx.options.signal);
+  const found = await polytopeBounds(boxes, target, ctx.timeLimit, spent, ctx.options.signal);
+  if (found && (!best || found.value > best.value)) best = { box: found.box, value: found.value, x: found.x, solverValue: null };
   const order = [...boxes].sort((a, b) => b.bound - a.bound);
   for (let q = 0; q < order.length; q++) {
     const box = order[q];
@@ -206,7 +209,7 @@ async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undef
   if (shallow.rows === 0 || bctx.options.method === 'bnb') return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
   const solver = await HighsSolver.start();
   try {
-    return await solveShallowByMilp(bctx, shallow, solver, floor);
+    return await solveShallowByMilp(bctx, shallow, solver, floor, box.ranges ?? undefined);
   } finally {
     await solver.close();
   }
@@ -217,27 +220,54 @@ const MIN_BOX_SECONDS = 2;
 
 /**
  * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts) for
- * the boxes whose bound still beats the incumbent, by decreasing bound: a first pass of one LP per
- * box, then a second pass (α re-chosen at the first LP's maximiser) while time is left. One HiGHS
- * LP serves all boxes, warm-started from box to box. These bounds come before any box is solved:
- * where the pixel box is what confines the code, they are far below the interval and SDP bounds
- * (which see the code box only), so they prune most boxes and cap the others. Boxes without a
- * branch-and-bound form (the MILP route) keep their interval bound.
+ * the boxes whose bound still beats the incumbent, by decreasing bound: a first pass of two LPs
+ * per box (α re-chosen at the first LP's maximiser), then, while time is left, a second pass that
+ * tightens the box's unit ranges over its polytope (two LPs per unit) and bounds it again with
+ * them. One HiGHS LP serves all boxes, warm-started from box to box. These bounds come before any
+ * box is solved: where the pixel box is what confines the code, they are far below the interval
+ * and SDP bounds (which see the code box only), so they prune most boxes and cap the others.
+ * Every LP's maximiser is a point of the prior's set: the best, evaluated in float64 through the
+ * network, is returned as an incumbent. Boxes without a branch-and-bound form (the MILP route)
+ * keep their interval bound.
  */
-async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Promise<void> {
-  if (boxes.length === 0 || !boxes[0].shallow() || boxes[0].rows.rows === 0) return;
+async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Promise<Placed | null> {
+  if (boxes.length === 0 || !boxes[0].shallow() || boxes[0].rows.rows === 0) return null;
   const poly = new CodePolytope(await loadHighsHere(), boxes[0].rows);
+  let found: Placed | null = null;
+  const stop = () => spent() > seconds || !!signal?.aborted;
+  const offer = (box: UnionBox, p: ShallowProblem, s: Float64Array | null) => {
+    if (!s || !rowsHold(p, s)) return;
+    const z = shallowInput(p, s);
+    const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
+    if (!found || value > found.value) found = { box: box.index, x: z, value };
+  };
   try {
-    for (const rounds of [1, 2]) {
+    for (const pass of ['relax', 'tighten'] as const) {
       for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
-        if (spent() > seconds || signal?.aborted) return;
-        if (box.bound <= target()) continue;
+        if (stop()) return found;
+        if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
         const p = box.shallow();
         if (!p || p.m === 0) continue;
-        box.bound = Math.min(box.bound, poly.bound(p, rounds).bound);
+        if (pass === 'tighten') box.ranges = poly.unitRanges(p, stop);
+        const out = poly.bound(p, pass === 'relax' ? 2 : 3, box.ranges ?? undefined);
+        box.bound = Math.min(box.bound, out.bound);
+        offer(box, p, out.s);
       }
     }
+    return found;
   } finally {
     poly.dispose();
   }
+}
+
+/** Feasibility slack of a polytope LP's maximiser on the problem's rows (HiGHS's tolerance is 1e-7). */
+const ROW_TOL = 1e-7;
+
+function rowsHold(p: ShallowProblem, s: Float64Array): boolean {
+  for (let k = 0; k < p.rows; k++) {
+    let lhs = 0;
+    for (let i = 0; i < p.n; i++) lhs += p.A[k * p.n + i] * s[i];
+    if (lhs > p.r[k] + ROW_TOL * (1 + Math.abs(p.r[k]))) return false;
+  }
+  return true;
 }
