@@ -5,7 +5,6 @@ import { WARM_MIP_OPTIONS, type HighsSolver } from './highs.js';
 import { forwardValues } from './network.js';
 import { exactObjectiveValue } from './objective.js';
 import { shallowMilp } from './shallowMilp.js';
-import type { UnitRanges } from './polytopeBound.js';
 
 /** Feasibility slack for the linear constraints of a MILP solution (they sit on them). */
 const ROW_TOL = 1e-7;
@@ -17,15 +16,14 @@ const FLOOR_MARGIN = 1e-6;
  * the code and the units, the pixel rows, and the incumbent as a floor row. Used where the rows
  * confine the code (a data prior): the branch-and-bound's SDP bounds see only the code box.
  * HiGHS proving the floored MILP infeasible closes the box below the floor (`x` null, proven);
- * a point it finds counts only after a float64 forward pass and a check of the rows. `range`:
- * certified unit ranges over the box's polytope (tighter big-M constants), when known.
+ * a point it finds counts only after a float64 forward pass and a check of the rows.
  *
  * @example
  * const answer = await solveShallowByMilp(boxCtx, problem, solver, incumbent);
  */
-export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number, range?: UnitRanges): Promise<SolverAnswer> {
+export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number): Promise<SolverAnswer> {
   const lowered = floor === undefined ? undefined : floor - FLOOR_MARGIN * Math.max(1, Math.abs(floor));
-  const milp = shallowMilp(p, lowered, range);
+  const milp = shallowMilp(p, lowered);
   // With a floor the MILP is there to prove the box below it: primal heuristics only cost time.
   const solverOptions = lowered !== undefined ? { ...WARM_MIP_OPTIONS, ...ctx.options.solverOptions } : ctx.options.solverOptions;
   const out = await solver.solveMip(milp, { timeLimit: ctx.timeLimit, gapTolerance: Math.max(ctx.gapTolerance, 1e-6), signal: ctx.options.signal, solverOptions });

@@ -99,9 +99,9 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
     }
   });
 
-  it('row generation reaches the all-rows LP optimum, and the tightened unit ranges hold every sampled point of the polytope', async () => {
+  it('row generation reaches the all-rows LP optimum with a maximiser that satisfies every row', async () => {
     for (const seed of [6, 7]) {
-      const { prior, rc, p, rnd } = await setup(seed);
+      const { prior, rc, p } = await setup(seed);
       const rows = codeRows(prior, rc);
       const highs = await loadHighsHere();
       const poly = new CodePolytope(highs, rows);
@@ -128,29 +128,7 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
         expect(gq).toBeLessThanOrEqual(rows.upper[q] + 1e-7);
         expect(gq).toBeGreaterThanOrEqual(rows.lower[q] - 1e-7);
       }
-      // Ranges over the polytope: inside the box's, tighter somewhere, and holding every sampled feasible point.
-      const box = unitRanges(p);
-      const tight = poly.unitRanges(p);
       poly.dispose();
-      let narrower = 0;
-      for (let j = 0; j < p.m; j++) {
-        expect(tight.lo[j]).toBeGreaterThanOrEqual(box.lo[j]);
-        expect(tight.hi[j]).toBeLessThanOrEqual(box.hi[j]);
-        if (tight.hi[j] - tight.lo[j] < box.hi[j] - box.lo[j] - 1e-6) narrower++;
-      }
-      expect(narrower).toBeGreaterThan(0);
-      let inside = 0;
-      for (let t = 0; t < 5000; t++) {
-        const s = Float64Array.from({ length: p.n }, () => (rnd() + 1) / 2);
-        if (!subspaceInput(prior, shallowInput(p, s)).every((x) => x >= 0 && x <= 1)) continue;
-        inside++;
-        for (let j = 0; j < p.m; j++) {
-          const h = p.W.subarray(j * p.n, (j + 1) * p.n).reduce((acc, w, i) => acc + w * s[i], p.b[j]);
-          expect(h).toBeLessThanOrEqual(tight.hi[j] + 1e-9);
-          expect(h).toBeGreaterThanOrEqual(tight.lo[j] - 1e-9);
-        }
-      }
-      expect(inside).toBeGreaterThan(25);
     }
   });
 });

@@ -138,7 +138,10 @@ export class CodePolytope {
 
   /**
    * A certified upper bound of max g·z + g0 over {lower ≤ G z ≤ upper, zlo ≤ z ≤ zhi}, and the
-   * LP's maximiser (null when the LP gave none; the bound is then the box's, or Infinity).
+   * LP's maximiser (null when the LP gave none; the bound is then Infinity).
+   *
+   * @example
+   * const { bound, z } = poly.maximize(g, g0, zlo, zhi); // bound ≥ g·z + g0 for every z of the polytope
    */
   maximize(g: Float64Array, g0: number, zlo: Float64Array, zhi: Float64Array): { bound: number; z: Float64Array | null } {
     const k = this.rows.k;
@@ -194,8 +197,7 @@ export class CodePolytope {
    * with α by the units' ranges, each next with α_j = 1 exactly where unit j is active at the
    * previous LP's maximiser; the smallest bound counts. The problem's own rows A s ≤ r must be
    * implied by this polytope's rows (for a union's box they are the same pixel rows). `range`:
-   * the units' pre-activation bounds to relax with (default: over the box, {@link unitRanges};
-   * {@link CodePolytope.unitRanges} gives tighter ones over the polytope).
+   * the units' pre-activation bounds to relax with (default: over the box, {@link unitRanges}).
    */
   bound(p: ShallowProblem, rounds = 2, range: UnitRanges = unitRanges(p)): PolytopeBoundAnswer {
     const { zlo, zhi } = codeBox(p, this.rows.k);
@@ -217,26 +219,6 @@ export class CodePolytope {
       }
     }
     return { bound: best, s, lps };
-  }
-
-  /**
-   * Certified bounds of each unit's pre-activation b_j + W_j·s over the box's polytope (two LPs
-   * per unit, each bound re-derived from its duals), never wider than {@link unitRanges}: the
-   * ranges of optimisation-based bound tightening. `stop()` true ends it early (the units left
-   * keep their box ranges).
-   */
-  unitRanges(p: ShallowProblem, stop: () => boolean = () => false): UnitRanges {
-    const k = this.rows.k;
-    const { zlo, zhi } = codeBox(p, k);
-    const range = unitRanges(p);
-    for (let j = 0; j < p.m && !stop(); j++) {
-      const unit = { g: p.W.subarray(j * p.n, (j + 1) * p.n), g0: p.b[j] };
-      const up = inCode(p, k, unit);
-      range.hi[j] = Math.min(range.hi[j], this.maximize(up.g, up.g0, zlo, zhi).bound);
-      const down = inCode(p, k, { g: unit.g.map((v) => -v), g0: -unit.g0 });
-      range.lo[j] = Math.max(range.lo[j], -this.maximize(down.g, down.g0, zlo, zhi).bound);
-    }
-    return range;
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 import type { ShallowProblem } from './bnb/shallow.js';
 import type { Milp, MilpColumn, MilpRow } from './encode.js';
-import { unitRanges, type UnitRanges } from './polytopeBound.js';
+import { unitRanges } from './polytopeBound.js';
 
 /**
  * The compact MILP of a shallow problem: its n variables s ∈ [0,1]^n, its rows A s ≤ r, and per
@@ -12,16 +12,13 @@ import { unitRanges, type UnitRanges } from './polytopeBound.js';
  * `floor` adds the row "objective ≥ floor": the MILP is then infeasible exactly when nothing in
  * the problem beats the floor (a value reached elsewhere, e.g. another box of a union).
  *
- * `range`: certified bounds of the units' pre-activations over the problem's set (default: over
- * its box); units they fix are linear or dropped, the others get them as big-M constants.
- *
  * @example
  * const milp = shallowMilp(problem, 13.1);
  * const out = await solver.solveMip(milp, { timeLimit: 10, gapTolerance: 1e-6 });
  */
-export function shallowMilp(p: ShallowProblem, floor?: number, range: UnitRanges = unitRanges(p)): Milp {
+export function shallowMilp(p: ShallowProblem, floor?: number): Milp {
   const { n, m, W, b, c } = p;
-  const { lo, hi } = range;
+  const { lo, hi } = unitRanges(p);
   const columns: MilpColumn[] = [];
   const rows: MilpRow[] = [];
   for (let i = 0; i < n; i++) columns.push({ name: `s${i}`, lo: 0, hi: 1, integer: false });
