@@ -13,7 +13,7 @@ import { codeRows, liftNetwork, liftSubspace, milpProblemChecks, type MilpProble
 import { CodePolytope, type CodeRows } from './polytopeBound.js';
 import { loadHighsHere } from './highs-here.js';
 import { HighsSolver } from './highs.js';
-import { solveShallowByMilp } from './boxMilp.js';
+import { solveShallowByMilpRows } from './boxMilp.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
 
@@ -38,6 +38,8 @@ export interface UnionBox {
   bound: number;
   /** The pixel box (and halfspaces) in the code, shared by all boxes. */
   rows: CodeRows;
+  /** The maximiser (in s) of the box's last polytope LP, once bounded: its MILP keeps the rows tight there. */
+  lpPoint: Float64Array | null;
 }
 
 /** The warm start (an input), placed in the box whose code set holds it best. */
@@ -79,7 +81,7 @@ export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc
     // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
     let shallow: ShallowProblem | null | undefined;
     const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj!, problem.set)));
-    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows! };
+    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows!, lpPoint: null };
   });
   // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
   const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
@@ -222,7 +224,7 @@ async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undef
   const shallow = box.shallow();
   if (!shallow) return solveByMilp(bctx);
   if (shallow.rows === 0 || bctx.options.method === 'bnb' || !solver) return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
-  return solveShallowByMilp(bctx, shallow, solver, floor);
+  return solveShallowByMilpRows(bctx, shallow, solver, floor, box.lpPoint);
 }
 
 /**
@@ -247,6 +249,7 @@ async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: 
       if (!p || p.m === 0) continue;
       const out = poly.bound(p, 2);
       box.bound = Math.min(box.bound, out.bound);
+      box.lpPoint = out.s;
       if (!out.s || !rowsHold(p, out.s)) continue;
       const z = shallowInput(p, out.s);
       const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
