@@ -3,7 +3,7 @@ import { useBackend } from '../backend.js';
 import { resolveConstraints } from '../constraints/index.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { shallowProblem } from './bnb/shallow.js';
-import { solveShallowByMilp } from './boxMilp.js';
+import { solveShallowByMilp, solveShallowByMilpRows } from './boxMilp.js';
 import type { ExactContext } from './context.js';
 import { HighsSolver } from './highs.js';
 import { joinInputConstraints } from './inputs.js';
@@ -61,6 +61,14 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
         const below = await solveShallowByMilp(ctx, r.problem, solver, best - 0.05 * Math.max(1, Math.abs(best)));
         expect(below.proven).toBe(true);
         expect(Math.abs(below.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
+        // With one row at first (the rest brought in as points break them): the same optimum, a point in the pixel box, the same closed box.
+        const centre = new Float64Array(r.problem.n).fill(0.5);
+        const few = await solveShallowByMilpRows(ctx, r.problem, solver, undefined, centre, 1);
+        expect(few.proven).toBe(true);
+        expect(Math.abs(few.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
+        expect(Array.from(lifted.toInput(few.x!)).every((v) => v >= -1e-7 && v <= 1 + 1e-7)).toBe(true);
+        const fewAbove = await solveShallowByMilpRows(ctx, r.problem, solver, best + 0.05 * Math.max(1, Math.abs(best)), centre, 1);
+        expect([fewAbove.proven, fewAbove.x]).toEqual([true, null]);
       } finally {
         await solver.close();
       }

@@ -98,4 +98,38 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
       expect(codeDualBound(rows, gz, gz0, zlo, zhi, y)).toBeGreaterThanOrEqual(lpValue - 1e-9);
     }
   });
+
+  it('row generation reaches the all-rows LP optimum with a maximiser that satisfies every row', async () => {
+    for (const seed of [6, 7]) {
+      const { prior, rc, p } = await setup(seed);
+      const rows = codeRows(prior, rc);
+      const highs = await loadHighsHere();
+      const poly = new CodePolytope(highs, rows);
+      const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
+      const zlo = Float64Array.from(p.lo), zhi = Float64Array.from(p.lo, (l, i) => l + p.span[i]);
+      const gz = Float64Array.from(g, (v, i) => v / p.span[i]);
+      const gz0 = g.reduce((s, v, i) => s - (v * p.lo[i]) / p.span[i], g0);
+      const full = highs.createModel();
+      full.passModel({
+        numCols: rows.k, numRows: rows.rows, sense: highs.constants.objectiveSense.maximize, offset: gz0, colCost: gz, colLower: zlo, colUpper: zhi,
+        rowLower: rows.lower, rowUpper: rows.upper,
+        matrix: { format: 'csr', numRows: rows.rows, numCols: rows.k, starts: Int32Array.from({ length: rows.rows + 1 }, (_, q) => q * rows.k), indices: Int32Array.from({ length: rows.rows * rows.k }, (_, t) => t % rows.k), values: rows.G },
+      });
+      full.options.set({ output_flag: false });
+      full.run();
+      const lpValue = full.getObjectiveValue();
+      full.dispose();
+      const out = poly.maximize(gz, gz0, zlo, zhi);
+      expect(out.bound).toBeGreaterThanOrEqual(lpValue - 1e-9);
+      expect(out.bound - lpValue).toBeLessThan(1e-7 * Math.max(1, Math.abs(lpValue)));
+      // The maximiser satisfies every row, though the LP holds only some of them.
+      for (let q = 0; q < rows.rows; q++) {
+        const gq = rows.G.subarray(q * rows.k, (q + 1) * rows.k).reduce((t, v, c) => t + v * out.z![c], 0);
+        expect(gq).toBeLessThanOrEqual(rows.upper[q] + 1e-7);
+        expect(gq).toBeGreaterThanOrEqual(rows.lower[q] - 1e-7);
+      }
+      poly.dispose();
+    }
+  });
 });
+

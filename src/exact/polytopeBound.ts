@@ -23,13 +23,16 @@ export interface PolytopeBoundAnswer {
   lps: number;
 }
 
+/** Bounds lo ≤ b_j + W_j·s ≤ hi of each unit's pre-activation. */
+export type UnitRanges = { lo: Float64Array; hi: Float64Array };
+
 /**
  * The bounds of each unit's pre-activation b_j + W_j·s over s ∈ [0,1]^n.
  *
  * @example
  * const { lo, hi } = unitRanges(problem); // lo[j] < 0 < hi[j] for every unit of a shallow problem
  */
-export function unitRanges(p: ShallowProblem): { lo: Float64Array; hi: Float64Array } {
+export function unitRanges(p: ShallowProblem): UnitRanges {
   const lo = new Float64Array(p.m), hi = new Float64Array(p.m);
   for (let j = 0; j < p.m; j++) {
     let l = p.b[j], u = p.b[j];
@@ -51,7 +54,7 @@ export function unitRanges(p: ShallowProblem): { lo: Float64Array; hi: Float64Ar
  * @example
  * const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
  */
-export function linearRelaxation(p: ShallowProblem, range: { lo: Float64Array; hi: Float64Array }, active: Uint8Array | null): { g: Float64Array; g0: number } {
+export function linearRelaxation(p: ShallowProblem, range: UnitRanges, active: Uint8Array | null): { g: Float64Array; g0: number } {
   const { n, m, W, b, c } = p;
   const g = Float64Array.from(p.a);
   let g0 = p.d;
@@ -78,10 +81,21 @@ export interface CodeRows {
   upper: Float64Array;
 }
 
+/** Rows added to the LP per round of row generation (the most violated first). */
+const ROWS_PER_ROUND = 24;
+/** Rounds of row generation per LP (a valid bound comes out whenever it stops). */
+const MAX_ROUNDS = 60;
+/** A row counts as violated beyond this slack (relative to 1 + |side|). */
+const ROW_SLACK = 1e-9;
+
 /**
  * A persistent HiGHS LP over {z : lower ≤ G z ≤ upper, z in a box}, shared by the boxes of a
- * union: each {@link CodePolytope.bound} changes the column bounds (the box) and the costs
- * only, so the simplex restarts from the previous box's basis.
+ * union: each solve changes the column bounds (the box) and the costs only, so the simplex
+ * restarts from the previous basis. The rows enter by row generation: the LP starts with none,
+ * and each solve adds the rows its optimum violates until none is (a 32-code LP needs a few
+ * dozen of the 784 pixel rows, far cheaper than all of them). A bound is certified from the duals
+ * of the rows in the LP (zero on the others: weak duality holds for any multipliers), so it is
+ * valid wherever row generation stops.
  *
  * @example
  * const poly = new CodePolytope(highs, rows);
@@ -90,65 +104,113 @@ export interface CodeRows {
  */
 export class CodePolytope {
   private readonly model: Model;
+  /** Code rows in the LP, in LP row order, and whether each code row is in. */
+  private readonly lpRows: number[] = [];
+  private readonly inLp: Uint8Array;
+  private readonly fin: (v: number) => number;
+  /** LPs run (every round of row generation counts). */
+  runs = 0;
 
   constructor(private readonly highs: Highs, private readonly rows: CodeRows) {
-    const { k, G, lower, upper } = rows;
-    const starts: number[] = [0], indices: number[] = [], values: number[] = [];
-    for (let q = 0; q < rows.rows; q++) {
-      for (let c = 0; c < k; c++) {
-        const v = G[q * k + c];
-        if (v !== 0) (indices.push(c), values.push(v));
-      }
-      starts.push(indices.length);
-    }
-    const fin = (v: number) => (v === Infinity ? highs.infinity : v === -Infinity ? -highs.infinity : v);
+    const { k } = rows;
+    this.inLp = new Uint8Array(rows.rows);
+    this.fin = (v: number) => (v === Infinity ? highs.infinity : v === -Infinity ? -highs.infinity : v);
     this.model = highs.createModel();
     this.model.passModel({
       numCols: k,
-      numRows: rows.rows,
+      numRows: 0,
       sense: highs.constants.objectiveSense.maximize,
       offset: 0,
       colCost: new Float64Array(k),
       colLower: new Float64Array(k),
       colUpper: new Float64Array(k),
-      rowLower: Float64Array.from(lower, fin),
-      rowUpper: Float64Array.from(upper, fin),
-      matrix: { format: 'csr', numRows: rows.rows, numCols: k, starts: Int32Array.from(starts), indices: Int32Array.from(indices), values: Float64Array.from(values) },
+      rowLower: new Float64Array(0),
+      rowUpper: new Float64Array(0),
+      matrix: { format: 'csr', numRows: 0, numCols: k, starts: Int32Array.from([0]), indices: new Int32Array(0), values: new Float64Array(0) },
     });
-    this.model.options.set({ output_flag: false });
+    this.model.options.set({ output_flag: false, presolve: 'off' });
+  }
+
+  /** Code rows in the LP so far. */
+  get rowsInLp(): number {
+    return this.lpRows.length;
+  }
+
+  /**
+   * A certified upper bound of max g·z + g0 over {lower ≤ G z ≤ upper, zlo ≤ z ≤ zhi}, and the
+   * LP's maximiser (null when the LP gave none; the bound is then Infinity).
+   *
+   * @example
+   * const { bound, z } = poly.maximize(g, g0, zlo, zhi); // bound ≥ g·z + g0 for every z of the polytope
+   */
+  maximize(g: Float64Array, g0: number, zlo: Float64Array, zhi: Float64Array): { bound: number; z: Float64Array | null } {
+    const k = this.rows.k;
+    this.model.changeColsBounds({ kind: 'range', from: 0, to: k - 1 }, zlo, zhi);
+    this.model.changeColsCost({ kind: 'range', from: 0, to: k - 1 }, g);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      this.model.run();
+      this.runs++;
+      if (this.model.getModelStatus() !== this.highs.constants.modelStatus.optimal) return { bound: Infinity, z: null };
+      const sol = this.model.getSolution();
+      const z = Float64Array.from(sol.colValue);
+      const last = round === MAX_ROUNDS - 1 || !this.addViolated(z);
+      if (last) {
+        const y = new Float64Array(this.rows.rows);
+        this.lpRows.forEach((q, t) => (y[q] = sol.rowDual[t]));
+        return { bound: codeDualBound(this.rows, g, g0, zlo, zhi, y), z };
+      }
+    }
+    return { bound: Infinity, z: null };
+  }
+
+  /** Adds the rows z violates most (at most ROWS_PER_ROUND); false when none is violated. */
+  private addViolated(z: Float64Array): boolean {
+    const { k, G, lower, upper } = this.rows;
+    const out: Array<{ q: number; v: number }> = [];
+    for (let q = 0; q < this.rows.rows; q++) {
+      if (this.inLp[q]) continue;
+      let gz = 0;
+      for (let c = 0; c < k; c++) gz += G[q * k + c] * z[c];
+      const v = Math.max(gz - upper[q], lower[q] - gz) / (1 + Math.min(Math.abs(upper[q]), Math.abs(lower[q])));
+      if (v > ROW_SLACK) out.push({ q, v });
+    }
+    if (out.length === 0) return false;
+    out.sort((a, b) => b.v - a.v);
+    const add = out.slice(0, ROWS_PER_ROUND).map((o) => o.q);
+    const starts: number[] = [0], indices: number[] = [], values: number[] = [];
+    for (const q of add) {
+      for (let c = 0; c < k; c++) if (G[q * k + c] !== 0) (indices.push(c), values.push(G[q * k + c]));
+      starts.push(indices.length);
+      this.inLp[q] = 1;
+      this.lpRows.push(q);
+    }
+    this.model.addRows({
+      lower: Float64Array.from(add, (q) => this.fin(lower[q])),
+      upper: Float64Array.from(add, (q) => this.fin(upper[q])),
+      matrix: { format: 'csr', numRows: add.length, numCols: k, starts: Int32Array.from(starts), indices: Int32Array.from(indices), values: Float64Array.from(values) },
+    });
+    return true;
   }
 
   /**
    * A certified bound of a box's shallow problem over its polytope after `rounds` LPs: the first
    * with α by the units' ranges, each next with α_j = 1 exactly where unit j is active at the
    * previous LP's maximiser; the smallest bound counts. The problem's own rows A s ≤ r must be
-   * implied by this polytope's rows (for a union's box they are the same pixel rows).
+   * implied by this polytope's rows (for a union's box they are the same pixel rows). `range`:
+   * the units' pre-activation bounds to relax with (default: over the box, {@link unitRanges}).
    */
-  bound(p: ShallowProblem, rounds = 2): PolytopeBoundAnswer {
-    const k = this.rows.k;
-    // The box in z: free features from the problem, the others fixed at x0.
-    const zlo = Float64Array.from(p.x0), zhi = Float64Array.from(p.x0);
-    p.features.forEach((f, i) => ((zlo[f] = p.lo[i]), (zhi[f] = p.lo[i] + p.span[i])));
-    this.model.changeColsBounds({ kind: 'range', from: 0, to: k - 1 }, zlo, zhi);
-    const range = unitRanges(p);
+  bound(p: ShallowProblem, rounds = 2, range: UnitRanges = unitRanges(p)): PolytopeBoundAnswer {
+    const { zlo, zhi } = codeBox(p, this.rows.k);
     let best = Infinity, s: Float64Array | null = null, lps = 0;
     let active: Uint8Array | null = null;
     for (let t = 0; t < rounds; t++) {
-      // The relaxation in s, then in z (s_i = (z_f − lo_i) / span_i).
-      const rel = linearRelaxation(p, range, active);
-      const g = new Float64Array(k);
-      let g0 = rel.g0;
-      p.features.forEach((f, i) => {
-        g[f] = rel.g[i] / p.span[i];
-        g0 -= (rel.g[i] * p.lo[i]) / p.span[i];
-      });
-      this.model.changeColsCost({ kind: 'range', from: 0, to: k - 1 }, g);
-      this.model.run();
+      const { g, g0 } = inCode(p, this.rows.k, linearRelaxation(p, range, active));
+      const out = this.maximize(g, g0, zlo, zhi);
       lps++;
-      if (this.model.getModelStatus() !== this.highs.constants.modelStatus.optimal) break;
-      const sol = this.model.getSolution();
-      best = Math.min(best, codeDualBound(this.rows, g, g0, zlo, zhi, sol.rowDual));
-      s = Float64Array.from(p.features, (f, i) => Math.min(1, Math.max(0, (sol.colValue[f] - p.lo[i]) / p.span[i])));
+      if (!out.z) break;
+      best = Math.min(best, out.bound);
+      const z = out.z;
+      s = Float64Array.from(p.features, (f, i) => Math.min(1, Math.max(0, (z[f] - p.lo[i]) / p.span[i])));
       active = new Uint8Array(p.m);
       for (let j = 0; j < p.m; j++) {
         let h = p.b[j];
@@ -162,6 +224,24 @@ export class CodePolytope {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** The box in z of a shallow problem: free features from its scaling, the others fixed at x0. */
+function codeBox(p: ShallowProblem, k: number): { zlo: Float64Array; zhi: Float64Array } {
+  const zlo = Float64Array.from(p.x0.subarray(0, k)), zhi = Float64Array.from(p.x0.subarray(0, k));
+  p.features.forEach((f, i) => ((zlo[f] = p.lo[i]), (zhi[f] = p.lo[i] + p.span[i])));
+  return { zlo, zhi };
+}
+
+/** A linear function g·s + g0 of s read in z (s_i = (z_f − lo_i) / span_i). */
+function inCode(p: ShallowProblem, k: number, rel: { g: ArrayLike<number>; g0: number }): { g: Float64Array; g0: number } {
+  const g = new Float64Array(k);
+  let g0 = rel.g0;
+  p.features.forEach((f, i) => {
+    g[f] = rel.g[i] / p.span[i];
+    g0 -= (rel.g[i] * p.lo[i]) / p.span[i];
+  });
+  return { g, g0 };
 }
 
 /**

@@ -2,7 +2,7 @@ import { ActmaxError } from '../errors.js';
 import { latentViolation, subspaceCode } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { solveByBnb } from './bnbPath.js';
-import { shallowProblem, type ShallowProblem, type ShallowResult } from './bnb/shallow.js';
+import { shallowInput, shallowProblem, type ShallowProblem, type ShallowResult } from './bnb/shallow.js';
 import { exprBounds, intervalBounds } from './bounds.js';
 import type { ExactContext, SolverAnswer } from './context.js';
 import type { ExactObjective } from './encode.js';
@@ -13,7 +13,7 @@ import { codeRows, liftNetwork, liftSubspace, milpProblemChecks, type MilpProble
 import { CodePolytope, type CodeRows } from './polytopeBound.js';
 import { loadHighsHere } from './highs-here.js';
 import { HighsSolver } from './highs.js';
-import { solveShallowByMilp } from './boxMilp.js';
+import { solveShallowByMilpRows } from './boxMilp.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
 
@@ -38,6 +38,8 @@ export interface UnionBox {
   bound: number;
   /** The pixel box (and halfspaces) in the code, shared by all boxes. */
   rows: CodeRows;
+  /** The maximiser (in s) of the box's last polytope LP, once bounded: its MILP keeps the rows tight there. */
+  lpPoint: Float64Array | null;
 }
 
 /** The warm start (an input), placed in the box whose code set holds it best. */
@@ -79,7 +81,7 @@ export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc
     // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
     let shallow: ShallowProblem | null | undefined;
     const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj!, problem.set)));
-    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows! };
+    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows!, lpPoint: null };
   });
   // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
   const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
@@ -119,8 +121,11 @@ export interface UnionAnswer {
 }
 
 /**
- * Solve the union: boxes by decreasing interval bound, each pruned when its bound does not beat
- * the incumbent, else solved with the remaining time and the incumbent as its floor.
+ * Solve the union: every box bounded over its polytope first (the best LP maximiser may become
+ * the incumbent), then boxes by decreasing bound, each pruned when its bound does not beat the
+ * incumbent, else solved with all the time left and the incumbent as its floor (a floored box
+ * MILP usually proves the box below the floor in seconds). Where the boxes go by the compact
+ * MILP, two boxes are solved at once (each HiGHS runs in its own thread).
  *
  * @example
  * const { box, answer } = await solveUnion(ctx, liftUnion(ctx, priors, 'auto'), placed);
@@ -131,51 +136,62 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
   const target = () => (best ? best.value + prune * Math.max(Math.abs(best.value), 1e-12) : -Infinity);
   const info: UnionBoxesInfo = { total: boxes.length, pruned: 0, solved: 0, open: [] };
   let bound = -Infinity, nodes = 0, infeasible = 0, allClosed = true;
-  let bnb: BnbInfo | null = null;
+  let bnb = null as BnbInfo | null;
   const routes = new Set<SolverAnswer['method']>();
   const t0 = ctx.seconds();
   const spent = () => ctx.seconds() - t0;
-  await polytopeBounds(boxes, target, ctx.timeLimit, spent, ctx.options.signal);
+  const found = await polytopeBounds(boxes, target, ctx.timeLimit, spent, ctx.options.signal);
+  if (found && (!best || found.value > best.value)) best = { box: found.box, value: found.value, x: found.x, solverValue: null };
   const order = [...boxes].sort((a, b) => b.bound - a.bound);
-  for (let q = 0; q < order.length; q++) {
-    const box = order[q];
-    const left = ctx.timeLimit - spent();
-    if (box.bound <= target()) {
-      info.pruned++;
-      bound = Math.max(bound, box.bound);
-      continue;
-    }
-    if (left <= 0 || ctx.options.signal?.aborted) {
-      info.open.push({ box: box.index, bound: box.bound });
-      bound = Math.max(bound, box.bound);
-      allClosed = false;
-      continue;
-    }
-    // A slice of the time left per box still to solve, so one hard box does not take it all.
-    const unsolved = order.slice(q).filter((b) => b.bound > target()).length;
-    const slice = Math.min(left, Math.max(MIN_BOX_SECONDS, left / Math.max(1, unsolved)));
-    const bctx = boxContext(ctx, box, slice, start);
-    const floor = best ? best.value : undefined;
-    const ans = await solveBox(bctx, box, floor);
-    nodes += ans.nodes;
-    if (ans.infeasible !== null) {
-      infeasible++;
-      info.solved++;
-      continue;
-    }
-    if (ans.bnb && (!bnb || ans.x)) bnb = ans.bnb;
-    routes.add(ans.method);
-    const boxBound = Math.min(ans.bound ?? Infinity, box.bound);
+  const open = (box: UnionBox, boxBound: number) => {
+    info.open.push({ box: box.index, bound: boxBound });
     bound = Math.max(bound, boxBound);
-    if (ans.proven) info.solved++;
-    else {
-      info.open.push({ box: box.index, bound: boxBound });
-      allClosed = false;
+    allClosed = false;
+  };
+  let q = 0;
+  const lane = async (solver: HighsSolver | null) => {
+    while (q < order.length) {
+      const box = order[q++];
+      const left = ctx.timeLimit - spent();
+      if (box.bound <= target()) {
+        info.pruned++;
+        bound = Math.max(bound, box.bound);
+        continue;
+      }
+      if (left <= 0 || ctx.options.signal?.aborted) {
+        open(box, box.bound);
+        continue;
+      }
+      const floor = best ? best.value : undefined;
+      const ans = await solveBox(boxContext(ctx, box, left, start), box, floor, solver);
+      nodes += ans.nodes;
+      if (ans.infeasible !== null) {
+        infeasible++;
+        info.solved++;
+        continue;
+      }
+      if (ans.bnb && (!bnb || ans.x)) bnb = ans.bnb;
+      routes.add(ans.method);
+      const boxBound = Math.min(ans.bound ?? Infinity, box.bound);
+      if (ans.proven) {
+        info.solved++;
+        bound = Math.max(bound, boxBound);
+      } else open(box, boxBound);
+      if (ans.x) {
+        const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, ans.x));
+        if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
+      }
     }
-    if (ans.x) {
-      const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, ans.x));
-      if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
-    }
+  };
+  // Compact-MILP boxes: two lanes, each with its own solver thread; otherwise one lane (the
+  // branch-and-bound runs its own worker pool, the lifted MILP its own solver).
+  const compact = boxes.length > 0 && !!boxes[0].shallow() && boxes[0].shallow()!.rows > 0 && ctx.options.method !== 'bnb';
+  const lanes = compact ? Math.max(1, Math.min(MILP_LANES, ctx.options.threads || MILP_LANES)) : 1;
+  const solvers = compact ? await Promise.all(Array.from({ length: lanes }, () => HighsSolver.start())) : [null];
+  try {
+    await Promise.all(solvers.map((s) => lane(s)));
+  } finally {
+    await Promise.all(solvers.map((s) => s?.close()));
   }
   // The route that solved boxes (the branch-and-bound only when it solved them all).
   const method = routes.size > 0 ? (routes.has('milp') ? 'milp' : 'bnb') : boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
@@ -195,49 +211,64 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
   return { box: best?.box ?? 0, answer, boxes: info };
 }
 
+/** Boxes solved at once by the compact MILP (one HiGHS thread each; the machine has 2 cores). */
+const MILP_LANES = 2;
+
 /**
  * One box, solved: where its rows confine the code (a data prior's pixel box) and the method is
  * not forced to the branch-and-bound, the compact MILP with the incumbent as a floor (the rows
- * take part in its relaxations); else the branch-and-bound with the floor, or the lifted MILP.
+ * take part in its relaxations) on the lane's solver; else the branch-and-bound with the floor,
+ * or the lifted MILP.
  */
-async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undefined): Promise<SolverAnswer> {
+async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undefined, solver: HighsSolver | null): Promise<SolverAnswer> {
   const shallow = box.shallow();
   if (!shallow) return solveByMilp(bctx);
-  if (shallow.rows === 0 || bctx.options.method === 'bnb') return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
-  const solver = await HighsSolver.start();
-  try {
-    return await solveShallowByMilp(bctx, shallow, solver, floor);
-  } finally {
-    await solver.close();
-  }
+  if (shallow.rows === 0 || bctx.options.method === 'bnb' || !solver) return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
+  return solveShallowByMilpRows(bctx, shallow, solver, floor, box.lpPoint);
 }
-
-/** Least seconds a box is given when time is left (a slice below this closes nothing). */
-const MIN_BOX_SECONDS = 2;
 
 /**
  * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts) for
- * the boxes whose bound still beats the incumbent, by decreasing bound: a first pass of one LP per
- * box, then a second pass (α re-chosen at the first LP's maximiser) while time is left. One HiGHS
- * LP serves all boxes, warm-started from box to box. These bounds come before any box is solved:
- * where the pixel box is what confines the code, they are far below the interval and SDP bounds
- * (which see the code box only), so they prune most boxes and cap the others. Boxes without a
- * branch-and-bound form (the MILP route) keep their interval bound.
+ * the boxes whose bound still beats the incumbent, by decreasing bound: two LPs per box (α
+ * re-chosen at the first LP's maximiser). One HiGHS LP serves all boxes, warm-started from box to
+ * box, its rows entering by row generation. These bounds come before any box is solved: where the
+ * pixel box is what confines the code, they are far below the interval and SDP bounds (which see
+ * the code box only), so they prune boxes and order the others. Every LP's maximiser is a point of
+ * the prior's set: the best, evaluated in float64 through the network, is returned as an
+ * incumbent. Boxes without a branch-and-bound form (the MILP route) keep their interval bound.
  */
-async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Promise<void> {
-  if (boxes.length === 0 || !boxes[0].shallow() || boxes[0].rows.rows === 0) return;
+async function polytopeBounds(boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Promise<Placed | null> {
+  if (boxes.length === 0 || !boxes[0].shallow() || boxes[0].rows.rows === 0) return null;
   const poly = new CodePolytope(await loadHighsHere(), boxes[0].rows);
+  let found: Placed | null = null;
   try {
-    for (const rounds of [1, 2]) {
-      for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
-        if (spent() > seconds || signal?.aborted) return;
-        if (box.bound <= target()) continue;
-        const p = box.shallow();
-        if (!p || p.m === 0) continue;
-        box.bound = Math.min(box.bound, poly.bound(p, rounds).bound);
-      }
+    for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
+      if (spent() > seconds || signal?.aborted) break;
+      if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
+      const p = box.shallow();
+      if (!p || p.m === 0) continue;
+      const out = poly.bound(p, 2);
+      box.bound = Math.min(box.bound, out.bound);
+      box.lpPoint = out.s;
+      if (!out.s || !rowsHold(p, out.s)) continue;
+      const z = shallowInput(p, out.s);
+      const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
+      if (!found || value > found.value) found = { box: box.index, x: z, value };
     }
+    return found;
   } finally {
     poly.dispose();
   }
+}
+
+/** Feasibility slack of a polytope LP's maximiser on the problem's rows (HiGHS's tolerance is 1e-7). */
+const ROW_TOL = 1e-7;
+
+function rowsHold(p: ShallowProblem, s: Float64Array): boolean {
+  for (let k = 0; k < p.rows; k++) {
+    let lhs = 0;
+    for (let i = 0; i < p.n; i++) lhs += p.A[k * p.n + i] * s[i];
+    if (lhs > p.r[k] + ROW_TOL * (1 + Math.abs(p.r[k]))) return false;
+  }
+  return true;
 }
