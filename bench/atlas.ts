@@ -153,14 +153,14 @@ function verdict(rows: Row[]): string {
   return `${parts.join('; ')}. Peak load during the runs matters more than the load at start: compare CPU s with wall s × 2.`;
 }
 
-async function writeSection(rows: Row[]): Promise<void> {
+async function writeSection(rows: Row[], batchUnits: number): Promise<void> {
   const file = path.join(root, 'BENCHMARKS.md');
   const old = existsSync(file) ? await fs.readFile(file, 'utf8') : '# Benchmarks\n';
   const plan = `${steps} steps × ${restarts} restarts${steps === ATLAS_DEFAULTS.steps && restarts === ATLAS_DEFAULTS.restarts ? ' (the atlas defaults)' : ' (NOT the defaults: BENCH_ATLAS_STEPS/RESTARTS)'}`;
   const section = `<!-- atlas -->
 ## Atlas
 
-\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV), engine auto (onnx-Nt: the generated ONNX graph on onnxruntime-node with N intra-op threads, as each unit's manifest line records), units packed 16 per batch (64 rows). The 1-way and 2-way runs of each mode alternate for ${rounds} round${rounds > 1 ? 's' : ''} (BENCH_ATLAS_ROUNDS); each 2-way run is compared with the 1-way run of its round. Each thread or worker runs onnxruntime on ${ATLAS_INTRA_OP_THREADS} intra-op thread (the atlas default: one worker per core); the row marked "former default" is one thread whose 64-row batches got two intra-op threads.
+\`npm run bench:atlas\`, ${new Date().toISOString().slice(0, 10)}: every unit of mnist_cnn.keras (362 units) with ${plan}, image defaults (28×28 → pixels, jitter, TV), engine auto (onnx-Nt: the generated ONNX graph on onnxruntime-node with N intra-op threads, as each unit's manifest line records), units packed ${batchUnits} per batch (${batchUnits * restarts} rows, the default for small images). The 1-way and 2-way runs of each mode alternate for ${rounds} round${rounds > 1 ? 's' : ''} (BENCH_ATLAS_ROUNDS); each 2-way run is compared with the 1-way run of its round. Each thread or worker runs onnxruntime on ${ATLAS_INTRA_OP_THREADS} intra-op thread (the atlas default: one worker per core); the row marked "former default" is one thread whose batches got two intra-op threads.
 Machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. Threads/workers started and the model loaded before timing; wall time to the last unit's files.
 CPU s: this process plus its threads (in-process) or plus the worker processes (queue). Other processes share these cores: compare rows of the same run.
 Linux shares the CPU equally between sessions (autogroup scheduling, /proc/sys/kernel/sched_autogroup_enabled), and threads and worker processes started here are in this session: on a busy machine a second thread or worker adds no CPU share, so the wall-clock ratio shows the scheduler; units per CPU-minute shows the cost of the work.
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
   } else console.log('atlas bench: queue runs skipped — redis-server is absent (apt-get install -y redis-server)');
   model.dispose();
   console.log('\n' + table(rows));
-  await writeSection(rows);
+  await writeSection(rows, plan.settings.batchUnits);
 }
 
 // BENCH_SECTIONS without `atlas` (bench/common.ts) skips this part of `npm run bench`.

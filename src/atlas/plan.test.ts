@@ -51,9 +51,9 @@ describe('planAtlas', () => {
     expect(() => planAtlas(smallCnn(), { steps: 0 })).toThrow(/steps must be an integer ≥ 1/);
   });
 
-  it('aims at about 64 rows per batch for small images', () => {
-    expect(defaultBatchUnits(smallCnn(), 4)).toBe(16);
-    expect(defaultBatchUnits(smallCnn(), 6)).toBe(11);
+  it('aims at about 32 rows per batch for small images', () => {
+    expect(defaultBatchUnits(smallCnn(), 4)).toBe(8);
+    expect(defaultBatchUnits(smallCnn(), 6)).toBe(5);
   });
 });
 
