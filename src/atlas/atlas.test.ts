@@ -4,7 +4,7 @@
  * after a crash and after an abort; refusing a folder of another atlas; one onnxruntime intra-op
  * thread per batch by default; dataset examples.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -65,6 +65,11 @@ describe('runAtlas on local threads', () => {
       expect(u).toMatchObject({ steps: 5, engine: expect.stringMatching(/^(onnx-\d+t|tfjs-wasm)$/), seed: batchSeed(4, u.batch) });
       for (const f of [u.files.page, u.files.json, u.files.best!, ...u.files.restarts]) expect(existsSync(path.join(out, f)), f).toBe(true);
       expect(u.files.restarts).toHaveLength(2);
+      // The winner's picture is the best picture: listed as best.png, not written twice.
+      const rec = JSON.parse(readFileSync(path.join(out, u.files.json), 'utf8')) as { winner: number };
+      expect(u.files.restarts[rec.winner]).toBe(u.files.best);
+      const pictures = readdirSync(path.join(out, path.dirname(u.files.json))).filter((f) => f.endsWith('.png'));
+      expect(new Set(pictures.map((f) => readFileSync(path.join(out, path.dirname(u.files.json), f)).toString('base64'))).size).toBe(pictures.length);
     }
     for (const f of ['index.html', 'atlas.css', 'layers/conv.html', 'layers/out.html']) expect(existsSync(path.join(out, f)), f).toBe(true);
   });

@@ -198,25 +198,29 @@ export class AtlasStore {
     const placeholder = { id: u.id } as ManifestUnit;
     this.lines.set(u.id, placeholder);
     try {
-      const save = async (pic: UnitPicture, name: string) => {
-        if (!pic.png) return undefined;
-        await writeFileAtomic(path.join(this.dir, dir, name), Buffer.from(pic.png, 'base64'));
-        return `${dir}${name}`;
-      };
-      files.best = await save(result.best, 'best.png');
-      const restarts: UnitRecord['restarts'] = [];
-      for (const [j, pic] of result.restarts.entries()) {
-        const file = await save(pic, `restart-${j}.png`);
+      // The pictures and the page are written side by side (their flushes overlap), unit.json last:
+      // it is what marks the unit done. A restart whose picture is the best picture (the winner's
+      // always is) points to best.png instead of a second copy.
+      const bestName = result.best.png ? 'best.png' : undefined;
+      const names = result.restarts.map((pic, j) => (!pic.png ? undefined : pic.png === result.best.png ? bestName : `restart-${j}.png`));
+      if (bestName) files.best = `${dir}${bestName}`;
+      const restarts: UnitRecord['restarts'] = result.restarts.map((pic, j) => {
+        const file = names[j] && `${dir}${names[j]}`;
         if (file) files.restarts.push(file);
-        restarts.push({ value: pic.value, ...(file ? { file } : { input: pic.input }) });
-      }
+        return { value: pic.value, ...(file ? { file } : { input: pic.input }) };
+      });
       const rec: UnitRecord = {
         id: u.id, layer: u.layer, unit: u.index, objective: u.objective, value: result.value, steps: result.steps, seconds: result.seconds,
         seed: result.seed, engine: result.engine, batch: result.batch, files,
         atlasId: this.plan.atlasId, kind: u.kind, winner: result.winner, backend: result.backend, piece: result.piece,
         history: result.history, outputs: result.outputs, restarts, ...(result.best.input ? { input: result.best.input } : {}),
       };
-      await writeFileAtomic(path.join(this.dir, files.page), unitPage(this.ctx, layer, rec, this.examplesFor(u.id)));
+      const png = (name: string, pic: UnitPicture) => writeFileAtomic(path.join(this.dir, dir, name), Buffer.from(pic.png!, 'base64'));
+      await Promise.all([
+        ...(bestName ? [png(bestName, result.best)] : []),
+        ...result.restarts.flatMap((pic, j) => (names[j] && names[j] !== bestName ? [png(names[j]!, pic)] : [])),
+        writeFileAtomic(path.join(this.dir, files.page), unitPage(this.ctx, layer, rec, this.examplesFor(u.id))),
+      ]);
       await writeFileAtomic(path.join(this.dir, files.json), JSON.stringify(rec) + '\n');
       this.lines.set(u.id, manifestLine(rec));
       this.dirty.add(u.layer);
