@@ -40,6 +40,33 @@ async function setup(seed: number) {
 }
 
 /** Largest objective over `count` random codes of the box whose input lies in the pixel box. */
+/** The ReLU relaxation of a problem as a linear function of z (as CodePolytope builds it), with its code box. */
+function relaxationInZ(p: ShallowProblem) {
+  const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
+  return {
+    zlo: Float64Array.from(p.lo),
+    zhi: Float64Array.from(p.lo, (l, i) => l + p.span[i]),
+    gz: Float64Array.from(g, (v, i) => v / p.span[i]),
+    gz0: g.reduce((s, v, i) => s - (v * p.lo[i]) / p.span[i], g0),
+  };
+}
+
+/** The LP over every code row, solved by HiGHS directly: its optimum and row duals. */
+function allRowsLp(highs: Awaited<ReturnType<typeof loadHighsHere>>, rows: ReturnType<typeof codeRows>, r: ReturnType<typeof relaxationInZ>): { value: number; duals: Float64Array } {
+  const model = highs.createModel();
+  model.passModel({
+    numCols: rows.k, numRows: rows.rows, sense: highs.constants.objectiveSense.maximize, offset: r.gz0, colCost: r.gz, colLower: r.zlo, colUpper: r.zhi,
+    rowLower: rows.lower, rowUpper: rows.upper,
+    matrix: { format: 'csr', numRows: rows.rows, numCols: rows.k, starts: Int32Array.from({ length: rows.rows + 1 }, (_, q) => q * rows.k), indices: Int32Array.from({ length: rows.rows * rows.k }, (_, t) => t % rows.k), values: rows.G },
+  });
+  model.options.set({ output_flag: false });
+  model.run();
+  const value = model.getObjectiveValue();
+  const duals = Float64Array.from(model.getSolution().rowDual);
+  model.dispose();
+  return { value, duals };
+}
+
 function sampled(p: ShallowProblem, prior: SubspacePrior, rnd: () => number, count: number): number {
   let best = -Infinity;
   for (let t = 0; t < count; t++) {
@@ -71,22 +98,8 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
     const { prior, rc, p } = await setup(5);
     const rows = codeRows(prior, rc);
     const highs = await loadHighsHere();
-    const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
-    // The relaxation in z, as CodePolytope builds it.
-    const zlo = Float64Array.from(p.lo), zhi = Float64Array.from(p.lo, (l, i) => l + p.span[i]);
-    const gz = Float64Array.from(g, (v, i) => v / p.span[i]);
-    const gz0 = g.reduce((s, v, i) => s - (v * p.lo[i]) / p.span[i], g0);
-    const model = highs.createModel();
-    model.passModel({
-      numCols: rows.k, numRows: rows.rows, sense: highs.constants.objectiveSense.maximize, offset: gz0, colCost: gz, colLower: zlo, colUpper: zhi,
-      rowLower: rows.lower, rowUpper: rows.upper,
-      matrix: { format: 'csr', numRows: rows.rows, numCols: rows.k, starts: Int32Array.from({ length: rows.rows + 1 }, (_, q) => q * rows.k), indices: Int32Array.from({ length: rows.rows * rows.k }, (_, t) => t % rows.k), values: rows.G },
-    });
-    model.options.set({ output_flag: false });
-    model.run();
-    const lpValue = model.getObjectiveValue();
-    const duals = model.getSolution().rowDual;
-    model.dispose();
+    const { zlo, zhi, gz, gz0 } = relaxationInZ(p);
+    const { value: lpValue, duals } = allRowsLp(highs, rows, { zlo, zhi, gz, gz0 });
     const certified = codeDualBound(rows, gz, gz0, zlo, zhi, duals);
     expect(certified).toBeGreaterThanOrEqual(lpValue - 1e-9);
     expect(certified - lpValue).toBeLessThan(1e-7 * Math.max(1, Math.abs(lpValue)));
@@ -105,20 +118,9 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
       const rows = codeRows(prior, rc);
       const highs = await loadHighsHere();
       const poly = new CodePolytope(highs, rows);
-      const { g, g0 } = linearRelaxation(p, unitRanges(p), null);
-      const zlo = Float64Array.from(p.lo), zhi = Float64Array.from(p.lo, (l, i) => l + p.span[i]);
-      const gz = Float64Array.from(g, (v, i) => v / p.span[i]);
-      const gz0 = g.reduce((s, v, i) => s - (v * p.lo[i]) / p.span[i], g0);
-      const full = highs.createModel();
-      full.passModel({
-        numCols: rows.k, numRows: rows.rows, sense: highs.constants.objectiveSense.maximize, offset: gz0, colCost: gz, colLower: zlo, colUpper: zhi,
-        rowLower: rows.lower, rowUpper: rows.upper,
-        matrix: { format: 'csr', numRows: rows.rows, numCols: rows.k, starts: Int32Array.from({ length: rows.rows + 1 }, (_, q) => q * rows.k), indices: Int32Array.from({ length: rows.rows * rows.k }, (_, t) => t % rows.k), values: rows.G },
-      });
-      full.options.set({ output_flag: false });
-      full.run();
-      const lpValue = full.getObjectiveValue();
-      full.dispose();
+      const relaxed = relaxationInZ(p);
+      const { zlo, zhi, gz, gz0 } = relaxed;
+      const lpValue = allRowsLp(highs, rows, relaxed).value;
       const out = poly.maximize(gz, gz0, zlo, zhi);
       expect(out.bound).toBeGreaterThanOrEqual(lpValue - 1e-9);
       expect(out.bound - lpValue).toBeLessThan(1e-7 * Math.max(1, Math.abs(lpValue)));
