@@ -207,6 +207,28 @@ describe('the whole step of both engines = float64 central finite differences (1
     }
   });
 
+  it('grey pixels + jitter with a constant fill → a channels-last conv net → logit, with TV (the matrix form of one-channel pictures)', async () => {
+    const [h, w, c] = [10, 9, 1];
+    const model = smoothConvNet(h, w, c, false);
+    const pipeline = resolvePipeline(model, [0], { param: 'pixel', transforms: [{ kind: 'jitter', pixels: 1 }], regularizers: [{ kind: 'tv', weight: 0.4 }] }, { constraints: [] }).spec;
+    const stage = pipeline.inputs[0];
+    stage.fill = 0.2;
+    const rng = new Rng(41);
+    const p = Float64Array.from({ length: h * w }, () => rng.normal());
+    const draws = drawSteps(pipeline, new Rng(5), 1);
+    const net64 = smoothConvNet64(model, h, w, c, false);
+    const climbed = (q: Float64Array) => {
+      const ref = pipelineReference(stage, q, draws[0]);
+      return net64(ref.seen).logits[2] - 0.4 * penaltyReference(stage, 'tv', ref.rendered);
+    };
+    const logit = net64(pipelineReference(stage, p, draws[0]).seen).logits[2];
+    try {
+      await compareWithFloat64({ model, targets: [{ kind: 'logit', index: 2 }], rowsPerTarget: 1, optimize: [0], fixed: new Map(), pipeline }, p, draws, [logit], centralDifferences(climbed, p));
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('two restarts with Gram diversity on the conv layer: spectral + standard transforms with a constant fill → a channels-last conv net → logit', async () => {
     const [h, w, c] = [10, 11, 3];
     const model = smoothConvNet(h, w, c, false);

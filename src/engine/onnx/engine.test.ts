@@ -35,6 +35,8 @@ interface Case {
   range?: [number, number];
   /** Override the transforms' fill rule. */
   fill?: 'edge' | number;
+  /** Round the starting variables to this many levels in [lo, hi] (ties between neighbours, as after clipping). */
+  levels?: number;
 }
 
 async function compare(model: ActmaxModel, c: Case): Promise<void> {
@@ -49,7 +51,8 @@ async function compare(model: ActmaxModel, c: Case): Promise<void> {
     const n = pipeline?.inputs[0].param?.size ?? model.inputs[0].shape.reduce((a, b) => a * b, 1);
     const rand = uniforms(7);
     const [lo, hi] = c.range ?? [0, 1];
-    const x = Float32Array.from({ length: rows * n }, () => lo + (hi - lo) * rand());
+    const level = (u: number) => (c.levels ? Math.round(u * c.levels) / c.levels : u);
+    const x = Float32Array.from({ length: rows * n }, () => lo + (hi - lo) * level(rand()));
     const draws = pipeline ? drawSteps(pipeline, new Rng(3), rows) : undefined;
     const a = await ref.valueAndGrad([x], draws);
     const b = await onnx.valueAndGrad([x], draws);
@@ -107,6 +110,11 @@ describe('ONNX engine = TF.js reference engine (values and input gradients, 1e-5
 
   it('image defaults of a small image: pixels, per-row jitter (constant fill), TV', async () => {
     await compare(mlp, { targets: [{ kind: 'logit', index: 0 }, { kind: 'margin', index: 4 }], restarts: 3, image: {} });
+  });
+
+  it('image defaults on pixels with ties between neighbours (TV takes TF\'s −1 at a tie), all-black and all-white rows included', async () => {
+    await compare(mlp, { targets: [{ kind: 'logit', index: 3 }], restarts: 4, image: {}, levels: 3 });
+    await compare(mlp, { targets: [{ kind: 'logit', index: 3 }], restarts: 2, image: {}, levels: 1 });
   });
 
   it('sigmoid parameterisation, L1/L2 penalties, diversity on a dense layer', async () => {

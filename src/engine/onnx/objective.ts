@@ -124,7 +124,7 @@ function emitGroup(net: NetEmitter, g: TermGroup, weight: string, inputs: Val[])
       const kind = g.penalty === 'inputL1' ? 'l1' : g.penalty === 'inputL2' ? 'l2' : 'tv';
       const p = emitPenalty(b, kind, x.name, x.shape, tvAxes(x.shape, x.shape.length >= 3), true);
       const w4 = b.op1('Reshape', [weight, b.i64([-1, ...x.shape.map(() => 1)])]);
-      return { value: flatRow(b.op1('Mul', [b.op1('Unsqueeze', [p.value!, b.i64([1])]), weight])), seedAt: net.ir.inputs[g.input].name, seed: { name: b.op1('Mul', [p.grad, w4]), shape: x.shape, layout: 'ir' } };
+      return { value: flatRow(b.op1('Mul', [b.op1('Unsqueeze', [p.value!, b.i64([1])]), weight])), seedAt: net.ir.inputs[g.input].name, seed: { name: b.op1('Mul', [b.sum(p.grads), w4]), shape: x.shape, layout: 'ir' } };
     }
   }
 }

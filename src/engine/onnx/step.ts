@@ -148,7 +148,10 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
       const { shape } = pictures;
       const channelAxis = stage.channelsFirst || shape.length === 3;
       for (const pen of stage.penalties) {
-        terms.push(pictures.backward(emitPenalty(b, pen.kind, pictures.x, shape, tvAxes(shape, channelAxis), false, p.terms.rows, -pen.weight).grad));
+        const penalty = emitPenalty(b, pen.kind, pictures.x, shape, tvAxes(shape, channelAxis), false, p.terms.rows, -pen.weight);
+        // The parts of a gradient join the network's in one Sum (a pass over memory less) where no transpose sits between.
+        if (stage.channelsFirst) terms.push(pictures.backward(b.sum(penalty.grads)));
+        else terms.push(...penalty.grads);
       }
     }
     if (!terms.length) return b.op1('Mul', [x, b.scalar(0)]);

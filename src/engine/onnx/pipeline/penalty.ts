@@ -13,18 +13,22 @@ export type PenaltyKind = 'l1' | 'l2' | 'tv';
 
 /**
  * Value per row (when `withValue`) and gradient of a penalty of `x` (IR layout, per-example
- * `shape`), over the spatial `axes` (1-based) for TV.
+ * `shape`), over the spatial `axes` (1-based) for TV. The gradient comes as terms to be summed
+ * (the caller adds them to its other terms in one go).
  *
  * @example
- * const { grad } = emitPenalty(b, 'tv', 'x', [28, 28], [1, 2], false);
+ * const { grads } = emitPenalty(b, 'tv', 'x', [28, 28], [1, 2], false, 1000);
+ * const grad = b.sum(grads);
  */
-export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape: number[], axes: number[], withValue: boolean, rows?: number, scale = 1): { value: string | null; grad: string } {
+export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape: number[], axes: number[], withValue: boolean, rows?: number, scale = 1): { value: string | null; grads: string[] } {
   const n = shape.reduce((a, v) => a * v, 1);
   const rowMean = (t: string) => b.op1('ReduceMean', [b.op1('Reshape', [t, b.i64([0, -1])])], { axes: [1], keepdims: 0 });
-  if (kind === 'l1') return { value: withValue ? rowMean(b.op1('Abs', [x])) : null, grad: b.op1('Where', [b.op1('Greater', [x, b.scalar(0)]), b.scalar(scale / n), b.scalar(-scale / n)]) };
-  if (kind === 'l2') return { value: withValue ? rowMean(b.op1('Mul', [x, x])) : null, grad: b.op1('Mul', [x, b.scalar((2 * scale) / n)]) };
+  const one = (value: string | null, grad: string) => ({ value, grads: [grad] });
+  if (kind === 'l1') return one(withValue ? rowMean(b.op1('Abs', [x])) : null, b.op1('Where', [b.op1('Greater', [x, b.scalar(0)]), b.scalar(scale / n), b.scalar(-scale / n)]));
+  if (kind === 'l2') return one(withValue ? rowMean(b.op1('Mul', [x, x])) : null, b.op1('Mul', [x, b.scalar((2 * scale) / n)]));
   if (!withValue && rows !== undefined && axes.length === 2 && axes[0] === 1 && axes[1] === 2 && shape.length >= 2 && shape.length <= 3 && shape[0] > 1 && shape[1] > 1) {
-    return { value: null, grad: imageTvGradient(b, x, shape, scale) };
+    if (greyTvApplies(shape)) return { value: null, grads: greyTvGradient(b, x, shape, rows, scale) };
+    return one(null, imageTvGradient(b, x, shape, scale));
   }
   const values: string[] = [];
   const grads: string[] = [];
@@ -47,8 +51,8 @@ export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape:
     // ∂/∂x_j = s_j − s_{j−1}.
     grads.push(b.op1('Sub', [pad(0, 1), pad(1, 0)]));
   }
-  if (!grads.length) return { value: withValue ? b.op1('Mul', [rowMean(x), b.scalar(0)]) : null, grad: b.op1('Mul', [x, b.scalar(0)]) };
-  return { value: withValue ? b.sum(values) : null, grad: b.sum(grads) };
+  if (!grads.length) return one(withValue ? b.op1('Mul', [rowMean(x), b.scalar(0)]) : null, b.op1('Mul', [x, b.scalar(0)]));
+  return one(withValue ? b.sum(values) : null, b.sum(grads));
 }
 
 /**
@@ -91,6 +95,65 @@ function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], scale: numb
   }
   terms.push(b.f32('tvConstant', constant, [1, h, w * c]));
   return b.op1('Reshape', [b.op1('Sum', terms), b.i64([0, ...shape])]);
+}
+
+/** The largest side the matrix form of the TV gradient takes (its cost grows with the side). */
+const GREY_TV_MAX_SIDE = 64;
+
+/** Whether the matrix form (greyTvGradient) computes the TV gradient of pictures of this shape: one channel, sides 2–64. */
+function greyTvApplies(shape: number[]): boolean {
+  const [h, w] = shape;
+  return (shape[2] ?? 1) === 1 && Math.max(h, w) <= GREY_TV_MAX_SIDE;
+}
+
+/** Scale of the differences before they are clipped to a sign: a power of two (exact), so any difference ≥ 2⁻⁶³ saturates. */
+const SATURATE = 2 ** 64;
+
+/**
+ * `scale` × the TV gradient of one-channel pictures [rows, H, W(, 1)] as two terms to be summed
+ * (the W and H parts), in matrix form: small pictures make every elementwise op a full pass over
+ * memory, and these seven ops are half the time of the shifts and masks of imageTvGradient.
+ *
+ * Along W (pictures as rows·H lines of W): e = D·x per line (D: the W−1 differences, scaled by
+ * 2⁶⁴), s = clip(e − 1, −1, 1) is TF's subgradient sign (−1 at a tie, +1 where x_j > x_{j+1}),
+ * and the gradient is w·s·Dᵀ (one Gemm each). Along H the same with the difference matrix on
+ * the left of each picture, c = clip(e, 0, 1) and 2w·Dᵀ·c, whose −w·Dᵀ·1 part (a constant per
+ * picture row) rides on the W Gemm's bias. Exact for |x| < 2⁶³; a difference below 2⁻⁶³ counts as
+ * part of a tie.
+ */
+function greyTvGradient(b: OnnxBuilder, x: string, shape: number[], rows: number, scale: number): string[] {
+  const [h, w] = shape;
+  const wW = scale / (h * (w - 1));
+  const wH = scale / ((h - 1) * w);
+  // Along W: right-multiplied, [w, w−1] differences and [w−1, w] transposed, scaled.
+  const dW = new Float32Array(w * (w - 1));
+  const dWt = new Float32Array((w - 1) * w);
+  for (let i = 0; i < w - 1; i++) {
+    dW[i * (w - 1) + i] = SATURATE;
+    dW[(i + 1) * (w - 1) + i] = -SATURATE;
+    dWt[i * w + i] = wW;
+    dWt[i * w + i + 1] = -wW;
+  }
+  // Along H: left-multiplied, [h−1, h] differences and [h, h−1] transposed, scaled.
+  const dH = new Float32Array((h - 1) * h);
+  const dHt = new Float32Array(h * (h - 1));
+  for (let i = 0; i < h - 1; i++) {
+    dH[i * h + i] = SATURATE;
+    dH[i * h + i + 1] = -SATURATE;
+    dHt[i * (h - 1) + i] = 2 * wH;
+    dHt[(i + 1) * (h - 1) + i] = -2 * wH;
+  }
+  // −wH·(Dᵀ·1)_i for picture row i, on every line of every row.
+  const lineBias = new Float32Array(rows * h);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < h; i++) lineBias[r * h + i] = -wH * ((i < h - 1 ? 1 : 0) - (i > 0 ? 1 : 0));
+  const lines = b.op1('Reshape', [x, b.i64([rows * h, w])]);
+  const signW = b.op1('Clip', [b.op1('Gemm', [lines, b.f32('tvDiffW', dW, [w, w - 1]), b.scalar(-1)]), b.scalar(-1), b.scalar(1)]);
+  const gradW = b.op1('Gemm', [signW, b.f32('tvDiffWt', dWt, [w - 1, w]), b.f32('tvLineBias', lineBias, [rows * h, 1])]);
+  const pictures = b.op1('Reshape', [x, b.i64([rows, h, w])]);
+  const overH = b.op1('Clip', [b.op1('MatMul', [b.f32('tvDiffH', dH, [h - 1, h]), pictures]), b.scalar(0), b.scalar(1)]);
+  const gradH = b.op1('MatMul', [b.f32('tvDiffHt', dHt, [h, h - 1]), overH]);
+  const back = (t: string) => b.op1('Reshape', [t, b.i64([rows, ...shape])]);
+  return [back(gradW), back(gradH)];
 }
 
 /** The spatial axes (1-based) TV runs over for a per-example shape: all but a trailing channel axis of an image. @example tvAxes([28, 28, 1]) // [1, 2] */
