@@ -51,6 +51,7 @@ const SHARED_PROCESS = [
   'src/constraints/project.test.ts',
   'src/data/fashion.test.ts',
   'src/engine/onnx/rules/rules.test.ts',
+  'src/engine/onnx/pipeline/penalty.test.ts',
   'src/exact/bnb/lifted.test.ts',
   'src/exact/bundled.test.ts',
   'src/exact/maximizeExact.test.ts',

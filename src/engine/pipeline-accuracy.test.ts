@@ -207,7 +207,7 @@ describe('the whole step of both engines = float64 central finite differences (1
     }
   });
 
-  it('grey pixels + jitter with a constant fill → a channels-last conv net → logit, with TV (the matrix form of one-channel pictures)', async () => {
+  it('grey pixels + jitter with a constant fill → a channels-last conv net → logit, with TV', async () => {
     const [h, w, c] = [10, 9, 1];
     const model = smoothConvNet(h, w, c, false);
     const pipeline = resolvePipeline(model, [0], { param: 'pixel', transforms: [{ kind: 'jitter', pixels: 1 }], regularizers: [{ kind: 'tv', weight: 0.4 }] }, { constraints: [] }).spec;

@@ -115,6 +115,8 @@ describe('ONNX engine = TF.js reference engine (values and input gradients, 1e-5
   it('image defaults on pixels with ties between neighbours (TV takes TF\'s −1 at a tie), all-black and all-white rows included', async () => {
     await compare(mlp, { targets: [{ kind: 'logit', index: 3 }], restarts: 4, image: {}, levels: 3 });
     await compare(mlp, { targets: [{ kind: 'logit', index: 3 }], restarts: 2, image: {}, levels: 1 });
+    // 130 rows: the batch the ONNX TV gradient takes in matrix form.
+    await compare(mlp, { targets: Array.from({ length: 10 }, (_, i) => ({ kind: 'logit', index: i }) as ObjectiveSpec), restarts: 13, image: {}, levels: 3 });
   });
 
   it('sigmoid parameterisation, L1/L2 penalties, diversity on a dense layer', async () => {

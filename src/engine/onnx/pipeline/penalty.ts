@@ -27,7 +27,7 @@ export function emitPenalty(b: OnnxBuilder, kind: PenaltyKind, x: string, shape:
   if (kind === 'l1') return one(withValue ? rowMean(b.op1('Abs', [x])) : null, b.op1('Where', [b.op1('Greater', [x, b.scalar(0)]), b.scalar(scale / n), b.scalar(-scale / n)]));
   if (kind === 'l2') return one(withValue ? rowMean(b.op1('Mul', [x, x])) : null, b.op1('Mul', [x, b.scalar((2 * scale) / n)]));
   if (!withValue && rows !== undefined && axes.length === 2 && axes[0] === 1 && axes[1] === 2 && shape.length >= 2 && shape.length <= 3 && shape[0] > 1 && shape[1] > 1) {
-    if (greyTvApplies(shape)) return { value: null, grads: greyTvGradient(b, x, shape, rows, scale) };
+    if (greyTvApplies(shape, rows)) return { value: null, grads: greyTvGradient(b, x, shape, rows, scale) };
     return one(null, imageTvGradient(b, x, shape, scale));
   }
   const values: string[] = [];
@@ -99,11 +99,16 @@ function imageTvGradient(b: OnnxBuilder, x: string, shape: number[], scale: numb
 
 /** The largest side the matrix form of the TV gradient takes (its cost grows with the side). */
 const GREY_TV_MAX_SIDE = 64;
+/**
+ * The fewest pixels in a batch for the matrix form: below it, the shifts of imageTvGradient are
+ * quicker (measured on 28×28 pictures, 2 threads: 60 rows 0.11 vs 0.16 ms, 150 rows 0.50 vs 0.35 ms).
+ */
+const GREY_TV_MIN_PIXELS = 100_000;
 
-/** Whether the matrix form (greyTvGradient) computes the TV gradient of pictures of this shape: one channel, sides 2–64. */
-function greyTvApplies(shape: number[]): boolean {
+/** Whether the matrix form (greyTvGradient) computes the TV gradient of `rows` pictures of this shape: one channel, sides up to 64, a large batch. */
+function greyTvApplies(shape: number[], rows: number): boolean {
   const [h, w] = shape;
-  return (shape[2] ?? 1) === 1 && Math.max(h, w) <= GREY_TV_MAX_SIDE;
+  return (shape[2] ?? 1) === 1 && Math.max(h, w) <= GREY_TV_MAX_SIDE && rows * h * w >= GREY_TV_MIN_PIXELS;
 }
 
 /** Scale of the differences before they are clipped to a sign: a power of two (exact), so any difference ≥ 2⁻⁶³ saturates. */
