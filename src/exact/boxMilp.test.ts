@@ -10,7 +10,9 @@ import { joinInputConstraints } from './inputs.js';
 import { maximizeExact } from './maximizeExact.js';
 import { extractNetwork } from './network.js';
 import { exactObjective } from './objective.js';
-import { liftSubspace } from './prior.js';
+import { codeRows, liftSubspace } from './prior.js';
+import { CodePolytope, unitRanges } from './polytopeBound.js';
+import { loadHighsHere } from './highs-here.js';
 import { mlp, randomLayers, seeded } from './test-nets.js';
 
 beforeAll(async () => {
@@ -74,4 +76,73 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
       }
     });
   }
+
+  it('with the units\' ranges over the polytope (some units then surely inactive): the same optimum from one row at first, the same closed box', async () => {
+    let offUnits = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const model = mlp(6, randomLayers([6, 10, 2], seed));
+      const p0 = prior(seed);
+      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: p0 }];
+      const rc = joinInputConstraints([resolveConstraints(constraints, model.inputs[0], 0)]);
+      const lifted = liftSubspace(extractNetwork(model), p0, rc);
+      const obj = exactObjective(model, lifted.net, { kind: 'logit', index: 1 });
+      const r = shallowProblem(lifted.net, obj, lifted.set);
+      if (!('problem' in r)) throw new Error(r.reason);
+      const p = r.problem;
+      const poly = new CodePolytope(await loadHighsHere(), codeRows(p0, rc));
+      const box = unitRanges(p);
+      const range = poly.unitRanges(p, box);
+      poly.dispose();
+      offUnits += Array.from(range.hi).filter((u, j) => u <= 0 && box.hi[j] > 0).length;
+      const best = (await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 })).value!;
+      const ctx = { net: lifted.net, obj, name: 'logit:1', timeLimit: 20, gapTolerance: 0, options: {} } as unknown as ExactContext;
+      const solver = await HighsSolver.start();
+      try {
+        const centre = new Float64Array(p.n).fill(0.5);
+        const few = await solveShallowByMilpRows(ctx, p, solver, undefined, centre, 1, range);
+        expect(few.proven).toBe(true);
+        expect(Math.abs(few.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
+        expect(Array.from(lifted.toInput(few.x!)).every((v) => v >= -1e-7 && v <= 1 + 1e-7)).toBe(true);
+        const fewAbove = await solveShallowByMilpRows(ctx, p, solver, best + 0.05 * Math.max(1, Math.abs(best)), centre, 1, range);
+        expect([fewAbove.proven, fewAbove.x]).toEqual([true, null]);
+        // No pixel row at all: the MILP's point must still be valued as the network values it (the solve checks that).
+        const rowless = await solveShallowByMilp(ctx, { ...p, A: new Float64Array(0), r: new Float64Array(0), rows: 0 }, solver, undefined, range);
+        expect(rowless.x).not.toBeNull();
+      } finally {
+        await solver.close();
+      }
+    }
+    // The seeds exercise the rows that keep a polytope-inactive unit off where only some pixel rows hold.
+    expect(offUnits).toBeGreaterThan(0);
+  });
+
+  it('a unit inactive on the polytope but not on the box gets its row: a MILP holding none of the rows stays where the unit is off', async () => {
+    // logit = relu(x0 − 0.5) + 0.1·relu(x1) + 0.01·relu(x0) under x0 ≤ 0.4: the first unit is off there.
+    const model = mlp(2, [[[1, 0, 1, 0, 1, 0], [-0.5, 0, 0]], [[1, 0.1, 0.01], [0]]]);
+    const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'linear' as const, a: [1, 0], b: 0.4 }];
+    const rc = joinInputConstraints([resolveConstraints(constraints, model.inputs[0], 0)]);
+    const net = extractNetwork(model);
+    const obj = exactObjective(model, net, { kind: 'logit', index: 0 });
+    const r = shallowProblem(net, obj, rc);
+    if (!('problem' in r)) throw new Error(r.reason);
+    const p = r.problem;
+    expect(p.rows).toBe(1);
+    const poly = new CodePolytope(await loadHighsHere(), { k: 2, rows: 1, G: Float64Array.of(1, 0), lower: Float64Array.of(-Infinity), upper: Float64Array.of(0.4) });
+    const box = unitRanges(p);
+    const range = poly.unitRanges(p, box);
+    poly.dispose();
+    expect(Array.from(range.hi).filter((u, j) => u <= 0 && box.hi[j] > 0).length).toBe(1);
+    const ctx = { net, obj, name: 'logit:0', timeLimit: 20, gapTolerance: 0, options: {} } as unknown as ExactContext;
+    const solver = await HighsSolver.start();
+    try {
+      // The unit's row keeps the MILP where the unit is off (x0 ≤ 0.5): 0.1 + 0.01·0.5. Without it the MILP would
+      // ignore the unit and go to x0 = 1, where the network gives 0.61.
+      const rowless = await solveShallowByMilp(ctx, { ...p, A: new Float64Array(0), r: new Float64Array(0), rows: 0 }, solver, undefined, range);
+      expect(rowless.proven).toBe(true);
+      expect(rowless.solverValue!).toBeCloseTo(0.105, 6);
+      expect(rowless.x![0]).toBeLessThanOrEqual(0.5 + 1e-7);
+    } finally {
+      await solver.close();
+    }
+  });
 });

@@ -5,6 +5,7 @@ import { WARM_MIP_OPTIONS, type HighsSolver } from './highs.js';
 import { forwardValues } from './network.js';
 import { exactObjectiveValue } from './objective.js';
 import { shallowMilp } from './shallowMilp.js';
+import type { UnitRanges } from './polytopeBound.js';
 
 /** Feasibility slack for the linear constraints of a MILP solution (they sit on them). */
 const ROW_TOL = 1e-7;
@@ -21,9 +22,9 @@ const FLOOR_MARGIN = 1e-6;
  * @example
  * const answer = await solveShallowByMilp(boxCtx, problem, solver, incumbent);
  */
-export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number): Promise<SolverAnswer> {
+export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number, range?: UnitRanges): Promise<SolverAnswer> {
   const lowered = floor === undefined ? undefined : floor - FLOOR_MARGIN * Math.max(1, Math.abs(floor));
-  const milp = shallowMilp(p, lowered);
+  const milp = shallowMilp(p, lowered, range);
   // With a floor the MILP is there to prove the box below it: primal heuristics only cost time.
   const solverOptions = lowered !== undefined ? { ...WARM_MIP_OPTIONS, ...ctx.options.solverOptions } : ctx.options.solverOptions;
   const out = await solver.solveMip(milp, { timeLimit: ctx.timeLimit, gapTolerance: Math.max(ctx.gapTolerance, 1e-6), signal: ctx.options.signal, solverOptions });
@@ -69,13 +70,13 @@ const FIRST_ROWS = 200;
  * @example
  * const answer = await solveShallowByMilpRows(boxCtx, problem, solver, incumbent, lpPoint); // firstRows: 200 by default
  */
-export async function solveShallowByMilpRows(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor: number | undefined, near: Float64Array | null, firstRows = FIRST_ROWS): Promise<SolverAnswer> {
-  if (!near || p.rows <= firstRows) return solveShallowByMilp(ctx, p, solver, floor);
+export async function solveShallowByMilpRows(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor: number | undefined, near: Float64Array | null, firstRows = FIRST_ROWS, range?: UnitRanges): Promise<SolverAnswer> {
+  if (!near || p.rows <= firstRows) return solveShallowByMilp(ctx, p, solver, floor, range);
   const keep = new Set(leastSlack(p, near, firstRows));
   const t0 = performance.now();
   for (;;) {
     const left = ctx.timeLimit - (performance.now() - t0) / 1000;
-    const ans = await solveShallowByMilp({ ...ctx, timeLimit: Math.max(left, 0.01) }, withRows(p, [...keep]), solver, floor);
+    const ans = await solveShallowByMilp({ ...ctx, timeLimit: Math.max(left, 0.01) }, withRows(p, [...keep]), solver, floor, range);
     if (!ans.x) return ans;
     const broken = brokenRows(p, shallowPoint(p, ans.x));
     if (broken.length === 0) return ans;

@@ -94,6 +94,38 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
     });
   }
 
+  it('units\' ranges over the polytope hold every pre-activation of the polytope, lie within the box ranges, tighten some; the bound with them still holds the maximum', async () => {
+    for (const seed of [1, 2, 3]) {
+      const { model, prior, constraints, rc, p, rnd } = await setup(seed);
+      const poly = new CodePolytope(await loadHighsHere(), codeRows(prior, rc));
+      const box = unitRanges(p);
+      const range = poly.unitRanges(p, box);
+      const { bound } = poly.bound(p, 2, range);
+      poly.dispose();
+      expect(range.lps).toBeGreaterThan(0);
+      for (let j = 0; j < p.m; j++) {
+        expect(range.lo[j]).toBeGreaterThanOrEqual(box.lo[j]);
+        expect(range.hi[j]).toBeLessThanOrEqual(box.hi[j]);
+      }
+      expect(Array.from(range.hi).some((u, j) => u < box.hi[j] - 1e-6) || Array.from(range.lo).some((l, j) => l > box.lo[j] + 1e-6)).toBe(true);
+      let inside = 0;
+      for (let t = 0; t < 20000; t++) {
+        const s = Float64Array.from({ length: p.n }, () => (rnd() + 1) / 2);
+        if (!subspaceInput(prior, shallowInput(p, s)).every((x) => x >= 0 && x <= 1)) continue;
+        inside++;
+        for (let j = 0; j < p.m; j++) {
+          let pre = p.b[j];
+          for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * s[i];
+          expect(pre).toBeLessThanOrEqual(range.hi[j] + 1e-9);
+          expect(pre).toBeGreaterThanOrEqual(range.lo[j] - 1e-9);
+        }
+      }
+      expect(inside).toBeGreaterThan(100);
+      const exact = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 });
+      expect(bound).toBeGreaterThanOrEqual(exact.value! - 1e-9);
+    }
+  });
+
   it('the certificate from the LP duals equals the LP optimum, and any multipliers give a valid bound', async () => {
     const { prior, rc, p } = await setup(5);
     const rows = codeRows(prior, rc);

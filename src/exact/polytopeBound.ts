@@ -221,6 +221,36 @@ export class CodePolytope {
     return { bound: best, s, lps };
   }
 
+  /**
+   * Each unit's pre-activation range over the box's polytope (bound tightening by LP): for every
+   * unit still unstable in `start` (and picked by `which`), its certified maximum and minimum
+   * over {s of the box, the rows} (two LPs, each warm-started from the last basis), intersected
+   * with `start`. On the bundled model's prior a box takes ≈ 100 LPs, 0.4–0.8 s.
+   *
+   * @example
+   * const tight = poly.unitRanges(p, unitRanges(p)); // tight.hi[j] ≤ unitRanges(p).hi[j]
+   */
+  unitRanges(p: ShallowProblem, start: UnitRanges, which: (j: number) => boolean = () => true): UnitRanges & { lps: number } {
+    const { zlo, zhi } = codeBox(p, this.rows.k);
+    const lo = Float64Array.from(start.lo), hi = Float64Array.from(start.hi);
+    let lps = 0;
+    const row = new Float64Array(p.n);
+    for (let j = 0; j < p.m; j++) {
+      if (lo[j] >= 0 || hi[j] <= 0 || !which(j)) continue;
+      for (const sign of [1, -1]) {
+        for (let i = 0; i < p.n; i++) row[i] = sign * p.W[j * p.n + i];
+        const { g, g0 } = inCode(p, this.rows.k, { g: row, g0: sign * p.b[j] });
+        const { bound } = this.maximize(g, g0, zlo, zhi);
+        lps++;
+        if (sign === 1) hi[j] = Math.min(hi[j], bound);
+        else lo[j] = Math.max(lo[j], -bound);
+        // Stable now: the other side cannot change how the unit is relaxed.
+        if (hi[j] <= 0 || lo[j] >= 0) break;
+      }
+    }
+    return { lo, hi, lps };
+  }
+
   dispose(): void {
     this.model.dispose();
   }

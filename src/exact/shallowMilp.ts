@@ -1,6 +1,6 @@
 import type { ShallowProblem } from './bnb/shallow.js';
 import type { Milp, MilpColumn, MilpRow } from './encode.js';
-import { unitRanges } from './polytopeBound.js';
+import { unitRanges, type UnitRanges } from './polytopeBound.js';
 
 /**
  * The compact MILP of a shallow problem: its n variables s ∈ [0,1]^n, its rows A s ≤ r, and per
@@ -11,14 +11,19 @@ import { unitRanges } from './polytopeBound.js';
  *
  * `floor` adds the row "objective ≥ floor": the MILP is then infeasible exactly when nothing in
  * the problem beats the floor (a value reached elsewhere, e.g. another box of a union).
+ * `range`: the units' pre-activation bounds (default: over the box, {@link unitRanges}); tighter
+ * ones (over the box's polytope) give smaller big-M constants and fewer binaries. A unit they
+ * make surely inactive gets the row W_j s + b_j ≤ 0 (valid on the polytope): a MILP holding only
+ * some of the problem's rows then does not wander where the dropped unit would count.
  *
  * @example
  * const milp = shallowMilp(problem, 13.1);
  * const out = await solver.solveMip(milp, { timeLimit: 10, gapTolerance: 1e-6 });
  */
-export function shallowMilp(p: ShallowProblem, floor?: number): Milp {
+export function shallowMilp(p: ShallowProblem, floor?: number, range: UnitRanges = unitRanges(p)): Milp {
   const { n, m, W, b, c } = p;
-  const { lo, hi } = unitRanges(p);
+  const { lo, hi } = range;
+  const box = unitRanges(p);
   const columns: MilpColumn[] = [];
   const rows: MilpRow[] = [];
   for (let i = 0; i < n; i++) columns.push({ name: `s${i}`, lo: 0, hi: 1, integer: false });
@@ -28,9 +33,13 @@ export function shallowMilp(p: ShallowProblem, floor?: number): Milp {
   const wIdx = (j: number) => Array.from({ length: n }, (_, i) => i).filter((i) => W[j * n + i] !== 0);
   for (let j = 0; j < m; j++) {
     const l = lo[j], u = hi[j];
-    if (u <= 0) continue;
     const idx = wIdx(j);
     const w = idx.map((i) => W[j * n + i]);
+    if (u <= 0) {
+      // Inactive on the polytope but not over the whole box: h_j = 0 is exact only where W_j s + b_j ≤ 0.
+      if (box.hi[j] > 0) rows.push({ name: `off${j}`, idx, coef: w, sense: '<=', rhs: -b[j] });
+      continue;
+    }
     const h = columns.length;
     columns.push({ name: `h${j}`, lo: 0, hi: u, integer: false });
     objIdx.push(h);

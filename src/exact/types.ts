@@ -31,7 +31,7 @@ export interface ExactOptions {
    * (flat; the optimised inputs concatenated in order) is used as given; `false` starts cold; an object sets the gradient search's budget.
    */
   warmStart?: boolean | ArrayLike<number> | { steps?: number; restarts?: number; seed?: number };
-  /** Seconds for LP bound tightening, or false to skip it (default: up to 20 % of timeLimit, at most 30 s). */
+  /** Seconds for LP bound tightening, or false to skip it (default: up to 20 % of timeLimit, at most 30 s). Over a data prior's union of boxes, false also skips the per-box tightening of the boxes a MILP does not close at once. */
   tighten?: number | false;
   onProgress?: (p: ExactProgress) => void;
   /**
@@ -141,6 +141,8 @@ export interface UnionBoxesInfo {
   pruned: number;
   /** Closed by a solve (its proof, or its tree pruned by the incumbent). */
   solved: number;
+  /** Boxes whose units' ranges were tightened over their polytope (their MILP did not close them at once); some then close by the tighter bound, counted in `pruned`. */
+  tightened: number;
   /** Boxes left open at the time limit (indices), with their bounds. */
   open: Array<{ box: number; bound: number }>;
 }
