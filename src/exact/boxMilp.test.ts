@@ -35,17 +35,23 @@ function prior(seed: number): SubspacePrior {
   return { type: 'subspace', mean: Array(6).fill(0.5), basis: rows.flat(), components: 3, latent: { box: { lo: [-1.2, -1, -1.1], hi: [1.1, 1.3, 1] } }, source: 'test' };
 }
 
+/** A random net's logit 1 under the prior of `seed` (box [0,1]^6), lifted to the code, with its shallow form. */
+function boxProblem(seed: number) {
+  const model = mlp(6, randomLayers([6, 10, 2], seed));
+  const p0 = prior(seed);
+  const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: p0 }];
+  const rc = joinInputConstraints([resolveConstraints(constraints, model.inputs[0], 0)]);
+  const lifted = liftSubspace(extractNetwork(model), p0, rc);
+  const obj = exactObjective(model, lifted.net, { kind: 'logit', index: 1 });
+  const shallow = shallowProblem(lifted.net, obj, lifted.set);
+  if (!('problem' in shallow)) throw new Error(shallow.reason);
+  return { model, p0, constraints, rc, lifted, obj, r: shallow };
+}
+
 describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () => {
   for (const seed of [1]) {
     it(`random net ${seed}: the optimum equals the lifted MILP's; a floor above it closes the box without a point, one below keeps it`, async () => {
-      const model = mlp(6, randomLayers([6, 10, 2], seed));
-      const p0 = prior(seed);
-      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: p0 }];
-      const rc = joinInputConstraints([resolveConstraints(constraints, model.inputs[0], 0)]);
-      const lifted = liftSubspace(extractNetwork(model), p0, rc);
-      const obj = exactObjective(model, lifted.net, { kind: 'logit', index: 1 });
-      const r = shallowProblem(lifted.net, obj, lifted.set);
-      if (!('problem' in r)) throw new Error(r.reason);
+      const { model, constraints, lifted, obj, r } = boxProblem(seed);
       const reference = await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 });
       expect(reference.status).toBe('optimal');
       const best = reference.value!;
@@ -80,14 +86,7 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
   it('with the units\' ranges over the polytope (some units then surely inactive): the same optimum from one row at first, the same closed box', async () => {
     let offUnits = 0;
     for (const seed of [1, 2, 3, 4, 5, 6]) {
-      const model = mlp(6, randomLayers([6, 10, 2], seed));
-      const p0 = prior(seed);
-      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: p0 }];
-      const rc = joinInputConstraints([resolveConstraints(constraints, model.inputs[0], 0)]);
-      const lifted = liftSubspace(extractNetwork(model), p0, rc);
-      const obj = exactObjective(model, lifted.net, { kind: 'logit', index: 1 });
-      const r = shallowProblem(lifted.net, obj, lifted.set);
-      if (!('problem' in r)) throw new Error(r.reason);
+      const { model, p0, constraints, rc, lifted, obj, r } = boxProblem(seed);
       const p = r.problem;
       const poly = new CodePolytope(await loadHighsHere(), codeRows(p0, rc));
       const box = unitRanges(p);

@@ -20,10 +20,10 @@ import { unitRanges, type UnitRanges } from './polytopeBound.js';
  * const milp = shallowMilp(problem, 13.1);
  * const out = await solver.solveMip(milp, { timeLimit: 10, gapTolerance: 1e-6 });
  */
-export function shallowMilp(p: ShallowProblem, floor?: number, range: UnitRanges = unitRanges(p)): Milp {
+export function shallowMilp(p: ShallowProblem, floor?: number, range?: UnitRanges): Milp {
   const { n, m, W, b, c } = p;
-  const { lo, hi } = range;
   const box = unitRanges(p);
+  const { lo, hi } = range ?? box;
   const columns: MilpColumn[] = [];
   const rows: MilpRow[] = [];
   for (let i = 0; i < n; i++) columns.push({ name: `s${i}`, lo: 0, hi: 1, integer: false });

@@ -40,8 +40,8 @@ export interface UnionBox {
   rows: CodeRows;
   /** The maximiser (in s) of the box's last polytope LP, once bounded: its MILP keeps the rows tight there. */
   lpPoint: Float64Array | null;
-  /** The units' pre-activation ranges over the box's polytope, once tightened (null: over the box). */
-  range: UnitRanges | null;
+  /** The units' pre-activation ranges over the box's polytope, once tightened (absent: over the box). */
+  range?: UnitRanges;
 }
 
 /** The warm start (an input), placed in the box whose code set holds it best. */
@@ -83,7 +83,7 @@ export function liftUnion(ctx: Pick<ExactContext, 'model' | 'spec' | 'net' | 'rc
     // Built on demand: most of its cost is spent on boxes that are solved, not on pruned ones.
     let shallow: ShallowProblem | null | undefined;
     const form = () => (shallow ??= method === 'milp' ? null : toShallow(shallowProblem(problem.net, obj!, problem.set)));
-    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows!, lpPoint: null, range: null };
+    return { index, problem, obj: obj!, shallow: form, cheapBound, bound: cheapBound, rows: rows!, lpPoint: null };
   });
   // The boxes share the network and constraints: the first says whether the branch-and-bound applies.
   const first = method === 'milp' || boxes.length === 0 ? null : shallowProblem(boxes[0].problem.net, boxes[0].obj, boxes[0].problem.set);
@@ -163,6 +163,11 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
     bound = Math.max(bound, boxBound);
     allClosed = false;
   };
+  /** A box closed by its bound (not beating the incumbent). */
+  const pruned = (box: UnionBox) => {
+    info.pruned++;
+    bound = Math.max(bound, box.bound);
+  };
   let q = 0;
   /** A point a box's solve found: the incumbent when it beats it. */
   const record = (box: UnionBox, ans: SolverAnswer) => {
@@ -175,8 +180,7 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
       const box = order[q++];
       const left = ctx.timeLimit - spent();
       if (box.bound <= target()) {
-        info.pruned++;
-        bound = Math.max(bound, box.bound);
+        pruned(box);
         continue;
       }
       if (left <= 0 || ctx.options.signal?.aborted) {
@@ -196,8 +200,7 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
         }
         info.tightened++;
         if (tightenBox(poly, box) <= target()) {
-          info.pruned++;
-          bound = Math.max(bound, box.bound);
+          pruned(box);
           continue;
         }
         ans = await solveBox(boxContext(ctx, box, ctx.timeLimit - spent(), start), box, best?.value, solver);
@@ -273,7 +276,7 @@ async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undef
   const shallow = box.shallow();
   if (!shallow) return solveByMilp(bctx);
   if (shallow.rows === 0 || bctx.options.method === 'bnb' || !solver) return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
-  return solveShallowByMilpRows(bctx, shallow, solver, floor, box.lpPoint, undefined, box.range ?? undefined);
+  return solveShallowByMilpRows(bctx, shallow, solver, floor, box.lpPoint, undefined, box.range);
 }
 
 /**
@@ -307,22 +310,20 @@ function tightenBox(poly: CodePolytope, box: UnionBox): number {
  */
 function polytopeBounds(poly: CodePolytope, boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Placed | null {
   let found: Placed | null = null;
-  {
-    for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
-      if (spent() > seconds || signal?.aborted) break;
-      if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
-      const p = box.shallow();
-      if (!p || p.m === 0) continue;
-      const out = poly.bound(p, 2);
-      box.bound = Math.min(box.bound, out.bound);
-      box.lpPoint = out.s;
-      if (!out.s || !rowsHold(p, out.s)) continue;
-      const z = shallowInput(p, out.s);
-      const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
-      if (!found || value > found.value) found = { box: box.index, x: z, value };
-    }
-    return found;
+  for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
+    if (spent() > seconds || signal?.aborted) break;
+    if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
+    const p = box.shallow();
+    if (!p || p.m === 0) continue;
+    const out = poly.bound(p, 2);
+    box.bound = Math.min(box.bound, out.bound);
+    box.lpPoint = out.s;
+    if (!out.s || !rowsHold(p, out.s)) continue;
+    const z = shallowInput(p, out.s);
+    const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
+    if (!found || value > found.value) found = { box: box.index, x: z, value };
   }
+  return found;
 }
 
 /** Feasibility slack of a polytope LP's maximiser on the problem's rows (HiGHS's tolerance is 1e-7). */

@@ -149,7 +149,7 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
       const channelAxis = stage.channelsFirst || shape.length === 3;
       for (const pen of stage.penalties) {
         const penalty = emitPenalty(b, pen.kind, pictures.x, shape, tvAxes(shape, channelAxis), false, p.terms.rows, -pen.weight);
-        // The parts of a gradient join the network's in one Sum (a pass over memory less) where no transpose sits between.
+        // The parts of a gradient join the network's in one Add chain (no pass to sum them first) where no transpose sits between.
         if (stage.channelsFirst) terms.push(pictures.backward(b.sum(penalty.grads)));
         else terms.push(...penalty.grads);
       }
