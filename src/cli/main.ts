@@ -142,7 +142,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--prior <spec>', `answers that look like the data (subspace priors only; z is the solver's variables): ${PRIOR_GRAMMAR}`)
     .option('--time-limit <s>', 'seconds for the solve per target', float('time-limit'), 60)
     .option('--gap <x>', 'stop and report optimal when (bound − value)/|value| ≤ x', float('gap'), 0)
-    .option('--no-warm-start', 'start the solver cold (default: gradient search first)')
+    .option('--no-warm-start', 'start the solver cold (default: gradient search first; over a data prior\'s union of boxes, their polished LP maximisers)')
     .addOption(new Option('--method <name>', 'solver: auto = branch-and-bound where it applies (one hidden ReLU layer, linear objective, box/linear constraints), else the MILP').choices(['auto', 'bnb', 'milp']).default('auto'))
     .option('--threads <n>', 'worker threads of the branch-and-bound (default: the cores; 0 = the main thread)', int('threads'))
     .option('--init <spec>', 'reference for mask constraints: FILE')

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../backend.js';
 import { resolveConstraints } from '../constraints/index.js';
+import { subspaceInput } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
-import { shallowProblem } from './bnb/shallow.js';
+import { shallowInput, shallowProblem, shallowValue } from './bnb/shallow.js';
 import { solveShallowByMilp, solveShallowByMilpRows } from './boxMilp.js';
 import type { ExactContext } from './context.js';
 import { HighsSolver } from './highs.js';
@@ -13,6 +14,7 @@ import { exactObjective } from './objective.js';
 import { codeRows, liftSubspace } from './prior.js';
 import { CodePolytope, unitRanges } from './polytopeBound.js';
 import { loadHighsHere } from './highs-here.js';
+import { floorRanges, type LpRunner } from './floorRanges.js';
 import { mlp, randomLayers, seeded } from './test-nets.js';
 
 beforeAll(async () => {
@@ -113,6 +115,60 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
     }
     // The seeds exercise the rows that keep a polytope-inactive unit off where only some pixel rows hold.
     expect(offUnits).toBeGreaterThan(0);
+  });
+
+  it('units\' ranges under a floor (OBBT with the objective ≥ floor): hold every sampled point of the polytope that reaches the floor, tighten beyond the polytope ranges, and the floored MILP with them gives the same optimum and the same closed box', async () => {
+    let tighter = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const { model, p0, constraints, rc, lifted, obj, r } = boxProblem(seed);
+      const p = r.problem;
+      const poly = new CodePolytope(await loadHighsHere(), codeRows(p0, rc));
+      const polyRange = poly.unitRanges(p, unitRanges(p));
+      poly.dispose();
+      const best = (await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 })).value!;
+      // A floor between a typical value and the maximum: a tenth of the way down from the top of the sampled range.
+      const rnd = seeded(100 + seed);
+      const samples: Float64Array[] = [];
+      while (samples.length < 3000) {
+        const s = Float64Array.from({ length: p.n }, () => (rnd() + 1) / 2);
+        if (subspaceInput(p0, shallowInput(p, s)).every((x) => x >= 0 && x <= 1)) samples.push(s);
+      }
+      const values = samples.map((s) => shallowValue(p, s));
+      const floor = best - 0.1 * (best - Math.min(...values));
+      const solver = await HighsSolver.start();
+      const run: LpRunner = (rows, lo, hi, costs) => solver.solveLps(rows, lo, hi, costs, 20);
+      const range = await floorRanges(run, p, polyRange, floor);
+      expect(range.lps).toBeGreaterThan(0);
+      let reaching = 0;
+      samples.forEach((s, t) => {
+        if (values[t] < floor) return;
+        reaching++;
+        for (let j = 0; j < p.m; j++) {
+          let pre = p.b[j];
+          for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * s[i];
+          expect(pre).toBeLessThanOrEqual(range.hi[j] + 1e-9);
+          expect(pre).toBeGreaterThanOrEqual(range.lo[j] - 1e-9);
+        }
+      });
+      expect(reaching).toBeGreaterThan(0);
+      for (let j = 0; j < p.m; j++) {
+        expect(range.hi[j]).toBeLessThanOrEqual(polyRange.hi[j]);
+        expect(range.lo[j]).toBeGreaterThanOrEqual(polyRange.lo[j]);
+        if (range.hi[j] < polyRange.hi[j] - 1e-6 || range.lo[j] > polyRange.lo[j] + 1e-6) tighter++;
+      }
+      const ctx = { net: lifted.net, obj, name: 'logit:1', timeLimit: 20, gapTolerance: 0, options: {} } as unknown as ExactContext;
+      try {
+        const below = await solveShallowByMilp(ctx, p, solver, floor, range);
+        expect(below.proven).toBe(true);
+        expect(Math.abs(below.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
+        const above = await solveShallowByMilp(ctx, p, solver, best + 0.05 * Math.max(1, Math.abs(best)), await floorRanges(run, p, polyRange, best + 0.05 * Math.max(1, Math.abs(best))));
+        expect([above.proven, above.x]).toEqual([true, null]);
+      } finally {
+        await solver.close();
+      }
+    }
+    // The floor cuts the polytope: some units' ranges narrow beyond what the rows alone give.
+    expect(tighter).toBeGreaterThan(0);
   });
 
   it('a unit inactive on the polytope but not on the box gets its row: a MILP holding none of the rows stays where the unit is off', async () => {

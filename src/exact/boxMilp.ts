@@ -7,10 +7,22 @@ import { exactObjectiveValue } from './objective.js';
 import { shallowMilp } from './shallowMilp.js';
 import type { UnitRanges } from './polytopeBound.js';
 
-/** Feasibility slack for the linear constraints of a MILP solution (they sit on them). */
-const ROW_TOL = 1e-7;
 /** The floor row is lowered by this (relative) so "infeasible" proves the box below the floor with room for HiGHS's tolerances. */
 const FLOOR_MARGIN = 1e-6;
+
+/**
+ * The floor a box's MILP gets for an incumbent `value`: a little below it, so HiGHS's tolerances
+ * cannot close a box that holds a point as good.
+ *
+ * @example
+ * loweredFloor(13.2) // 13.2 − 1.32e-5
+ */
+export function loweredFloor(value: number): number {
+  return value - FLOOR_MARGIN * Math.max(1, Math.abs(value));
+}
+
+/** Feasibility slack for the linear constraints of a MILP solution (they sit on them). */
+const ROW_TOL = 1e-7;
 
 /**
  * One box of a union solved as the compact MILP of its shallow form (src/exact/shallowMilp.ts):
@@ -23,7 +35,7 @@ const FLOOR_MARGIN = 1e-6;
  * const answer = await solveShallowByMilp(boxCtx, problem, solver, incumbent);
  */
 export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number, range?: UnitRanges): Promise<SolverAnswer> {
-  const lowered = floor === undefined ? undefined : floor - FLOOR_MARGIN * Math.max(1, Math.abs(floor));
+  const lowered = floor === undefined ? undefined : loweredFloor(floor);
   const milp = shallowMilp(p, lowered, range);
   // With a floor the MILP is there to prove the box below it: primal heuristics only cost time.
   const solverOptions = lowered !== undefined ? { ...WARM_MIP_OPTIONS, ...ctx.options.solverOptions } : ctx.options.solverOptions;
@@ -83,6 +95,17 @@ export async function solveShallowByMilpRows(ctx: ExactContext, p: ShallowProble
     if (left <= 0 || ctx.options.signal?.aborted) return { ...ans, x: null, solverValue: null, proven: false };
     for (const k of broken) keep.add(k);
   }
+}
+
+/**
+ * p with only its `count` rows of least slack at `near` (a relaxation of p: what holds over it
+ * holds over p), or p itself when it has no more rows than that.
+ *
+ * @example
+ * const looser = nearRows(problem, box.lpPoint, 200); // looser.rows ≤ 200
+ */
+export function nearRows(p: ShallowProblem, near: Float64Array, count = FIRST_ROWS): ShallowProblem {
+  return p.rows <= count ? p : withRows(p, leastSlack(p, near, count));
 }
 
 /** The `count` rows of p with the least slack at s. */

@@ -8,9 +8,10 @@
  * - `stop`: an Int32Array whose element 0 becomes non-zero when the owner asks HiGHS to stop,
  * - `ready`: a promise of the loaded `highs` module.
  *
- * Messages in: `{ type: 'mip', model, timeLimit, gap, start?, options }` and
- * `{ type: 'bounds', model, targets, seconds }`, dispatched by `handle(msg)`.
- * Messages out: `progress`, `incumbent`, `done`, `bounds`, `error`.
+ * Messages in: `{ type: 'mip', model, timeLimit, gap, start?, options }`,
+ * `{ type: 'bounds', model, targets, seconds }` and `{ type: 'lps', model, costs, seconds, lpSeconds }`
+ * (one LP per cost vector, warm-started from the last; the row duals of each), dispatched by `handle(msg)`.
+ * Messages out: `progress`, `incumbent`, `done`, `bounds`, `lps`, `error`.
  *
  * @example
  * const source = `const post = …; let stop = …; const ready = …;\n${SOLVER_CORE_SOURCE}\nonmessage = (e) => handle(e.data);`;
@@ -91,10 +92,28 @@ function runBounds(h, msg) {
   } finally { m.dispose(); }
   post({ type: 'bounds', lo, hi, done, seconds: (Date.now() - t0) / 1000 });
 }
+function runLps(h, msg) {
+  const m = build(h, msg.model);
+  const t0 = Date.now();
+  const duals = [];
+  try {
+    m.options.set({ output_flag: false, presolve: 'off', time_limit: msg.lpSeconds });
+    const optimal = h.constants.modelStatus.optimal;
+    const all = { kind: 'range', from: 0, to: msg.model.numCols - 1 };
+    for (const cost of msg.costs) {
+      if ((Date.now() - t0) / 1000 > msg.seconds || Atomics.load(stop, 0) !== 0) { duals.push(null); continue; }
+      m.changeColsCost(all, cost);
+      const r = m.run();
+      duals.push(r.modelStatus === optimal ? Float64Array.from(m.getSolution().rowDual) : null);
+    }
+  } finally { m.dispose(); }
+  post({ type: 'lps', duals, seconds: (Date.now() - t0) / 1000 });
+}
 function handle(msg) {
   ready.then((h) => {
     if (msg.type === 'mip') runMip(h, msg);
     else if (msg.type === 'bounds') runBounds(h, msg);
+    else if (msg.type === 'lps') runLps(h, msg);
   }).catch((e) => post({ type: 'error', message: String((e && e.stack) || e) }));
 }
 `;

@@ -1,4 +1,5 @@
 import type { Milp } from './encode.js';
+import type { CodeRows } from './polytopeBound.js';
 import { startSolverThread, type SolverThread } from './solver-thread.js';
 
 /**
@@ -119,6 +120,20 @@ function toWire(milp: Milp, withObjective = true): WireModel {
   };
 }
 
+/** An LP of dense rows (CodeRows) as HiGHS's arrays, zero costs, maximised. */
+function denseWire(rows: CodeRows, lo: Float64Array, hi: Float64Array): WireModel {
+  const { k, G } = rows;
+  const starts = new Int32Array(rows.rows + 1), indices: number[] = [], values: number[] = [];
+  for (let q = 0; q < rows.rows; q++) {
+    for (let c = 0; c < k; c++) if (G[q * k + c] !== 0) (indices.push(c), values.push(G[q * k + c]));
+    starts[q + 1] = indices.length;
+  }
+  return {
+    numCols: k, numRows: rows.rows, offset: 0, colCost: new Float64Array(k), colLower: lo, colUpper: hi, rowLower: rows.lower, rowUpper: rows.upper,
+    starts, indices: Int32Array.from(indices), values: Float64Array.from(values), integrality: new Int32Array(k), maximize: true,
+  };
+}
+
 const STATUS: Record<number, SolveOutcome['status']> = { 7: 'optimal', 8: 'infeasible', 9: 'infeasible', 10: 'unbounded', 13: 'time-limit', 17: 'interrupted' };
 
 /**
@@ -156,8 +171,27 @@ export class HighsSolver {
    */
   solveBounds(milp: Milp, targets: number[], seconds: number, signal?: AbortSignal): Promise<{ lo: Float64Array; hi: Float64Array; done: number }> {
     const unreached = () => ({ lo: new Float64Array(targets.length).fill(-Infinity), hi: new Float64Array(targets.length).fill(Infinity), done: 0 });
+    return this.request({ type: 'bounds', model: toWire(milp, false), targets, seconds }, 'bounds', unreached, signal);
+  }
+
+  /**
+   * Maximise each cost vector over one LP {lower ≤ G v ≤ upper, lo ≤ v ≤ hi} (G dense, row-major,
+   * rows.k columns), each LP warm-started from the last: the row duals of each (null where it
+   * found no optimum within `seconds` for all, or 1 s for one). The caller certifies bounds from
+   * the duals (codeDualBound), so nothing here is trusted as it is.
+   *
+   * @example
+   * const duals = await solver.solveLps(rows, lo, hi, [g1, g2], 10);
+   * const bound = duals[0] ? codeDualBound(rows, g1, 0, lo, hi, duals[0]) : Infinity;
+   */
+  solveLps(rows: CodeRows, lo: Float64Array, hi: Float64Array, costs: Float64Array[], seconds: number, signal?: AbortSignal): Promise<Array<Float64Array | null>> {
+    const model = denseWire(rows, lo, hi);
+    return this.request({ type: 'lps', model, costs, seconds, lpSeconds: 1 }, 'lps', () => ({ duals: costs.map(() => null) }), signal).then((m) => m.duals);
+  }
+
+  /** One request to the worker: its reply of type `reply`, or `unreached()` when stopped before one. */
+  private request<T>(message: Record<string, unknown>, reply: string, unreached: () => T, signal?: AbortSignal): Promise<T> {
     if (this.ended || signal?.aborted) return Promise.resolve(unreached());
-    const model = toWire(milp, false);
     this.thread.clearStop();
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -177,12 +211,12 @@ export class HighsSolver {
         }
       };
       const offMessage = this.thread.onMessage((m) => {
-        if (m.type === 'bounds') settle(() => resolve(m as unknown as { lo: Float64Array; hi: Float64Array; done: number }));
+        if (m.type === reply) settle(() => resolve(m as unknown as T));
         else if (m.type === 'error') settle(() => reject(new Error(`HiGHS worker: ${String(m.message)}`)));
       });
       const offError = this.thread.onError((e) => settle(() => reject(e)));
       signal?.addEventListener('abort', onAbort);
-      this.thread.post({ type: 'bounds', model, targets, seconds });
+      this.thread.post(message);
     });
   }
 

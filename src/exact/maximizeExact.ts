@@ -99,7 +99,10 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   const priors = unionPriors(parts);
   if (priors) {
     const boxes = liftUnion({ model, spec, net: inputNet, rc }, priors, method);
-    const x0 = await warmStart(model, spec, options, inputNet, rc, warmOptions);
+    // Each box's polished LP maximiser is the union's incumbent (unionBounds.ts): on the bundled
+    // model's prior better than gradient search (Pullover 13.1995 against 11.72) and 4.9 s sooner,
+    // so gradient search runs only when asked for (true, a budget, or an input).
+    const x0 = options.warmStart === undefined ? null : await warmStart(model, spec, options, inputNet, rc, warmOptions);
     if (x0 === 'infeasible') return empty('infeasible', 'the constraints admit no input');
     const placed = x0 ? placeStart(boxes, priors, x0, rc.lo, rc.hi) : null;
     const first = boxes[placed?.box ?? 0];

@@ -87,6 +87,12 @@ const ROWS_PER_ROUND = 24;
 const MAX_ROUNDS = 60;
 /** A row counts as violated beyond this slack (relative to 1 + |side|). */
 const ROW_SLACK = 1e-9;
+/**
+ * Seconds one LP may take (they take milliseconds): HiGHS was seen to stall on a degenerate range
+ * LP (src/exact/floorRanges.ts, class 1 of the bundled model's prior). A stopped LP gives no bound
+ * (Infinity), so nothing is tightened by it.
+ */
+const LP_SECONDS = 1;
 
 /**
  * A persistent HiGHS LP over {z : lower ≤ G z ≤ upper, z in a box}, shared by the boxes of a
@@ -111,7 +117,7 @@ export class CodePolytope {
   /** LPs run (every round of row generation counts). */
   runs = 0;
 
-  constructor(private readonly highs: Highs, private readonly rows: CodeRows) {
+  constructor(readonly highs: Highs, private readonly rows: CodeRows) {
     const { k } = rows;
     this.inLp = new Uint8Array(rows.rows);
     this.fin = (v: number) => (v === Infinity ? highs.infinity : v === -Infinity ? -highs.infinity : v);
@@ -128,7 +134,7 @@ export class CodePolytope {
       rowUpper: new Float64Array(0),
       matrix: { format: 'csr', numRows: 0, numCols: k, starts: Int32Array.from([0]), indices: new Int32Array(0), values: new Float64Array(0) },
     });
-    this.model.options.set({ output_flag: false, presolve: 'off' });
+    this.model.options.set({ output_flag: false, presolve: 'off', time_limit: LP_SECONDS });
   }
 
   /** Code rows in the LP so far. */

@@ -27,8 +27,10 @@ export interface ExactOptions {
   /** Stop when (bound − value)/|value| ≤ this, reported as `optimal` (default 0: a full proof). */
   gapTolerance?: number;
   /**
-   * Start the solver from a good input: `true` (default) runs gradient search first; an input
-   * (flat; the optimised inputs concatenated in order) is used as given; `false` starts cold; an object sets the gradient search's budget.
+   * Start the solver from a good input: `true` runs gradient search first (the default, except
+   * over a data prior's union of boxes, whose boxes' polished LP maximisers are better starts); an
+   * input (flat; the optimised inputs concatenated in order) is used as given; `false` starts
+   * cold; an object sets the gradient search's budget.
    */
   warmStart?: boolean | ArrayLike<number> | { steps?: number; restarts?: number; seed?: number };
   /** Seconds for LP bound tightening, or false to skip it (default: up to 20 % of timeLimit, at most 30 s). Over a data prior's union of boxes, false also skips the per-box tightening of the boxes a MILP does not close at once. */

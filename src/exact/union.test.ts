@@ -1,9 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../backend.js';
-import { latentViolation, subspaceInput } from '../prior/subspace.js';
+import { resolveConstraints } from '../constraints/index.js';
+import { latentViolation, subspaceCode, subspaceInput } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { maximizeExact } from './maximizeExact.js';
-import { unionTuning } from './union.js';
+import { loadHighsHere } from './highs-here.js';
+import { joinInputConstraints } from './inputs.js';
+import { extractNetwork } from './network.js';
+import { CodePolytope } from './polytopeBound.js';
+import { liftUnion, unionPriors, unionTuning } from './union.js';
+import { polishBoxes, polytopeBounds } from './unionBounds.js';
 import { mlp, orthonormalRows, seeded } from './test-nets.js';
 
 beforeAll(async () => {
@@ -95,6 +101,60 @@ describe('exact mode over a union of code boxes', () => {
         }
       }
     }
+  });
+
+  it('by default no gradient search runs: the polished LP maximisers of the boxes are the incumbents, and the proven maximum is the one found with a warm start', async () => {
+    for (const seed of [6, 7]) {
+      const rnd = seeded(seed);
+      const n = 6, hidden = 10;
+      const model = mlp(n, [
+        [Array.from({ length: n * hidden }, rnd), Array.from({ length: hidden }, () => 0.3 * rnd())],
+        [Array.from({ length: hidden * 2 }, rnd), [0.1, -0.2]],
+      ]);
+      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: randomUnionPrior(rnd, n, 3, 5) }];
+      const warm = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20, warmStart: { steps: 30, restarts: 2 } });
+      const plain = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20 });
+      expect([warm.status, plain.status]).toEqual(['optimal', 'optimal']);
+      expect(warm.warmStartValue).not.toBeNull();
+      expect(plain.warmStartValue).toBeNull();
+      expect(Math.abs(plain.value! - warm.value!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(warm.value!)));
+      expect(plain.residuals.prior).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it('polishing the boxes\' LP maximisers: a point of its box\'s set, at least as good as the best LP maximiser, never above the proven maximum', async () => {
+    let better = 0;
+    for (const seed of [6, 7, 8]) {
+      const rnd = seeded(seed);
+      const n = 6, hidden = 10;
+      const model = mlp(n, [
+        [Array.from({ length: n * hidden }, rnd), Array.from({ length: hidden }, () => 0.3 * rnd())],
+        [Array.from({ length: hidden * 2 }, rnd), [0.1, -0.2]],
+      ]);
+      const prior = randomUnionPrior(rnd, n, 3, 5);
+      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior }];
+      const parts = [resolveConstraints(constraints, model.inputs[0], 0)];
+      const rc = joinInputConstraints(parts);
+      const priors = unionPriors(parts)!;
+      const boxes = liftUnion({ model, spec: { kind: 'logit', index: 0 }, net: extractNetwork(model), rc }, priors, 'auto');
+      const highs = await loadHighsHere();
+      const poly = new CodePolytope(highs, boxes[0].rows);
+      const lpBest = polytopeBounds(poly, boxes, () => -Infinity, 60, () => 0);
+      poly.dispose();
+      const found = polishBoxes(highs, boxes, () => -Infinity, 60, () => 0)!;
+      expect(found).not.toBeNull();
+      expect(found.value).toBeGreaterThanOrEqual(lpBest!.value - 1e-12);
+      if (found.value > lpBest!.value + 1e-9) better++;
+      const box = boxes[found.box];
+      const x = box.problem.toInput(found.x);
+      expect(Array.from(x).every((v) => v >= -1e-7 && v <= 1 + 1e-7)).toBe(true);
+      expect(latentViolation(priors[found.box].latent, subspaceCode(priors[found.box], x))).toBeLessThanOrEqual(1e-7);
+      const proven = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20, warmStart: false });
+      expect(proven.status).toBe('optimal');
+      expect(found.value).toBeLessThanOrEqual(proven.value! + 1e-9);
+    }
+    // The polish moves off the LP maximisers somewhere.
+    expect(better).toBeGreaterThan(0);
   });
 
   it('cold (no warm start) and on the MILP route it finds the same maximum', async () => {

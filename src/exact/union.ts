@@ -10,10 +10,11 @@ import { solveByMilp } from './milpPath.js';
 import { forwardValues } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
 import { codeRows, liftNetwork, liftSubspace, milpProblemChecks, type MilpProblem } from './prior.js';
-import { CodePolytope, unitRanges, type CodeRows, type UnitRanges } from './polytopeBound.js';
+import { CodePolytope, type CodeRows, type UnitRanges } from './polytopeBound.js';
 import { loadHighsHere } from './highs-here.js';
 import { HighsSolver } from './highs.js';
-import { solveShallowByMilpRows } from './boxMilp.js';
+import { loweredFloor, solveShallowByMilpRows } from './boxMilp.js';
+import { polishBoxes, polytopeBounds, tightenBox } from './unionBounds.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
 
@@ -45,7 +46,7 @@ export interface UnionBox {
 }
 
 /** The warm start (an input), placed in the box whose code set holds it best. */
-type Placed = { box: number; x: Float64Array; value: number };
+export type Placed = { box: number; x: Float64Array; value: number };
 
 /**
  * The per-box priors of the optimised input's data prior when its code set is a union of boxes
@@ -123,14 +124,15 @@ export interface UnionAnswer {
 }
 
 /**
- * Solve the union: every box bounded over its polytope first (the best LP maximiser may become
- * the incumbent), then boxes by decreasing bound, each pruned when its bound does not beat the
- * incumbent, else solved with the incumbent as its floor (a floored box MILP usually proves the
- * box below the floor in seconds). Where the boxes go by the compact MILP, two boxes are solved at
- * once (each HiGHS runs in its own thread), and a box its MILP does not close within
- * `unionTuning.quickTry` seconds (or whose bound is far above the incumbent) gets its units'
- * ranges tightened over its polytope (tightenBox) and all the time left (on the bundled model's
- * prior: up to twice as many hard boxes closed a minute; the boxes that close quickly pay nothing).
+ * Solve the union: every box bounded over its polytope first, the LP maximisers of the boxes with
+ * the largest bounds polished into incumbents (unionBounds.ts), then boxes by decreasing bound,
+ * each pruned when its bound does not beat the incumbent, else solved with the incumbent as its
+ * floor (a floored box MILP usually proves the box below the floor in seconds). Where the boxes go
+ * by the compact MILP, two boxes are solved at once (each HiGHS runs in its own thread), and a box
+ * its MILP does not close within `unionTuning.quickTry` seconds (or whose bound is far above the
+ * incumbent) gets its units' ranges tightened, over its polytope and then where the objective
+ * reaches the incumbent, and all the time left (on the bundled model's prior: up to twice as many
+ * hard boxes closed a minute; the boxes that close quickly pay nothing).
  *
  * @example
  * const { box, answer } = await solveUnion(ctx, liftUnion(ctx, priors, 'auto'), placed);
@@ -155,8 +157,13 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
   const routes = new Set<SolverAnswer['method']>();
   const t0 = ctx.seconds();
   const spent = () => ctx.seconds() - t0;
-  const found = poly ? polytopeBounds(poly, boxes, target, ctx.timeLimit, spent, ctx.options.signal) : null;
-  if (found && (!best || found.value > best.value)) best = { box: found.box, value: found.value, x: found.x, solverValue: null };
+  const take = (found: Placed | null) => {
+    if (found && (!best || found.value > best.value)) best = { box: found.box, value: found.value, x: found.x, solverValue: null };
+  };
+  if (poly) {
+    take(polytopeBounds(poly, boxes, target, ctx.timeLimit, spent, ctx.options.signal));
+    take(polishBoxes(poly.highs, boxes, target, ctx.timeLimit, spent, ctx.options.signal));
+  }
   const order = [...boxes].sort((a, b) => b.bound - a.bound);
   const open = (box: UnionBox, boxBound: number) => {
     info.open.push({ box: box.index, bound: boxBound });
@@ -188,7 +195,7 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
         continue;
       }
       // A box its MILP does not close quickly (or whose bound is far above the incumbent) gets
-      // tighter unit ranges (LPs here), then the rest of the time.
+      // tighter unit ranges (LPs in the lane's solver thread), then the rest of the time.
       const tighten = poly && solver && ctx.options.tighten !== false;
       const far = best !== null && box.bound - best.value > unionTuning.farGap * Math.max(Math.abs(best.value), 1e-12);
       let ans = tighten && far ? null : await solveBox(boxContext(ctx, box, tighten ? Math.min(unionTuning.quickTry, left) : left, start), box, best?.value, solver);
@@ -199,7 +206,7 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
           if (ans.bound !== null) box.bound = Math.min(box.bound, ans.bound);
         }
         info.tightened++;
-        if (tightenBox(poly, box) <= target()) {
+        if ((await tightenBox(poly, solver, box, best ? loweredFloor(best.value) : null, ctx.timeLimit - spent())) <= target()) {
           pruned(box);
           continue;
         }
@@ -277,63 +284,4 @@ async function solveBox(bctx: ExactContext, box: UnionBox, floor: number | undef
   if (!shallow) return solveByMilp(bctx);
   if (shallow.rows === 0 || bctx.options.method === 'bnb' || !solver) return solveByBnb(bctx, shallow, Promise.resolve(bctx.start), floor);
   return solveShallowByMilpRows(bctx, shallow, solver, floor, box.lpPoint, undefined, box.range);
-}
-
-/**
- * Tighten a box before its MILP: the ranges of the units the objective gains from (c_j > 0: the
- * ones with a binary and a chord) over the box's polytope by LP, then the box's polytope bound
- * again with them. Returns the box's bound (maybe now below the incumbent: the box closes
- * without a MILP); the MILP then runs with the tighter big-M constants.
- */
-function tightenBox(poly: CodePolytope, box: UnionBox): number {
-  const p = box.shallow();
-  if (!p || p.m === 0) return box.bound;
-  const range = poly.unitRanges(p, unitRanges(p), (j) => p.c[j] > 0);
-  const tight = poly.bound(p, 2, range);
-  box.range = range;
-  if (tight.bound < box.bound) {
-    box.bound = tight.bound;
-    if (tight.s) box.lpPoint = tight.s;
-  }
-  return box.bound;
-}
-
-/**
- * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts) for
- * the boxes whose bound still beats the incumbent, by decreasing bound: two LPs per box (α
- * re-chosen at the first LP's maximiser). One HiGHS LP serves all boxes, warm-started from box to
- * box, its rows entering by row generation. These bounds come before any box is solved: where the
- * pixel box is what confines the code, they are far below the interval and SDP bounds (which see
- * the code box only), so they prune boxes and order the others. Every LP's maximiser is a point of
- * the prior's set: the best, evaluated in float64 through the network, is returned as an
- * incumbent. Boxes without a branch-and-bound form (the MILP route) keep their interval bound.
- */
-function polytopeBounds(poly: CodePolytope, boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Placed | null {
-  let found: Placed | null = null;
-  for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
-    if (spent() > seconds || signal?.aborted) break;
-    if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
-    const p = box.shallow();
-    if (!p || p.m === 0) continue;
-    const out = poly.bound(p, 2);
-    box.bound = Math.min(box.bound, out.bound);
-    box.lpPoint = out.s;
-    if (!out.s || !rowsHold(p, out.s)) continue;
-    const z = shallowInput(p, out.s);
-    const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
-    if (!found || value > found.value) found = { box: box.index, x: z, value };
-  }
-  return found;
-}
-
-/** Feasibility slack of a polytope LP's maximiser on the problem's rows (HiGHS's tolerance is 1e-7). */
-const ROW_TOL = 1e-7;
-
-function rowsHold(p: ShallowProblem, s: Float64Array): boolean {
-  for (let k = 0; k < p.rows; k++) {
-    let lhs = 0;
-    for (let i = 0; i < p.n; i++) lhs += p.A[k * p.n + i] * s[i];
-    if (lhs > p.r[k] + ROW_TOL * (1 + Math.abs(p.r[k]))) return false;
-  }
-  return true;
 }

@@ -37,7 +37,8 @@ export async function runExact(model: ActmaxModel, targets: ObjectiveSpec[], out
       constraints: o.constraints,
       timeLimit: o.timeLimit,
       gapTolerance: o.gapTolerance,
-      warmStart: o.warmStart,
+      // On: the library's default (gradient search, or the union's own starts); off: cold.
+      warmStart: o.warmStart ? undefined : false,
       method: o.method,
       threads: o.threads,
       optimize: o.optimize,

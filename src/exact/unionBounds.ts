@@ -1,0 +1,132 @@
+import type { Highs } from 'highs';
+import { polishInRegion } from './bnb/polish.js';
+import { RegionLp } from './bnb/regionLp.js';
+import { shallowInput, type ShallowProblem } from './bnb/shallow.js';
+import { nearRows } from './boxMilp.js';
+import { floorRanges, type LpRunner } from './floorRanges.js';
+import type { HighsSolver } from './highs.js';
+import { forwardValues } from './network.js';
+import { exactObjectiveValue } from './objective.js';
+import { unitRanges, type CodePolytope, type UnitRanges } from './polytopeBound.js';
+import type { Placed, UnionBox } from './union.js';
+
+/*
+ * A union's per-box work besides its solves (src/exact/union.ts): bounds over each box's
+ * polytope, incumbents from them, and the tightening of a box before its long MILP.
+ */
+
+/** Rounds of range LPs when a box is tightened (each from the ranges of the last). */
+const TIGHTEN_ROUNDS = 2;
+
+/**
+ * Tighten a box before its long MILP: the ranges of the units the objective gains from (c_j > 0:
+ * the ones with a binary and a chord) over the box's triangle relaxation, on the rows with the
+ * least slack at its LP maximiser and, with an incumbent, where the objective reaches it
+ * (src/exact/floorRanges.ts; the LPs run in the lane's solver thread, so two lanes tighten at
+ * once); then the box's polytope bound again with them. Returns the box's bound (maybe now below
+ * the incumbent: the box closes without a MILP; ranges under a floor hold only where the
+ * objective reaches it, so the bound is at least the floor); its MILP then runs with the tighter
+ * big-M constants.
+ *
+ * @example
+ * if ((await tightenBox(poly, solver, box, loweredFloor(incumbent), 30)) <= incumbent) console.log('closed');
+ */
+export async function tightenBox(poly: CodePolytope, solver: HighsSolver, box: UnionBox, floor: number | null, seconds: number): Promise<number> {
+  const p = box.shallow();
+  if (!p || p.m === 0) return box.bound;
+  const run: LpRunner = (rows, lo, hi, costs) => solver.solveLps(rows, lo, hi, costs, seconds);
+  const range = await floorRanges(run, box.lpPoint ? nearRows(p, box.lpPoint) : p, box.range ?? unitRanges(p), floor ?? -Infinity, TIGHTEN_ROUNDS);
+  return rebound(poly, box, p, range, floor);
+}
+
+/** The box's polytope bound with `range` (at least `floor`), its new ranges and LP maximiser. */
+function rebound(poly: CodePolytope, box: UnionBox, p: ShallowProblem, range: UnitRanges, floor: number | null): number {
+  const tight = poly.bound(p, 2, range);
+  box.range = range;
+  const bound = floor === null ? tight.bound : Math.max(floor, tight.bound);
+  if (bound < box.bound) {
+    box.bound = bound;
+    if (tight.s) box.lpPoint = tight.s;
+  }
+  return box.bound;
+}
+
+/**
+ * Each box's bound over its polytope (the pixel box in the code, src/exact/polytopeBound.ts) for
+ * the boxes whose bound still beats the incumbent, by decreasing bound: two LPs per box (α
+ * re-chosen at the first LP's maximiser). One HiGHS LP serves all boxes, warm-started from box to
+ * box, its rows entering by row generation. These bounds come before any box is solved: where the
+ * pixel box is what confines the code, they are far below the interval and SDP bounds (which see
+ * the code box only), so they prune boxes and order the others. Every LP's maximiser is a point of
+ * the prior's set: the best, evaluated in float64 through the network, is returned as an
+ * incumbent. Boxes without a branch-and-bound form (the MILP route) keep their interval bound.
+ */
+export function polytopeBounds(poly: CodePolytope, boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Placed | null {
+  let found: Placed | null = null;
+  for (const box of [...boxes].sort((a, b) => b.bound - a.bound)) {
+    if (spent() > seconds || signal?.aborted) break;
+    if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
+    const p = box.shallow();
+    if (!p || p.m === 0) continue;
+    const out = poly.bound(p, 2);
+    box.bound = Math.min(box.bound, out.bound);
+    box.lpPoint = out.s;
+    if (!out.s || !rowsHold(p, out.s)) continue;
+    const z = shallowInput(p, out.s);
+    const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
+    if (!found || value > found.value) found = { box: box.index, x: z, value };
+  }
+  return found;
+}
+
+/** Boxes polished for an incumbent before any solve (those with the largest bounds), and LPs per box. */
+const POLISH_BOXES = 20;
+const POLISH_LPS = 40;
+
+/**
+ * Incumbents from the boxes with the largest bounds, before any box is solved: each box's polytope
+ * LP maximiser (a point of the prior's set, from {@link polytopeBounds}) improved by LPs over
+ * activation regions (src/exact/bnb/polish.ts), for the {@link POLISH_BOXES} boxes of largest
+ * bound that still beat the incumbent. A floored MILP proves a box below a higher floor much
+ * faster, so the true maximum found early speeds every solve after it. Measured on the bundled
+ * model's prior: ≈ 0.1 s a box; Pullover's maximum (13.1995, in box 29) comes out of its LP
+ * maximiser (12.22), where the box solves reached it only after 33 s. The LP budget, not the
+ * clock, bounds each polish, so the same problem gives the same incumbent.
+ *
+ * @example
+ * const found = polishBoxes(poly.highs, boxes, target, 60, spent); // found?.value ≥ every polished box's start
+ */
+export function polishBoxes(highs: Highs, boxes: UnionBox[], target: () => number, seconds: number, spent: () => number, signal?: AbortSignal): Placed | null {
+  let found: Placed | null = null;
+  const order = boxes.filter((b) => b.lpPoint).sort((a, b) => b.bound - a.bound).slice(0, POLISH_BOXES);
+  for (const box of order) {
+    if (spent() > seconds || signal?.aborted) break;
+    if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
+    const p = box.shallow();
+    if (!p || p.m === 0) continue;
+    const lp = new RegionLp(highs, p, false);
+    let s: Float64Array;
+    try {
+      s = polishInRegion(p, lp, box.lpPoint!, { maxLps: POLISH_LPS, timeLimit: 2 }).s;
+    } finally {
+      lp.dispose();
+    }
+    if (!rowsHold(p, s)) continue;
+    const z = shallowInput(p, s);
+    const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
+    if (!found || value > found.value) found = { box: box.index, x: z, value };
+  }
+  return found;
+}
+
+/** Feasibility slack of a polytope LP's maximiser on the problem's rows (HiGHS's tolerance is 1e-7). */
+const ROW_TOL = 1e-7;
+
+function rowsHold(p: ShallowProblem, s: Float64Array): boolean {
+  for (let k = 0; k < p.rows; k++) {
+    let lhs = 0;
+    for (let i = 0; i < p.n; i++) lhs += p.A[k * p.n + i] * s[i];
+    if (lhs > p.r[k] + ROW_TOL * (1 + Math.abs(p.r[k]))) return false;
+  }
+  return true;
+}
