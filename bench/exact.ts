@@ -34,6 +34,8 @@ import { maximizeExact, type ExactResult } from '../src/exact/index.js';
 import { maximize } from '../src/optimize/maximize.js';
 import type { ObjectiveSpec } from '../src/objectives/spec.js';
 import { loadDatasetPrior } from '../src/prior/dataset.js';
+import { FASHION_CLASS_NAMES, loadFashionMnist, type FashionData } from '../src/data/fashion.js';
+import { looksLikeData, realism } from '../src/data/realism.js';
 import { latentViolation, subspaceCode, subspacePrior, subspaceResidual } from '../src/prior/subspace.js';
 
 const args = process.argv.slice(2);
@@ -168,17 +170,30 @@ if (has('q')) {
 if (has('c')) {
   const { stored } = await loadDatasetPrior(model);
   const prior = subspacePrior(stored, 32);
+  let train: FashionData | undefined;
   for (const k of classList) {
     const r = await maximizeExact(model, logit(k), { timeLimit, constraints: [{ kind: 'prior', prior }] });
     // Distance to the prior's set: off the subspace, and the code outside its nearest box.
     const residual = r.input.length ? Math.max(subspaceResidual(prior, r.input), latentViolation(prior.latent, subspaceCode(prior, r.input))) : null;
     const boxes = r.union ?? r.bnb?.boxes;
     const open = boxes ? [...boxes.open].sort((a, b) => b.bound - a.bound) : [];
-    line({ part: 'c', constraint: 'prior dataset:subspace:32 (union of cluster boxes) ∩ box [0,1]^784', objective: `logit:${k}`, timeLimit, priorResidual: residual, boxes: boxes ? { total: boxes.total, pruned: boxes.pruned, solved: boxes.solved, open: open.length, worstOpen: open[0] ?? null } : null }, r);
+    // Does the answer look like data? Judged as bench/prior.ts judges the gradient answers.
+    train ??= loadFashionMnist({ split: 'train' });
+    const looks = r.input.length ? realism(r.input, train) : null;
+    const judge = looks ? { p: (Object.values(r.outputs)[0] as number[])[k], distance: looks.distance, majority: looks.majority, majorityCount: looks.majorityCount } : null;
+    line({ part: 'c', constraint: 'prior dataset:subspace:32 (union of cluster boxes) ∩ box [0,1]^784', objective: `logit:${k}`, timeLimit, priorResidual: residual, boxes: boxes ? { total: boxes.total, pruned: boxes.pruned, solved: boxes.solved, open: open.length, worstOpen: open[0] ?? null } : null, judge }, r);
   }
 }
 
 console.log('\n' + summary());
+
+type Judge = { p: number; distance: number; majority: number; majorityCount: number };
+
+/** p(class), distance, majority (count); ✓ when all three tests pass (looksLikeData). */
+function judgeCell(j: Judge | null, k: number): string {
+  if (!j) return '—';
+  return `${looksLikeData(j.p, j, k) ? '✓ ' : ''}${j.p.toFixed(3)}, ${j.distance.toFixed(2)}, ${FASHION_CLASS_NAMES[j.majority]} ${j.majorityCount}/10`;
+}
 
 /** The Markdown tables of BENCHMARKS.md from this run's rows. */
 function summary(): string {
@@ -224,12 +239,12 @@ function summary(): string {
   }
   const c = rows.filter((r) => r.part === 'c');
   if (c.length) {
-    out.push('', "| class (prior dataset:subspace:32) | method | status | value | bound | gap | boxes pruned / solved / open of total | largest open box: bound | nodes | wall s | CPU s | load (1 min) | distance to the prior's set |", '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('', "| class (prior dataset:subspace:32) | method | status | value | bound | gap | boxes pruned / solved / open of total | largest open box: bound | nodes | wall s | CPU s | load (1 min) | distance to the prior's set | looks like data: p(class), distance to 10 nearest, their majority |", '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of c) {
       const bx = r.boxes as { total: number; pruned: number; solved: number; open: number; worstOpen: { box: number; bound: number } | null } | null;
       const boxCell = bx ? `${bx.pruned} / ${bx.solved} / ${bx.open} of ${bx.total}` : '—';
       const worst = bx?.worstOpen ? `box ${bx.worstOpen.box}: ${fmt(bx.worstOpen.bound)}` : '—';
-      out.push(`| ${r.objective} | ${r.method} | ${r.status} | ${fmt(r.value)} | ${fmt(r.upperBound)} | ${pct(r.gap)} | ${boxCell} | ${worst} | ${r.nodes} | ${fmt(r.seconds, 1)} | ${r.cpuSeconds} | ${(r.load as number[])[0]} | ${typeof r.priorResidual === 'number' ? r.priorResidual.toExponential(1) : '—'} |`);
+      out.push(`| ${r.objective} | ${r.method} | ${r.status} | ${fmt(r.value)} | ${fmt(r.upperBound)} | ${pct(r.gap)} | ${boxCell} | ${worst} | ${r.nodes} | ${fmt(r.seconds, 1)} | ${r.cpuSeconds} | ${(r.load as number[])[0]} | ${typeof r.priorResidual === 'number' ? r.priorResidual.toExponential(1) : '—'} | ${judgeCell(r.judge as Judge | null, Number(String(r.objective).split(':')[1]))} |`);
     }
   }
   const q = rows.filter((r) => r.part === 'q');

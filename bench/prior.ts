@@ -14,7 +14,7 @@ import { loadModel } from '../src/model/load.js';
 import type { ActmaxModel } from '../src/model/types.js';
 import { maximize, type MaximizeOptions } from '../src/optimize/maximize.js';
 import { loadFashionMnist, type FashionData } from '../src/data/fashion.js';
-import { realism, REALISM_DISTANCE_LIMIT } from '../src/data/realism.js';
+import { looksLikeData, realism, REALISM_DISTANCE_LIMIT } from '../src/data/realism.js';
 import { parsePrior } from '../src/cli/prior-spec.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,7 +75,7 @@ export function priorTable(rows: PriorBenchRow[]): string[] {
     const minP = Math.min(...r.perClass.map((c) => c.p));
     const d = r.perClass.map((c) => c.distance.toFixed(1)).join(' ');
     const ok = r.perClass.filter((c, k) => c.majority === k && c.majorityCount > 5).length;
-    const all = r.perClass.filter((c, k) => c.p >= 0.99 && c.distance <= REALISM_DISTANCE_LIMIT && c.majority === k && c.majorityCount > 5).length;
+    const all = r.perClass.filter((c, k) => looksLikeData(c.p, c, k)).length;
     lines.push(`| ${r.setting} | ${minP.toFixed(4)} | ${d} | ${Math.max(...r.perClass.map((c) => c.distance)).toFixed(2)} | ${ok}/10 | ${all}/10 | ${r.seconds.toFixed(1)} |`);
   }
   return lines;

@@ -1,6 +1,6 @@
 // Generate the README's example pictures (docs/images/) from the bundled model and the CNN
 // fixtures (test/fixtures, else ../shared/fixtures): `npx tsx scripts/readme-pictures.ts` (add `atlas` to redo only the
-// channel atlases, `prior` only the data-prior row). Deterministic (fixed seeds).
+// channel atlases, `prior` only the data-prior row, `prior exact` only the exact answers under the prior). Deterministic (fixed seeds).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from '../src/backend.js';
@@ -18,6 +18,7 @@ import { maximize, type MaximizeOptions, type MaximizeResult } from '../src/opti
 import { parsePrior } from '../src/cli/prior-spec.js';
 import { loadFashionMnist } from '../src/data/fashion.js';
 import { realism } from '../src/data/realism.js';
+import { maximizeExact } from '../src/exact/maximizeExact.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(repo, 'docs', 'images');
@@ -67,16 +68,42 @@ async function priorRow(model: ActmaxModel): Promise<void> {
   }
 }
 
+/**
+ * The proven (or best found, at the 60 s limit) maximum of every class's logit over the default
+ * subspace prior: `exact --prior dataset:subspace:32` (`prior exact` redoes only this picture).
+ */
+async function exactRow(model: ActmaxModel): Promise<void> {
+  const prior = await parsePrior('dataset:subspace:32', model);
+  const train = loadFashionMnist({ split: 'train' });
+  const out = model.outputs[0].name;
+  const panels = [];
+  try {
+    for (let k = 0; k < model.outputs[0].units; k++) {
+      const r = await maximizeExact(model, { kind: 'logit', index: k }, { timeLimit: 60, constraints: [{ kind: 'box', lo: 0, hi: 1 }, prior.constraint] });
+      const j = realism(r.input, train);
+      console.log(`exact ${k}: ${r.status} ${r.value?.toFixed(4)} p ${r.outputs[out][k].toFixed(4)} d ${j.distance.toFixed(2)} ${j.majority}×${j.majorityCount}`);
+      panels.push({ values: Float32Array.from(r.input), label: targetLabel({ kind: 'logit', index: k }, model), sublabel: `${r.value!.toFixed(1)}${r.status === 'optimal' ? ' proven' : ''}` });
+    }
+  } finally {
+    prior.dispose();
+  }
+  const img = gridImage(panels, model.inputs[0].shape, model.inputs[0].range, { scale: 3 });
+  await writeFileAtomic(path.join(outDir, 'fashion-logit-exact-subspace.png'), encodePng(img));
+  console.log(`wrote docs/images/fashion-logit-exact-subspace.png (${img.width}×${img.height})`);
+}
+
 await useBackend('wasm');
 
 // The bundled model: every class without and with the image defaults, and an animation.
 const bundled = await loadModel(path.join(repo, 'models', 'fashion-mnist-mlp'));
 if (priorOnly) {
-  await priorRow(bundled);
+  if (process.argv.slice(3).includes('exact')) await exactRow(bundled);
+  if (process.argv.slice(3).some((n) => n !== 'exact') || process.argv.length === 3) await priorRow(bundled);
   bundled.dispose();
   process.exit(0);
 }
 await priorRow(bundled);
+await exactRow(bundled);
 if (!atlasOnly) await classes(bundled, 'fashion', 'margin:all', { steps: 200, restarts: 4 });
 const anim = await maximize(bundled, parseObjective('margin:0', {}).concat(parseObjective('margin:5', {}), parseObjective('margin:8', {})), { seed: 1, steps: 120, restarts: 1, image: 'auto', frames: frameSteps(120, 13), constraints: [{ kind: 'box', lo: 0, hi: 1 }] });
 if (!atlasOnly) {

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backend.js';
 import { loadFashionMnist, type FashionData } from '../src/data/fashion.js';
-import { realism, REALISM_DISTANCE_LIMIT } from '../src/data/realism.js';
+import { looksLikeData, realism, REALISM_DISTANCE_LIMIT } from '../src/data/realism.js';
+import { maximizeExact } from '../src/exact/maximizeExact.js';
 import { loadModel } from '../src/model/load.js';
 import { maximize } from '../src/optimize/maximize.js';
 import { parsePrior } from '../src/cli/prior-spec.js';
@@ -38,6 +39,30 @@ describe('the realism judge (10 nearest Fashion-MNIST training images)', () => {
     model.dispose();
   });
 
+  it('looksLikeData needs all three: p ≥ 0.99, distance ≤ 5.2, and more than half of the 10 nearest of the class', () => {
+    const near = { distance: 4.85, majority: 2, majorityCount: 10 };
+    expect(looksLikeData(0.994, near, 2)).toBe(true);
+    expect(looksLikeData(0.988, near, 2)).toBe(false);
+    expect(looksLikeData(0.994, { ...near, distance: 5.21 }, 2)).toBe(false);
+    expect(looksLikeData(0.994, { ...near, majority: 9 }, 2)).toBe(false);
+    expect(looksLikeData(0.994, { ...near, majorityCount: 5 }, 2)).toBe(false);
+    expect(looksLikeData(0.994, { ...near, majorityCount: 6 }, 2)).toBe(true);
+  });
+
+  it('exact --prior dataset:subspace:32: the proven maximum of Ankle boot\'s logit over the prior\'s set looks like data', async () => {
+    const model = await loadModel(path.join(root, 'models/fashion-mnist-mlp'));
+    const prior = await parsePrior('dataset:subspace:32', model);
+    try {
+      const r = await maximizeExact(model, { kind: 'logit', index: 9 }, { timeLimit: 60, constraints: [{ kind: 'box', lo: 0, hi: 1 }, prior.constraint] });
+      expect(r.status).toBe('optimal');
+      const j = realism(r.input, train);
+      expect(looksLikeData(r.outputs.dense_1[9], j, 9), `p ${r.outputs.dense_1[9]}, distance ${j.distance}, votes ${j.votes}`).toBe(true);
+    } finally {
+      prior.dispose();
+      model.dispose();
+    }
+  }, 120_000);
+
   // The CLI's defaults (150 steps × 6 restarts, seed 0), on the classes named in PRIOR_TEST_CLASSES.
   for (const spec of ['dataset:subspace:32', 'decoder:' + path.join(root, 'models/fashion-mnist-decoder')]) {
     it(`--prior ${spec.replace(root + '/', '')} with its defaults: p(class) ≥ 0.99, within ${REALISM_DISTANCE_LIMIT} of the 10 nearest training images, mostly of the class`, async () => {
@@ -53,6 +78,7 @@ describe('the realism judge (10 nearest Fashion-MNIST training images)', () => {
           expect(r.outputs.dense_1[c], `p(class ${c})`).toBeGreaterThanOrEqual(0.99);
           expect(j.distance, `distance of class ${c}`).toBeLessThanOrEqual(REALISM_DISTANCE_LIMIT);
           expect([j.majority, j.majorityCount > 5], `10 nearest of class ${c}: ${j.votes}`).toEqual([c, true]);
+          expect(looksLikeData(r.outputs.dense_1[c], j, c)).toBe(true);
         });
       } finally {
         prior.dispose();

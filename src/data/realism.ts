@@ -82,3 +82,15 @@ export function realism(x: ArrayLike<number>, data: FashionData, k = 10): Realis
   });
   return { distance: distance / k, votes, majority, majorityCount: votes[majority] };
 }
+
+/**
+ * Whether an answer for class `k` looks like data by all three of the project's tests: the
+ * model's p(class) ≥ 0.99, mean distance to its 10 nearest training images ≤ 5.2, and those 10
+ * mostly (more than half) of class k.
+ *
+ * @example
+ * looksLikeData(0.994, realism(answer, train), 2) // true for the exact Pullover answer (4.85, 10 of 10 Pullovers)
+ */
+export function looksLikeData(p: number, judged: Pick<Realism, 'distance' | 'majority' | 'majorityCount'>, k: number, neighbours = 10): boolean {
+  return p >= 0.99 && judged.distance <= REALISM_DISTANCE_LIMIT && judged.majority === k && judged.majorityCount > neighbours / 2;
+}

@@ -206,7 +206,7 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
           if (ans.bound !== null) box.bound = Math.min(box.bound, ans.bound);
         }
         info.tightened++;
-        if ((await tightenBox(poly, solver, box, best ? loweredFloor(best.value) : null, ctx.timeLimit - spent())) <= target()) {
+        if ((await tightenBox(poly, solver, box, best ? loweredFloor(best.value) : null, ctx.timeLimit - spent(), ctx.options.signal)) <= target()) {
           pruned(box);
           continue;
         }

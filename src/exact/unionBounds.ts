@@ -31,10 +31,10 @@ const TIGHTEN_ROUNDS = 2;
  * @example
  * if ((await tightenBox(poly, solver, box, loweredFloor(incumbent), 30)) <= incumbent) console.log('closed');
  */
-export async function tightenBox(poly: CodePolytope, solver: HighsSolver, box: UnionBox, floor: number | null, seconds: number): Promise<number> {
+export async function tightenBox(poly: CodePolytope, solver: HighsSolver, box: UnionBox, floor: number | null, seconds: number, signal?: AbortSignal): Promise<number> {
   const p = box.shallow();
   if (!p || p.m === 0) return box.bound;
-  const run: LpRunner = (rows, lo, hi, costs) => solver.solveLps(rows, lo, hi, costs, seconds);
+  const run: LpRunner = (rows, lo, hi, costs) => solver.solveLps(rows, lo, hi, costs, seconds, signal);
   const range = await floorRanges(run, box.lpPoint ? nearRows(p, box.lpPoint) : p, box.range ?? unitRanges(p), floor ?? -Infinity, TIGHTEN_ROUNDS);
   return rebound(poly, box, p, range, floor);
 }
