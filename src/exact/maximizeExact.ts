@@ -108,7 +108,7 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     const first = boxes[placed?.box ?? 0];
     const ctx0: ExactContext = { model, spec, name, net: first.problem.net, obj: first.obj, rc: first.problem.set, problem: first.problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
     const { box, answer, boxes: info } = await solveUnion(ctx0, boxes, placed);
-    const why = `a union of ${boxes.length} code boxes: the largest of their maxima (${info.pruned} closed by their interval or polytope bound, ${info.solved} by a solve, ${info.open.length} open; ${info.tightened} tightened over their polytope)`;
+    const why = `a union of ${boxes.length} code boxes: the largest of their maxima (${info.pruned} closed by their interval or polytope bound, ${info.solved} by a solve, ${info.open.length} open; ${info.tightened} with their units' ranges tightened by LP)`;
     return finishAnswer(boxContext(ctx0, boxes[box], timeLimit, placed), answer, why);
   }
 

@@ -143,7 +143,7 @@ export interface UnionBoxesInfo {
   pruned: number;
   /** Closed by a solve (its proof, or its tree pruned by the incumbent). */
   solved: number;
-  /** Boxes whose units' ranges were tightened over their polytope (their MILP did not close them at once); some then close by the tighter bound, counted in `pruned`. */
+  /** Boxes whose units' ranges were tightened by LP, over their relaxation where the objective reaches the incumbent (their MILP did not close them at once); some then close by the tighter bound, counted in `pruned`. */
   tightened: number;
   /** Boxes left open at the time limit (indices), with their bounds. */
   open: Array<{ box: number; bound: number }>;

@@ -74,7 +74,7 @@ describe('exact mode over a union of code boxes', () => {
     });
   }
 
-  it('every box tightened before its MILP (the units\' ranges over its polytope) gives the same proven maximum as none', async () => {
+  it('every box tightened before its MILP (its units\' ranges by LP where the objective reaches the incumbent) gives the same proven maximum as none', async () => {
     for (const seed of [4, 5]) {
       const rnd = seeded(seed);
       const n = 6, hidden = 10;
