@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../backend.js';
+import type { Constraint } from '../constraints/constraint.js';
 import { resolveConstraints } from '../constraints/index.js';
+import type { ActmaxModel } from '../model/types.js';
 import { subspaceInput } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { shallowInput, shallowProblem, shallowValue } from './bnb/shallow.js';
@@ -17,7 +19,7 @@ import { loadHighsHere } from './highs-here.js';
 import { floorRanges, type LpRunner } from './floorRanges.js';
 import { reluCuts } from './reluCuts.js';
 import { shallowMilp } from './shallowMilp.js';
-import { mlp, randomLayers, seeded } from './test-nets.js';
+import { mlp, preActivation, randomLayers, seeded } from './test-nets.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -37,6 +39,13 @@ function prior(seed: number): SubspacePrior {
     rows.push(v.map((x) => x / norm));
   }
   return { type: 'subspace', mean: Array(6).fill(0.5), basis: rows.flat(), components: 3, latent: { box: { lo: [-1.2, -1, -1.1], hi: [1.1, 1.3, 1] } }, source: 'test' };
+}
+
+/** The lifted MILP's proven maximum of logit 1 (the reference the box MILPs must meet). */
+async function provenMaximum(model: ActmaxModel, constraints: Constraint[]): Promise<number> {
+  const r = await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 });
+  expect(r.status).toBe('optimal');
+  return r.value!;
 }
 
 /** A random net's logit 1 under the prior of `seed` (box [0,1]^6), lifted to the code, with its shallow form. */
@@ -97,7 +106,7 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
       const range = poly.unitRanges(p, box);
       poly.dispose();
       offUnits += Array.from(range.hi).filter((u, j) => u <= 0 && box.hi[j] > 0).length;
-      const best = (await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 })).value!;
+      const best = await provenMaximum(model, constraints);
       const ctx = { net: lifted.net, obj, name: 'logit:1', timeLimit: 20, gapTolerance: 0, options: {} } as unknown as ExactContext;
       const solver = await HighsSolver.start();
       try {
@@ -127,7 +136,7 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
       const poly = new CodePolytope(await loadHighsHere(), codeRows(p0, rc));
       const polyRange = poly.unitRanges(p, unitRanges(p));
       poly.dispose();
-      const best = (await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 })).value!;
+      const best = await provenMaximum(model, constraints);
       // A floor between a typical value and the maximum: a tenth of the way down from the top of the sampled range.
       const rnd = seeded(100 + seed);
       const samples: Float64Array[] = [];
@@ -146,8 +155,7 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
         if (values[t] < floor) return;
         reaching++;
         for (let j = 0; j < p.m; j++) {
-          let pre = p.b[j];
-          for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * s[i];
+          const pre = preActivation(p, s, j);
           expect(pre).toBeLessThanOrEqual(range.hi[j] + 1e-9);
           expect(pre).toBeGreaterThanOrEqual(range.lo[j] - 1e-9);
         }
@@ -182,7 +190,7 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
       const highs = await loadHighsHere();
       const first = reluCuts(highs, p, milp, 1);
       const cuts = reluCuts(highs, p, milp);
-      const best = (await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, method: 'milp', warmStart: false, timeLimit: 20 })).value!;
+      const best = await provenMaximum(model, constraints);
       expect(cuts.bound!).toBeGreaterThanOrEqual(best - 1e-6);
       expect(cuts.bound!).toBeLessThanOrEqual(first.bound! + 1e-9);
       if (cuts.bound! < first.bound! - 1e-6) lowered++;
@@ -193,8 +201,7 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
         const x = new Float64Array(milp.columns.length);
         for (let i = 0; i < p.n; i++) x[i] = (rnd() + 1) / 2;
         for (let j = 0; j < p.m; j++) {
-          let pre = p.b[j];
-          for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * x[i];
+          const pre = preActivation(p, x, j);
           if (index.has(`h${j}`)) x[index.get(`h${j}`)!] = Math.max(0, pre);
           if (index.has(`d${j}`)) x[index.get(`d${j}`)!] = pre > 0 ? 1 : 0;
         }

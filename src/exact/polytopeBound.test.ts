@@ -11,7 +11,7 @@ import { extractNetwork } from './network.js';
 import { exactObjective } from './objective.js';
 import { CodePolytope, codeDualBound, linearRelaxation, unitRanges } from './polytopeBound.js';
 import { codeRows, liftSubspace } from './prior.js';
-import { mlp, orthonormalRows, randomLayers, seeded } from './test-nets.js';
+import { mlp, orthonormalRows, preActivation, randomLayers, seeded } from './test-nets.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -114,8 +114,7 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
         if (!subspaceInput(prior, shallowInput(p, s)).every((x) => x >= 0 && x <= 1)) continue;
         inside++;
         for (let j = 0; j < p.m; j++) {
-          let pre = p.b[j];
-          for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * s[i];
+          const pre = preActivation(p, s, j);
           expect(pre).toBeLessThanOrEqual(range.hi[j] + 1e-9);
           expect(pre).toBeGreaterThanOrEqual(range.lo[j] - 1e-9);
         }

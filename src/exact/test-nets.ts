@@ -80,3 +80,14 @@ export function randomLayers(widths: number[], seed: number): Array<[number[], n
   }
   return out;
 }
+
+/**
+ * Unit j's pre-activation b_j + W_j·s of a shallow problem at a point s of its box.
+ * @example
+ * const pre = preActivation(problem, s, 0); // within unitRanges(problem) for s ∈ [0,1]^n
+ */
+export function preActivation(p: { n: number; W: Float64Array; b: Float64Array }, s: ArrayLike<number>, j: number): number {
+  let pre = p.b[j];
+  for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * s[i];
+  return pre;
+}

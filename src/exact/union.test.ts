@@ -27,6 +27,18 @@ function randomUnionPrior(rnd: () => number, n: number, k: number, count: number
   return { type: 'subspace', mean: Array(n).fill(0.5), basis: rows.flat(), components: k, latent: { union: { boxes, percentiles: [10, 90] } }, source: 'test' };
 }
 
+/** A random 6-input net with 10 hidden units and a 3-component prior on a union of 5 boxes, in [0,1]^6. */
+function randomUnionCase(seed: number) {
+  const rnd = seeded(seed);
+  const n = 6, hidden = 10;
+  const model = mlp(n, [
+    [Array.from({ length: n * hidden }, rnd), Array.from({ length: hidden }, () => 0.3 * rnd())],
+    [Array.from({ length: hidden * 2 }, rnd), [0.1, -0.2]],
+  ]);
+  const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: randomUnionPrior(rnd, n, 3, 5) }];
+  return { model, constraints };
+}
+
 describe('exact mode over a union of code boxes', () => {
   for (const seed of [1, 2, 3]) {
     it(`random net ${seed}: the union's answer equals the largest per-box MILP answer, and no sampled point of the set beats its bound`, async () => {
@@ -76,13 +88,7 @@ describe('exact mode over a union of code boxes', () => {
 
   it('every box tightened before its MILP (its units\' ranges by LP where the objective reaches the incumbent) gives the same proven maximum as none', async () => {
     for (const seed of [4, 5]) {
-      const rnd = seeded(seed);
-      const n = 6, hidden = 10;
-      const model = mlp(n, [
-        [Array.from({ length: n * hidden }, rnd), Array.from({ length: hidden }, () => 0.3 * rnd())],
-        [Array.from({ length: hidden * 2 }, rnd), [0.1, -0.2]],
-      ]);
-      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: randomUnionPrior(rnd, n, 3, 5) }];
+      const { model, constraints } = randomUnionCase(seed);
       const plain = await maximizeExact(model, { kind: 'logit', index: 1 }, { constraints, timeLimit: 20, warmStart: false, tighten: false });
       expect(plain.status).toBe('optimal');
       expect(plain.union!.tightened).toBe(0);
@@ -105,13 +111,7 @@ describe('exact mode over a union of code boxes', () => {
 
   it('by default no gradient search runs: the polished LP maximisers of the boxes are the incumbents, and the proven maximum is the one found with a warm start', async () => {
     for (const seed of [6, 7]) {
-      const rnd = seeded(seed);
-      const n = 6, hidden = 10;
-      const model = mlp(n, [
-        [Array.from({ length: n * hidden }, rnd), Array.from({ length: hidden }, () => 0.3 * rnd())],
-        [Array.from({ length: hidden * 2 }, rnd), [0.1, -0.2]],
-      ]);
-      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior: randomUnionPrior(rnd, n, 3, 5) }];
+      const { model, constraints } = randomUnionCase(seed);
       const warm = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20, warmStart: { steps: 30, restarts: 2 } });
       const plain = await maximizeExact(model, { kind: 'logit', index: 0 }, { constraints, timeLimit: 20 });
       expect([warm.status, plain.status]).toEqual(['optimal', 'optimal']);
@@ -125,14 +125,7 @@ describe('exact mode over a union of code boxes', () => {
   it('polishing the boxes\' LP maximisers: a point of its box\'s set, at least as good as the best LP maximiser, never above the proven maximum', async () => {
     let better = 0;
     for (const seed of [6, 7, 8]) {
-      const rnd = seeded(seed);
-      const n = 6, hidden = 10;
-      const model = mlp(n, [
-        [Array.from({ length: n * hidden }, rnd), Array.from({ length: hidden }, () => 0.3 * rnd())],
-        [Array.from({ length: hidden * 2 }, rnd), [0.1, -0.2]],
-      ]);
-      const prior = randomUnionPrior(rnd, n, 3, 5);
-      const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior }];
+      const { model, constraints } = randomUnionCase(seed);
       const parts = [resolveConstraints(constraints, model.inputs[0], 0)];
       const rc = joinInputConstraints(parts);
       const priors = unionPriors(parts)!;
