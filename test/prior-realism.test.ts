@@ -10,8 +10,8 @@ import { parsePrior } from '../src/cli/prior-spec.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 let train: FashionData;
-/** Classes the test runs per prior (all ten are in `npm run bench`'s table; three keep the suite lean). */
-const SUBSPACE_TEST_CLASSES = [1, 3, 7];
+/** Classes the test runs per prior (all ten are in `npm run bench`'s table; a few keep the suite lean). Pullover (2) under the subspace prior passes only with the end-of-run polish of the code (p 0.988 → 0.997). */
+const SUBSPACE_TEST_CLASSES = [1, 2, 3, 7];
 const DECODER_TEST_CLASSES = [1, 3, 7];
 let test: FashionData;
 

@@ -109,7 +109,7 @@ export function polytopeBounds(poly: CodePolytope, boxes: UnionBox[], target: ()
 
 /** Boxes polished for an incumbent before any solve (those with the largest bounds), and LPs per box. */
 const POLISH_BOXES = 20;
-const POLISH_LPS = 40;
+export const POLISH_LPS = 40;
 
 /**
  * Incumbents from the boxes with the largest bounds, before any box is solved: each box's polytope
@@ -132,19 +132,32 @@ export function polishBoxes(highs: Highs, boxes: UnionBox[], target: () => numbe
     if (box.bound <= Math.max(target(), found ? (found as Placed).value : -Infinity)) continue;
     const p = box.shallow();
     if (!p || p.m === 0) continue;
-    const lp = new RegionLp(highs, p, false);
-    let s: Float64Array;
-    try {
-      s = polishInRegion(p, lp, box.lpPoint!, { maxLps: POLISH_LPS, timeLimit: 2 }).s;
-    } finally {
-      lp.dispose();
-    }
-    if (!rowsHold(p, s)) continue;
+    const s = polishInBox(highs, p, box.lpPoint!);
+    if (!s) continue;
     const z = shallowInput(p, s);
     const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, z));
     if (!found || value > found.value) found = { box: box.index, x: z, value };
   }
   return found;
+}
+
+/**
+ * A point s of a box's problem (its code rescaled to [0, 1]) improved by LPs over activation
+ * regions (the convex–concave ascent and single-unit flips of src/exact/bnb/polish.ts) within the
+ * problem's rows; null when the result breaks a row beyond HiGHS's tolerance. The LP budget
+ * (`lps`), not the clock, bounds it, so the same start gives the same point.
+ *
+ * @example
+ * const s = polishInBox(highs, box.shallow()!, box.lpPoint!); // shallowValue(p, s) ≥ shallowValue(p, box.lpPoint)
+ */
+export function polishInBox(highs: Highs, p: ShallowProblem, start: Float64Array, lps = POLISH_LPS): Float64Array | null {
+  const lp = new RegionLp(highs, p, false);
+  try {
+    const { s } = polishInRegion(p, lp, start, { maxLps: lps, timeLimit: 2 });
+    return rowsHold(p, s) ? s : null;
+  } finally {
+    lp.dispose();
+  }
 }
 
 /** Feasibility slack of a polytope LP's maximiser on the problem's rows (HiGHS's tolerance is 1e-7). */

@@ -61,7 +61,9 @@ export interface MaximizeOptions extends ProblemOptions {
   /**
    * End-of-run polish by LPs over activation regions (exact/polish.ts), exact inside a region: on
    * by default where it applies (one hidden ReLU layer, linear objective, box/linear constraints,
-   * no image pipeline); `false` turns it off; `{ lps }` sets its budget in LPs per target (30).
+   * no image transforms or regularisers; under a subspace data prior it polishes the code within
+   * its box, exact/priorPolish.ts); `false` turns it off; `{ lps }` sets its budget in LPs per
+   * target (30; 40 under a prior).
    */
   polish?: boolean | { lps?: number };
 }
@@ -193,14 +195,20 @@ async function search(p: Problem, engine: Engine, progress: Progress, options: M
   return { frames, startedAt, endedAt };
 }
 
-/** The end-of-run polish (exact/polish.ts) of each target's best row; off with an image pipeline, after an interrupt, or when asked. */
+/**
+ * The end-of-run polish (exact/polish.ts; under a subspace prior, exact/priorPolish.ts) of each
+ * target's best row; off with image transforms or regularisers (the search's objective is then not
+ * the answer's), after an interrupt, or when asked.
+ */
 async function polishRun(p: Problem, progress: Progress, options: MaximizeOptions): Promise<PolishSummary | undefined> {
-  if (options.polish === false || p.pipeline || progress.interrupted) return undefined;
+  const prior = !!p.pipeline && p.inputs.some((i) => i.prior);
+  const plainObjective = !p.pipeline || (prior && !p.pipeline.spec.diversity && p.pipeline.spec.inputs.every((s) => s.transforms.length === 0 && s.penalties.length === 0 && s.blur === 0));
+  if (options.polish === false || !plainObjective || progress.interrupted) return undefined;
   // It applies to one hidden ReLU layer of dense units: a convolutional network is declined before
   // its piecewise-linear form is built (for a 416×416 detector that form alone exhausts the heap).
   const conv = p.model.ir?.nodes.find((n) => ['Conv2D', 'DepthwiseConv2D', 'Conv2DTranspose', 'MaxPool', 'AvgPool'].includes(n.op));
   if (conv) return { applied: false, reason: `the polish applies to one hidden ReLU layer of dense units; this network has ${conv.op} "${conv.name}"`, targets: [] };
   const rows = { bestX: progress.bestX, bestValue: progress.bestValue, restarts: p.restarts, sizes: p.inputs.map((i) => i.size), resolved: p.inputs.map((i) => i.constraints) };
   const lps = typeof options.polish === 'object' ? options.polish.lps : undefined;
-  return polishBestRows(p.model, p.targets, rows, { constraints: p.constraints, optimize: p.inputs.map((i) => i.index), fixed: p.request.fixed, signal: options.signal, lps });
+  return polishBestRows(p.model, p.targets, rows, { constraints: p.constraints, optimize: p.inputs.map((i) => i.index), fixed: p.request.fixed, signal: options.signal, lps, prior });
 }

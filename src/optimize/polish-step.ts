@@ -1,6 +1,7 @@
 import type { Constraint } from '../constraints/constraint.js';
 import { projectInPlace, type ResolvedConstraints } from '../constraints/index.js';
 import { polishAnswers, type PolishSummary } from '../exact/polish.js';
+import { polishCodes } from '../exact/priorPolish.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
 
@@ -28,7 +29,7 @@ export async function polishBestRows(
   model: ActmaxModel,
   targets: ObjectiveSpec[],
   rows: BestRows,
-  o: { constraints: Constraint[]; optimize: number[]; fixed: Map<number, Float32Array>; signal?: AbortSignal; lps?: number },
+  o: { constraints: Constraint[]; optimize: number[]; fixed: Map<number, Float32Array>; signal?: AbortSignal; lps?: number; prior?: boolean },
 ): Promise<PolishSummary> {
   const { bestX, bestValue, restarts, sizes, resolved } = rows;
   const winners = targets.map((_, t) => {
@@ -48,7 +49,9 @@ export async function polishBestRows(
     });
     return x;
   });
-  const { improved, summary } = await polishAnswers(model, targets, inputs, { constraints: o.constraints, optimize: o.optimize, fixed: o.fixed, signal: o.signal, lps: o.lps });
+  // Under a data prior the rows hold its codes: the polish works in the code (exact/priorPolish.ts).
+  const polish = o.prior ? polishCodes : polishAnswers;
+  const { improved, summary } = await polish(model, targets, inputs, { constraints: o.constraints, optimize: o.optimize, fixed: o.fixed, signal: o.signal, lps: o.lps });
   improved.forEach((x, t) => {
     const polished = summary.targets[t];
     if (!polished) return; // nothing polished for this target (the summary says why)
