@@ -84,6 +84,19 @@ describe('actmax maximize', () => {
     expect(png.width).toBe(png.height);
   });
 
+  it('--prior dataset:subspace:32: each line says what the polish of the code added; result.json records it', async () => {
+    const out = path.join(dir, 'm-prior');
+    const r = await cli(['maximize', BUNDLED, '--objective', 'logit:2', '--steps', '40', '--restarts', '2', '--prior', 'dataset:subspace:32', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const line = r.out.split('\n').find((l) => l.startsWith('logit:2:'))!;
+    const [value, before] = [...line.matchAll(/(?:^logit:2: |polished from )([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(value).toBeGreaterThan(before);
+    const doc = JSON.parse(await fs.readFile(path.join(out, 'result.json'), 'utf8'));
+    expect(doc.polish).toMatchObject({ applied: true, reason: null, targets: [{ objective: 'logit:2', skipped: null }] });
+    expect(doc.polish.targets[0].before).toBeCloseTo(before, 4);
+    expect(doc.results[0].value).toBeCloseTo(doc.polish.targets[0].after, 3);
+  });
+
   it('logit:all writes a labelled grid and the same document shape with 10 results', async () => {
     const out = path.join(dir, 'm2');
     const r = await cli(['maximize', BUNDLED, '--objective', 'logit:all', '--steps', '30', '--restarts', '1', '--out', out, '--json']);

@@ -293,6 +293,9 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
     const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
     expect([run.prior?.type, run.prior?.components]).toEqual(['subspace', 16]);
+    // The end-of-run polish of the code ran in the page's worker (HiGHS from the page's highs/ folder).
+    expect(run.polish, JSON.stringify(run.polish)).toMatchObject({ applied: true, targets: [{ objective: 'logit:1', skipped: null }] });
+    expect(run.polish.targets[0].after).toBeGreaterThanOrEqual(run.polish.targets[0].before);
     const doc = run.results[0];
     expect(doc.input.every((v: number) => v >= -1e-6 && v <= 1 + 1e-6)).toBe(true);
     // The answer lies in the prior's set: the 16-dimensional subspace of the stored prior, its code in the code set.

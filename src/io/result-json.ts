@@ -6,6 +6,7 @@ import type { ExactResult } from '../exact/maximizeExact.js';
 /** Display names of the exact solvers (`method` in result.json). */
 const EXACT_METHOD: Record<ExactResult['method'], string> = { bnb: 'exact (branch-and-bound, SDP bounds)', milp: 'exact (MILP, HiGHS)' };
 import type { MaximizeResult, TargetResult } from '../optimize/maximize.js';
+import type { PolishSummary } from '../exact/polish.js';
 import type { PriorReport } from '../prior/param.js';
 
 /** A run's settings and totals, as in maximize's result (minus the per-target results). */
@@ -22,6 +23,8 @@ export interface RunDocument extends RunSummary {
   image?: string[];
   /** The data prior the answers were held to (kind, K, code set), when there was one. */
   prior?: PriorReport;
+  /** What the end-of-run polish did per target (value before → after), or why it did not apply; absent when it was off. */
+  polish?: PolishSummary;
   results: TargetDocument[];
 }
 
@@ -62,7 +65,7 @@ const withoutSpec = <T extends { spec: unknown }>(r: T): Omit<T, 'spec'> => {
  * const run = await maximize(model, logit(1), { steps: 5, restarts: 1 });
  * const doc = runJson(run, model.source); // { model, method: 'gradient', seed, steps, …, results: [{ objective: 'logit:1', value, input, … }] }
  */
-export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'image' | 'prior'>, modelSource: string, targets?: number[]): RunDocument {
+export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'image' | 'prior' | 'polish'>, modelSource: string, targets?: number[]): RunDocument {
   const picked = targets ? targets.map((t) => run.results[t]) : run.results;
   return {
     model: modelSource,
@@ -79,8 +82,15 @@ export function runJson(run: RunSummary & Pick<MaximizeResult, 'results' | 'imag
     timings: run.timings,
     ...(run.image ? { image: run.image } : {}),
     ...(run.prior ? { prior: run.prior } : {}),
+    ...(run.polish ? { polish: pickedPolish(run.polish, targets) } : {}),
     results: picked.map(withoutSpec),
   };
+}
+
+/** The polish summary of the picked targets (all when none are picked). */
+function pickedPolish(polish: PolishSummary, targets?: number[]): PolishSummary {
+  if (!targets || polish.targets.length === 0) return polish;
+  return { ...polish, targets: targets.map((t) => polish.targets[t]).filter((r) => r !== undefined) };
 }
 
 /**

@@ -184,7 +184,12 @@ export async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions,
     if (o.json) io.out(JSON.stringify(runJson(run, model.source)) + '\n');
     else {
       if (run.prior) io.out(`prior: ${run.prior.description}\n`);
-      for (const r of run.results) io.out(`${r.objective}: ${r.value.toPrecision(6)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}${r.withoutPrior ? ` (without the prior ${r.withoutPrior.value.toPrecision(6)})` : ''}\n`);
+      // What the end-of-run polish added, where it raised the search's best.
+      const polished = (t: number) => {
+        const p = run.polish?.targets[t];
+        return p && p.before !== null && p.after !== null && p.after > p.before ? ` (polished from ${p.before.toPrecision(6)})` : '';
+      };
+      run.results.forEach((r, t) => io.out(`${r.objective}: ${r.value.toPrecision(6)}${polished(t)}${r.unrounded ? ` (before rounding ${r.unrounded.value.toPrecision(6)})` : ''}${r.withoutPrior ? ` (without the prior ${r.withoutPrior.value.toPrecision(6)})` : ''}\n`));
       io.out(`wrote ${files.map((f) => path.relative(process.cwd(), f) || f).join(', ')}\n`);
     }
     if (run.interrupted) {
