@@ -41,6 +41,8 @@ export interface UnionBox {
   rows: CodeRows;
   /** The maximiser (in s) of the box's last polytope LP, once bounded: its MILP keeps the rows tight there. */
   lpPoint: Float64Array | null;
+  /** The objective at the box's first polytope LP maximiser (float64), when that is a point of the set. */
+  lpValue?: number;
   /** The units' pre-activation ranges over the box's polytope, once tightened (absent: over the box). */
   range?: UnitRanges;
 }
