@@ -103,6 +103,8 @@ function runLps(h, msg) {
     for (const cost of msg.costs) {
       if ((Date.now() - t0) / 1000 > msg.seconds || Atomics.load(stop, 0) !== 0) { duals.push(null); continue; }
       m.changeColsCost(all, cost);
+      // HiGHS's time_limit counts from the model's first run unless its clocks are zeroed: per LP here.
+      m.zeroAllClocks();
       const r = m.run();
       duals.push(r.modelStatus === optimal ? Float64Array.from(m.getSolution().rowDual) : null);
     }

@@ -1,5 +1,5 @@
 import type { Milp } from './encode.js';
-import type { CodeRows } from './polytopeBound.js';
+import { polytopeTuning, type CodeRows } from './polytopeBound.js';
 import { startSolverThread, type SolverThread } from './solver-thread.js';
 
 /**
@@ -177,7 +177,7 @@ export class HighsSolver {
   /**
    * Maximise each cost vector over one LP {lower ≤ G v ≤ upper, lo ≤ v ≤ hi} (G dense, row-major,
    * rows.k columns), each LP warm-started from the last: the row duals of each (null where it
-   * found no optimum within `seconds` for all, or 1 s for one). The caller certifies bounds from
+   * found no optimum within `seconds` for all, or `polytopeTuning.lpSeconds` (1 s) for one). The caller certifies bounds from
    * the duals (codeDualBound), so nothing here is trusted as it is.
    *
    * @example
@@ -186,7 +186,7 @@ export class HighsSolver {
    */
   solveLps(rows: CodeRows, lo: Float64Array, hi: Float64Array, costs: Float64Array[], seconds: number, signal?: AbortSignal): Promise<Array<Float64Array | null>> {
     const model = denseWire(rows, lo, hi);
-    return this.request({ type: 'lps', model, costs, seconds, lpSeconds: 1 }, 'lps', () => ({ duals: costs.map(() => null) }), signal).then((m) => m.duals);
+    return this.request({ type: 'lps', model, costs, seconds, lpSeconds: polytopeTuning.lpSeconds }, 'lps', () => ({ duals: costs.map(() => null) }), signal).then((m) => m.duals);
   }
 
   /** One request to the worker: its reply of type `reply`, or `unreached()` when stopped before one. */

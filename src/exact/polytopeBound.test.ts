@@ -5,11 +5,12 @@ import { subspaceInput } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { shallowInput, shallowProblem, shallowValue, type ShallowProblem } from './bnb/shallow.js';
 import { loadHighsHere } from './highs-here.js';
+import { HighsSolver } from './highs.js';
 import { joinInputConstraints } from './inputs.js';
 import { maximizeExact } from './maximizeExact.js';
 import { extractNetwork } from './network.js';
 import { exactObjective } from './objective.js';
-import { CodePolytope, codeDualBound, linearRelaxation, unitRanges } from './polytopeBound.js';
+import { CodePolytope, codeDualBound, linearRelaxation, polytopeTuning, unitRanges } from './polytopeBound.js';
 import { codeRows, liftSubspace } from './prior.js';
 import { mlp, orthonormalRows, preActivation, randomLayers, seeded } from './test-nets.js';
 
@@ -25,9 +26,8 @@ function widePrior(rnd: () => number, n: number, k: number): SubspacePrior {
   return { type: 'subspace', mean: Array(n).fill(0.5), basis: rows.flat(), components: k, latent: { box: { lo, hi } }, source: 'test' };
 }
 
-async function setup(seed: number) {
+async function setup(seed: number, n = 6, k = 3) {
   const rnd = seeded(seed);
-  const n = 6, k = 3;
   const model = mlp(n, randomLayers([n, 10, 2], seed));
   const prior = widePrior(rnd, n, k);
   const constraints = [{ kind: 'box' as const, lo: 0, hi: 1 }, { kind: 'prior' as const, prior }];
@@ -140,6 +140,47 @@ describe('polytope bound of a prior box (the pixel box read in the code)', () =>
     for (let t = 0; t < 20; t++) {
       const y = Float64Array.from({ length: rows.rows }, () => rnd());
       expect(codeDualBound(rows, gz, gz0, zlo, zhi, y)).toBeGreaterThanOrEqual(lpValue - 1e-9);
+    }
+  });
+
+  it('one shared LP serves any number of boxes: its time limit is per LP, not counted from its first solve', async () => {
+    const { prior, rc, p } = await setup(6, 300, 24);
+    // A 50 ms limit per LP (each takes about a millisecond here), and ten times that in solves on the one
+    // model: HiGHS counts its time_limit from the model's first run unless the clocks are zeroed,
+    // and then every later LP stopped at once (bound Infinity).
+    const saved = polytopeTuning.lpSeconds;
+    polytopeTuning.lpSeconds = 0.05;
+    const poly = new CodePolytope(await loadHighsHere(), codeRows(prior, rc));
+    try {
+      const { zlo, zhi, gz, gz0 } = relaxationInZ(p);
+      const first = poly.maximize(gz, gz0, zlo, zhi).bound;
+      expect(Number.isFinite(first)).toBe(true);
+      const t0 = performance.now();
+      for (let runs = 0; performance.now() - t0 < 600 && runs < 200_000; runs++) {
+        poly.maximize(Float64Array.from(gz, (v, i) => (runs % 2 === 0 && i === 0 ? -v : v)), gz0, zlo, zhi);
+      }
+      expect(poly.maximize(gz, gz0, zlo, zhi).bound).toBeCloseTo(first, 9);
+    } finally {
+      polytopeTuning.lpSeconds = saved;
+      poly.dispose();
+    }
+  });
+
+  it('the solver thread\'s batches of LPs (range tightening) give every LP its own time limit too', async () => {
+    const { prior, rc, p, rnd } = await setup(6, 300, 24);
+    const rows = codeRows(prior, rc);
+    const { zlo, zhi } = relaxationInZ(p);
+    const costs = Array.from({ length: 400 }, () => Float64Array.from({ length: rows.k }, () => rnd() - 0.5));
+    const saved = polytopeTuning.lpSeconds;
+    polytopeTuning.lpSeconds = 0.05;
+    const solver = await HighsSolver.start();
+    try {
+      const duals = await solver.solveLps(rows, zlo, zhi, costs, 60);
+      // Each LP is certified from its duals: a finite bound for every one of the 400.
+      expect(duals.map((y, t) => (y ? Number.isFinite(codeDualBound(rows, costs[t], 0, zlo, zhi, y)) : false)).filter((ok) => !ok)).toHaveLength(0);
+    } finally {
+      polytopeTuning.lpSeconds = saved;
+      await solver.close();
     }
   });
 

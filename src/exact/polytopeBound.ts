@@ -88,11 +88,12 @@ const MAX_ROUNDS = 60;
 /** A row counts as violated beyond this slack (relative to 1 + |side|). */
 const ROW_SLACK = 1e-9;
 /**
- * Seconds one LP may take (they take milliseconds): HiGHS was seen to stall on a degenerate range
- * LP (src/exact/floorRanges.ts, class 1 of the bundled model's prior). A stopped LP gives no bound
- * (Infinity), so nothing is tightened by it.
+ * Tuning (not API; tests change it): `lpSeconds`, the seconds one LP may take (they take
+ * milliseconds): HiGHS was seen to stall on a degenerate range LP (src/exact/floorRanges.ts, class
+ * 1 of the bundled model's prior). A stopped LP gives no bound (Infinity), so nothing is tightened
+ * by it.
  */
-const LP_SECONDS = 1;
+export const polytopeTuning = { lpSeconds: 1 };
 
 /**
  * A persistent HiGHS LP over {z : lower ≤ G z ≤ upper, z in a box}, shared by the boxes of a
@@ -134,7 +135,7 @@ export class CodePolytope {
       rowUpper: new Float64Array(0),
       matrix: { format: 'csr', numRows: 0, numCols: k, starts: Int32Array.from([0]), indices: new Int32Array(0), values: new Float64Array(0) },
     });
-    this.model.options.set({ output_flag: false, presolve: 'off', time_limit: LP_SECONDS });
+    this.model.options.set({ output_flag: false, presolve: 'off', time_limit: polytopeTuning.lpSeconds });
   }
 
   /** Code rows in the LP so far. */
@@ -154,6 +155,9 @@ export class CodePolytope {
     this.model.changeColsBounds({ kind: 'range', from: 0, to: k - 1 }, zlo, zhi);
     this.model.changeColsCost({ kind: 'range', from: 0, to: k - 1 }, g);
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      // HiGHS's time_limit counts from the model's first run unless its clocks are zeroed, and this
+      // model serves every box: without this, every LP after the first second of them stopped at once.
+      this.model.zeroAllClocks();
       this.model.run();
       this.runs++;
       if (this.model.getModelStatus() !== this.highs.constants.modelStatus.optimal) return { bound: Infinity, z: null };

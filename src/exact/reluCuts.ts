@@ -1,6 +1,7 @@
 import type { Highs } from 'highs';
 import type { Milp, MilpRow } from './encode.js';
 import type { ShallowProblem } from './bnb/shallow.js';
+import { polytopeTuning } from './polytopeBound.js';
 
 /**
  * Root cuts for a box's compact MILP (src/exact/shallowMilp.ts): the inequalities of the ideal
@@ -56,6 +57,8 @@ export function reluCuts(highs: Highs, p: ShallowProblem, milp: Milp, rounds = M
   try {
     let last = Infinity;
     for (let round = 0; round < rounds; round++) {
+      // time_limit is per LP: HiGHS counts it from the model's first run unless its clocks are zeroed.
+      model.zeroAllClocks();
       model.run();
       out.lps++;
       if (model.getModelStatus() !== highs.constants.modelStatus.optimal) break;
@@ -119,7 +122,7 @@ function relaxation(highs: Highs, milp: Milp) {
     rowLower: Float64Array.from(rows, (r) => (r.sense === '<=' ? -inf : r.rhs)), rowUpper: Float64Array.from(rows, (r) => (r.sense === '>=' ? inf : r.rhs)),
     matrix: { format: 'csr', numRows: rows.length, numCols: n, starts, indices, values },
   });
-  model.options.set({ output_flag: false, time_limit: 1 });
+  model.options.set({ output_flag: false, time_limit: polytopeTuning.lpSeconds });
   return model;
 }
 

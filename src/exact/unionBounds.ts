@@ -158,7 +158,9 @@ export function polishBoxes(highs: Highs, boxes: UnionBox[], target: () => numbe
 export function polishInBox(highs: Highs, p: ShallowProblem, start: Float64Array, lps = POLISH_LPS): Float64Array | null {
   const lp = new RegionLp(highs, p, false);
   try {
-    const { s } = polishInRegion(p, lp, start, { maxLps: lps, timeLimit: 2 });
+    // The LP budget bounds the polish (≈ 0.1 s at 40 LPs); the clock only as a safety stop, far
+    // enough that a busy machine still gets the same point.
+    const { s } = polishInRegion(p, lp, start, { maxLps: lps, timeLimit: 20 });
     return rowsHold(p, s) ? s : null;
   } finally {
     lp.dispose();
