@@ -289,6 +289,8 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     await page.getByRole('button', { name: 'Run' }).click();
     await page.waitForFunction(() => /Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
     expect(await page.textContent('#run-info')).toContain('prior: subspace K=16');
+    // Each target's line says what the polish of the code added.
+    expect(await page.locator('body').textContent()).toMatch(/\(restart \d+; polished from [-\d.]+/);
     await page.screenshot({ path: path.join(artifacts, 'web-prior-subspace.png'), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
     const run = JSON.parse(readFileSync(await download.path(), 'utf8'));

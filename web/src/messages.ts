@@ -3,12 +3,12 @@
  * here is structured-cloneable; big arrays travel as transferred Float32Arrays.
  */
 import { z } from 'zod';
-import type { Constraint, ExactProgress, ExactResult, InputInfo, LayerInfo, ModelFormat, ObjectiveSpec, OptimizerName, OutputInfo, PriorReport, RunSummary as LibraryRunSummary, StepInfo, TargetResult } from 'actmax/browser';
+import type { Constraint, ExactProgress, ExactResult, InputInfo, LayerInfo, MaximizeResult, ModelFormat, ObjectiveSpec, OptimizerName, OutputInfo, PriorReport, RunSummary as LibraryRunSummary, StepInfo, TargetResult } from 'actmax/browser';
 
 export type { InputInfo };
 
-/** A run's settings and totals as the worker reports them: the library's summary and the data prior, when there was one. */
-export type RunSummary = LibraryRunSummary & { prior?: PriorReport };
+/** A run's settings and totals as the worker reports them: the library's summary, the data prior and what the polish did, when there were. */
+export type RunSummary = LibraryRunSummary & { prior?: PriorReport; polish?: MaximizeResult['polish'] };
 
 /** Which TF.js backend the worker should use; `auto` tries WebGL, then WASM, then CPU. */
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';

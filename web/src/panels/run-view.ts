@@ -291,7 +291,10 @@ export function createRunView(app: App): RunViewPanel {
       v.summary = run;
       results.forEach((r, t) => {
         drawInput(v.bestCanvases[t], r.input, 0, v.shape, v.range);
-        valueEl(t).textContent = `value ${fmt(r.value)} (restart ${r.restart}${r.unrounded ? `; ${fmt(r.unrounded.value)} before rounding` : ''})`;
+        // Where the end-of-run polish raised the search's best (LPs over activation regions), say from what.
+        const p = run.polish?.targets[t];
+        const polished = p && p.before !== null && p.after !== null && p.after > p.before ? `; polished from ${fmt(p.before)}` : '';
+        valueEl(t).textContent = `value ${fmt(r.value)} (restart ${r.restart}${polished}${r.unrounded ? `; ${fmt(r.unrounded.value)} before rounding` : ''})`;
         // The library's own sampled history is exact; the live series only saw throttled updates.
         if (r.history.length) v.series[t] = r.history.filter((h) => Number.isFinite(h.value)).map((h) => [h.step, h.value]);
       });
