@@ -95,6 +95,12 @@ describe('actmax maximize', () => {
     expect(doc.polish).toMatchObject({ applied: true, reason: null, targets: [{ objective: 'logit:2', skipped: null }] });
     expect(doc.polish.targets[0].before).toBeCloseTo(before, 4);
     expect(doc.results[0].value).toBeCloseTo(doc.polish.targets[0].after, 3);
+    // --no-polish keeps the search's own best: the value the polish started from, and no polish in the document.
+    const off = await cli(['maximize', BUNDLED, '--objective', 'logit:2', '--steps', '40', '--restarts', '2', '--prior', 'dataset:subspace:32', '--no-polish', '--out', path.join(dir, 'm-prior-off'), '--json']);
+    expect(off.code, off.err).toBe(0);
+    const plain = JSON.parse(off.out);
+    expect(plain).not.toHaveProperty('polish');
+    expect(plain.results[0].value).toBeCloseTo(before, 4);
   });
 
   it('logit:all writes a labelled grid and the same document shape with 10 results', async () => {

@@ -117,6 +117,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--optimize <names>', 'comma-separated model inputs to optimise (default: all)')
     .option('--out <dir>', 'output directory', 'actmax-out')
     .option('--json', 'print the result as one JSON document on stdout')
+    .option('--no-polish', 'keep the search\'s own best (default: polish it by LPs over activation regions where that applies: one hidden ReLU layer, a linear objective, no image transforms or regularisers; under a subspace prior, in the code)')
     .addOption(new Option('--engine <name>', 'compute engine: auto = ONNX (onnxruntime) when every op of the model, objective and image pipeline compiles to it, else TF.js (the result says which ran and why); tfjs or onnx force one').choices(['auto', 'tfjs', 'onnx']).default('auto'))
     // Image pipeline (issue 5)
     .addOption(new Option('--image <mode>', 'image machinery: auto (defaults from the input shape, shown by `actmax inspect`) or none').choices(['auto', 'none']).default('auto'))

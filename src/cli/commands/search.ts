@@ -142,6 +142,8 @@ export interface MaximizeCliOptions extends ModelFlags {
   units?: string;
   animate?: number;
   prior?: string;
+  /** False with --no-polish. */
+  polish?: boolean;
 }
 
 /**
@@ -173,6 +175,7 @@ export async function maximizeCommand(model: ActmaxModel, o: MaximizeCliOptions,
       onStep: (s: StepInfo) => bar.update(s.step + 1, Math.max(...s.best)),
       image,
       keepRestarts: pictures && o.restarts > 1,
+      ...(o.polish === false ? { polish: false } : {}),
       ...(o.animate !== undefined ? { frames: frameSteps(o.steps, o.animate) } : {}),
     };
     const run = await maximize(model, targets, options);
