@@ -175,4 +175,14 @@ describe('actmax demo', () => {
     const png = PNG.sync.read(await fs.readFile(path.join(out, 'grid.png')));
     expect(png.width).toBeGreaterThan(500);
   });
+
+  it('--prior dataset:subspace:32: every class still ≥ 0.99 (6 restarts, one box each; with 2, Pullover stayed at 0.986), no warning', async () => {
+    const out = path.join(dir, 'demo-prior');
+    const r = await cli(['demo', '--prior', 'dataset:subspace:32', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8'));
+    expect([report.restarts, report.prior?.components]).toEqual([6, 32]);
+    expect(report.classes.filter((c: { probability: number }) => c.probability < 0.99)).toEqual([]);
+    expect(r.err).not.toContain('warning');
+  }, 120_000);
 });
