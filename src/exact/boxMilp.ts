@@ -64,7 +64,14 @@ export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, s
   return { ...base, x, solverValue, bound, proven: out.status === 'optimal' && x !== null, infeasible: null };
 }
 
-function rowsHold(p: ShallowProblem, s: Float64Array): boolean {
+/**
+ * Whether s satisfies every row of p within HiGHS's feasibility tolerance (relative 1e-7): a
+ * solver's point sits on its rows.
+ *
+ * @example
+ * if (rowsHold(problem, lpPoint)) console.log('a point of the box');
+ */
+export function rowsHold(p: ShallowProblem, s: Float64Array): boolean {
   return brokenRows(p, s).length === 0;
 }
 

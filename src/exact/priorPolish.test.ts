@@ -1,24 +1,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../backend.js';
 import type { Constraint } from '../constraints/constraint.js';
-import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
 import { maximize } from '../optimize/maximize.js';
-import { loadDatasetPrior } from '../prior/dataset.js';
-import { latentViolation, subspaceInput, subspacePrior } from '../prior/subspace.js';
+import { latentViolation, subspaceInput } from '../prior/subspace.js';
 import type { DecoderPrior, SubspacePrior } from '../prior/types.js';
 import { extractNetwork, forwardValues } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
 import { polishCodes } from './priorPolish.js';
-import { mlp, seeded } from './test-nets.js';
+import { bundledPrior, mlp, seeded } from './test-nets.js';
 
 let model: ActmaxModel;
 let prior: SubspacePrior;
 
 beforeAll(async () => {
   await useBackend('cpu');
-  model = await loadModel('models/fashion-mnist-mlp');
-  prior = subspacePrior((await loadDatasetPrior(model)).stored, 32);
+  ({ model, prior } = await bundledPrior());
 }, 60_000);
 
 /** The logit of `index` at input x, in float64 through the model's own (unlifted) network. */

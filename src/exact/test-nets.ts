@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describeModel } from '../model/describe.js';
+import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
+import { loadDatasetPrior } from '../prior/dataset.js';
+import { subspacePrior } from '../prior/subspace.js';
+import type { SubspacePrior } from '../prior/types.js';
 
 /**
  * Wraps a TF.js layers model built in a test as an {@link ActmaxModel}.
@@ -90,4 +94,16 @@ export function preActivation(p: { n: number; W: Float64Array; b: Float64Array }
   let pre = p.b[j];
   for (let i = 0; i < p.n; i++) pre += p.W[j * p.n + i] * s[i];
   return pre;
+}
+
+/**
+ * The bundled Fashion-MNIST model and its dataset prior with K components and the default code
+ * set (the union of cluster boxes): tests on the real prior.
+ *
+ * @example
+ * const { model, prior } = await bundledPrior(); // prior.latent.union!.boxes.length === 100
+ */
+export async function bundledPrior(k = 32): Promise<{ model: ActmaxModel; prior: SubspacePrior }> {
+  const model = await loadModel('models/fashion-mnist-mlp');
+  return { model, prior: subspacePrior((await loadDatasetPrior(model)).stored, k) };
 }

@@ -1,10 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../backend.js';
 import { resolveConstraints } from '../constraints/resolve.js';
-import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
-import { loadDatasetPrior } from '../prior/dataset.js';
-import { latentViolation, subspacePrior } from '../prior/subspace.js';
+import { latentViolation } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 import { loadHighsHere } from './highs-here.js';
 import { joinInputConstraints } from './inputs.js';
@@ -13,14 +11,14 @@ import { exactObjective, exactObjectiveValue } from './objective.js';
 import { CodePolytope } from './polytopeBound.js';
 import { liftUnion, unionPriors } from './union.js';
 import { polishBoxes, polytopeBounds } from './unionBounds.js';
+import { bundledPrior } from './test-nets.js';
 
 let model: ActmaxModel;
 let prior: SubspacePrior;
 
 beforeAll(async () => {
   await useBackend('cpu');
-  model = await loadModel('models/fashion-mnist-mlp');
-  prior = subspacePrior((await loadDatasetPrior(model)).stored, 32);
+  ({ model, prior } = await bundledPrior());
 }, 60_000);
 
 describe("the union's first incumbent (bundled model, dataset:subspace:32)", () => {

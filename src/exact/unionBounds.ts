@@ -2,7 +2,7 @@ import type { Highs } from 'highs';
 import { polishInRegion } from './bnb/polish.js';
 import { RegionLp } from './bnb/regionLp.js';
 import { shallowInput, type ShallowProblem } from './bnb/shallow.js';
-import { nearRows } from './boxMilp.js';
+import { nearRows, rowsHold } from './boxMilp.js';
 import { floorRanges, type LpRunner } from './floorRanges.js';
 import { reluCuts } from './reluCuts.js';
 import { shallowMilp } from './shallowMilp.js';
@@ -165,16 +165,4 @@ export function polishInBox(highs: Highs, p: ShallowProblem, start: Float64Array
   } finally {
     lp.dispose();
   }
-}
-
-/** Feasibility slack of a polytope LP's maximiser on the problem's rows (HiGHS's tolerance is 1e-7). */
-const ROW_TOL = 1e-7;
-
-function rowsHold(p: ShallowProblem, s: Float64Array): boolean {
-  for (let k = 0; k < p.rows; k++) {
-    let lhs = 0;
-    for (let i = 0; i < p.n; i++) lhs += p.A[k * p.n + i] * s[i];
-    if (lhs > p.r[k] + ROW_TOL * (1 + Math.abs(p.r[k]))) return false;
-  }
-  return true;
 }
