@@ -79,8 +79,10 @@ function emitAscentStep(b: OnnxBuilder, p: StepProblem, shared: ReturnType<typeo
   // Best so far, recorded before the update (NaN never wins).
   const improved = b.op1('Greater', [value, state.bestV]);
   const bestV = op('Where', [improved, value, state.bestV], name(ASCENT_IO.bestValue));
-  const improvedRows = b.op1('Reshape', [improved, b.i64([rows, 1])]);
-  const bestXs = state.bestXs.map((bx, k) => op('Where', [improvedRows, state.xs[k], bx], name(ASCENT_IO.bestX(k))));
+  // Rows that improved copy their x into bestX: one scatter of those rows (ORT's Where takes
+  // about twice as long, broadcast or not, and runs every element).
+  const improvedAt = b.op1('Transpose', [b.op1('NonZero', [improved])], { perm: [1, 0] });
+  const bestXs = state.bestXs.map((bx, k) => op('ScatterND', [bx, improvedAt, b.op1('GatherND', [state.xs[k], improvedAt])], name(ASCENT_IO.bestX(k))));
   // Non-finite detector: v·0 is NaN exactly when v is not finite.
   const flags = [b.op1('Mul', [value, b.scalar(0)])];
   const ms = state.ms.slice(), vs = state.vs.slice();
@@ -153,8 +155,12 @@ export function buildAscentGraph(b: OnnxBuilder, p: StepProblem, plan: AscentPla
       const take = (n: number) => names.slice(at, (at += n));
       return { xs: take(inputs.length), ms: moments >= 1 ? take(inputs.length) : [], vs: moments >= 2 ? take(inputs.length) : [], bestXs: take(inputs.length), bestV: take(1)[0], bad: take(1)[0] };
     };
-    const step = emitAscentStep(body, p, shared, plan, clips, asState(carriedIn), 'iter', () => undefined);
-    const carriedOut = order(step).map((n, i) => body.named('Identity', [n], `carried${i}_out`));
+    // The step writes its carried outputs under their body-output names: an Identity between a
+    // value another op also reads (Adam's moments) and the body's output is a full copy per step.
+    const slots = order({ xs: inputs.map((k) => ASCENT_IO.x(k)), ms: inputs.map((k) => ASCENT_IO.m(k)), vs: inputs.map((k) => ASCENT_IO.v(k)), bestXs: inputs.map((k) => ASCENT_IO.bestX(k)), bestV: ASCENT_IO.bestValue, bad: 'bad_acc' });
+    const outName = (slot: string) => (slots.includes(slot) ? `carried${slots.indexOf(slot)}_out` : undefined);
+    const step = emitAscentStep(body, p, shared, plan, clips, asState(carriedIn), 'iter', outName);
+    const carriedOut = order(step).map((n, i) => (n === `carried${i}_out` ? n : body.named('Identity', [n], `carried${i}_out`)));
     body.named('Identity', ['cond'], 'cond_out');
     const scanValue = body.named('Identity', [step.value], 'scan_value');
     const scanBest = body.named('Identity', [step.bestV], 'scan_best');
