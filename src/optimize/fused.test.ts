@@ -6,7 +6,7 @@ import { useBackend } from '../backend.js';
 import { loadModel } from '../model/load.js';
 import { describeModel } from '../model/describe.js';
 import type { ActmaxModel } from '../model/types.js';
-import type { EngineFactory } from '../engine/engine.js';
+import type { Ascent, AscentState, EngineFactory } from '../engine/engine.js';
 import { onnxEngineFactory } from '../engine/onnx/engine.js';
 import { box } from '../constraints/index.js';
 import type { Constraint } from '../constraints/constraint.js';
@@ -121,5 +121,37 @@ describe('fused ascent = per-step loop', () => {
     expect(rel(a.results[0].value, b.results[0].value)).toBeLessThan(1e-6);
     expect(a.results[0].input).toEqual(b.results[0].input);
     model.dispose();
+  });
+
+  it('best so far: exactly the rows whose value beats their best take x (none, every other one, all)', async () => {
+    // Capture the fused ascent of a small run, then call it directly with chosen best values.
+    // The engine outlives maximize (which disposes what it made): disposed at the end.
+    let captured: Ascent | null = null;
+    let dispose = () => {};
+    const capture: EngineFactory = async (req) => {
+      const e = await onnx(req);
+      const ascent = e.ascent!.bind(e);
+      dispose = () => e.dispose();
+      return { ...e, ascent: async (plan) => (captured = await ascent(plan)), dispose: () => {} };
+    };
+    await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { steps: 4, restarts: 3, seed: 0, constraints: [box(0, 1)], engine: capture });
+    const rows = 6, n = 784;
+    const x = Float32Array.from({ length: rows * n }, (_, i) => ((i * 7919) % 1000) / 1000);
+    for (const improves of [(_: number) => false, (r: number) => r % 2 === 0, (_: number) => true]) {
+      const state: AscentState = {
+        x: [x.slice()],
+        m: [new Float32Array(rows * n)],
+        v: [new Float32Array(rows * n)],
+        bestX: [new Float32Array(rows * n).fill(0.123)],
+        bestValue: Float32Array.from({ length: rows }, (_, r) => (improves(r) ? -Infinity : Infinity)),
+      };
+      const out = await captured!.run(state, [new Float32Array(rows)]);
+      for (let r = 0; r < rows; r++) {
+        const row = Array.from(out.state.bestX[0].subarray(r * n, (r + 1) * n));
+        expect(row).toEqual(improves(r) ? Array.from(x.subarray(r * n, (r + 1) * n)) : new Array(n).fill(Math.fround(0.123)));
+        expect(out.state.bestValue[r]).toBe(improves(r) ? out.values[r] : Infinity);
+      }
+    }
+    dispose();
   });
 });
