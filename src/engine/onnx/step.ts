@@ -91,10 +91,10 @@ function render(b: OnnxBuilder, p: StepProblem, shared: StepShared, k: number, x
   return { x: b.op1('Reshape', [x, b.i64([0, ...shape])]), backward: (d: string) => b.op1('Reshape', [d, b.i64([0, -1])]) };
 }
 
-/** Input k through this step's transforms (on its pictures), with the gradient map. */
-function warp(b: OnnxBuilder, stage: InputStage, x: string, draws: string): Mapped {
+/** Input k through this step's transforms (on its pictures; `rows` per batch), with the gradient map. */
+function warp(b: OnnxBuilder, stage: InputStage, x: string, draws: string, rows: number): Mapped {
   const pictures = asPictures(b, stage, x);
-  const warped = emitWarp(b, { ...stage, shape: pictures.shape }, pictures.x, draws);
+  const warped = emitWarp(b, { ...stage, shape: pictures.shape }, pictures.x, draws, rows);
   if (!stage.channelsFirst) return { x: warped.y, backward: warped.backward };
   return {
     x: b.op1('Transpose', [warped.y], { perm: [0, 3, 1, 2] }),
@@ -122,7 +122,7 @@ export function emitStep(b: OnnxBuilder, p: StepProblem, shared: StepShared, xs:
   const rendered = xs.map((x, k) => render(b, p, shared, k, x));
   const warps = rendered.map((r, k) => {
     const stage = p.pipeline?.inputs[k];
-    return stage?.transforms.length && draws[k] ? warp(b, stage, r.x, draws[k]!) : null;
+    return stage?.transforms.length && draws[k] ? warp(b, stage, r.x, draws[k]!, p.terms.rows) : null;
   });
   const seen = rendered.map((r, k) => warps[k]?.x ?? r.x);
   const wanted = objectiveValues(p.ir, p.terms);
