@@ -74,7 +74,8 @@ function shiftTables(stage: InputStage): boolean {
 
 /**
  * Transform input `u` ([rows, ...shape], IR layout) of a stage by one step's draws (`draws`:
- * [rows, width] in the stage's {@link drawFormat}). Returns the transformed input and the gradient map.
+ * [rows, width] in the stage's {@link drawFormat}). `rows`: the batch size where the graph fixes it
+ * (constants then replace shape arithmetic). Returns the transformed input and the gradient map.
  *
  * @example
  * const { y, backward } = emitWarp(b, stage, 'u', 'draws_0');
