@@ -100,6 +100,8 @@ export interface AscentChunk {
 export interface Ascent {
   /** Steps per `run` call this ascent does best with (the runtime's per-call cost); absent: the fused loop's default. */
   stepsPerCall?: number;
+  /** One native graph serves every number of steps per call (no graph to build for a new length): the fused loop may size its calls by their time. */
+  anyLength?: boolean;
   /**
    * `alphas[k]`: per-step, per-row step sizes of input k (steps × rows, flat), schedule and bias
    * corrections folded in; `draws`: the steps' transforms (steps × rows × 6 per input), when any.

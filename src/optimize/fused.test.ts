@@ -11,6 +11,7 @@ import { onnxEngineFactory } from '../engine/onnx/engine.js';
 import { box } from '../constraints/index.js';
 import type { Constraint } from '../constraints/constraint.js';
 import { maximize, type MaximizeOptions } from './maximize.js';
+import { timedChunk } from './fused.js';
 
 /*
  * The fused fast path (several steps per ONNX run) must give the per-step loop's answers: the same
@@ -121,6 +122,60 @@ describe('fused ascent = per-step loop', () => {
     expect(rel(a.results[0].value, b.results[0].value)).toBeLessThan(1e-6);
     expect(a.results[0].input).toEqual(b.results[0].input);
     model.dispose();
+  });
+
+  it('calls are sized by their time (about 0.25 s each), and the answer does not depend on how the steps are cut', async () => {
+    // The same engine, its calls slowed by `delay(count)` ms, recording how many steps each call took.
+    const timedBy = (delay: (count: number) => number, fixed?: number) => {
+      const counts: number[] = [];
+      const factory: EngineFactory = async (req) => {
+        const e = await onnx(req);
+        const ascent = e.ascent!.bind(e);
+        return {
+          ...e,
+          async ascent(plan) {
+            const a = await ascent(plan);
+            return {
+              ...(fixed ? { stepsPerCall: fixed } : { anyLength: a.anyLength }),
+              async run(st, al, d) {
+                counts.push(al[0].length / 6);
+                await new Promise((res) => setTimeout(res, delay(al[0].length / 6)));
+                return a.run(st, al, d);
+              },
+            };
+          },
+        };
+      };
+      return { factory, counts };
+    };
+    const opts: MaximizeOptions = { steps: 120, restarts: 3, seed: 2, constraints: [box(0, 1)], image: 'auto' };
+    const targets = [{ kind: 'logit' as const, index: 1 }, { kind: 'logit' as const, index: 8 }];
+    // Cheap steps: after the first call (25 steps) the next ones take up to 100.
+    const quick = timedBy(() => 0);
+    const a = await maximize(mlp, targets, { ...opts, engine: quick.factory });
+    expect(quick.counts[0]).toBe(24);
+    expect(Math.max(...quick.counts.slice(1))).toBeGreaterThan(24);
+    // 50 ms a step: about 5 steps a call after the first (fewer if the machine adds to that).
+    const slow = timedBy((count) => 50 * count);
+    const b = await maximize(mlp, targets, { ...opts, steps: 40, engine: slow.factory });
+    expect(slow.counts[0]).toBe(20);
+    for (const k of slow.counts.slice(1, -1)) expect(k >= 2 && k <= 5, `${slow.counts}`).toBe(true);
+    // Fixed calls of 7 steps: the same answers, bit for bit.
+    const fixed = timedBy(() => 0, 7);
+    const c = await maximize(mlp, targets, { ...opts, engine: fixed.factory });
+    expect(fixed.counts.every((k, i) => k === 7 || i === fixed.counts.length - 1)).toBe(true);
+    for (let t = 0; t < 2; t++) {
+      expect(a.results[t].input).toEqual(c.results[t].input);
+      expect(a.results[t].value).toBe(c.results[t].value);
+    }
+    expect(b.steps).toBe(40);
+  });
+
+  it('timedChunk: about 0.25 s of steps a call, 1 to 100', () => {
+    expect(timedChunk(0.0045)).toBe(55);
+    expect(timedChunk(1)).toBe(1);
+    expect(timedChunk(1e-6)).toBe(100);
+    expect(timedChunk(0)).toBe(100);
   });
 
   it('best so far: exactly the rows whose value beats their best take x (none, every other one, all)', async () => {

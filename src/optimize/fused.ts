@@ -36,6 +36,26 @@ export function fusedPlan(engine: Engine, p: Problem): AscentPlan | null {
   return { optimizer: p.optimizer, bounds, b1: ADAM.b1, b2: ADAM.b2, eps: ADAM.eps / Math.sqrt(1 - ADAM.b2) };
 }
 
+/**
+ * Wall time one fused call aims at. Each call has a fixed cost (the state in and out: four copies
+ * of the batch, ≈ 5 ms at 1000 rows of 784): at 10 steps a call it took a tenth of `--image none`'s
+ * time on the bundled model; 0.25 s keeps progress and Ctrl-C prompt.
+ */
+const CALL_SECONDS = 0.25;
+/** The most steps one call takes. */
+const MAX_CHUNK = 100;
+
+/**
+ * Steps per call for steps of `secondsPerStep`: about {@link CALL_SECONDS} of work, 1…{@link MAX_CHUNK}.
+ *
+ * @example
+ * timedChunk(0.0045) // 55 (the bundled model at batch 1000)
+ */
+export function timedChunk(secondsPerStep: number): number {
+  if (!(secondsPerStep > 0)) return MAX_CHUNK;
+  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(CALL_SECONDS / secondsPerStep)));
+}
+
 /** Steps `from`…`from + count` of chunk draws (steps × rows × 6 per input). */
 function sliceDraws(draws: StepDraws | undefined, rows: number, from: number, count: number): StepDraws | undefined {
   const w = rows * AFFINE_SIZE;
@@ -69,7 +89,9 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
   const features = sizes.reduce((a, b) => a + b, 0) * rows;
   const maxChunk = opts.chunk ?? ascent.stepsPerCall ?? (features >= 100_000 ? 10 : 25);
   // Equal chunks (at most one other length), so at most two native graphs are built.
-  const chunk = Math.max(1, Math.ceil(steps / Math.max(1, Math.ceil(steps / maxChunk))));
+  let chunk = Math.max(1, Math.ceil(steps / Math.max(1, Math.ceil(steps / maxChunk))));
+  // Where one graph serves any length and nobody fixed it, later calls are sized by time.
+  const timed = opts.chunk === undefined && ascent.stepsPerCall === undefined && !!ascent.anyLength;
   const k1 = (1 - plan.b1) / Math.sqrt(1 - plan.b2);
   const alphasFor = (step: number, count: number) =>
     p.inputs.map((inp) => {
@@ -125,7 +147,9 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
     }
     const count = Math.min(chunk, steps - step);
     const draws = p.pipeline ? drawSteps(p.pipeline.spec, pipelineRng, rows, count) : undefined;
+    const started = performance.now();
     const out = await ascent.run(state, alphasFor(step, count), draws);
+    if (timed) chunk = timedChunk((performance.now() - started) / 1000 / count);
     if (!out.bad.every(Number.isFinite)) {
       // Some row went non-finite: replay this chunk step by step, re-initialising such rows.
       for (let j = 0; j < count && !stop; j++) {

@@ -228,6 +228,7 @@ function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, size
   const perCall = layout === 'loop' ? stepsPerCall(rows * sizes.reduce((a, b) => a + b, 0)) : undefined;
   return {
     ...(perCall ? { stepsPerCall: perCall } : {}),
+    anyLength: layout === 'loop',
     prepare: () => sessionFor(1),
     async run(state: AscentState, alphas: Float32Array[], draws?: StepDraws): Promise<AscentChunk> {
       const K = alphas[0].length / rows;
