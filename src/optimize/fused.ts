@@ -37,23 +37,26 @@ export function fusedPlan(engine: Engine, p: Problem): AscentPlan | null {
 }
 
 /**
- * Wall time one fused call aims at. Each call has a fixed cost (the state in and out: four copies
- * of the batch, ≈ 5 ms at 1000 rows of 784): at 10 steps a call it took a tenth of `--image none`'s
- * time on the bundled model; 0.25 s keeps progress and Ctrl-C prompt.
+ * Wall time one fused call aims at. Each call has a fixed cost (the state in and out, the Loop's
+ * set-up, the chunk's bookkeeping): ≈ 17 ms at 1000 rows of 784, measured as the difference
+ * between 10 and 50 steps a call — a third of `--image none`'s time at 10. 0.25 s keeps progress
+ * and Ctrl-C prompt. Calls never get shorter than the first: for the conv nets of the real-world
+ * fixtures (60–380 ms a step) 3 steps a call instead of 10 cost 10–16 %.
  */
 const CALL_SECONDS = 0.25;
 /** The most steps one call takes. */
 const MAX_CHUNK = 100;
 
 /**
- * Steps per call for steps of `secondsPerStep`: about {@link CALL_SECONDS} of work, 1…{@link MAX_CHUNK}.
+ * Steps per call for steps of `secondsPerStep`: about {@link CALL_SECONDS} of work, from `least`
+ * (the first call's length) to {@link MAX_CHUNK}.
  *
  * @example
- * timedChunk(0.0045) // 55 (the bundled model at batch 1000)
+ * timedChunk(0.0045, 10) // 55 (the bundled model at batch 1000)
  */
-export function timedChunk(secondsPerStep: number): number {
+export function timedChunk(secondsPerStep: number, least: number): number {
   if (!(secondsPerStep > 0)) return MAX_CHUNK;
-  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(CALL_SECONDS / secondsPerStep)));
+  return Math.max(least, Math.min(MAX_CHUNK, Math.floor(CALL_SECONDS / secondsPerStep)));
 }
 
 /** Steps `from`…`from + count` of chunk draws (steps × rows × 6 per input). */
@@ -89,7 +92,8 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
   const features = sizes.reduce((a, b) => a + b, 0) * rows;
   const maxChunk = opts.chunk ?? ascent.stepsPerCall ?? (features >= 100_000 ? 10 : 25);
   // Equal chunks (at most one other length), so at most two native graphs are built.
-  let chunk = Math.max(1, Math.ceil(steps / Math.max(1, Math.ceil(steps / maxChunk))));
+  const first = Math.max(1, Math.ceil(steps / Math.max(1, Math.ceil(steps / maxChunk))));
+  let chunk = first;
   // Where one graph serves any length and nobody fixed it, later calls are sized by time.
   const timed = opts.chunk === undefined && ascent.stepsPerCall === undefined && !!ascent.anyLength;
   const k1 = (1 - plan.b1) / Math.sqrt(1 - plan.b2);
@@ -149,7 +153,7 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
     const draws = p.pipeline ? drawSteps(p.pipeline.spec, pipelineRng, rows, count) : undefined;
     const started = performance.now();
     const out = await ascent.run(state, alphasFor(step, count), draws);
-    if (timed) chunk = timedChunk((performance.now() - started) / 1000 / count);
+    if (timed) chunk = timedChunk((performance.now() - started) / 1000 / count, first);
     if (!out.bad.every(Number.isFinite)) {
       // Some row went non-finite: replay this chunk step by step, re-initialising such rows.
       for (let j = 0; j < count && !stop; j++) {

@@ -37,8 +37,8 @@ export interface MaximizeOptions extends ProblemOptions {
   historyEvery?: number;
   /**
    * Called after every step; return `false` to stop early. On the fused fast path (ONNX engine,
-   * box-like constraints) the calls for a chunk of steps (10–25 at first, then about 0.25 s of
-   * steps, at most 100; small problems in a browser: 50–250) come together after the chunk,
+   * box-like constraints) the calls for a chunk of steps (10–25 at first, then as many as take
+   * about 0.25 s, at most 100; small problems in a browser: 50–250) come together after the chunk,
    * and `x` is the input at the chunk's end; a stop or abort still ends the run right after the
    * step it came in.
    */
