@@ -74,18 +74,24 @@ function withPartialRun(old: string, table: string, sections: string[]): string 
 }
 
 /** The plain loop per engine/backend/batch, with PyTorch's rows (absent when no throughput row was measured). */
+/** The BLAS the PyTorch rows ran with (bench/torch.ts records it per row). */
+function blasOf(torch: Row[]): string {
+  return [...new Set(torch.map((t) => String(t.blas ?? 'unknown')))].join(', ');
+}
+
 function throughputTable(lines: string[], torch: Row[]): void {
   const measured = rows.filter((x) => x.bench === 'throughput' || x.bench === 'classic-loop' || (x.bench === 'torch' && x.backend !== 'unavailable' && !x.pipeline));
   if (!measured.length) return;
-  // PyTorch at its best thread count.
+  // PyTorch's plain loop (not the image-pipeline peers of the default-path table) at its best thread count.
+  const plain = torch.filter((t) => !t.pipeline);
   const torchRate = (model: string, batch: number) => {
-    const best = torch.filter((t) => t.model === model && t.batch === batch).map((t) => t.imageStepsPerSec ?? 0);
+    const best = plain.filter((t) => t.model === model && t.batch === batch).map((t) => t.imageStepsPerSec ?? 0);
     return best.length ? Math.max(...best) : TORCH_REFERENCE.find((t) => t.model === model && t.batch === batch)?.imageStepsPerSec;
   };
   lines.push('');
   lines.push('Image-steps/s of gradient ascent on the input (forward + input gradient + Adam + box projection, `maximize` end to end, steady state: a long run minus a short one).');
   lines.push('`onnx (fused)`: several steps per onnxruntime call (optimiser, clip and best tracking inside the graph); `onnx (per-step JS update)`: one call per step, optimiser and projection in JavaScript.');
-  lines.push(`PyTorch column: ${torch.length ? 'measured in this run (bench/peers/torch_loop.py, Debian python3-torch with libopenblas0-pthread — with Debian\'s reference BLAS alone it is ≈10× slower), at its best thread count' : 'reference figures from the shared notes (PyTorch 1.13, 1 thread; not installed here)'}.`);
+  lines.push(`PyTorch column: ${plain.length ? `measured in this run (bench/peers/torch_loop.py, Debian python3-torch; its BLAS: ${blasOf(plain)} — with Debian's reference BLAS it is several times slower than with libopenblas0-pthread), at its best thread count` : 'reference figures from the shared notes (PyTorch 1.13, 1 thread; not installed here)'}.`);
   lines.push('');
   lines.push('| model | batch | engine | backend | threads | image-steps/s (wall) | image-steps per CPU-s | × PyTorch (wall) |');
   lines.push('|---|---|---|---|---|---|---|---|');
@@ -101,7 +107,7 @@ function defaultPathTable(lines: string[]): void {
   if (!ours.length) return;
   const peers = rows.filter((r) => r.bench === 'torch' && r.pipeline);
   lines.push('');
-  lines.push('The CLI default path: `maximize --objective logit:all` with the image defaults on (28×28: pixels, every row its own ±2 px jitter each step with the background filled in, TV 0.5, Adam, clip to [0, 1]), engine `auto`; steady-state image-steps/s. `--image none` is the same run without the pipeline. PyTorch runs the same loop (per-row jitter by `gather` on the padded picture or by `grid_sample`, TV by slices, autograd, Adam, clamp) in this run, on 1 and 2 threads; shown: its best jitter on as many threads as our engine used, and its best overall.');
+  lines.push('The CLI default path: `maximize --objective logit:all` with the image defaults on (28×28: pixels, every row its own ±2 px jitter each step with the background filled in, TV 0.5, Adam, clip to [0, 1]), engine `auto`; steady-state image-steps/s. `--image none` is the same run without the pipeline. PyTorch runs the same loop (per-row jitter by `gather` on the padded picture or by `grid_sample`, TV by slices, autograd, Adam, clamp) in this run, on 1 and 2 threads; shown: its best jitter on as many threads as our engine used, and its best overall.' + (peers.length ? ` PyTorch's BLAS: ${blasOf(peers)}.` : ''));
   lines.push('');
   lines.push('Ratios: wall, per CPU-s in brackets. The last column is `--image none` over the default path (the issue asks for ≤ 1.5).');
   lines.push('');

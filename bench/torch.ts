@@ -25,9 +25,20 @@ function torchPython(): string | null {
   return ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) ?? null;
 }
 
+/**
+ * The BLAS library torch's process loads (Debian's python3-torch uses whichever libblas.so.3 the
+ * system's alternatives name): "openblas-pthread" or "reference" (≈ 4–10× slower on these loops).
+ */
+function torchBlas(python: string): string {
+  const probe = "import torch; torch.ones(64, 64) @ torch.ones(64, 64); print(' '.join(sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.lower()})))";
+  const libs = spawnSync(python, ['-c', probe], { encoding: 'utf8' }).stdout ?? '';
+  return /openblas/.test(libs) ? (/pthread/.test(libs) ? 'openblas-pthread' : 'openblas') : /libblas/.test(libs) ? 'reference' : 'unknown';
+}
+
 function run(python: string, args: string[], timeout: number): void {
   const out = spawnSync(python, [path.join(root, 'bench/peers/torch_loop.py'), ...args], { encoding: 'utf8', timeout });
-  for (const line of out.stdout.split('\n').filter((l) => l.startsWith('{'))) emit({ ...(JSON.parse(line) as Row), bench: 'torch' });
+  const blas = torchBlas(python);
+  for (const line of out.stdout.split('\n').filter((l) => l.startsWith('{'))) emit({ ...(JSON.parse(line) as Row), bench: 'torch', blas });
   if (out.status !== 0) console.error(out.stderr);
 }
 
