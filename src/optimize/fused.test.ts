@@ -6,7 +6,7 @@ import { useBackend } from '../backend.js';
 import { loadModel } from '../model/load.js';
 import { describeModel } from '../model/describe.js';
 import type { ActmaxModel } from '../model/types.js';
-import type { Ascent, AscentState, EngineFactory } from '../engine/engine.js';
+import type { Ascent, AscentState, Engine, EngineFactory } from '../engine/engine.js';
 import { onnxEngineFactory } from '../engine/onnx/engine.js';
 import { box } from '../constraints/index.js';
 import type { Constraint } from '../constraints/constraint.js';
@@ -22,20 +22,23 @@ import { timedChunk } from './fused.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const onnx = onnxEngineFactory({ threads: 1 });
 
+/**
+ * The ONNX engine with its fused ascent passed through `wrap` (to count, slow or keep its calls).
+ * With `kept`, engines outlive maximize (which disposes what it made): they go there, for the caller to dispose.
+ */
+function wrappedOnnx(wrap: (a: Ascent) => Ascent, kept?: Engine[]): EngineFactory {
+  return async (req) => {
+    const e = await onnx(req);
+    const ascent = e.ascent!.bind(e);
+    kept?.push(e);
+    return { ...e, ascent: async (plan) => wrap(await ascent(plan)), ...(kept ? { dispose: () => {} } : {}) };
+  };
+}
+
 /** The ONNX engine, counting fused calls. */
 function counting(): { factory: EngineFactory; calls: () => number } {
   let calls = 0;
-  const factory: EngineFactory = async (req) => {
-    const e = await onnx(req);
-    const ascent = e.ascent!.bind(e);
-    return {
-      ...e,
-      async ascent(plan) {
-        const a = await ascent(plan);
-        return { run: (s, al, d) => ((calls += 1), a.run(s, al, d)) };
-      },
-    };
-  };
+  const factory = wrappedOnnx((a) => ({ run: (s, al, d) => ((calls += 1), a.run(s, al, d)) }));
   return { factory, calls: () => calls };
 }
 /** The same engine without the fused path: maximize runs its per-step loop. */
@@ -128,24 +131,14 @@ describe('fused ascent = per-step loop', () => {
     // The same engine, its calls slowed by `delay(count)` ms, recording how many steps each call took.
     const timedBy = (delay: (count: number) => number, fixed?: number) => {
       const counts: number[] = [];
-      const factory: EngineFactory = async (req) => {
-        const e = await onnx(req);
-        const ascent = e.ascent!.bind(e);
-        return {
-          ...e,
-          async ascent(plan) {
-            const a = await ascent(plan);
-            return {
-              ...(fixed ? { stepsPerCall: fixed } : { anyLength: a.anyLength }),
-              async run(st, al, d) {
-                counts.push(al[0].length / 6);
-                await new Promise((res) => setTimeout(res, delay(al[0].length / 6)));
-                return a.run(st, al, d);
-              },
-            };
-          },
-        };
-      };
+      const factory = wrappedOnnx((a) => ({
+        ...(fixed ? { stepsPerCall: fixed } : { anyLength: a.anyLength }),
+        async run(st, al, d) {
+          counts.push(al[0].length / 6);
+          await new Promise((res) => setTimeout(res, delay(al[0].length / 6)));
+          return a.run(st, al, d);
+        },
+      }));
       return { factory, counts };
     };
     const opts: MaximizeOptions = { steps: 120, restarts: 3, seed: 2, constraints: [box(0, 1)], image: 'auto' };
@@ -180,15 +173,9 @@ describe('fused ascent = per-step loop', () => {
 
   it('best so far: exactly the rows whose value beats their best take x (none, every other one, all)', async () => {
     // Capture the fused ascent of a small run, then call it directly with chosen best values.
-    // The engine outlives maximize (which disposes what it made): disposed at the end.
     let captured: Ascent | null = null;
-    let dispose = () => {};
-    const capture: EngineFactory = async (req) => {
-      const e = await onnx(req);
-      const ascent = e.ascent!.bind(e);
-      dispose = () => e.dispose();
-      return { ...e, ascent: async (plan) => (captured = await ascent(plan)), dispose: () => {} };
-    };
+    const kept: Engine[] = [];
+    const capture = wrappedOnnx((a) => (captured = a), kept);
     await maximize(mlp, [{ kind: 'logit', index: 2 }, { kind: 'logit', index: 7 }], { steps: 4, restarts: 3, seed: 0, constraints: [box(0, 1)], engine: capture });
     const rows = 6, n = 784;
     const x = Float32Array.from({ length: rows * n }, (_, i) => ((i * 7919) % 1000) / 1000);
@@ -207,6 +194,6 @@ describe('fused ascent = per-step loop', () => {
         expect(out.state.bestValue[r]).toBe(improves(r) ? out.values[r] : Infinity);
       }
     }
-    dispose();
+    kept.forEach((e) => e.dispose());
   });
 });
