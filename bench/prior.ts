@@ -32,7 +32,8 @@ export const PRIOR_SETTINGS: Array<{ name: string; prior?: string; image?: 'auto
   { name: 'image defaults', image: 'auto' },
   { name: '--prior dataset:subspace:32:box=0.5-99.5 (one box)', prior: 'dataset:subspace:32:box=0.5-99.5', image: 'auto' },
   { name: '--prior dataset:subspace:32 (one of 100 cluster boxes: 5–95 %, half-diagonal ≤ 6.25)', prior: 'dataset:subspace:32', image: 'auto' },
-  { name: '--prior decoder:models/fashion-mnist-decoder', prior: 'decoder:models/fashion-mnist-decoder', image: 'auto' },
+  { name: '--prior decoder:models/fashion-mnist-decoder:box=0.5-99.5 (one box around all codes)', prior: 'decoder:models/fashion-mnist-decoder:box=0.5-99.5', image: 'auto' },
+  { name: '--prior decoder:models/fashion-mnist-decoder (one of 40 cluster boxes: 0.5–99.5 %)', prior: 'decoder:models/fashion-mnist-decoder', image: 'auto' },
 ];
 
 /**

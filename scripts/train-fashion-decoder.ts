@@ -10,7 +10,8 @@
  * Only the decoder is saved, with `actmaxLatent` in its metadata: the 0.5/99.5 % box, the
  * standard deviation and the median Mahalanobis norm of the encoder's means over the training
  * split, and their clusters (k-means within each class, a quantile table per cluster, read by
- * `--prior decoder:…:clusters=LOW-HIGH` and `:cluster=J`; the default code set is the box).
+ * `--prior decoder:…`: its default code set is one of the clusters' 0.5–99.5 % boxes;
+ * `--clusters-per-class N`, default 4, for variants).
  *
  * @example
  * // nice npm run train:fashion-decoder            (6 epochs, β 0.5: the bundled decoder)
@@ -60,8 +61,8 @@ const LR = 1e-3;
 const INIT_SEED = 4321;
 const SHUFFLE_SEED = 8765;
 const NOISE_SEED = 97;
-/** k-means clusters per class of the training codes (the default code set: one percentile box per cluster). */
-const CLUSTERS_PER_CLASS = 4;
+/** k-means clusters per class of the training codes (`--clusters-per-class`; the bundled decoder: 4). */
+const CLUSTERS_PER_CLASS = positiveIntFlag('--clusters-per-class', 4);
 const CLUSTER_SEED = 1;
 const EPOCHS = positiveIntFlag('--epochs', 6);
 

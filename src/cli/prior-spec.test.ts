@@ -31,6 +31,33 @@ describe('--prior', () => {
     model.dispose();
   });
 
+  it('decoder:MODEL takes z in one of the clusters\' 0.5–99.5 % boxes where the decoder records clusters; box=0.5-99.5 is the box of all its codes', async () => {
+    const model = await loadModel(BUNDLED_MODEL);
+    const spec = `decoder:${path.join(path.dirname(BUNDLED_MODEL), 'fashion-mnist-decoder')}`;
+    const { constraint, dispose } = await parsePrior(spec, model);
+    if (constraint.kind !== 'prior' || constraint.prior.type !== 'decoder') throw new Error('expected a decoder prior');
+    const union = constraint.prior.latent.union!;
+    expect(union.boxes).toHaveLength(40);
+    expect(union.percentiles).toEqual([0.5, 99.5]);
+    expect(constraint.prior.latent.box).toBeUndefined();
+    const all = await parsePrior(`${spec}:box=0.5-99.5`, model);
+    const box = all.constraint.kind === 'prior' ? all.constraint.prior.latent.box! : null;
+    // The codes' box holds every cluster's middle, and some cluster box reaches beyond it.
+    expect(box!.lo).toHaveLength(8);
+    for (const b of union.boxes) {
+      b.centre.forEach((c, i) => {
+        expect(c).toBeGreaterThan(box!.lo[i]);
+        expect(c).toBeLessThan(box!.hi[i]);
+      });
+    }
+    expect(union.boxes.some((b) => b.hi.some((h, i) => h > box!.hi[i]) || b.lo.some((l, i) => l < box!.lo[i]))).toBe(true);
+    await expect(parsePrior(`${spec}:box=1-99`, model)).rejects.toThrow(/records only its codes' 0.5–99.5 % box: give box=0.5-99.5, or box=LO,HI/);
+    await expect(parsePrior(`${spec}:box=3`, model)).rejects.toThrow(/box=LO,HI in latent units, or box=0.5-99.5/);
+    all.dispose();
+    dispose();
+    model.dispose();
+  });
+
   it('EXAMPLES:subspace:K computes the prior from a JSON file of examples and caches it next to them', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'actmax-prior-'));
     const file = path.join(dir, 'examples.json');

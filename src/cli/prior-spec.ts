@@ -68,15 +68,18 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
     const cluster = options.find(([k]) => k === 'cluster')?.[1];
     const clusters = options.find(([k]) => k === 'clusters')?.[1];
     let boxRange: [number, number] | undefined;
-    if (box !== undefined) {
+    // box=0.5-99.5: the box of all training codes the decoder records (the only percentiles it keeps).
+    const allCodes = box !== undefined && !box.includes(',') && /^[\d.]+-[\d.]+$/.test(box);
+    if (allCodes && box !== '0.5-99.5') bad(text, 'a decoder records only its codes\' 0.5–99.5 % box: give box=0.5-99.5, or box=LO,HI in latent units');
+    if (box !== undefined && !allCodes) {
       const parts = box.split(',');
-      if (parts.length !== 2) bad(text, 'a decoder box is box=LO,HI in latent units');
+      if (parts.length !== 2) bad(text, 'a decoder box is box=LO,HI in latent units, or box=0.5-99.5 (the box of its training codes)');
       boxRange = [number(text, parts[0], 'LO'), number(text, parts[1], 'HI')];
       if (!(boxRange[0] < boxRange[1])) bad(text, 'box needs LO < HI');
     }
     const decoder = await loadModel(source);
     try {
-      const prior = decoderPrior(decoder, { box: boxRange, ball: ball === undefined ? undefined : number(text, ball, 'R'), cluster: cluster === undefined ? undefined : number(text, cluster, 'J'), ...(clusters === undefined ? {} : { clusterBox: percentiles(text, clusters, 'clusters') }) });
+      const prior = decoderPrior(decoder, { box: boxRange, ...(allCodes ? { allCodes } : {}), ball: ball === undefined ? undefined : number(text, ball, 'R'), cluster: cluster === undefined ? undefined : number(text, cluster, 'J'), ...(clusters === undefined ? {} : { clusterBox: percentiles(text, clusters, 'clusters') }) });
       return { constraint: { kind: 'prior', prior }, dispose: () => decoder.dispose() };
     } catch (e) {
       decoder.dispose();
