@@ -167,9 +167,10 @@ export function drawSteps(spec: PipelineSpec, rng: Rng, rows: number, steps = 1)
   const out: StepDraws = spec.inputs.map((s) => (s.transforms.length ? new Float64Array(steps * rows * AFFINE_SIZE) : null));
   for (let j = 0; j < steps; j++) {
     for (let r = 0; r < rows; r++) {
-      spec.inputs.forEach((s, k) => {
+      for (let k = 0; k < spec.inputs.length; k++) {
+        const s = spec.inputs[k];
         if (s.transforms.length) drawAffine(s.transforms, rng, s.dims![0], s.dims![1], out[k]!, (j * rows + r) * AFFINE_SIZE);
-      });
+      }
     }
   }
   return out;

@@ -27,40 +27,45 @@ export function isShiftChain(chain: TransformSpec[]): boolean {
  * drawAffine([{ kind: 'jitter', pixels: 2 }], new Rng(0), 28, 28, a, 0); // [1, 0, dy, 0, 1, dx]
  */
 export function drawAffine(chain: TransformSpec[], rng: Rng, h: number, w: number, out: Float32Array | Float64Array, at: number): void {
-  // T(u) = M·u + t maps canvas coordinates to source pixels.
-  let m = [1, 0, 0, 1];
-  let t = [0, 0];
+  // T(u) = M·u + t maps canvas coordinates to source pixels; scalars, not arrays: this runs for
+  // every row of every step.
+  let m0 = 1, m1 = 0, m2 = 0, m3 = 1, t0 = 0, t1 = 0;
   let ch = h, cw = w;
   /** T ← T ∘ g with g(u) = G·u + s. */
-  const then = (g: number[], s: number[]) => {
-    t = [m[0] * s[0] + m[1] * s[1] + t[0], m[2] * s[0] + m[3] * s[1] + t[1]];
-    m = [m[0] * g[0] + m[1] * g[2], m[0] * g[1] + m[1] * g[3], m[2] * g[0] + m[3] * g[2], m[2] * g[1] + m[3] * g[3]];
+  const then = (g0: number, g1: number, g2: number, g3: number, s0: number, s1: number) => {
+    const n0 = m0 * s0 + m1 * s1 + t0, n1 = m2 * s0 + m3 * s1 + t1;
+    const a0 = m0 * g0 + m1 * g2, a1 = m0 * g1 + m1 * g3, a2 = m2 * g0 + m3 * g2, a3 = m2 * g1 + m3 * g3;
+    t0 = n0;
+    t1 = n1;
+    m0 = a0;
+    m1 = a1;
+    m2 = a2;
+    m3 = a3;
   };
-  const centre = () => [(ch - 1) / 2, (cw - 1) / 2];
   for (const tr of chain) {
     switch (tr.kind) {
       case 'pad':
-        then([1, 0, 0, 1], [-tr.pixels, -tr.pixels]);
+        then(1, 0, 0, 1, -tr.pixels, -tr.pixels);
         ch += 2 * tr.pixels;
         cw += 2 * tr.pixels;
         break;
       case 'jitter': {
         const dy = rng.int(-tr.pixels, tr.pixels), dx = rng.int(-tr.pixels, tr.pixels);
-        then([1, 0, 0, 1], [-dy, -dx]);
+        then(1, 0, 0, 1, -dy, -dx);
         break;
       }
       case 'scale': {
         const s = tr.min + (tr.max - tr.min) * rng.uniform();
-        const [cy, cx] = centre();
-        then([1 / s, 0, 0, 1 / s], [cy - cy / s, cx - cx / s]);
+        const cy = (ch - 1) / 2, cx = (cw - 1) / 2;
+        then(1 / s, 0, 0, 1 / s, cy - cy / s, cx - cx / s);
         break;
       }
       case 'rotate': {
         const th = ((2 * rng.uniform() - 1) * tr.degrees * Math.PI) / 180;
         const c = Math.cos(th), s = Math.sin(th);
-        const [cy, cx] = centre();
+        const cy = (ch - 1) / 2, cx = (cw - 1) / 2;
         // src = centre + R·(u − centre).
-        then([c, -s, s, c], [cy - (c * cy - s * cx), cx - (s * cy + c * cx)]);
+        then(c, -s, s, c, cy - (c * cy - s * cx), cx - (s * cy + c * cx));
         break;
       }
       default:
@@ -68,13 +73,13 @@ export function drawAffine(chain: TransformSpec[], rng: Rng, h: number, w: numbe
     }
   }
   // Crop the centre h×w of the canvas.
-  then([1, 0, 0, 1], [Math.floor((ch - h) / 2), Math.floor((cw - w) / 2)]);
-  out[at] = m[0];
-  out[at + 1] = m[1];
-  out[at + 2] = t[0];
-  out[at + 3] = m[2];
-  out[at + 4] = m[3];
-  out[at + 5] = t[1];
+  then(1, 0, 0, 1, Math.floor((ch - h) / 2), Math.floor((cw - w) / 2));
+  out[at] = m0;
+  out[at + 1] = m1;
+  out[at + 2] = t0;
+  out[at + 3] = m2;
+  out[at + 4] = m3;
+  out[at + 5] = t1;
 }
 
 /** How samples outside the image are filled: repeat the edge, or a constant. */

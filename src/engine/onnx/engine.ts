@@ -14,6 +14,8 @@ import { drawFormat } from './pipeline/warp.js';
 import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
 import { engineName, loadOnnxRuntime, sessionOptions, stepsPerCall, type OrtModule } from './runtime.js';
+import { shardedRun, shardRequest } from './sharding.js';
+import { openShardSession, shardsAvailable, type ShardSession, type WireTensor } from './shards.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
 
 export { loadOnnxRuntime } from './runtime.js';
@@ -79,6 +81,11 @@ export interface OnnxEngineOptions {
   layout?: LayoutMode;
   /** How fused steps are laid out: one ONNX Loop (default) or unrolled copies. */
   steps?: StepLayout;
+  /**
+   * Split a large fused batch into one run of rows per thread, each run in its own worker thread
+   * on one intra-op thread (default true; Node only, and only where it pays: see `ascentShards`).
+   */
+  shards?: boolean;
 }
 
 /**
@@ -125,6 +132,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
   const threads = opts.threads ?? 1;
   const options = sessionOptions(threads);
   const sessions: Ort.InferenceSession[] = [];
+  const shardSessions: ShardSession[] = [];
   const open = async (def: ModelDef) => {
     const s = await ort.InferenceSession.create(encodeModel(def), options);
     sessions.push(s);
@@ -193,13 +201,28 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
       };
     },
     async ascent(plan) {
-      const a = onnxAscent(ort, problem, plan, sizes, open, opts.steps ?? 'loop');
+      const layout = opts.steps ?? 'loop';
+      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, rows * sizes.reduce((a, b) => a + b, 0)) : null;
+      let graphs: AscentGraphs;
+      if (shards) {
+        // One Loop graph per run of rows, each in its own thread on one intra-op thread.
+        const opened = Promise.all(shards.map(async (sh) => {
+          const s = await openShardSession(encodeModel(buildAscentGraph(new OnnxBuilder(), stepProblem(sh.request, ir, opts.layout ?? 'propagate'), plan, 'loop')), sessionOptions(1));
+          shardSessions.push(s);
+          return s;
+        }));
+        // The ascent's feeds are numeric tensors, as the threads take them.
+        const runner = opened.then((ss) => ({ run: shardedRun(ss, shards, rows, ascentRowAxis) as (feeds: Record<string, Ort.Tensor>) => Promise<Record<string, WireTensor>> }));
+        graphs = { layout, sessionFor: () => runner };
+      } else graphs = { layout, sessionFor: (K) => open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K)) };
+      const a = Object.assign(onnxAscent(ort, problem, plan, sizes, graphs), { runsOfRows: shards?.length ?? 1 });
       // The Loop graph serves every chunk length: build it now, so setup is not counted as steps.
-      if ((opts.steps ?? 'loop') === 'loop') await a.prepare();
+      if (layout === 'loop') await a.prepare();
       return a;
     },
     dispose() {
       for (const s of sessions) void s.release();
+      for (const s of shardSessions) s.release();
     },
   };
 }
@@ -210,18 +233,57 @@ function requireDraws(draws: StepDraws | undefined, k: number): Float64Array {
   return d;
 }
 
+/** Something that runs a graph's feeds: an onnxruntime session, or the sessions of the batch's runs of rows together. */
+interface GraphRunner {
+  run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, { data: unknown }>>;
+}
+
+/** Where the fused ascent's graphs come from: one per chunk length K (a Loop graph serves every K). */
+/** The ONNX engine's fused ascent: `runsOfRows` sessions in threads of their own share the batch (1: one session). */
+export type OnnxAscent = Ascent & { runsOfRows: number };
+
+interface AscentGraphs {
+  layout: StepLayout;
+  sessionFor(K: number): Promise<GraphRunner>;
+}
+
+/**
+ * The fewest rows per thread worth a graph of their own: below it, one session on every thread
+ * (its per-call cost and the copies of the state to the threads outweigh what parallel sessions
+ * win).
+ */
+const MIN_SHARD_ROWS = 32;
+/** The least work (rows × variables per row) worth splitting: smaller batches are quick on one session. */
+const MIN_SHARD_WORK = 100_000;
+
+/**
+ * The runs of rows the fused ascent splits the batch into, one per thread, or null for one
+ * session on all of them: splitting needs worker threads (Node), two or more threads, and a batch
+ * of at least {@link MIN_SHARD_WORK} values with {@link MIN_SHARD_ROWS} rows a thread.
+ */
+function ascentShards(req: EngineRequest, threads: number, work: number) {
+  if (threads < 2 || work < MIN_SHARD_WORK || !shardsAvailable()) return null;
+  return shardRequest(req, threads, MIN_SHARD_ROWS);
+}
+
+/** The row axis of the fused ascent's feeds and outputs: behind the step axis for per-step values, else first. */
+function ascentRowAxis(name: string): 0 | 1 {
+  return name === ASCENT_IO.values || name === ASCENT_IO.best || name.startsWith('alpha') || name.startsWith('draws') ? 1 : 0;
+}
+
 /** The fused K-step ascent: one graph per chunk length, built on first use. */
-function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, sizes: number[], open: (def: ModelDef) => Promise<Ort.InferenceSession>, layout: StepLayout): Ascent & { prepare(): Promise<unknown> } {
+function onnxAscent(ort: OrtModule, problem: StepProblem, plan: AscentPlan, sizes: number[], graphs: AscentGraphs): Ascent & { prepare(): Promise<unknown> } {
   const rows = problem.terms.rows;
-  const byK = new Map<number, Promise<Ort.InferenceSession>>();
+  const byK = new Map<number, Promise<GraphRunner>>();
   const stages = problem.pipeline?.inputs ?? [];
   const T = (data: Float32Array, dims: number[]) => new ort.Tensor('float32', data, dims);
   const moments = plan.optimizer === 'adam' ? 2 : plan.optimizer === 'sgd' ? 1 : 0;
+  const layout = graphs.layout;
   /** A Loop graph serves every chunk length; unrolled ones are built per length. */
   const sessionFor = (K: number) => {
     const key = layout === 'loop' ? 0 : K;
     let s = byK.get(key);
-    if (!s) byK.set(key, (s = open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K))));
+    if (!s) byK.set(key, (s = graphs.sessionFor(K)));
     return s;
   };
   // One Loop graph serves any chunk length; unrolled graphs grow with it, so they keep the default.

@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../backend.js';
+import { box } from '../../constraints/index.js';
+import { loadModel } from '../../model/load.js';
+import type { ActmaxModel } from '../../model/types.js';
+import { maximize, type MaximizeOptions } from '../../optimize/maximize.js';
+import type { EngineFactory, EngineRequest } from '../engine.js';
+import { onnxEngineFactory, type OnnxAscent } from './engine.js';
+import { cutRows, joinRows, shardRequest } from './sharding.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const logit = (index: number) => ({ kind: 'logit' as const, index });
+const request = (targets: number, rowsPerTarget: number, diversity = false): EngineRequest =>
+  ({ model: null as unknown as ActmaxModel, targets: Array.from({ length: targets }, (_, i) => logit(i)), rowsPerTarget, optimize: [0], fixed: new Map(), ...(diversity ? { pipeline: { inputs: [], diversity: { weight: 1, layer: 'd' } } as never } : {}) });
+
+describe('splitting the batch into runs of rows', () => {
+  it('runs of whole targets where they fall evenly, else one target per row; diversity keeps each target\'s restarts together', () => {
+    const even = shardRequest(request(10, 100), 2, 32)!;
+    expect(even.map((s) => [s.from, s.to])).toEqual([[0, 500], [500, 1000]]);
+    expect(even[1].request.targets).toEqual([5, 6, 7, 8, 9].map(logit));
+    expect(even[1].request.rowsPerTarget).toBe(100);
+    // 3 targets × 25 rows in two runs of 37 and 38: the cut target's rows go one target per row.
+    const cut = shardRequest(request(3, 25), 2, 32)!;
+    expect(cut.map((s) => [s.from, s.to])).toEqual([[0, 37], [37, 75]]);
+    expect(cut[0].request.rowsPerTarget).toBe(1);
+    expect(cut[0].request.targets.map((t) => (t as { index: number }).index)).toEqual([...Array(25).fill(0), ...Array(12).fill(1)]);
+    expect(cut[1].request.targets.map((t) => (t as { index: number }).index)).toEqual([...Array(13).fill(1), ...Array(25).fill(2)]);
+    const diverse = shardRequest(request(3, 40, true), 2, 32)!;
+    expect(diverse.map((s) => [s.from, s.to])).toEqual([[0, 40], [40, 120]]);
+    expect(diverse[1].request.targets).toEqual([1, 2].map(logit));
+    expect(shardRequest(request(1, 200, true), 2, 32)).toBeNull();
+    expect(shardRequest(request(2, 20), 2, 32)).toBeNull();
+    expect(shardRequest(request(10, 100), 1, 32)).toBeNull();
+  });
+
+  it('cuts feeds along their row axis (first, or behind the step axis) and joins the parts back', () => {
+    const rows = 5;
+    const flat = { type: 'float32' as const, data: Float32Array.from({ length: rows * 3 }, (_, i) => i), dims: [rows, 3] };
+    const steps = { type: 'int32' as const, data: Int32Array.from({ length: 2 * rows }, (_, i) => 100 + i), dims: [2, rows] };
+    const runs = [{ from: 0, to: 2 }, { from: 2, to: 5 }];
+    const a = runs.map((r) => cutRows(flat, rows, 0, r.from, r.to));
+    expect([...(a[1].data as Float32Array)]).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(a[1].dims).toEqual([3, 3]);
+    const b = runs.map((r) => cutRows(steps, rows, 1, r.from, r.to));
+    expect([...(b[0].data as Int32Array)]).toEqual([100, 101, 105, 106]);
+    expect(b[1].dims).toEqual([2, 3]);
+    expect(b[1].data).toBeInstanceOf(Int32Array);
+    expect(joinRows(a, runs, rows, 0)).toEqual(flat);
+    expect(joinRows(b, runs, rows, 1)).toEqual(steps);
+  });
+});
+
+describe('the fused ascent in runs of rows, one thread each', () => {
+  let mlp: ActmaxModel;
+  beforeAll(async () => {
+    await useBackend('wasm');
+    mlp = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
+  });
+
+  /** The two-thread ONNX engine, recording how many runs of rows its fused ascents used. */
+  const recording = (shards: boolean, runs: number[]): EngineFactory => async (req) => {
+    const e = await onnxEngineFactory({ threads: 2, shards })(req);
+    const ascent = e.ascent!.bind(e);
+    return { ...e, ascent: async (plan) => { const a = (await ascent(plan)) as OnnxAscent; runs.push(a.runsOfRows); return a; } };
+  };
+
+  it('gives one session\'s answers (image defaults: per-row jitter + TV; 9 targets × 15 restarts in runs of 67 and 68 rows, cutting target 4)', async () => {
+    const targets = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(logit);
+    const opts: MaximizeOptions = { steps: 40, restarts: 15, seed: 3, image: 'auto', constraints: [box(0, 1)] };
+    const runs: number[] = [], single: number[] = [];
+    const a = await maximize(mlp, targets, { ...opts, engine: recording(true, runs) });
+    const b = await maximize(mlp, targets, { ...opts, engine: recording(false, single) });
+    expect(runs).toEqual([2]);
+    expect(single).toEqual([1]);
+    expect(a.engine).toBe('onnx-2t');
+    a.results.forEach((r, t) => {
+      expect(Math.abs(r.value - b.results[t].value) / Math.abs(b.results[t].value), `target ${t}`).toBeLessThan(1e-5);
+      expect(r.restart).toBe(b.results[t].restart);
+      let worst = 0;
+      r.input.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.results[t].input[i]))));
+      expect(worst).toBeLessThan(1e-4);
+    });
+  }, 60_000);
+
+  it('small batches keep one session', async () => {
+    const runs: number[] = [];
+    await maximize(mlp, [logit(1), logit(2)], { steps: 5, restarts: 4, seed: 0, constraints: [box(0, 1)], engine: recording(true, runs) });
+    expect(runs).toEqual([1]);
+  });
+});

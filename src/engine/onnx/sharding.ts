@@ -1,0 +1,92 @@
+import type { EngineRequest } from '../engine.js';
+import type { ShardSession, WireTensor } from './shards.js';
+
+/*
+ * Data parallelism for the fused ascent: the batch's rows split into contiguous runs, each run a
+ * request of its own (its rows' targets) compiled into its own graph and run by its own session;
+ * the calls' inputs are cut along the row axis and the outputs put back together. Every row's
+ * maths is unchanged (rows never mix, except diversity, which mixes only the restarts of one
+ * target: those then stay together).
+ */
+
+/** A contiguous run of the batch's rows and the request that computes them. */
+export interface Shard {
+  from: number;
+  to: number;
+  request: EngineRequest;
+}
+
+/**
+ * How to split a request's rows over `count` sessions, or null when it should not be split (fewer
+ * than `minRows` rows each, or diversity with one target). Rows are target-major (target t holds
+ * rows t·R … t·R + R − 1); with diversity the runs end at target boundaries.
+ *
+ * @example
+ * shardRequest({ ...req, targets: ten, rowsPerTarget: 100 }, 2, 32)!.map((s) => [s.from, s.to]) // [[0, 500], [500, 1000]]
+ */
+export function shardRequest(req: EngineRequest, count: number, minRows: number): Shard[] | null {
+  const R = req.rowsPerTarget;
+  const T = req.targets.length;
+  const rows = T * R;
+  if (count < 2 || rows < count * minRows) return null;
+  if (req.pipeline?.diversity) {
+    // Whole targets only: diversity pushes a target's restarts apart.
+    const n = Math.min(count, T);
+    if (n < 2 || R < minRows) return null;
+    return evenRuns(T, n).map(([a, b]) => ({ from: a * R, to: b * R, request: { ...req, targets: req.targets.slice(a, b) } }));
+  }
+  return evenRuns(rows, count).map(([from, to]) => {
+    if (from % R === 0 && to % R === 0) return { from, to, request: { ...req, targets: req.targets.slice(from / R, to / R) } };
+    // A run that cuts a target's restarts: one target per row.
+    const targets = Array.from({ length: to - from }, (_, i) => req.targets[Math.floor((from + i) / R)]);
+    return { from, to, request: { ...req, targets, rowsPerTarget: 1 } };
+  });
+}
+
+/** `n` items in `parts` contiguous runs whose sizes differ by at most one. */
+function evenRuns(n: number, parts: number): Array<[number, number]> {
+  return Array.from({ length: parts }, (_, i) => [Math.floor((i * n) / parts), Math.floor(((i + 1) * n) / parts)]);
+}
+
+type Data = WireTensor['data'];
+
+/** Rows `from`…`to` of `t` (a fresh array) along `axis` (0: [rows, …]; 1: [K, rows, …]). */
+export function cutRows(t: WireTensor, rows: number, axis: 0 | 1, from: number, to: number): WireTensor {
+  const lead = axis === 0 ? 1 : t.dims[0];
+  const per = t.data.length / (lead * rows);
+  const out = new (t.data.constructor as new (n: number) => Data)(lead * (to - from) * per);
+  for (let j = 0; j < lead; j++) out.set(t.data.subarray((j * rows + from) * per, (j * rows + to) * per) as never, j * (to - from) * per);
+  const dims = axis === 0 ? [to - from, ...t.dims.slice(1)] : [lead, to - from, ...t.dims.slice(2)];
+  return { type: t.type, data: out, dims };
+}
+
+/** The inverse of {@link cutRows}: the runs' parts of one tensor put back together. */
+export function joinRows(parts: WireTensor[], shards: Array<{ from: number; to: number }>, rows: number, axis: 0 | 1): WireTensor {
+  const first = parts[0];
+  const lead = axis === 0 ? 1 : first.dims[0];
+  const per = first.data.length / (lead * (shards[0].to - shards[0].from));
+  const out = new (first.data.constructor as new (n: number) => Data)(lead * rows * per);
+  parts.forEach((p, s) => {
+    const n = shards[s].to - shards[s].from;
+    for (let j = 0; j < lead; j++) out.set(p.data.subarray(j * n * per, (j + 1) * n * per) as never, (j * rows + shards[s].from) * per);
+  });
+  const dims = axis === 0 ? [rows, ...first.dims.slice(1)] : [lead, rows, ...first.dims.slice(2)];
+  return { type: first.type, data: out, dims };
+}
+
+/**
+ * One call over every run: each session gets its rows of every feed, the outputs come back whole.
+ * `rowAxis` names the row axis of each feed and output (0, or 1 behind a leading step axis).
+ *
+ * @example
+ * const run = shardedRun(sessions, shards, 1000, (name) => (name.startsWith('alpha') ? 1 : 0));
+ * const out = await run(feeds);
+ */
+export function shardedRun(sessions: ShardSession[], shards: Array<{ from: number; to: number }>, rows: number, rowAxis: (name: string) => 0 | 1) {
+  return async (feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>> => {
+    const outs = await Promise.all(
+      sessions.map((s, i) => s.run(Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, cutRows(t, rows, rowAxis(name), shards[i].from, shards[i].to)])))),
+    );
+    return Object.fromEntries(Object.keys(outs[0]).map((name) => [name, joinRows(outs.map((o) => o[name]), shards, rows, rowAxis(name))]));
+  };
+}
