@@ -27,22 +27,12 @@ export function isShiftChain(chain: TransformSpec[]): boolean {
  * drawAffine([{ kind: 'jitter', pixels: 2 }], new Rng(0), 28, 28, a, 0); // [1, 0, dy, 0, 1, dx]
  */
 export function drawAffine(chain: TransformSpec[], rng: Rng, h: number, w: number, out: Float32Array | Float64Array, at: number): void {
-  // T(u) = M·u + t maps canvas coordinates to source pixels; scalars, not arrays: this runs for
-  // every row of every step.
-  let m0 = 1, m1 = 0, m2 = 0, m3 = 1, t0 = 0, t1 = 0;
+  // T(u) = M·u + t maps canvas coordinates to source pixels, kept in `T` (m0 m1 m2 m3 t0 t1): this
+  // runs for every row of every step, so no arrays or closures per call.
+  T.set(IDENTITY);
   let ch = h, cw = w;
-  /** T ← T ∘ g with g(u) = G·u + s. */
-  const then = (g0: number, g1: number, g2: number, g3: number, s0: number, s1: number) => {
-    const n0 = m0 * s0 + m1 * s1 + t0, n1 = m2 * s0 + m3 * s1 + t1;
-    const a0 = m0 * g0 + m1 * g2, a1 = m0 * g1 + m1 * g3, a2 = m2 * g0 + m3 * g2, a3 = m2 * g1 + m3 * g3;
-    t0 = n0;
-    t1 = n1;
-    m0 = a0;
-    m1 = a1;
-    m2 = a2;
-    m3 = a3;
-  };
-  for (const tr of chain) {
+  for (let i = 0; i < chain.length; i++) {
+    const tr = chain[i];
     switch (tr.kind) {
       case 'pad':
         then(1, 0, 0, 1, -tr.pixels, -tr.pixels);
@@ -74,12 +64,27 @@ export function drawAffine(chain: TransformSpec[], rng: Rng, h: number, w: numbe
   }
   // Crop the centre h×w of the canvas.
   then(1, 0, 0, 1, Math.floor((ch - h) / 2), Math.floor((cw - w) / 2));
-  out[at] = m0;
-  out[at + 1] = m1;
-  out[at + 2] = t0;
-  out[at + 3] = m2;
-  out[at + 4] = m3;
-  out[at + 5] = t1;
+  out[at] = T[0];
+  out[at + 1] = T[1];
+  out[at + 2] = T[4];
+  out[at + 3] = T[2];
+  out[at + 4] = T[3];
+  out[at + 5] = T[5];
+}
+
+/** The map being composed by {@link drawAffine}: m0 m1 m2 m3 t0 t1. */
+const T = new Float64Array(6);
+const IDENTITY = Float64Array.of(1, 0, 0, 1, 0, 0);
+
+/** T ← T ∘ g with g(u) = G·u + s. */
+function then(g0: number, g1: number, g2: number, g3: number, s0: number, s1: number): void {
+  const m0 = T[0], m1 = T[1], m2 = T[2], m3 = T[3];
+  T[4] = m0 * s0 + m1 * s1 + T[4];
+  T[5] = m2 * s0 + m3 * s1 + T[5];
+  T[0] = m0 * g0 + m1 * g2;
+  T[1] = m0 * g1 + m1 * g3;
+  T[2] = m2 * g0 + m3 * g2;
+  T[3] = m2 * g1 + m3 * g3;
 }
 
 /** How samples outside the image are filled: repeat the edge, or a constant. */
