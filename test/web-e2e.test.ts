@@ -312,6 +312,27 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 180_000);
 
+  it('draws with the bundled decoder: its default code set (one of the 40 cluster boxes) runs in the page and the result reports it', async () => {
+    const query = new URLSearchParams({ obj: 'logit:7', steps: '60', restarts: '2', prior: 'decoder' });
+    await page.goto(`${server.url}?${query}`);
+    await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
+    expect(await page.inputValue('#prior')).toBe('decoder');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await page.waitForFunction(() => /Finished/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
+    expect(await page.textContent('#run-info')).toContain('prior: decoder');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
+    const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    expect(run.prior).toMatchObject({ type: 'decoder', components: 8, latent: 'union of 40 boxes' });
+    const doc = run.results[0];
+    expect(doc.input.every((v: number) => v >= 0 && v <= 1)).toBe(true);
+    const probs = doc.outputs.dense_1 as number[];
+    expect(probs.indexOf(Math.max(...probs))).toBe(7);
+    // G draws smooth pictures: many grey levels, not the box's saturated corners.
+    const stats = await canvasStats(page, 'canvas[data-role="best"][data-target="0"]');
+    expect(stats.levels).toBeGreaterThan(20);
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
   it('loads a dropped .keras CNN and maximises one class on it', async () => {
     // The trained Marabou MNIST CNN written as a Keras 3 .keras file (see helpers.ts).
     const kerasFile = path.join(artifacts, 'mnist_cnn.keras');
