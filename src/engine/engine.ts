@@ -13,6 +13,8 @@ export interface EngineRequest {
   fixed: Map<number, Float32Array>;
   /** Parameterisation, transforms and regularisers of the optimised inputs (src/pipeline). */
   pipeline?: PipelineSpec;
+  /** The run's steps, when known: an engine may spend set-up that only a long run wins back. */
+  steps?: number;
 }
 
 /** Objective values per row and the model's outputs (flat, rows × units, one per output). */

@@ -20,10 +20,14 @@ describe('default onnxruntime threads', () => {
     mlp.dispose();
   });
 
-  it('gives a second thread to big batches and to conv nets, one to small dense batches', () => {
+  it('gives a second thread to big batches, conv nets and long runs, one to short runs of small dense batches', () => {
     expect(defaultThreads(60, 101_632)).toBe(1);
     expect(defaultThreads(64, 101_632)).toBe(2);
     expect(defaultThreads(60, 3_237_248)).toBe(2);
     expect(defaultThreads(1, 3_237_248)).toBe(1);
+    // A long run of a small dense batch: two threads, as two runs of rows (one thread each).
+    expect(defaultThreads(60, 101_632, 150)).toBe(1);
+    expect(defaultThreads(60, 101_632, 2000)).toBe(2);
+    expect(defaultThreads(6, 101_632, 100_000)).toBe(1);
   });
 });

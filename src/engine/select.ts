@@ -1,5 +1,5 @@
 import { ActmaxError } from '../errors.js';
-import type { IrGraph } from '../ir/ir.js';
+import { perRowMacs } from '../ir/cost.js';
 import type { ActmaxModel } from '../model/types.js';
 import type { ObjectiveSpec } from '../objectives/spec.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
@@ -7,6 +7,9 @@ import type { EngineFactory } from './engine.js';
 import { irOf, loadOnnxRuntime, onnxEngineFactory, onnxSupport } from './onnx/engine.js';
 import { networkGaps } from './onnx/net.js';
 import { createTfjsEngine } from './tfjs.js';
+import { worthRunsOfRows } from './onnx/sharding.js';
+
+export { perRowMacs };
 
 /** Which compute engine to use: `auto` picks ONNX when it can run the job, else TF.js. */
 export type EngineChoice = 'auto' | 'tfjs' | 'onnx';
@@ -50,7 +53,7 @@ export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[],
     const macs = perRowMacs(irOf(model)!);
     return {
       name: 'onnx',
-      factory: (req) => onnxEngineFactory({ threads: threads ?? defaultThreads(req.targets.length * req.rowsPerTarget, macs) })(req),
+      factory: (req) => onnxEngineFactory({ threads: threads ?? defaultThreads(req.targets.length * req.rowsPerTarget, macs, req.steps) })(req),
     };
   }
   if (want === 'onnx') throw new ActmaxError('bad-option', `engine "onnx" cannot run this: ${reason}; use engine tfjs or auto`);
@@ -64,31 +67,18 @@ export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[],
  */
 export const TWO_THREAD_MACS = 6_400_000;
 
-/** onnxruntime's intra-op threads for a batch: 2 from 64 rows or {@link TWO_THREAD_MACS} up. @example defaultThreads(60, 3_200_000) // 2 */
-export function defaultThreads(rows: number, macsPerRow: number): number {
-  return rows >= 64 || rows * macsPerRow >= TWO_THREAD_MACS ? 2 : 1;
-}
-
 /**
- * Multiply-adds of one example's forward pass through the network's convolutions and matrix
- * products (the work that threads share); other ops are not counted.
+ * Threads for a batch: 2 from 64 rows or {@link TWO_THREAD_MACS} a step up, or for a run of
+ * `steps` long enough to split into two runs of rows, one thread each (`worthRunsOfRows`); else 1.
  *
  * @example
- * perRowMacs(model.ir!) // 101,632 for the bundled MLP (784·128 + 128·10)
+ * defaultThreads(60, 3_200_000) // 2
+ * defaultThreads(60, 101_632, 150) // 1
+ * defaultThreads(60, 101_632, 2000) // 2: two runs of 30 rows
  */
-export function perRowMacs(ir: IrGraph): number {
-  let macs = 0;
-  for (const n of ir.nodes) {
-    const out = ir.shapes.get(n.name);
-    const w = ir.consts.get(n.inputs[1])?.shape ?? ir.shapes.get(n.inputs[1]);
-    if (!out || !w) continue;
-    const size = out.reduce((a, b) => a * b, 1);
-    if (n.op === 'Conv2D') macs += size * w[0] * w[1] * w[2];
-    else if (n.op === 'DepthwiseConv2D') macs += size * w[0] * w[1];
-    else if (n.op === 'Conv2DTranspose') macs += size * w[0] * w[1] * w[3];
-    else if (n.op === 'MatMul') macs += size * (n.transposeB ? w[w.length - 1] : w[w.length - 2]);
-  }
-  return macs;
+export function defaultThreads(rows: number, macsPerRow: number, steps?: number): number {
+  if (rows >= 64 || rows * macsPerRow >= TWO_THREAD_MACS) return 2;
+  return steps !== undefined && worthRunsOfRows(2, rows, macsPerRow, steps) ? 2 : 1;
 }
 
 /** Which engine `auto` would use for a model's network, and why not ONNX (for `inspect`). */

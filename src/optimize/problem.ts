@@ -188,7 +188,7 @@ export function buildProblem(model: ActmaxModel, objective: Objective | Objectiv
   return {
     model, targets, steps, restarts, rows, seed, optimizer, lr, schedule, inputs, pipeline, start, rng,
     constraints,
-    request: { model, targets, rowsPerTarget: restarts, optimize, fixed, ...(pipeline ? { pipeline: pipeline.spec } : {}) },
+    request: { model, targets, rowsPerTarget: restarts, optimize, fixed, steps, ...(pipeline ? { pipeline: pipeline.spec } : {}) },
     lrAt: (step) => (schedule === 'constant' ? lr : lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps))))),
     reinitRow(k, x, r) {
       const inp = inputs[k];

@@ -14,7 +14,8 @@ import { drawFormat } from './pipeline/warp.js';
 import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
 import { engineName, loadOnnxRuntime, sessionOptions, stepsPerCall, type OrtModule } from './runtime.js';
-import { shardedRun, shardRequest } from './sharding.js';
+import { perRowMacs } from '../../ir/cost.js';
+import { shardedRun, shardRequest, worthRunsOfRows } from './sharding.js';
 import { openShardSession, shardsAvailable, type ShardSession, type WireTensor } from './shards.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
 
@@ -82,8 +83,8 @@ export interface OnnxEngineOptions {
   /** How fused steps are laid out: one ONNX Loop (default) or unrolled copies. */
   steps?: StepLayout;
   /**
-   * Split a large fused batch into one run of rows per thread, each run in its own worker thread
-   * on one intra-op thread (default true; Node only, and only where it pays: see `ascentShards`).
+   * Split a long fused run into one run of rows per thread, each in its own worker thread on one
+   * intra-op thread (default true; Node only, and only where it pays: see `worthRunsOfRows`).
    */
   shards?: boolean;
 }
@@ -202,7 +203,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     },
     async ascent(plan) {
       const layout = opts.steps ?? 'loop';
-      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, rows * sizes.reduce((a, b) => a + b, 0)) : null;
+      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, perRowMacs(ir)) : null;
       let graphs: AscentGraphs;
       if (shards) {
         // One Loop graph per run of rows, each in its own thread on one intra-op thread.
@@ -248,22 +249,14 @@ interface AscentGraphs {
 }
 
 /**
- * The fewest rows per thread worth a graph of their own: below it, one session on every thread
- * (its per-call cost and the copies of the state to the threads outweigh what parallel sessions
- * win).
- */
-const MIN_SHARD_ROWS = 32;
-/** The least work (rows × variables per row) worth splitting: smaller batches are quick on one session. */
-const MIN_SHARD_WORK = 100_000;
-
-/**
  * The runs of rows the fused ascent splits the batch into, one per thread, or null for one
- * session on all of them: splitting needs worker threads (Node), two or more threads, and a batch
- * of at least {@link MIN_SHARD_WORK} values with {@link MIN_SHARD_ROWS} rows a thread.
+ * session on all of them: splitting needs worker threads (Node), and a run long enough to win
+ * back their set-up (`worthRunsOfRows`; the steps must be known).
  */
-function ascentShards(req: EngineRequest, threads: number, work: number) {
-  if (threads < 2 || work < MIN_SHARD_WORK || !shardsAvailable()) return null;
-  return shardRequest(req, threads, MIN_SHARD_ROWS);
+function ascentShards(req: EngineRequest, threads: number, macsPerRow: number) {
+  const rows = req.targets.length * req.rowsPerTarget;
+  if (req.steps === undefined || !shardsAvailable() || !worthRunsOfRows(threads, rows, macsPerRow, req.steps)) return null;
+  return shardRequest(req, threads);
 }
 
 /** The row axis of the fused ascent's feeds and outputs: behind the step axis for per-step values, else first. */

@@ -8,7 +8,7 @@ import type { ActmaxModel } from '../../model/types.js';
 import { maximize, type MaximizeOptions } from '../../optimize/maximize.js';
 import type { EngineFactory, EngineRequest } from '../engine.js';
 import { onnxEngineFactory, type OnnxAscent } from './engine.js';
-import { cutRows, joinRows, shardRequest } from './sharding.js';
+import { cutRows, joinRows, shardRequest, worthRunsOfRows } from './sharding.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const logit = (index: number) => ({ kind: 'logit' as const, index });
@@ -33,6 +33,16 @@ describe('splitting the batch into runs of rows', () => {
     expect(shardRequest(request(1, 200, true), 2, 32)).toBeNull();
     expect(shardRequest(request(2, 20), 2, 32)).toBeNull();
     expect(shardRequest(request(10, 100), 1, 32)).toBeNull();
+  });
+
+  it('splits only runs long enough to win back the threads\' set-up, with at least 4 rows a run', () => {
+    const mlp = 101_632; // multiply-adds per row of the bundled MLP
+    expect(worthRunsOfRows(2, 1000, mlp, 1000)).toBe(true);
+    expect(worthRunsOfRows(2, 60, mlp, 2000)).toBe(true);
+    expect(worthRunsOfRows(2, 60, mlp, 150)).toBe(false); // the CLI's default run: ≈ 0.06 s of work
+    expect(worthRunsOfRows(1, 1000, mlp, 1000)).toBe(false);
+    expect(worthRunsOfRows(2, 7, 1e9, 1000)).toBe(false); // 3 rows a run
+    expect(worthRunsOfRows(4, 16, 1e9, 1000)).toBe(true);
   });
 
   it('cuts feeds along their row axis (first, or behind the step axis) and joins the parts back', () => {
@@ -68,7 +78,8 @@ describe('the fused ascent in runs of rows, one thread each', () => {
 
   it('gives one session\'s answers (image defaults: per-row jitter + TV; 9 targets × 15 restarts in runs of 67 and 68 rows, cutting target 4)', async () => {
     const targets = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(logit);
-    const opts: MaximizeOptions = { steps: 40, restarts: 15, seed: 3, image: 'auto', constraints: [box(0, 1)] };
+    // 135 rows × 750 steps: ≈ 10¹⁰ multiply-adds, long enough to split.
+    const opts: MaximizeOptions = { steps: 750, restarts: 15, seed: 3, image: 'auto', constraints: [box(0, 1)] };
     const runs: number[] = [], single: number[] = [];
     const a = await maximize(mlp, targets, { ...opts, engine: recording(true, runs) });
     const b = await maximize(mlp, targets, { ...opts, engine: recording(false, single) });
@@ -84,9 +95,11 @@ describe('the fused ascent in runs of rows, one thread each', () => {
     });
   }, 60_000);
 
-  it('small batches keep one session', async () => {
+  it('short runs and small batches keep one session', async () => {
     const runs: number[] = [];
-    await maximize(mlp, [logit(1), logit(2)], { steps: 5, restarts: 4, seed: 0, constraints: [box(0, 1)], engine: recording(true, runs) });
-    expect(runs).toEqual([1]);
+    const targets = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(logit);
+    await maximize(mlp, targets, { steps: 40, restarts: 15, seed: 0, constraints: [box(0, 1)], engine: recording(true, runs) });
+    await maximize(mlp, [logit(1)], { steps: 20_000, restarts: 6, seed: 0, constraints: [box(0, 1)], engine: recording(true, runs), onStep: ({ step }) => step < 30 });
+    expect(runs).toEqual([1, 1]);
   });
 });

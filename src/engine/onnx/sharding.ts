@@ -9,6 +9,33 @@ import type { ShardSession, WireTensor } from './shards.js';
  * target: those then stay together).
  */
 
+/**
+ * The fewest rows a run gets: below it a thread's share of each op is too small to win back its
+ * call (measured, bundled MLP, image defaults, 2 threads: 5 rows a run ≈ one session, 1 row a
+ * run 0.78×; the antispoof conv net at 4 rows a run 1.11×).
+ */
+export const MIN_RUN_ROWS = 4;
+/**
+ * The least work of a run (rows × multiply-adds per row × steps) worth its threads' set-up (a
+ * graph and a session per thread, ≈ 50–100 ms more than one session for the bundled MLP): 10¹⁰
+ * is ≈ 0.7 s of the bundled MLP's image-defaults path on one two-thread session. Measured
+ * steady state, split into two runs against one two-thread session: bundled MLP 20 rows 1.47×,
+ * 40 rows 1.56×, 60 rows 1.51×, 1000 rows 1.06–1.08×; mnist_cnn at 60 rows 1.27×.
+ */
+export const RUNS_OF_ROWS_MACS = 1e10;
+
+/**
+ * Whether a fused run of `rows` rows and `steps` steps splits into one run of rows per thread
+ * (`threads` ≥ 2): at least {@link MIN_RUN_ROWS} rows a run and {@link RUNS_OF_ROWS_MACS} of work.
+ *
+ * @example
+ * worthRunsOfRows(2, 1000, 101_632, 1000) // true
+ * worthRunsOfRows(2, 60, 101_632, 150) // false: about 0.06 s of work
+ */
+export function worthRunsOfRows(threads: number, rows: number, macsPerRow: number, steps: number): boolean {
+  return threads >= 2 && rows >= threads * MIN_RUN_ROWS && rows * macsPerRow * steps >= RUNS_OF_ROWS_MACS;
+}
+
 /** A contiguous run of the batch's rows and the request that computes them. */
 export interface Shard {
   from: number;
@@ -24,7 +51,7 @@ export interface Shard {
  * @example
  * shardRequest({ ...req, targets: ten, rowsPerTarget: 100 }, 2, 32)!.map((s) => [s.from, s.to]) // [[0, 500], [500, 1000]]
  */
-export function shardRequest(req: EngineRequest, count: number, minRows: number): Shard[] | null {
+export function shardRequest(req: EngineRequest, count: number, minRows = MIN_RUN_ROWS): Shard[] | null {
   const R = req.rowsPerTarget;
   const T = req.targets.length;
   const rows = T * R;
