@@ -15,8 +15,8 @@ import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
 import { engineName, loadOnnxRuntime, sessionOptions, stepsPerCall, type OrtModule } from './runtime.js';
 import { perRowMacs } from '../../ir/cost.js';
-import { shardedRun, shardRequest, worthRunsOfRows } from './sharding.js';
-import { openShardSession, shardsAvailable, type ShardSession, type WireTensor } from './shards.js';
+import { shardedRun, shardRequest, worthRunsOfRows, type Shard } from './sharding.js';
+import { openShardSession, shardsAvailable, type ShardSession } from './shards.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
 
 export { loadOnnxRuntime } from './runtime.js';
@@ -204,18 +204,9 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     async ascent(plan) {
       const layout = opts.steps ?? 'loop';
       const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, perRowMacs(ir)) : null;
-      let graphs: AscentGraphs;
-      if (shards) {
-        // One Loop graph per run of rows, each in its own thread on one intra-op thread.
-        const opened = Promise.all(shards.map(async (sh) => {
-          const s = await openShardSession(encodeModel(buildAscentGraph(new OnnxBuilder(), stepProblem(sh.request, ir, opts.layout ?? 'propagate'), plan, 'loop')), sessionOptions(1));
-          shardSessions.push(s);
-          return s;
-        }));
-        // The ascent's feeds are numeric tensors, as the threads take them.
-        const runner = opened.then((ss) => ({ run: shardedRun(ss, shards, rows, ascentRowAxis) as (feeds: Record<string, Ort.Tensor>) => Promise<Record<string, WireTensor>> }));
-        graphs = { layout, sessionFor: () => runner };
-      } else graphs = { layout, sessionFor: (K) => open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K)) };
+      const graphs: AscentGraphs = shards
+        ? shardedGraphs(shards, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardSessions)
+        : { layout, sessionFor: (K) => open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K)) };
       const a = Object.assign(onnxAscent(ort, problem, plan, sizes, graphs), { runsOfRows: shards?.length ?? 1 });
       // The Loop graph serves every chunk length: build it now, so setup is not counted as steps.
       if (layout === 'loop') await a.prepare();
@@ -239,13 +230,30 @@ interface GraphRunner {
   run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, { data: unknown }>>;
 }
 
-/** Where the fused ascent's graphs come from: one per chunk length K (a Loop graph serves every K). */
 /** The ONNX engine's fused ascent: `runsOfRows` sessions in threads of their own share the batch (1: one session). */
 export type OnnxAscent = Ascent & { runsOfRows: number };
 
+/** Where the fused ascent's graphs come from: one per chunk length K (a Loop graph serves every K). */
 interface AscentGraphs {
   layout: StepLayout;
   sessionFor(K: number): Promise<GraphRunner>;
+}
+
+/**
+ * The fused ascent's Loop graph once per run of rows, each opened in a thread of its own on one
+ * intra-op thread, run together as one; `opened` collects the sessions (the engine releases them).
+ */
+function shardedGraphs(shards: Shard[], problemOf: (req: EngineRequest) => StepProblem, plan: AscentPlan, rows: number, opened: ShardSession[]): AscentGraphs {
+  const sessions = Promise.all(
+    shards.map(async (sh) => {
+      const s = await openShardSession(encodeModel(buildAscentGraph(new OnnxBuilder(), problemOf(sh.request), plan, 'loop')), sessionOptions(1));
+      opened.push(s);
+      return s;
+    }),
+  );
+  // The ascent's feeds are numeric tensors, as the threads take them.
+  const runner = sessions.then((ss) => ({ run: shardedRun(ss, shards, rows, ascentRowAxis) as GraphRunner['run'] }));
+  return { layout: 'loop', sessionFor: () => runner };
 }
 
 /**
