@@ -76,7 +76,10 @@ export function onnxSupport(q: SupportQuery): string | null {
 
 /** Options of the ONNX engine. */
 export interface OnnxEngineOptions {
-  /** Intra-op threads of onnxruntime (default 1; 2 helps at large batches on 2 cores). */
+  /**
+   * Threads (default 1; 2 helps at large batches on 2 cores): one session's intra-op threads, or,
+   * for a fused run long enough to split (see `shards`), one run of rows per thread.
+   */
   threads?: number;
   /** How image values are laid out around convolutions (default: kept NCHW). */
   layout?: LayoutMode;

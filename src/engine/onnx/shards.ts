@@ -44,8 +44,10 @@ parentPort.on('message', async (m) => {
     const result = {};
     const transfer = [];
     for (const [k, t] of Object.entries(out)) {
-      // A copy this thread owns, handed over without another copy.
-      const data = t.data.slice();
+      // Handed over without a copy where the output owns its whole buffer (onnxruntime's do), else
+      // a copy that does.
+      const whole = t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength && !transfer.includes(t.data.buffer);
+      const data = whole ? t.data : t.data.slice();
       result[k] = { type: t.type, data, dims: t.dims };
       transfer.push(data.buffer);
     }
