@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../backend.js';
 import { box } from '../../constraints/index.js';
 import { loadModel } from '../../model/load.js';
+import { k3Functional, k3Layer, writeKerasV3, type Var } from '../../model/testing/write-keras.js';
 import type { ActmaxModel } from '../../model/types.js';
 import { maximize, type MaximizeOptions } from '../../optimize/maximize.js';
 import type { EngineFactory, EngineRequest } from '../engine.js';
@@ -94,6 +95,35 @@ describe('the fused ascent in runs of rows, one thread each', () => {
       expect(worst).toBeLessThan(1e-4);
     });
   }, 60_000);
+
+  it('cuts every optimised input of a two-input model (a run declared long enough to split)', async () => {
+    const v = (shape: number[], f: (i: number) => number): Var => ({ shape, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)) });
+    const config = k3Functional('two_in', [
+      k3Layer('InputLayer', 'a', { batch_shape: [null, 4] }),
+      k3Layer('InputLayer', 'b', { batch_shape: [null, 3] }),
+      k3Layer('Concatenate', 'cat', { axis: -1 }, ['a', 'b']),
+      k3Layer('Dense', 'hidden', { units: 6, activation: 'relu', use_bias: true }, ['cat']),
+      k3Layer('Dense', 'cls', { units: 3, activation: 'linear', use_bias: true }, ['hidden']),
+    ], ['a', 'b'], ['cls']);
+    const bytes = await writeKerasV3(config, [
+      { key: 'dense', name: 'hidden', vars: [v([7, 6], (i) => Math.sin(i + 1)), v([6], (i) => 0.1 * i)] },
+      { key: 'dense_1', name: 'cls', vars: [v([6, 3], (i) => Math.cos(i * 0.7)), v([3], () => 0)] },
+    ]);
+    const model = await loadModel({ files: { 'two_in.keras': bytes }, main: 'two_in.keras' });
+    const runs: number[] = [];
+    // The request claims a very long run, so this short one splits as a long one would.
+    const long = (shards: boolean): EngineFactory => async (req) => recording(shards, runs)({ ...req, steps: 1e12 });
+    const opts: MaximizeOptions = { steps: 30, restarts: 9, seed: 1, constraints: [box(0, 1)] };
+    const a = await maximize(model, [logit(0), logit(2)], { ...opts, engine: long(true) });
+    const b = await maximize(model, [logit(0), logit(2)], { ...opts, engine: long(false) });
+    expect(runs).toEqual([2, 1]);
+    a.results.forEach((r, t) => {
+      expect(Object.keys(r.inputs)).toEqual(['a', 'b']);
+      for (const name of ['a', 'b']) r.inputs[name].forEach((x, i) => expect(x).toBeCloseTo(b.results[t].inputs[name][i], 5));
+      expect(r.value).toBeCloseTo(b.results[t].value, 5);
+    });
+    model.dispose();
+  });
 
   it('short runs and small batches keep one session', async () => {
     const runs: number[] = [];
