@@ -15,8 +15,8 @@ import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
 import { engineName, loadOnnxRuntime, sessionOptions, stepsPerCall, type OrtModule } from './runtime.js';
 import { perRowMacs } from '../../ir/cost.js';
-import { shardedRun, shardRequest, worthRunsOfRows, type Shard } from './sharding.js';
-import { openShardSession, shardsAvailable, type ShardSession } from './shards.js';
+import { runCount, shardedRun, shardRequest, worthRunsOfRows, type Shard } from './sharding.js';
+import { openShardThread, shardsAvailable, type ShardThread } from './shards.js';
 import { emitEvaluation, emitStep, stepShared, type StepProblem } from './step.js';
 
 export { loadOnnxRuntime } from './runtime.js';
@@ -136,7 +136,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
   const threads = opts.threads ?? 1;
   const options = sessionOptions(threads);
   const sessions: Ort.InferenceSession[] = [];
-  const shardSessions: ShardSession[] = [];
+  const shardThreads: ShardThread[] = [];
   const open = async (def: ModelDef) => {
     const s = await ort.InferenceSession.create(encodeModel(def), options);
     sessions.push(s);
@@ -206,9 +206,9 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     },
     async ascent(plan) {
       const layout = opts.steps ?? 'loop';
-      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, perRowMacs(ir)) : null;
+      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, perRowMacs(ir), sizes.reduce((a, b) => a + b, 0)) : null;
       const graphs: AscentGraphs = shards
-        ? shardedGraphs(shards, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardSessions)
+        ? shardedGraphs(shards, threads, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardThreads)
         : { layout, sessionFor: (K) => open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K)) };
       const a = Object.assign(onnxAscent(ort, problem, plan, sizes, graphs), { runsOfRows: shards?.length ?? 1 });
       // The Loop graph serves every chunk length: build it now, so setup is not counted as steps.
@@ -217,7 +217,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     },
     dispose() {
       for (const s of sessions) void s.release();
-      for (const s of shardSessions) s.release();
+      for (const t of shardThreads) t.release();
     },
   };
 }
@@ -243,17 +243,15 @@ interface AscentGraphs {
 }
 
 /**
- * The fused ascent's Loop graph once per run of rows, each opened in a thread of its own on one
- * intra-op thread, run together as one; `opened` collects the sessions (the engine releases them).
+ * The fused ascent's Loop graph once per run of rows, the runs dealt out to `threads` worker
+ * threads (each runs its own one after another, one intra-op thread each), all run together as
+ * one; `opened` collects the threads (the engine releases them).
  */
-function shardedGraphs(shards: Shard[], problemOf: (req: EngineRequest) => StepProblem, plan: AscentPlan, rows: number, opened: ShardSession[]): AscentGraphs {
-  const sessions = Promise.all(
-    shards.map(async (sh) => {
-      const s = await openShardSession(encodeModel(buildAscentGraph(new OnnxBuilder(), problemOf(sh.request), plan, 'loop')), sessionOptions(1));
-      opened.push(s);
-      return s;
-    }),
-  );
+function shardedGraphs(shards: Shard[], threads: number, problemOf: (req: EngineRequest) => StepProblem, plan: AscentPlan, rows: number, opened: ShardThread[]): AscentGraphs {
+  const pool = Array.from({ length: Math.min(threads, shards.length) }, () => openShardThread());
+  opened.push(...pool);
+  // Contiguous runs to each thread (runs i·n/T …): neighbouring rows share a thread.
+  const sessions = Promise.all(shards.map((sh, i) => pool[Math.floor((i * pool.length) / shards.length)].open(encodeModel(buildAscentGraph(new OnnxBuilder(), problemOf(sh.request), plan, 'loop')), sessionOptions(1))));
   // The ascent's feeds are numeric tensors, as the threads take them.
   const runner = sessions.then((ss) => ({ run: shardedRun(ss, shards, rows, ascentRowAxis) as GraphRunner['run'] }));
   return { layout: 'loop', sessionFor: () => runner };
@@ -264,10 +262,10 @@ function shardedGraphs(shards: Shard[], problemOf: (req: EngineRequest) => StepP
  * session on all of them: splitting needs worker threads (Node), and a run long enough to win
  * back their set-up (`worthRunsOfRows`; the steps must be known).
  */
-function ascentShards(req: EngineRequest, threads: number, macsPerRow: number) {
+function ascentShards(req: EngineRequest, threads: number, macsPerRow: number, valuesPerRow: number) {
   const rows = req.targets.length * req.rowsPerTarget;
   if (req.steps === undefined || !shardsAvailable() || !worthRunsOfRows(threads, rows, macsPerRow, req.steps)) return null;
-  return shardRequest(req, threads);
+  return shardRequest(req, runCount(threads, rows, valuesPerRow));
 }
 
 /** The row axis of the fused ascent's feeds and outputs: behind the step axis for per-step values, else first. */

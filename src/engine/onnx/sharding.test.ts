@@ -9,7 +9,7 @@ import type { ActmaxModel } from '../../model/types.js';
 import { maximize, type MaximizeOptions } from '../../optimize/maximize.js';
 import type { EngineFactory, EngineRequest } from '../engine.js';
 import { onnxEngineFactory, type OnnxAscent } from './engine.js';
-import { cutRows, joinRows, shardRequest, worthRunsOfRows } from './sharding.js';
+import { cutRows, joinRows, runCount, shardRequest, worthRunsOfRows } from './sharding.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const logit = (index: number) => ({ kind: 'logit' as const, index });
@@ -44,6 +44,15 @@ describe('splitting the batch into runs of rows', () => {
     expect(worthRunsOfRows(1, 1000, mlp, 1000)).toBe(false);
     expect(worthRunsOfRows(2, 7, 1e9, 1000)).toBe(false); // 3 rows a run
     expect(worthRunsOfRows(4, 16, 1e9, 1000)).toBe(true);
+  });
+
+  it('gives large batches more runs than threads (a multiple of them), each of at most 100,000 values and at least 4 rows', () => {
+    expect(runCount(2, 1000, 784)).toBe(8);
+    expect(runCount(2, 500, 784)).toBe(4);
+    expect(runCount(2, 250, 784)).toBe(2);
+    expect(runCount(2, 60, 784)).toBe(2);
+    expect(runCount(2, 8, 49_152)).toBe(2); // 4 rows a run at least, however large the rows
+    expect(runCount(4, 1000, 784)).toBe(8);
   });
 
   it('cuts feeds along their row axis (first, or behind the step axis) and joins the parts back', () => {
@@ -123,6 +132,21 @@ describe('the fused ascent in runs of rows, one thread each', () => {
       expect(r.value).toBeCloseTo(b.results[t].value, 5);
     });
     model.dispose();
+  });
+
+  it('more runs than threads: each thread runs its runs one after another, the answers stay one session\'s', async () => {
+    const runs: number[] = [];
+    const long = (shards: boolean): EngineFactory => async (req) => recording(shards, runs)({ ...req, steps: 1e12 });
+    // 9 targets × 30 restarts = 270 rows of 784 values: four runs of 67–68 rows, two per thread.
+    const targets = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(logit);
+    const opts: MaximizeOptions = { steps: 30, restarts: 30, seed: 2, image: 'auto', constraints: [box(0, 1)] };
+    const a = await maximize(mlp, targets, { ...opts, engine: long(true) });
+    const b = await maximize(mlp, targets, { ...opts, engine: long(false) });
+    expect(runs).toEqual([4, 1]);
+    a.results.forEach((r, t) => {
+      expect(Math.abs(r.value - b.results[t].value) / Math.abs(b.results[t].value), `target ${t}`).toBeLessThan(1e-5);
+      expect(r.restart).toBe(b.results[t].restart);
+    });
   });
 
   it('short runs and small batches keep one session', async () => {

@@ -1,18 +1,18 @@
-import type { ShardSession } from './shards.js';
+import type { ShardThread } from './shards.js';
 
 /*
  * The browser twin of shards.ts: no worker-thread sessions (onnxruntime-web threads itself, and
  * the page already runs the library in a worker).
  */
 
-export type { ShardSession, WireTensor } from './shards.js';
+export type { ShardSession, ShardThread, WireTensor } from './shards.js';
 
 /** Whether sessions can run in worker threads here (the browser: no). @example shardsAvailable() // false */
 export function shardsAvailable(): boolean {
   return false;
 }
 
-/** Not available in the browser (see {@link shardsAvailable}). @example await openShardSession(bytes, {}) // throws */
-export async function openShardSession(_model: Uint8Array, _options: unknown): Promise<ShardSession> {
+/** Not available in the browser (see {@link shardsAvailable}). @example openShardThread() // throws */
+export function openShardThread(): ShardThread {
   throw new Error('sessions in worker threads are a Node feature');
 }

@@ -3,11 +3,11 @@ import { Worker } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
 
 /*
- * Sessions in worker threads (Node), for data parallelism: one onnxruntime session per thread,
- * each on one intra-op thread, each running its own rows of the batch. The fused step graphs run
- * dozens of short ops a step; one session on two intra-op threads synchronises its threads after
- * every op, two single-threaded sessions never do (measured, bundled model, 1000 rows, 2 cores:
- * 22 % more image-steps/s on both the image-defaults path and --image none). The browser twin
+ * Sessions in worker threads (Node), for data parallelism: one worker thread per core, each
+ * holding the sessions of its runs of rows on one intra-op thread each and running them one after
+ * another. The fused step graphs run dozens of short ops a step; one session on two intra-op
+ * threads synchronises its threads after every op, single-threaded sessions in two threads never
+ * do; and small runs keep each op's tensors in the core's cache. The browser twin
  * (shards.browser.ts) has none: onnxruntime-web threads itself.
  *
  * The worker is plain JavaScript run from a string: it needs only onnxruntime-node, no sources.
@@ -20,27 +20,31 @@ export interface WireTensor {
   dims: readonly number[];
 }
 
-/** One session in its own worker thread. */
+/** One session in a worker thread. */
 export interface ShardSession {
   run(feeds: Record<string, WireTensor>): Promise<Record<string, WireTensor>>;
-  /** Ends the worker (the session with it). */
+}
+
+/** A worker thread holding sessions; `release` ends it (and its sessions). */
+export interface ShardThread {
+  open(model: Uint8Array, options: Ort.InferenceSession.SessionOptions): Promise<ShardSession>;
   release(): void;
 }
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ort);
-let session = null;
+const sessions = new Map();
 parentPort.on('message', async (m) => {
   try {
     if (m.kind === 'open') {
-      session = await ort.InferenceSession.create(m.bytes, m.options);
+      sessions.set(m.session, await ort.InferenceSession.create(m.bytes, m.options));
       parentPort.postMessage({ id: m.id, ok: true });
       return;
     }
     const feeds = {};
     for (const [k, t] of Object.entries(m.feeds)) feeds[k] = new ort.Tensor(t.type, t.data, t.dims);
-    const out = await session.run(feeds);
+    const out = await sessions.get(m.session).run(feeds);
     const result = {};
     const transfer = [];
     for (const [k, t] of Object.entries(out)) {
@@ -64,19 +68,21 @@ export function shardsAvailable(): boolean {
 }
 
 /**
- * Open `model` in a new worker thread with `options` (one intra-op thread is the point).
+ * A new worker thread for sessions (each opened with one intra-op thread: that is the point).
  *
  * @example
- * const s = await openShardSession(encodeModel(def), sessionOptions(1));
+ * const thread = openShardThread();
+ * const s = await thread.open(encodeModel(def), sessionOptions(1));
  * const out = await s.run({ x: { type: 'float32', data: x, dims: [rows, 784] } });
- * s.release();
+ * thread.release();
  */
-export async function openShardSession(model: Uint8Array, options: Ort.InferenceSession.SessionOptions): Promise<ShardSession> {
+export function openShardThread(): ShardThread {
   const ort = createRequire(import.meta.url).resolve('onnxruntime-node');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ort } });
   worker.unref();
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let next = 1;
+  let sessions = 0;
   let failure: Error | null = null;
   const failAll = (e: Error) => {
     failure = e;
@@ -101,9 +107,12 @@ export async function openShardSession(model: Uint8Array, options: Ort.Inference
       worker.ref();
       worker.postMessage({ id, ...message }, transfer);
     });
-  await call({ kind: 'open', bytes: model, options });
   return {
-    run: (feeds) => call<Record<string, WireTensor>>({ kind: 'run', feeds }, Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer)),
+    async open(model, options) {
+      const session = sessions++;
+      await call({ kind: 'open', session, bytes: model, options });
+      return { run: (feeds) => call<Record<string, WireTensor>>({ kind: 'run', session, feeds }, Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer)) };
+    },
     release: () => void worker.terminate(),
   };
 }
