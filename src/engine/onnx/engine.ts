@@ -78,7 +78,7 @@ export function onnxSupport(q: SupportQuery): string | null {
 export interface OnnxEngineOptions {
   /**
    * Threads (default 1; 2 helps at large batches on 2 cores): one session's intra-op threads, or,
-   * for a fused run long enough to split (see `shards`), one run of rows per thread.
+   * for a fused run long enough to split (see `shards`), the worker threads its runs of rows share.
    */
   threads?: number;
   /** How image values are laid out around convolutions (default: kept NCHW). */
@@ -86,8 +86,9 @@ export interface OnnxEngineOptions {
   /** How fused steps are laid out: one ONNX Loop (default) or unrolled copies. */
   steps?: StepLayout;
   /**
-   * Split a long fused run into one run of rows per thread, each in its own worker thread on one
-   * intra-op thread (default true; Node only, and only where it pays: see `worthRunsOfRows`).
+   * Split a long fused run into runs of rows, one session each on one intra-op thread, shared out
+   * to `threads` worker threads (default true; Node only, and only where it pays: see
+   * `worthRunsOfRows` and `runCount`).
    */
   shards?: boolean;
 }
@@ -258,9 +259,10 @@ function shardedGraphs(shards: Shard[], threads: number, problemOf: (req: Engine
 }
 
 /**
- * The runs of rows the fused ascent splits the batch into, one per thread, or null for one
- * session on all of them: splitting needs worker threads (Node), and a run long enough to win
- * back their set-up (`worthRunsOfRows`; the steps must be known).
+ * The runs of rows the fused ascent splits the batch into (`runCount` of them, shared out to
+ * `threads` worker threads), or null for one session on all of them: splitting needs worker
+ * threads (Node), and a run long enough to win back their set-up (`worthRunsOfRows`; the steps
+ * must be known).
  */
 function ascentShards(req: EngineRequest, threads: number, macsPerRow: number, valuesPerRow: number) {
   const rows = req.targets.length * req.rowsPerTarget;

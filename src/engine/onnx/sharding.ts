@@ -17,7 +17,7 @@ import type { ShardSession, WireTensor } from './shards.js';
 export const MIN_RUN_ROWS = 4;
 /**
  * The least work of a run (rows × multiply-adds per row × steps) worth its threads' set-up (a
- * graph and a session per thread, ≈ 50–100 ms more than one session for the bundled MLP): 10¹⁰
+ * graph and a session per run, ≈ 50–100 ms more than one session for the bundled MLP): 10¹⁰
  * is ≈ 0.7 s of the bundled MLP's image-defaults path on one two-thread session. Measured
  * steady state, split into two runs against one two-thread session: bundled MLP 20 rows 1.47×,
  * 40 rows 1.56×, 60 rows 1.51×, 1000 rows 1.06–1.08×; mnist_cnn at 60 rows 1.27×.
@@ -25,8 +25,8 @@ export const MIN_RUN_ROWS = 4;
 export const RUNS_OF_ROWS_MACS = 1e10;
 
 /**
- * Whether a fused run of `rows` rows and `steps` steps splits into one run of rows per thread
- * (`threads` ≥ 2): at least {@link MIN_RUN_ROWS} rows a run and {@link RUNS_OF_ROWS_MACS} of work.
+ * Whether a fused run of `rows` rows and `steps` steps splits into runs of rows over `threads` ≥ 2
+ * worker threads: at least {@link MIN_RUN_ROWS} rows a run and {@link RUNS_OF_ROWS_MACS} of work.
  *
  * @example
  * worthRunsOfRows(2, 1000, 101_632, 1000) // true
