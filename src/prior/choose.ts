@@ -60,7 +60,9 @@ async function centreScores(param: PriorParameterisation, evaluate: EvaluateCode
       }
     }
     param.assign!(assignment);
-    param.project(batch, rows);
+    // A box's centre projects the same for every target: once (the first target's rows), then copied.
+    param.project(batch, Math.min(restarts, boxes.length - first));
+    for (let t = 1; t < targets; t++) batch.copyWithin(t * restarts * k, 0, restarts * k);
     const out = await evaluate(batch);
     const v = out instanceof Float32Array ? out : out.values;
     const g = out instanceof Float32Array ? null : out.grads;

@@ -162,6 +162,32 @@ describe('projectLatent', () => {
 });
 
 describe('polyhedronProjector', () => {
+  it('goes on from a stale working set (rows that no longer bind, rows newly violated) to the cold start\'s projection', () => {
+    // A random polyhedron in 6 variables: 40 random halfspaces around the origin and a box.
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const k = 6, rows: number[][] = [], h: number[] = [];
+    for (let j = 0; j < 40; j++) (rows.push(Array.from({ length: k }, rnd)), h.push(0.5 + Math.abs(rnd())));
+    for (let c = 0; c < k; c++) for (const s of [1, -1]) (rows.push(Array.from({ length: k }, (_, i) => (i === c ? s : 0))), h.push(2));
+    const poly = { k, q: rows.length, G: Float64Array.from(rows.flat()), h: Float64Array.from(h) };
+    const walker = polyhedronProjector(poly), cold = polyhedronProjector(poly);
+    const z = new Float64Array(k), zc = new Float64Array(k), warm: number[] = [];
+    const point = new Float64Array(k);
+    let dualStarts = 0;
+    for (let step = 0; step < 400; step++) {
+      // Steps of every size: most keep the working set, some add rows, some make rows let go.
+      const z0 = Array.from(point, (v) => v + rnd() * (step % 5 === 0 ? 4 : 0.6));
+      const before = warm.slice();
+      walker.project(z0, z, warm);
+      cold.project(z0, zc, []);
+      for (let c = 0; c < k; c++) expect(z[c]).toBeCloseTo(zc[c], 10);
+      if (before.length && warm.some((j) => !before.includes(j))) dualStarts++;
+      point.set(z);
+    }
+    expect(dualStarts).toBeGreaterThan(20); // the working set really changed along the walk
+  });
+
+
   it('projects the stored prior\'s 25–75 % cluster boxes\' centres into the union ∩ [0, 1]^784 (once: "dependent active rows")', async () => {
     const model = await loadModel(path.resolve(import.meta.dirname, '../../models/fashion-mnist-mlp'));
     const prior = subspacePrior((await loadDatasetPrior(model)).stored, 32, { clusterBox: [25, 75] });

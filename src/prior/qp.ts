@@ -4,8 +4,9 @@ import { ActmaxError } from '../errors.js';
  * Projection onto a polyhedron, exactly: min ½‖z − z0‖² subject to G z ≤ h (q rows of k), by
  * the dual active-set method of Goldfarb and Idnani (1983) with the identity Hessian — finite,
  * no tolerance to tune beyond rounding. A warm working set (e.g. the previous step's) is tried
- * first and accepted only when it satisfies the KKT conditions, which makes the common case of
- * a gradient step that keeps the same active constraints one small solve.
+ * first: accepted when it satisfies the KKT conditions (a gradient step that keeps the same active
+ * constraints: one small solve), and the method's starting point when only its multipliers are
+ * ≥ 0 (a step that adds a row or two: a few iterations instead of rebuilding the set).
  */
 export interface Polyhedron {
   k: number;
@@ -118,38 +119,57 @@ export function polyhedronProjector(poly: Polyhedron): PolyhedronProjector {
     for (let i = 0; i < k; i++) s += G[o + i] * z[i];
     return s;
   };
+  const isActive = new Uint8Array(q);
   /** Largest violation and its row (−1 when none exceeds the tolerance). */
   const mostViolated = (z: Float64Array, active: number[]): number => {
+    for (const j of active) isActive[j] = 1;
     let best = -1, worst = FEAS_TOL;
     for (let j = 0; j < q; j++) {
       const v = rowDot(j, z) - h[j];
       slack[j] = v;
-      if (v > worst && !active.includes(j)) (worst = v), (best = j);
+      if (v > worst && !isActive[j]) (worst = v), (best = j);
     }
+    for (const j of active) isActive[j] = 0;
     return best;
   };
-  /** KKT check of a working set: equality projection, multipliers ≥ 0, every row satisfied. */
-  const tryWarm = (z0: ArrayLike<number>, z: Float64Array, warm: number[]): boolean => {
-    if (warm.length === 0 || warm.length > k || !basis.build(G, warm)) return false;
+  /**
+   * A working set to start from: its equality projection into `z` and multipliers into `lam`.
+   * 'optimal' when they meet the KKT conditions; 'dual' when the multipliers are ≥ 0 but some row
+   * is violated — a valid state of the dual method, which goes on from there instead of from
+   * nothing (a gradient step usually adds or drops a row or two); 'none' otherwise.
+   */
+  const warmStart = (z0: ArrayLike<number>, z: Float64Array, warm: number[]): 'optimal' | 'dual' | 'none' => {
+    if (warm.length > k) warm.length = 0;
+    // Rows whose multiplier turns negative are let go (a few rounds): what stays is a working set
+    // the dual method can start from.
+    for (let round = 0; ; round++) {
+      if (warm.length === 0 || !basis.build(G, warm)) return 'none';
+      const a = basis.a;
+      for (let c = 0; c < a; c++) lam[c] = rowDot(warm[c], z0) - h[warm[c]];
+      basis.solveRt(lam);
+      basis.solveR(lam);
+      const keep = warm.filter((_, c) => lam[c] >= -1e-12);
+      if (keep.length === warm.length) break;
+      if (round === 3) return 'none';
+      warm.length = 0;
+      warm.push(...keep);
+    }
     const a = basis.a;
-    for (let c = 0; c < a; c++) lam[c] = rowDot(warm[c], z0) - h[warm[c]];
-    basis.solveRt(lam);
-    basis.solveR(lam);
-    for (let c = 0; c < a; c++) if (lam[c] < -1e-12) return false;
     for (let i = 0; i < k; i++) {
       let s = z0[i];
       for (let c = 0; c < a; c++) s -= G[warm[c] * k + i] * lam[c];
       z[i] = s;
     }
-    return mostViolated(z, warm) < 0;
+    return mostViolated(z, warm) < 0 ? 'optimal' : 'dual';
   };
 
   return {
     project(z0, z, warm) {
-      if (tryWarm(z0, z, warm)) return;
-      for (let i = 0; i < k; i++) z[i] = z0[i];
-      const active: number[] = [];
-      const u: number[] = [];
+      const start = warmStart(z0, z, warm);
+      if (start === 'optimal') return;
+      const active: number[] = start === 'dual' ? warm.slice() : [];
+      const u: number[] = start === 'dual' ? Array.from(lam.subarray(0, active.length), (v) => Math.max(0, v)) : [];
+      if (start === 'none') for (let i = 0; i < k; i++) z[i] = z0[i];
       for (let iter = 0; iter < 20 * (k + q); iter++) {
         const p = mostViolated(z, active);
         if (p < 0) {
