@@ -295,6 +295,8 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
     const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
     expect([run.prior?.type, run.prior?.components]).toEqual(['subspace', 16]);
+    // A subspace renders as a matrix product: the page's ONNX engine runs it (a decoder stays with TF.js).
+    expect(run.engine).toMatch(/^onnx-web-wasm/);
     // The end-of-run polish of the code ran in the page's worker (HiGHS from the page's highs/ folder).
     expect(run.polish, JSON.stringify(run.polish)).toMatchObject({ applied: true, targets: [{ objective: 'logit:1', skipped: null }] });
     expect(run.polish.targets[0].after).toBeGreaterThanOrEqual(run.polish.targets[0].before);
@@ -323,6 +325,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
     const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
     expect(run.prior).toMatchObject({ type: 'decoder', components: 8, latent: 'union of 40 boxes' });
+    expect(run.engine).toMatch(/^tfjs/);
     const doc = run.results[0];
     expect(doc.input.every((v: number) => v >= 0 && v <= 1)).toBe(true);
     const probs = doc.outputs.dense_1 as number[];

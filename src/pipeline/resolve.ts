@@ -28,7 +28,7 @@ export interface ResolvedPipeline {
 /** What a data prior leaves of the image defaults: nothing. */
 const PRIOR_ONLY: ImageOptions = { param: 'pixel', transforms: [], regularizers: [] };
 
-/** The plan of a data prior on model input `i`: its code is the variables, TF.js renders it. */
+/** The plan of a data prior on model input `i`: its code is the variables (the ONNX engine renders a subspace, TF.js either). */
 function priorPlan(prior: DataPrior, i: number, info: ActmaxModel['inputs'][number], constraints: Constraint[]): ParamPlan {
   return {
     kind: 'prior',

@@ -183,9 +183,9 @@ async function run(req: RunRequest): Promise<void> {
   try {
     const prior = req.prior ? await priorConstraint(req.prior) : null;
     // The ONNX engine (onnxruntime-web) when it can compile the model and objectives, else TF.js;
-    // a data prior renders its input on TF.js only.
-    const choice = prior && req.engine !== 'onnx'
-      ? { ...(await chooseEngine(m, req.targets, { engine: 'tfjs' })), fallbackReason: 'a data prior renders the input, and only TF.js renders priors' }
+    // a decoder prior renders its input on TF.js only (a subspace prior is a matrix product).
+    const choice = prior?.prior.type === 'decoder' && req.engine !== 'onnx'
+      ? { ...(await chooseEngine(m, req.targets, { engine: 'tfjs' })), fallbackReason: 'a decoder prior renders the input, and only TF.js renders decoders' }
       : await chooseEngine(m, req.targets, { engine: req.engine ?? 'auto' });
     const constraints = prior ? [...req.constraints, prior] : req.constraints;
     // With a prior the search moves codes z: the page is shown the inputs they stand for.

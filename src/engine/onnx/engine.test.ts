@@ -11,6 +11,10 @@ import { resolvePipeline, drawSteps } from '../../pipeline/resolve.js';
 import type { ImageOptions } from '../../pipeline/defaults.js';
 import { Rng } from '../../optimize/rng.js';
 import type { EngineRequest } from '../engine.js';
+import type { Constraint } from '../../constraints/constraint.js';
+import { loadDatasetPrior } from '../../prior/dataset.js';
+import { subspacePrior } from '../../prior/subspace.js';
+import { onnxSupport } from './engine.js';
 import { createTfjsEngine } from '../tfjs.js';
 import { createOnnxEngine } from './engine.js';
 import { uniforms } from './testing.js';
@@ -30,18 +34,20 @@ const TOL = 1e-5;
 interface Case {
   targets: ObjectiveSpec[];
   restarts?: number;
-  image?: ImageOptions;
+  image?: ImageOptions | 'auto';
   /** Starting variables in [lo, hi]. */
   range?: [number, number];
   /** Override the transforms' fill rule. */
   fill?: 'edge' | number;
   /** Round the starting variables to this many levels in [lo, hi] (ties between neighbours, as after clipping). */
   levels?: number;
+  /** Constraints the pipeline reads (a data prior becomes the parameterisation). */
+  constraints?: Constraint[];
 }
 
 async function compare(model: ActmaxModel, c: Case): Promise<void> {
   const restarts = c.restarts ?? 2;
-  const pipeline = c.image ? resolvePipeline(model, [0], c.image, { constraints: [] }).spec : undefined;
+  const pipeline = c.image ? resolvePipeline(model, [0], c.image, { constraints: c.constraints ?? [] }).spec : undefined;
   if (pipeline && c.fill !== undefined) pipeline.inputs[0].fill = c.fill;
   const req: EngineRequest = { model, targets: c.targets, rowsPerTarget: restarts, optimize: [0], fixed: new Map(), ...(pipeline ? { pipeline } : {}) };
   const ref = await createTfjsEngine(req);
@@ -117,6 +123,15 @@ describe('ONNX engine = TF.js reference engine (values and input gradients, 1e-5
     await compare(mlp, { targets: [{ kind: 'logit', index: 3 }], restarts: 2, image: {}, levels: 1 });
     // 130 rows: the batch the ONNX TV gradient takes in matrix form.
     await compare(mlp, { targets: Array.from({ length: 10 }, (_, i) => ({ kind: 'logit', index: i }) as ObjectiveSpec), restarts: 13, image: {}, levels: 3 });
+  });
+
+  it('a subspace prior\'s code as the parameterisation (x = z·U + mean); a decoder prior stays with TF.js, saying why', async () => {
+    const prior = subspacePrior((await loadDatasetPrior(mlp)).stored, 16);
+    const constraints: Constraint[] = [{ kind: 'box', lo: 0, hi: 1 }, { kind: 'prior', prior }];
+    await compare(mlp, { targets: [{ kind: 'logit', index: 5 }, { kind: 'prob', index: 2 }, { kind: 'layerEnergy', layer: 'dense' }], restarts: 3, image: 'auto', constraints, range: [-3, 3] });
+    const decoder = { ...prior, type: 'decoder' as const, decoder: mlp };
+    const pipeline = resolvePipeline(mlp, [0], 'auto', { constraints: [{ kind: 'prior', prior: decoder as never }] }).spec;
+    expect(onnxSupport({ model: mlp, targets: [{ kind: 'logit', index: 0 }], pipeline })).toMatch(/a decoder prior .* only TF\.js renders decoders/);
   });
 
   it('sigmoid parameterisation, L1/L2 penalties, diversity on a dense layer', async () => {

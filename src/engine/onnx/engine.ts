@@ -60,8 +60,8 @@ function irHints(ir: IrGraph): ShapeHints {
 export function onnxSupport(q: SupportQuery): string | null {
   const ir = irOf(q.model);
   if (!ir) return q.model.irReason ?? 'the model has no network IR';
-  const prior = q.pipeline?.inputs.find((s) => s.param?.kind === 'prior');
-  if (prior) return `a data prior (${prior.param!.description}) renders the input, and only TF.js renders priors`;
+  const prior = q.pipeline?.inputs.find((s) => s.param?.kind === 'prior' && s.param.prior?.data.type !== 'subspace');
+  if (prior) return `a decoder prior (${prior.param!.description}) renders the input, and only TF.js renders decoders`;
   let wanted: string[];
   try {
     const terms = batchTerms(q.model, q.targets, 1, irHints(ir));
