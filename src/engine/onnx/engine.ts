@@ -134,6 +134,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
   const problem = stepProblem(req, ir, opts.layout ?? 'propagate');
   const rows = problem.terms.rows;
   const sizes = variableSizes(problem);
+  const valuesPerRow = sizes.reduce((a, b) => a + b, 0);
   const threads = opts.threads ?? 1;
   const options = sessionOptions(threads);
   const sessions: Ort.InferenceSession[] = [];
@@ -207,7 +208,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     },
     async ascent(plan) {
       const layout = opts.steps ?? 'loop';
-      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, perRowMacs(ir), sizes.reduce((a, b) => a + b, 0)) : null;
+      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, perRowMacs(ir), valuesPerRow) : null;
       const graphs: AscentGraphs = shards
         ? shardedGraphs(shards, threads, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardThreads)
         : { layout, sessionFor: (K) => open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K)) };

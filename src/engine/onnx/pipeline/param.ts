@@ -4,8 +4,9 @@ import type { OnnxBuilder } from '../builder.js';
 
 /*
  * Parameterisations as ONNX ops: p [rows, size] → the input [rows, ...shape] (IR layout), and the
- * gradient back. A subspace prior's code renders as z·U + mean (its projection stays in JavaScript). Spectral: p holds channel-major spectra [rows, C, h, w]; scaled by 1/f, turned
- * into planes by two matrix products with the real Fourier bases, moved to channels-last, then
+ * gradient back. A subspace prior's code renders as z·U + mean (its projection stays in
+ * JavaScript). Spectral: p holds channel-major spectra [rows, C, h, w]; scaled by 1/f, turned into
+ * planes by two matrix products with the real Fourier bases, moved to channels-last, then
  * colour-mixed and squashed by a sigmoid into [lo, hi] — the same steps as the TF.js reference.
  */
 
@@ -19,9 +20,8 @@ export interface ParamConstants {
   bw: string | null;
   bh: string | null;
   bhT: string | null;
-  /** A subspace prior: its basis [K, n], transposed [n, K], and mean [1, n]. */
+  /** A subspace prior: its basis [K, n] and mean [1, n]. */
   basis: string | null;
-  basisT: string | null;
   mean: string | null;
 }
 
@@ -34,16 +34,11 @@ function transpose(m: Float32Array, n: number): Float32Array {
 /** Write a plan's constants into the graph. @example const pc = paramConstants(b, plan) */
 export function paramConstants(b: OnnxBuilder, plan: ParamPlan): ParamConstants {
   const m = plan.decorrelate ? colorDecorrelation() : null;
-  const out: ParamConstants = { plan, colour: null, colourT: null, scale: null, bwT: null, bw: null, bh: null, bhT: null, basis: null, basisT: null, mean: null };
+  const out: ParamConstants = { plan, colour: null, colourT: null, scale: null, bwT: null, bw: null, bh: null, bhT: null, basis: null, mean: null };
   const prior = plan.prior?.data;
   if (prior?.type === 'subspace') {
-    const k = prior.components, n = prior.mean.length;
-    const basis = Float32Array.from(prior.basis);
-    const basisT = new Float32Array(n * k);
-    for (let c = 0; c < k; c++) for (let i = 0; i < n; i++) basisT[i * k + c] = basis[c * n + i];
-    out.basis = b.f32('priorBasis', basis, [k, n]);
-    out.basisT = b.f32('priorBasisT', basisT, [n, k]);
-    out.mean = b.f32('priorMean', Float32Array.from(prior.mean), [1, n]);
+    out.basis = b.f32('priorBasis', Float32Array.from(prior.basis), [prior.components, prior.mean.length]);
+    out.mean = b.f32('priorMean', Float32Array.from(prior.mean), [1, prior.mean.length]);
   }
   if (m) {
     // rgb = M·z per pixel: z [.., 3] · Mᵀ; the gradient dz = drgb · M.
@@ -75,7 +70,7 @@ export function emitRender(b: OnnxBuilder, pc: ParamConstants, p: string): { x: 
   if (pc.basis) {
     // A subspace prior: x = z·U + mean, as the TF.js reference renders it; dz = dx·Uᵀ.
     const x = b.op1('Reshape', [b.op1('Add', [b.op1('MatMul', [p, pc.basis]), pc.mean!]), b.i64([0, ...plan.shape])]);
-    return { x, backward: (dx) => b.op1('MatMul', [b.op1('Reshape', [dx, b.i64([0, -1])]), pc.basisT!]) };
+    return { x, backward: (dx) => b.op1('Gemm', [b.op1('Reshape', [dx, b.i64([0, -1])]), pc.basis!], { transB: 1 }) };
   }
   const span = plan.hi - plan.lo;
   let z: string;
