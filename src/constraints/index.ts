@@ -15,7 +15,9 @@ export {
   type ResolvedSimplex,
   type ResolvedMask,
 } from './resolve.js';
-export { projectInPlace, projectRow, roundToLevels, roundOneHot, residuals } from './project.js';
+export { projectInPlace, projectRow } from './project.js';
+export { roundToLevels, roundOneHot } from './rounding.js';
+export { residuals } from './residuals.js';
 import type { DataPrior } from '../prior/types.js';
 
 /** Values for one feature each, or one value for all. */

@@ -1,7 +1,10 @@
 import { ActmaxError } from '../errors.js';
 import type { Constraint } from './constraint.js';
 import type { DataPrior } from '../prior/types.js';
-import { checkIntersection, HIST_BINS } from './project.js';
+import { checkFeasible } from './feasibility.js';
+import { HIST_BINS } from './pieces.js';
+import { checkIntersection } from './project.js';
+import { readConstraints, type ReadConstraints } from './read.js';
 
 /** The input a constraint list is resolved for: its name, shape (no batch) and default range. */
 export interface ConstraintInput {
@@ -106,7 +109,6 @@ export interface ProjectionWork {
   histC2: Float64Array;
 }
 
-const KINDS = ['box', 'ball', 'mask', 'levels', 'linear', 'oneHot', 'prior'];
 
 /**
  * Turns the constraint list of a model into the normal form for ONE of its inputs, checking
@@ -128,277 +130,19 @@ export function resolveConstraints(
   inputIndex: number,
   initial?: Float32Array | Float64Array | number[],
 ): ResolvedConstraints {
-  const n = input.shape.reduce((a, b) => a * b, 1);
-  const where = `input "${input.name}"`;
-  const shapeText = input.shape.join('×');
-  const mine = constraints.filter((c) => appliesTo(c, input.name, inputIndex));
+  const read = readConstraints(constraints.filter((c) => appliesTo(c, input.name, inputIndex)), input, initial);
+  checkFeasible(read);
+  const rc = assemble(read, input.name, inputIndex);
+  checkIntersection(rc);
+  return rc;
+}
 
-  if (initial !== undefined && initial.length !== n) {
-    throw new ActmaxError('bad-input', `initial input for ${where} has ${initial.length} values, expected ${n} (shape ${shapeText})`);
-  }
-
-  // Labels name the constraint that set each bound, for contradiction messages.
-  const labels: string[] = [];
-  const counts: Record<string, number> = {};
-  const labelFor = (c: Constraint): string => {
-    const base = c.kind === 'ball' ? `${c.p === 'inf' ? 'linf' : `l${c.p}`} ball` : c.kind;
-    const k = (counts[base] = (counts[base] ?? 0) + 1) - 1;
-    return c.kind === 'linear' || c.kind === 'oneHot' ? `${base}[${k}]` : k === 0 ? base : `${base} #${k + 1}`;
-  };
-
-  const vector = (v: unknown, what: string, label: string, allowInfinite = false): Float64Array => {
-    if (!Array.isArray(v) && !ArrayBuffer.isView(v)) {
-      throw new ActmaxError('bad-spec', `${label} on ${where}: ${what} must be an array of ${n} numbers`);
-    }
-    const arr = v as ArrayLike<unknown>;
-    if (arr.length !== n) {
-      throw new ActmaxError('bad-input', `${label} on ${where}: ${what} has ${arr.length} values, expected ${n} (shape ${shapeText})`);
-    }
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const value = arr[i];
-      if (typeof value !== 'number' || Number.isNaN(value) || (!allowInfinite && !Number.isFinite(value))) {
-        throw new ActmaxError('bad-spec', `${label} on ${where}: ${what}[${i}] is ${String(value)}, expected a finite number`);
-      }
-      out[i] = value;
-    }
-    return out;
-  };
-  const scalarOrVector = (v: unknown, what: string, label: string): Float64Array => {
-    if (typeof v === 'number') {
-      if (Number.isNaN(v)) throw new ActmaxError('bad-spec', `${label} on ${where}: ${what} is NaN, expected a number`);
-      return new Float64Array(n).fill(v);
-    }
-    return vector(v, what, label, true);
-  };
-  const finiteNumber = (v: unknown, what: string, label: string): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ActmaxError('bad-spec', `${label} on ${where}: ${what} is ${String(v)}, expected a finite number`);
-    }
-    return v;
-  };
-
-  const lo = new Float64Array(n).fill(-Infinity);
-  const hi = new Float64Array(n).fill(Infinity);
-  const loSource = new Int32Array(n).fill(-1);
-  const hiSource = new Int32Array(n).fill(-1);
-  const tighten = (i: number, l: number, h: number, source: number): void => {
-    if (l > lo[i]) {
-      lo[i] = l;
-      loSource[i] = source;
-    }
-    if (h < hi[i]) {
-      hi[i] = h;
-      hiSource[i] = source;
-    }
-  };
-
-  // Boxes first: they define boxLo/boxHi (the default range when none is given).
-  const boxes = mine.filter((c) => c.kind === 'box');
-  const boxLo = new Float64Array(n).fill(-Infinity);
-  const boxHi = new Float64Array(n).fill(Infinity);
-  if (boxes.length === 0) {
-    const [rlo, rhi] = input.range;
-    const label = labels.push(`default range [${rlo}, ${rhi}]`) - 1;
-    for (let i = 0; i < n; i++) tighten(i, rlo, rhi, label);
-    boxLo.fill(rlo);
-    boxHi.fill(rhi);
-  }
-  for (const c of boxes) {
-    const name = labelFor(c);
-    const label = labels.push(name) - 1;
-    const l = scalarOrVector(c.lo, 'lo', name);
-    const h = scalarOrVector(c.hi, 'hi', name);
-    for (let i = 0; i < n; i++) {
-      if (l[i] > h[i]) {
-        throw new ActmaxError('bad-spec', `${name} on ${where}: lo ${l[i]} > hi ${h[i]} at feature ${i}`);
-      }
-      tighten(i, l[i], h[i], label);
-      if (l[i] > boxLo[i]) boxLo[i] = l[i];
-      if (h[i] < boxHi[i]) boxHi[i] = h[i];
-    }
-  }
-
-  const linf: ResolvedBall[] = [];
-  const l2: ResolvedBall[] = [];
-  const l1: ResolvedBall[] = [];
-  const linear: ResolvedHalfspace[] = [];
-  const oneHot: ResolvedSimplex[] = [];
-  const oneHotLabels: string[] = [];
-  const ballLabels = new Map<ResolvedBall, string>();
-  const linearLabels: string[] = [];
-  let maskIdx: number[] = [];
-  const maskVal = new Map<number, number>();
-  let levels: number | null = null;
-  let prior: DataPrior | null = null;
-  const groupOf = new Int32Array(n).fill(-1);
-
-  for (const c of mine) {
-    if (c.kind === 'box') continue;
-    if (!KINDS.includes((c as { kind: string }).kind)) {
-      throw new ActmaxError('bad-spec', `unknown constraint kind "${(c as { kind: string }).kind}"; kinds are ${KINDS.join(', ')}`);
-    }
-    const name = labelFor(c);
-    const label = labels.push(name) - 1;
-    switch (c.kind) {
-      case 'ball': {
-        if (c.p !== 1 && c.p !== 2 && c.p !== 'inf') {
-          throw new ActmaxError('bad-spec', `ball on ${where}: p is ${String(c.p)}, expected 1, 2 or "inf"`);
-        }
-        const eps = finiteNumber(c.eps, 'eps', name);
-        if (eps < 0) throw new ActmaxError('bad-spec', `${name} on ${where}: eps is ${eps}, expected eps ≥ 0`);
-        const ref = vector(c.ref, 'ref', name);
-        const ball = { ref, eps };
-        ballLabels.set(ball, name);
-        if (c.p === 'inf') {
-          linf.push(ball);
-          for (let i = 0; i < n; i++) tighten(i, ref[i] - eps, ref[i] + eps, label);
-        } else (c.p === 2 ? l2 : l1).push(ball);
-        break;
-      }
-      case 'mask': {
-        const editable = c.editable as unknown;
-        if (!Array.isArray(editable)) throw new ActmaxError('bad-spec', `mask on ${where}: editable must be an array of ${n} booleans`);
-        if (editable.length !== n) {
-          throw new ActmaxError('bad-input', `mask on ${where}: editable has ${editable.length} values, expected ${n} (shape ${shapeText})`);
-        }
-        let values: ArrayLike<number>;
-        if (c.ref !== undefined) values = vector(c.ref, 'ref', name);
-        else if (initial !== undefined) values = vector(Array.from(initial), 'initial input', name);
-        else {
-          throw new ActmaxError('bad-spec', `mask on ${where} has no ref and no initial input was given; give the mask a ref (the values of the fixed features)`);
-        }
-        for (let i = 0; i < n; i++) {
-          const e = editable[i];
-          if (typeof e !== 'boolean' && e !== 0 && e !== 1) {
-            throw new ActmaxError('bad-spec', `mask on ${where}: editable[${i}] is ${String(e)}, expected true or false`);
-          }
-          if (e) continue;
-          tighten(i, values[i], values[i], label);
-          if (!maskVal.has(i)) maskIdx.push(i);
-          maskVal.set(i, values[i]);
-        }
-        break;
-      }
-      case 'levels': {
-        const count = c.n;
-        if (typeof count !== 'number' || !Number.isInteger(count) || count < 2) {
-          throw new ActmaxError('bad-spec', `levels on ${where}: n is ${String(count)}, expected an integer ≥ 2`);
-        }
-        if (levels !== null && levels !== count) {
-          throw new ActmaxError('bad-spec', `two levels constraints (${levels} and ${count}) on ${where}; give one`);
-        }
-        levels = count;
-        break;
-      }
-      case 'linear': {
-        const a = vector(c.a, 'a', name);
-        const b = finiteNumber(c.b, 'b', name);
-        linear.push({ a, b });
-        linearLabels.push(name);
-        break;
-      }
-      case 'prior': {
-        if (prior) throw new ActmaxError('bad-spec', `two priors on ${where}; give one`);
-        const p = c.prior as DataPrior | undefined;
-        if (!p || (p.type !== 'subspace' && p.type !== 'decoder')) throw new ActmaxError('bad-spec', `prior on ${where}: expected a subspace or decoder prior (see subspacePrior)`);
-        if (p.type === 'subspace' && p.mean.length !== n) throw new ActmaxError('bad-input', `prior on ${where} has ${p.mean.length} features, expected ${n} (shape ${shapeText})`);
-        prior = p;
-        break;
-      }
-      case 'oneHot': {
-        const idx = c.indices as unknown;
-        if (!Array.isArray(idx) || idx.length === 0) {
-          throw new ActmaxError('bad-spec', `${name} on ${where}: indices must be a non-empty array of feature indices in [0, ${n - 1}]`);
-        }
-        const g = oneHot.length;
-        for (const i of idx) {
-          if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= n) {
-            throw new ActmaxError('bad-spec', `${name} on ${where}: index ${String(i)} is out of range; features are 0…${n - 1}`);
-          }
-          if (groupOf[i] === g) throw new ActmaxError('bad-spec', `${name} on ${where}: index ${i} appears twice`);
-          if (groupOf[i] >= 0) {
-            throw new ActmaxError('bad-spec', `${name} on ${where}: feature ${i} is also in ${oneHotLabels[groupOf[i]]}; one-hot groups must not overlap`);
-          }
-          groupOf[i] = g;
-          tighten(i, 0, 1, label);
-        }
-        oneHot.push({ indices: Int32Array.from(idx as number[]) });
-        oneHotLabels.push(name);
-        break;
-      }
-    }
-  }
-  maskIdx = maskIdx.sort((a, b) => a - b);
-  if (prior && (levels !== null || oneHot.length > 0)) {
-    throw new ActmaxError('bad-spec', `a data prior on ${where} keeps the input on the data's ${(prior as DataPrior).type}; ${levels !== null ? 'levels' : 'one-hot'} rounding would leave it, so leave that constraint out`);
-  }
-
-  // Per-feature contradictions (tiny float slack, e.g. ref ± eps landing 1 ulp past a bound).
-  for (let i = 0; i < n; i++) {
-    if (lo[i] > hi[i]) {
-      if (lo[i] - hi[i] <= 1e-12 * (1 + Math.abs(hi[i]))) {
-        lo[i] = hi[i];
-        continue;
-      }
-      throw new ActmaxError(
-        'infeasible',
-        `constraints contradict on ${where}: feature ${i} needs ≥ ${lo[i]} (${labels[loSource[i]]}) and ≤ ${hi[i]} (${labels[hiSource[i]]})`,
-      );
-    }
-  }
-
-  // Each remaining set must meet the box on its own.
-  for (const [list, p] of [
-    [l2, 2],
-    [l1, 1],
-  ] as const) {
-    for (const ball of list) {
-      const d = distanceToBox(ball.ref, lo, hi, p);
-      if (d > ball.eps * (1 + 1e-12) + 1e-15) {
-        throw new ActmaxError(
-          'infeasible',
-          `${ballLabels.get(ball)} (eps ${ball.eps}) on ${where} does not meet the other constraints: its reference is ${fmt(d)} away from the nearest allowed input`,
-        );
-      }
-    }
-  }
-  linear.forEach((h, k) => {
-    let min = 0;
-    for (let i = 0; i < n; i++) {
-      const a = h.a[i];
-      if (a > 0) min += a * lo[i];
-      else if (a < 0) min += a * hi[i];
-    }
-    if (min > h.b + 1e-12 * (1 + Math.abs(h.b))) {
-      throw new ActmaxError(
-        'infeasible',
-        `${linearLabels[k]} (a·x ≤ ${h.b}) on ${where} cannot hold with the other constraints: the smallest a·x allowed there is ${fmt(min)}`,
-      );
-    }
-  });
-  oneHot.forEach((g, k) => {
-    let sumLo = 0;
-    let sumHi = 0;
-    for (const i of g.indices) {
-      sumLo += lo[i];
-      sumHi += hi[i];
-    }
-    if (sumLo > 1 + 1e-12) {
-      throw new ActmaxError('infeasible', `${oneHotLabels[k]} on ${where} cannot sum to 1: the lower bounds of its features already sum to ${fmt(sumLo)}`);
-    }
-    if (sumHi < 1 - 1e-12) {
-      throw new ActmaxError('infeasible', `${oneHotLabels[k]} on ${where} cannot sum to 1: the upper bounds of its features sum to only ${fmt(sumHi)}`);
-    }
-  });
-  if (levels !== null) {
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(boxLo[i]) || !Number.isFinite(boxHi[i])) {
-        throw new ActmaxError('bad-spec', `levels on ${where} needs a finite box, but feature ${i} has box [${boxLo[i]}, ${boxHi[i]}]`);
-      }
-    }
-  }
-
+/**
+ * The projection's pieces: the one-hot simplexes, then each L2 ball, L1 ball and halfspace, each
+ * to be intersected with lo/hi; and the same sets shrunk for rows stored as float32.
+ */
+function projectionPieces(read: ReadConstraints): { pieces: Piece[]; pieces32: Piece[] } {
+  const { n, lo, hi, oneHot, l2, l1, linear } = read;
   const pieces: Piece[] = [];
   if (oneHot.length > 0) pieces.push({ kind: 'simplexes' });
   // Search stores inputs as float32: project onto sets shrunk by the worst rounding error of a
@@ -433,21 +177,28 @@ export function resolveConstraints(
     pieces32.push({ kind: 'linear', set: Number.isFinite(margin) ? { a: set.a, b: set.b - F32 * margin } : set });
   }
 
-  const rc: ResolvedConstraints = {
-    input: input.name,
+  return { pieces, pieces32 };
+}
+
+/** The normal form with its projection plan and scratch buffers. */
+function assemble(read: ReadConstraints, name: string, inputIndex: number): ResolvedConstraints {
+  const { n, lo, hi, boxLo, boxHi, boxSource, linf, l2, l1, linear, oneHot, mask, levels, prior, groupOf } = read;
+  const { pieces, pieces32 } = projectionPieces(read);
+  return {
+    input: name,
     inputIndex,
     n,
     lo,
     hi,
     boxLo,
     boxHi,
-    boxSource: boxes.length > 0 ? 'constraint' : 'default',
+    boxSource,
     linf,
     l2,
     l1,
     linear,
     oneHot,
-    mask: maskIdx.length > 0 ? { indices: Int32Array.from(maskIdx), values: Float64Array.from(maskIdx, (i) => maskVal.get(i)!) } : null,
+    mask,
     levels,
     prior,
     work: {
@@ -470,8 +221,6 @@ export function resolveConstraints(
       histC2: new Float64Array(HIST_BINS + 1),
     },
   };
-  checkIntersection(rc);
-  return rc;
 }
 
 /** True when constraint `c` is about the input with this name/index (omitted `input` = input 0). */
@@ -500,19 +249,4 @@ export function checkConstraintInputs(constraints: Constraint[], inputNames: str
       );
     }
   }
-}
-
-/** Lp distance (p = 1 or 2) from `ref` to the box [lo, hi]. */
-function distanceToBox(ref: Float64Array, lo: Float64Array, hi: Float64Array, p: 1 | 2): number {
-  let s = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const r = ref[i];
-    const d = r < lo[i] ? lo[i] - r : r > hi[i] ? r - hi[i] : 0;
-    s += p === 2 ? d * d : d;
-  }
-  return p === 2 ? Math.sqrt(s) : s;
-}
-
-function fmt(v: number): string {
-  return Number(v.toPrecision(6)).toString();
 }
