@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../model/load.js';
 import { fixture } from '../model/testing/fixtures.js';
-import { defaultThreads, perRowMacs } from './select.js';
+import { defaultThreads, perRowMacs, runThreads } from './select.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -29,5 +29,14 @@ describe('default onnxruntime threads', () => {
     expect(defaultThreads(60, 101_632, 150)).toBe(1);
     expect(defaultThreads(60, 101_632, 2000)).toBe(2);
     expect(defaultThreads(6, 101_632, 100_000)).toBe(1);
+  });
+
+  it('gives long runs one worker thread per core beyond two, as many as keep each run long enough', () => {
+    expect(runThreads(1000, 101_632, 1000, 8)).toBe(8);
+    expect(runThreads(1000, 101_632, 1000, 2)).toBeUndefined();
+    // 60 rows × 2000 steps ≈ 1.2·10¹⁰ multiply-adds, long enough; at least 4 rows a run: 15 of the 16 cores.
+    expect(runThreads(60, 101_632, 2000, 16)).toBe(15);
+    expect(runThreads(60, 101_632, 150, 8)).toBeUndefined();
+    expect(runThreads(1000, 101_632, undefined, 8)).toBeUndefined();
   });
 });

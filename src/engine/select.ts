@@ -8,6 +8,7 @@ import { irOf, loadOnnxRuntime, onnxEngineFactory, onnxSupport } from './onnx/en
 import { networkGaps } from './onnx/net.js';
 import { createTfjsEngine } from './tfjs.js';
 import { worthRunsOfRows } from './onnx/sharding.js';
+import { shardCores } from './onnx/shards.js';
 
 export { perRowMacs };
 
@@ -53,7 +54,10 @@ export async function chooseEngine(model: ActmaxModel, targets: ObjectiveSpec[],
     const macs = perRowMacs(irOf(model)!);
     return {
       name: 'onnx',
-      factory: (req) => onnxEngineFactory({ threads: threads ?? defaultThreads(req.targets.length * req.rowsPerTarget, macs, req.steps) })(req),
+      factory: (req) => {
+        const rows = req.targets.length * req.rowsPerTarget;
+        return onnxEngineFactory({ threads: threads ?? defaultThreads(rows, macs, req.steps), runThreads: threads ?? runThreads(rows, macs, req.steps, shardCores()) })(req);
+      },
     };
   }
   if (want === 'onnx') throw new ActmaxError('bad-option', `engine "onnx" cannot run this: ${reason}; use engine tfjs or auto`);
@@ -79,6 +83,23 @@ export const TWO_THREAD_MACS = 6_400_000;
 export function defaultThreads(rows: number, macsPerRow: number, steps?: number): number {
   if (rows >= 64 || rows * macsPerRow >= TWO_THREAD_MACS) return 2;
   return steps !== undefined && worthRunsOfRows(2, rows, macsPerRow, steps) ? 2 : 1;
+}
+
+/**
+ * Worker threads for a fused run's runs of rows on a machine with `cores` (see `shardCores`): the
+ * most, up to one a core, that still leave each run long enough (`worthRunsOfRows`), or undefined
+ * for as many as {@link defaultThreads} gives. The runs are independent single-threaded sessions,
+ * which never wait for each other within a step, so more cores take more runs at once.
+ *
+ * @example
+ * runThreads(1000, 101_632, 1000, 8) // 8
+ * runThreads(1000, 101_632, 1000, 2) // undefined: two, as defaultThreads gives
+ * runThreads(60, 101_632, 150, 8) // undefined: too short to split
+ */
+export function runThreads(rows: number, macsPerRow: number, steps: number | undefined, cores: number): number | undefined {
+  if (steps === undefined) return undefined;
+  for (let t = cores; t > 2; t--) if (worthRunsOfRows(t, rows, macsPerRow, steps)) return t;
+  return undefined;
 }
 
 /** Which engine `auto` would use for a model's network, and why not ONNX (for `inspect`). */

@@ -51,8 +51,10 @@ export interface MaximizeOptions extends ProblemOptions {
    */
   engine?: EngineChoice | EngineFactory;
   /**
-   * onnxruntime intra-op threads of the ONNX engine (default: 1 below 64 rows, 2 from 64 rows up).
-   * Set 1 when you run several `maximize` calls side by side, one per core (as the atlas does).
+   * onnxruntime intra-op threads of the ONNX engine (default: 1 below 64 rows, 2 from 64 rows up;
+   * a long run split into runs of rows: one worker thread per core, at most 8), or the worker
+   * threads of those runs when given. Set 1 when you run several `maximize` calls side by side,
+   * one per core (as the atlas does).
    */
   intraOpThreads?: number;
   /** Record the rendered first optimised input of every row after these many steps (0 = the start; for animations). */

@@ -91,6 +91,8 @@ export interface OnnxEngineOptions {
    * `worthRunsOfRows` and `runCount`).
    */
   shards?: boolean;
+  /** Worker threads for the runs of rows of a split run (default: `threads`): more than two where more cores are free. */
+  runThreads?: number;
 }
 
 /**
@@ -137,6 +139,10 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
   const valuesPerRow = sizes.reduce((a, b) => a + b, 0);
   const threads = opts.threads ?? 1;
   const options = sessionOptions(threads);
+  // A long fused run splits into runs of rows over `runThreads` worker threads (where it pays).
+  const runThreads = opts.runThreads ?? threads;
+  const layout = opts.steps ?? 'loop';
+  const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, runThreads, perRowMacs(ir), valuesPerRow) : null;
   const sessions: Ort.InferenceSession[] = [];
   const shardThreads: ShardThread[] = [];
   const open = async (def: ModelDef) => {
@@ -184,7 +190,7 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
   const feedsOf = (xs: Float32Array[]) => Object.fromEntries(xs.map((x, k) => [xsIn[k], new ort.Tensor('float32', x, [rows, sizes[k]])]));
 
   return {
-    name: engineName(threads),
+    name: engineName(shards ? runThreads : threads),
     rows,
     async valueAndGrad(xs, draws) {
       const s = await gradientSession();
@@ -207,10 +213,8 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
       };
     },
     async ascent(plan) {
-      const layout = opts.steps ?? 'loop';
-      const shards = layout === 'loop' && (opts.shards ?? true) ? ascentShards(req, threads, perRowMacs(ir), valuesPerRow) : null;
       const graphs: AscentGraphs = shards
-        ? shardedGraphs(shards, threads, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardThreads)
+        ? shardedGraphs(shards, runThreads, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardThreads)
         : { layout, sessionFor: (K) => open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K)) };
       const a = Object.assign(onnxAscent(ort, problem, plan, sizes, graphs), { runsOfRows: shards?.length ?? 1 });
       // The Loop graph serves every chunk length: build it now, so setup is not counted as steps.

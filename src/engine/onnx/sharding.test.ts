@@ -149,6 +149,27 @@ describe('the fused ascent in runs of rows, one thread each', () => {
     });
   });
 
+  it('takes more worker threads than intra-op threads where given (runThreads: more cores), with the same answers', async () => {
+    const targets = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(logit);
+    const opts: MaximizeOptions = { steps: 750, restarts: 15, seed: 3, image: 'auto', constraints: [box(0, 1)] };
+    const runs: number[] = [];
+    const three: EngineFactory = async (req) => {
+      const e = await onnxEngineFactory({ threads: 1, runThreads: 3 })(req);
+      const ascent = e.ascent!.bind(e);
+      return { ...e, ascent: async (plan) => { const a = (await ascent(plan)) as OnnxAscent; runs.push(a.runsOfRows); return a; } };
+    };
+    const a = await maximize(mlp, targets, { ...opts, engine: three });
+    const b = await maximize(mlp, targets, { ...opts, engine: onnxEngineFactory({ threads: 1, shards: false }) });
+    // 135 rows of 784 values: more than one run's 100,000 values, so a multiple of 3 runs: three of 45 rows.
+    expect(runs).toEqual([3]);
+    expect(a.engine).toBe('onnx-3t');
+    expect(b.engine).toBe('onnx-1t');
+    a.results.forEach((r, t) => {
+      expect(Math.abs(r.value - b.results[t].value) / Math.abs(b.results[t].value), `target ${t}`).toBeLessThan(1e-5);
+      expect(r.restart).toBe(b.results[t].restart);
+    });
+  }, 60_000);
+
   it('short runs and small batches keep one session', async () => {
     const runs: number[] = [];
     const targets = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(logit);

@@ -16,3 +16,8 @@ export function shardsAvailable(): boolean {
 export function openShardThread(): ShardThread {
   throw new Error('sessions in worker threads are a Node feature');
 }
+
+/** No runs of rows in the browser: one. @example shardCores() // 1 */
+export function shardCores(): number {
+  return 1;
+}

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as Ort from 'onnxruntime-node';
@@ -65,6 +66,18 @@ parentPort.on('message', async (m) => {
 /** Whether sessions can run in worker threads here (Node: yes). @example shardsAvailable() // true */
 export function shardsAvailable(): boolean {
   return true;
+}
+
+/**
+ * Worker threads runs of rows may use by default: the cores, at most 8 (as the exact solver's
+ * branch-and-bound).
+ *
+ * @example
+ * shardCores() // 2 on a 2-core machine
+ */
+export function shardCores(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(8, cores));
 }
 
 /**
