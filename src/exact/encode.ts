@@ -1,8 +1,10 @@
 import { ActmaxError } from '../errors.js';
 import type { Bounds } from './bounds.js';
 import { exprBounds } from './bounds.js';
-import type { LinExpr, PLNetwork } from './network.js';
+import { freeUnits, liveVars, writeVar } from './encodeUnits.js';
 import type { ExactInputSet } from './inputs.js';
+import { MilpWriter, one, scaled, type Terms } from './milpWriter.js';
+import type { LinExpr, PLNetwork } from './network.js';
 
 /**
  * What the exact maximiser maximises, over the variables of a {@link PLNetwork}:
@@ -33,7 +35,7 @@ export interface MilpRow {
 }
 
 /** How the value of a column follows from a forward pass (for a consistent start solution). */
-type ColumnSource =
+export type ColumnSource =
   | { kind: 'var'; v: number }
   | { kind: 'active'; src: number }
   | { kind: 'argmax'; srcs: number[]; i: number }
@@ -77,263 +79,83 @@ export interface EncodeOptions {
 export function encode(net: PLNetwork, rc: ExactInputSet, b: Bounds, objective: ExactObjective | null, options: EncodeOptions = {}): Milp {
   const upTo = options.upTo ?? net.vars.length;
   const relax = !!options.relax;
-  const columns: MilpColumn[] = [];
-  const rows: MilpRow[] = [];
-  const sources: ColumnSource[] = [];
-  const varCol = new Int32Array(upTo).fill(-1);
-  const varScale = new Float64Array(upTo);
-  const stats = { unstable: 0, stable: 0, binaries: 0, withoutBinary: 0, integers: 0 };
-  const col = (name: string, lo: number, hi: number, integer: boolean, source: ColumnSource): number => {
-    columns.push({ name, lo, hi, integer });
-    sources.push(source);
-    if (integer) stats.integers++;
-    return columns.length - 1;
-  };
-  const alias = (v: number, src: number, scale: number) => {
-    varCol[v] = varCol[src];
-    varScale[v] = varScale[src] * scale;
-  };
-  /** PL expression → column terms (merging aliases) and constant. */
-  const mapExpr = (e: LinExpr): { idx: number[]; coef: number[]; c: number } => {
-    const m = new Map<number, number>();
-    for (let k = 0; k < e.idx.length; k++) {
-      const v = e.idx[k];
-      if (v >= upTo) throw new Error(`encode: variable ${v} used before it is defined`);
-      const c = varCol[v];
-      if (c < 0) continue;
-      m.set(c, (m.get(c) ?? 0) + e.coef[k] * varScale[v]);
-    }
-    const idx: number[] = [], coef: number[] = [];
-    for (const [c, w] of m) if (w !== 0) { idx.push(c); coef.push(w); }
-    return { idx, coef, c: e.c };
-  };
-  const row = (name: string, terms: Array<[number[], number[]]>, sense: MilpRow['sense'], rhs: number) => {
-    const m = new Map<number, number>();
-    for (const [idx, coef] of terms) idx.forEach((c, k) => m.set(c, (m.get(c) ?? 0) + coef[k]));
-    const idx: number[] = [], coef: number[] = [];
-    for (const [c, w] of m) if (w !== 0) { idx.push(c); coef.push(w); }
-    rows.push({ name, idx, coef, sense, rhs });
-  };
-  const one = (c: number): [number[], number[]] => [[c], [1]];
-  const scaled = (t: { idx: number[]; coef: number[] }, s: number): [number[], number[]] => [t.idx, t.coef.map((w) => w * s)];
-
-  // Which units may go without a binary: they feed only the objective, which cannot gain from them.
-  const free = objective && !relax ? freeUnits(net, objective, upTo) : new Uint8Array(upTo);
-
-  // --- input features ---
+  const w = new MilpWriter(upTo);
   const groupOf = new Int32Array(rc.n).fill(-1);
   rc.oneHot.forEach((g, k) => g.indices.forEach((i) => (groupOf[i] = k)));
+  const inputCols = writeInputs(w, rc, groupOf, relax);
+  // Which units may go without a binary: they feed only the objective, which cannot gain from them.
+  const free = objective && !relax ? freeUnits(net, objective, upTo) : new Uint8Array(upTo);
+  const live = objective && !relax ? liveVars(net, b, objective, upTo) : new Uint8Array(upTo).fill(1);
+  for (let v = rc.n; v < upTo; v++) if (live[v]) writeVar(w, net.vars[v], v, b, relax, free[v] === 1);
+  writeSetRows(w, rc, inputCols, groupOf, relax);
+  const obj = objective ? writeObjective(w, objective, b) : { idx: [], coef: [], c: 0 };
+  return { columns: w.columns, rows: w.rows, objective: obj, inputCols, varCol: w.varCol, varScale: w.varScale, sources: w.sources, stats: w.stats };
+}
+
+/** One column per input feature (integer in a one-hot group, unless relaxed); returns them. */
+function writeInputs(w: MilpWriter, rc: ExactInputSet, groupOf: Int32Array, relax: boolean): number[] {
   const inputCols: number[] = [];
   for (let i = 0; i < rc.n; i++) {
-    const integer = !relax && groupOf[i] >= 0;
-    const c = col(`x${i}`, rc.lo[i], rc.hi[i], integer, { kind: 'var', v: i });
+    const c = w.col(`x${i}`, rc.lo[i], rc.hi[i], !relax && groupOf[i] >= 0, { kind: 'var', v: i });
     inputCols.push(c);
-    varCol[i] = c;
-    varScale[i] = 1;
+    w.own(i, c);
   }
+  return inputCols;
+}
 
-  // --- network ---
-  const live = objective && !relax ? liveVars(net, b, objective, upTo) : new Uint8Array(upTo).fill(1);
-  for (let v = rc.n; v < upTo; v++) {
-    const d = net.vars[v];
-    if (!live[v]) continue;
-    switch (d.kind) {
-      case 'input':
-        break;
-      case 'affine': {
-        const t = mapExpr(d.expr);
-        const c = col(`z${v}`, b.lo[v], b.hi[v], false, { kind: 'var', v });
-        varCol[v] = c;
-        varScale[v] = 1;
-        row(`def_z${v}`, [one(c), scaled(t, -1)], '=', t.c);
-        break;
-      }
-      case 'relu':
-      case 'leaky': {
-        const a = d.kind === 'relu' ? 0 : d.alpha;
-        const l = b.lo[d.src], u = b.hi[d.src];
-        if (l >= 0) { alias(v, d.src, 1); stats.stable++; break; }
-        if (u <= 0) {
-          stats.stable++;
-          if (a === 0) varCol[v] = -1;
-          else alias(v, d.src, a);
-          break;
-        }
-        stats.unstable++;
-        const z = mapExpr({ idx: [d.src], coef: [1], c: 0 });
-        const y = col(`y${v}`, a * l, u, false, { kind: 'var', v });
-        varCol[v] = y;
-        varScale[v] = 1;
-        row(`act${v}_ge_z`, [one(y), scaled(z, -1)], '>=', 0);
-        if (a > 0) row(`act${v}_ge_az`, [one(y), scaled(z, -a)], '>=', 0);
-        if (relax) {
-          // Chord from (l, a·l) to (u, u).
-          const s = (u - a * l) / (u - l);
-          row(`act${v}_chord`, [one(y), scaled(z, -s)], '<=', a * l - s * l);
-        } else if (free[v]) {
-          stats.withoutBinary++;
-        } else {
-          const dcol = col(`d${v}`, 0, 1, true, { kind: 'active', src: d.src });
-          stats.binaries++;
-          // δ = 1: y ≤ z; δ = 0: y ≤ a·z (each relaxed by the bounds in the other case).
-          row(`act${v}_on`, [one(y), scaled(z, -1), [[dcol], [(1 - a) * -l]]], '<=', (1 - a) * -l);
-          row(`act${v}_off`, [one(y), scaled(z, -a), [[dcol], [-(1 - a) * u]]], '<=', 0);
-        }
-        break;
-      }
-      case 'max': {
-        // Sources that can never be the largest are dropped.
-        const bestLo = Math.max(...d.srcs.map((s) => b.lo[s]));
-        const cand = d.srcs.filter((s) => b.hi[s] > bestLo || b.lo[s] === bestLo);
-        const dominant = cand.find((s) => b.lo[s] >= Math.max(...cand.filter((o) => o !== s).map((o) => b.hi[o]), -Infinity));
-        if (dominant !== undefined || cand.length === 1) {
-          alias(v, dominant ?? cand[0], 1);
-          stats.stable++;
-          break;
-        }
-        stats.unstable++;
-        const y = col(`y${v}`, Math.max(...cand.map((s) => b.lo[s])), Math.max(...cand.map((s) => b.hi[s])), false, { kind: 'var', v });
-        varCol[v] = y;
-        varScale[v] = 1;
-        const zs = cand.map((s) => mapExpr({ idx: [s], coef: [1], c: 0 }));
-        zs.forEach((z, k) => row(`max${v}_ge_${k}`, [one(y), scaled(z, -1)], '>=', 0));
-        if (relax) {
-          // max_i z_i ≤ max_i l_i + Σ_i (z_i − l_i).
-          const maxLo = Math.max(...cand.map((s) => b.lo[s]));
-          row(`max${v}_sum`, [one(y), ...zs.map((z) => scaled(z, -1))], '<=', maxLo - cand.reduce((s, c) => s + b.lo[c], 0));
-        } else if (free[v]) {
-          stats.withoutBinary++;
-        } else {
-          const ds = cand.map((_, k) => col(`d${v}_${k}`, 0, 1, true, { kind: 'argmax', srcs: cand, i: k }));
-          stats.binaries += ds.length;
-          row(`max${v}_one`, ds.map((c) => one(c)), '=', 1);
-          zs.forEach((z, k) => {
-            const M = Math.max(...cand.filter((_, j) => j !== k).map((s) => b.hi[s])) - b.lo[cand[k]];
-            row(`max${v}_le_${k}`, [one(y), scaled(z, -1), [[ds[k]], [M]]], '<=', M);
-          });
-        }
-        break;
-      }
-    }
-  }
-
-  // --- constraints beyond per-feature bounds ---
+/** The input constraints beyond per-feature bounds: L1 balls, halfspaces, one-hot groups, levels. */
+function writeSetRows(w: MilpWriter, rc: ExactInputSet, inputCols: number[], groupOf: Int32Array, relax: boolean): void {
   if (rc.l2.length > 0) throw new ActmaxError('unsupported', 'exact mode cannot use an L2 ball (it is not linear); use an L∞ or L1 ball, or gradient search');
   rc.l1.forEach((ball, k) => {
     const abs: number[] = [];
     for (let i = 0; i < rc.n; i++) {
       // NaN: the feature belongs to another input than the ball's.
       if (Number.isNaN(ball.ref[i]) || (rc.lo[i] === rc.hi[i] && rc.lo[i] === ball.ref[i])) continue;
-      const a = col(`a${k}_${i}`, 0, Math.max(rc.hi[i] - ball.ref[i], ball.ref[i] - rc.lo[i], 0), false, { kind: 'abs', feature: i, ref: ball.ref[i] });
+      const a = w.col(`a${k}_${i}`, 0, Math.max(rc.hi[i] - ball.ref[i], ball.ref[i] - rc.lo[i], 0), false, { kind: 'abs', feature: i, ref: ball.ref[i] });
       abs.push(a);
-      row(`l1_${k}_${i}_p`, [one(a), [[inputCols[i]], [-1]]], '>=', -ball.ref[i]);
-      row(`l1_${k}_${i}_n`, [one(a), [[inputCols[i]], [1]]], '>=', ball.ref[i]);
+      w.row(`l1_${k}_${i}_p`, [one(a), [[inputCols[i]], [-1]]], '>=', -ball.ref[i]);
+      w.row(`l1_${k}_${i}_n`, [one(a), [[inputCols[i]], [1]]], '>=', ball.ref[i]);
     }
-    row(`l1_${k}`, abs.map((a) => one(a)), '<=', ball.eps);
+    w.row(`l1_${k}`, abs.map((a) => one(a)), '<=', ball.eps);
   });
   rc.linear.forEach((h, k) => {
     const idx: number[] = [], coef: number[] = [];
-    h.a.forEach((w, i) => { if (w !== 0) { idx.push(inputCols[i]); coef.push(w); } });
-    row(`lin${k}`, [[idx, coef]], '<=', h.b);
+    h.a.forEach((a, i) => { if (a !== 0) { idx.push(inputCols[i]); coef.push(a); } });
+    w.row(`lin${k}`, [[idx, coef]], '<=', h.b);
   });
-  rc.oneHot.forEach((g, k) => row(`onehot${k}`, [[Array.from(g.indices, (i) => inputCols[i]), Array.from(g.indices, () => 1)]], '=', 1));
-  if (rc.levels !== null && !relax) {
-    for (let i = 0; i < rc.n; i++) {
-      const L = rc.featureLevels ? rc.featureLevels[i] : rc.levels;
-      if (L === 0 || groupOf[i] >= 0 || rc.lo[i] === rc.hi[i]) continue;
-      const span = rc.boxHi[i] - rc.boxLo[i];
-      if (span <= 0) continue;
-      const step = span / (L - 1);
-      const kMin = Math.max(0, Math.ceil((rc.lo[i] - rc.boxLo[i]) / step - 1e-9));
-      const kMax = Math.min(L - 1, Math.floor((rc.hi[i] - rc.boxLo[i]) / step + 1e-9));
-      if (kMin > kMax) throw new ActmaxError('infeasible', `levels:${L}: feature ${i} has bounds [${rc.lo[i]}, ${rc.hi[i]}] that hold none of the ${L} levels of the box`);
-      const kc = col(`k${i}`, kMin, kMax, true, { kind: 'level', feature: i, lo: rc.boxLo[i], step });
-      row(`level${i}`, [[[inputCols[i]], [1]], [[kc], [-step]]], '=', rc.boxLo[i]);
-    }
+  rc.oneHot.forEach((g, k) => w.row(`onehot${k}`, [[Array.from(g.indices, (i) => inputCols[i]), Array.from(g.indices, () => 1)]], '=', 1));
+  if (rc.levels === null || relax) return;
+  for (let i = 0; i < rc.n; i++) {
+    const L = rc.featureLevels ? rc.featureLevels[i] : rc.levels;
+    if (L === 0 || groupOf[i] >= 0 || rc.lo[i] === rc.hi[i]) continue;
+    const span = rc.boxHi[i] - rc.boxLo[i];
+    if (span <= 0) continue;
+    const step = span / (L - 1);
+    const kMin = Math.max(0, Math.ceil((rc.lo[i] - rc.boxLo[i]) / step - 1e-9));
+    const kMax = Math.min(L - 1, Math.floor((rc.hi[i] - rc.boxLo[i]) / step + 1e-9));
+    if (kMin > kMax) throw new ActmaxError('infeasible', `levels:${L}: feature ${i} has bounds [${rc.lo[i]}, ${rc.hi[i]}] that hold none of the ${L} levels of the box`);
+    const kc = w.col(`k${i}`, kMin, kMax, true, { kind: 'level', feature: i, lo: rc.boxLo[i], step });
+    w.row(`level${i}`, [[[inputCols[i]], [1]], [[kc], [-step]]], '=', rc.boxLo[i]);
   }
-
-  // --- objective ---
-  let objective_ = { idx: [] as number[], coef: [] as number[], c: 0 };
-  if (objective) {
-    const lin = mapExpr(objective.linear);
-    const terms: Array<[number[], number[]]> = [[lin.idx, lin.coef]];
-    objective.margins.forEach((m, k) => {
-      if (!(m.weight > 0)) throw new ActmaxError('unsupported', 'exact mode can maximise a margin only with a positive weight');
-      const bs = m.others.map((e) => exprBounds(e, b));
-      const t = col(`t${k}`, Math.max(...bs.map((x) => x[0])), Math.max(...bs.map((x) => x[1])), false, { kind: 'maxOf', exprs: m.others });
-      m.others.forEach((e, j) => {
-        const o = mapExpr(e);
-        row(`margin${k}_${j}`, [one(t), scaled(o, -1)], '>=', o.c);
-      });
-      terms.push([[t], [-m.weight]]);
-    });
-    const mm = new Map<number, number>();
-    for (const [idx, coef] of terms) idx.forEach((c, k) => mm.set(c, (mm.get(c) ?? 0) + coef[k]));
-    objective_ = { idx: [...mm.keys()], coef: [...mm.values()], c: lin.c };
-  }
-  return { columns, rows, objective: objective_, inputCols, varCol, varScale, sources, stats };
 }
 
-/**
- * Variables the objective depends on, given the bounds: a ReLU fixed at 0 does not need its
- * pre-activation, so neither column nor row is written for it.
- */
-function liveVars(net: PLNetwork, b: Bounds, objective: ExactObjective, upTo: number): Uint8Array {
-  const live = new Uint8Array(upTo);
-  const mark = (e: LinExpr) => e.idx.forEach((v) => (live[v] = 1));
-  mark(objective.linear);
-  objective.margins.forEach((m) => m.others.forEach(mark));
-  for (let v = upTo - 1; v >= 0; v--) {
-    if (!live[v]) continue;
-    const d = net.vars[v];
-    if (d.kind === 'affine') mark(d.expr);
-    else if (d.kind === 'relu' || d.kind === 'leaky') {
-      if (!(d.kind === 'relu' && b.hi[d.src] <= 0)) live[d.src] = 1;
-    } else if (d.kind === 'max') d.srcs.forEach((s) => (live[s] = 1));
-  }
-  return live;
-}
-
-/**
- * Units (ReLU/LeakyReLU/max outputs) that feed nothing but the objective and whose growth can
- * never raise it: coefficient in `linear` minus, for every margin, its weight times the smallest
- * coefficient among the other logits is ≤ 0. Lowering such a unit toward its true value never
- * lowers the objective, so the relaxation `y ≥ f(z)` is exact at the optimum.
- */
-function freeUnits(net: PLNetwork, objective: ExactObjective, upTo: number): Uint8Array {
-  const referenced = new Uint8Array(upTo);
-  for (let v = 0; v < upTo; v++) {
-    const d = net.vars[v];
-    if (d.kind === 'affine') d.expr.idx.forEach((s) => (referenced[s] = 1));
-    else if (d.kind === 'relu' || d.kind === 'leaky') referenced[d.src] = 1;
-    else if (d.kind === 'max') d.srcs.forEach((s) => (referenced[s] = 1));
-  }
-  const gain = new Float64Array(upTo);
-  objective.linear.idx.forEach((v, k) => { if (v < upTo) gain[v] += objective.linear.coef[k]; });
-  for (const m of objective.margins) {
-    // Smallest coefficient of each variable across the other logits (0 where it is absent).
-    const minCoef = new Map<number, number>();
-    const seen = new Map<number, number>();
-    m.others.forEach((e) => {
-      const local = new Map<number, number>();
-      e.idx.forEach((v, k) => local.set(v, (local.get(v) ?? 0) + e.coef[k]));
-      for (const [v, w] of local) {
-        minCoef.set(v, Math.min(minCoef.get(v) ?? Infinity, w));
-        seen.set(v, (seen.get(v) ?? 0) + 1);
-      }
+/** The objective: its linear part, and per margin an epigraph column t ≥ each other expression, at −weight. */
+function writeObjective(w: MilpWriter, objective: ExactObjective, b: Bounds): Milp['objective'] {
+  const lin = w.expr(objective.linear);
+  const terms: Terms[] = [[lin.idx, lin.coef]];
+  objective.margins.forEach((m, k) => {
+    if (!(m.weight > 0)) throw new ActmaxError('unsupported', 'exact mode can maximise a margin only with a positive weight');
+    const bs = m.others.map((e) => exprBounds(e, b));
+    const t = w.col(`t${k}`, Math.max(...bs.map((x) => x[0])), Math.max(...bs.map((x) => x[1])), false, { kind: 'maxOf', exprs: m.others });
+    m.others.forEach((e, j) => {
+      const o = w.expr(e);
+      w.row(`margin${k}_${j}`, [one(t), scaled(o, -1)], '>=', o.c);
     });
-    for (const [v, w] of minCoef) {
-      if (v >= upTo) continue;
-      const least = (seen.get(v) ?? 0) < m.others.length ? Math.min(w, 0) : w;
-      gain[v] -= m.weight * least;
-    }
-  }
-  const free = new Uint8Array(upTo);
-  for (let v = 0; v < upTo; v++) {
-    const kind = net.vars[v].kind;
-    if ((kind === 'relu' || kind === 'leaky' || kind === 'max') && !referenced[v] && gain[v] <= 0) free[v] = 1;
-  }
-  return free;
+    terms.push([[t], [-m.weight]]);
+  });
+  const mm = new Map<number, number>();
+  for (const [idx, coef] of terms) idx.forEach((c, k) => mm.set(c, (mm.get(c) ?? 0) + coef[k]));
+  return { idx: [...mm.keys()], coef: [...mm.values()], c: lin.c };
 }
 
 /**
