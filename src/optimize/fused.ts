@@ -66,39 +66,47 @@ function sliceDraws(draws: StepDraws | undefined, rows: number, from: number, co
 }
 
 /**
- * Run the steps through the engine's fused ascent. onStep-style callbacks still see every step
- * (values, best), but they arrive after each chunk (with `x` at the chunk's end); a stop (onStep
- * returning false) or an abort ends the run exactly after that step, as in the per-step loop (the
- * chunk's first steps are replayed one at a time). Rows whose value or gradient turns non-finite
- * are handled as in the per-step loop: that chunk is replayed one step at a time and those rows
- * re-initialised.
- *
- * @example
- * await runFused(problem, await engine.ascent!(plan), plan, progress, pipelineRng, {});
+ * The state of a fused run between calls: the optimiser state the engine carries, each row's step
+ * count t (for Adam's bias corrections), and the caller's progress it keeps up to date.
  */
-export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, progress: Progress, pipelineRng: Rng, opts: { signal?: AbortSignal; chunk?: number }): Promise<void> {
-  const { rows, steps } = p;
-  const sizes = p.inputs.map((i) => i.size);
-  const moments = plan.optimizer === 'adam' ? 2 : plan.optimizer === 'sgd' ? 1 : 0;
-  const zeros = () => sizes.map((n) => new Float32Array(rows * n));
-  let state: AscentState = {
-    x: progress.xs.map((x) => x.slice()),
-    ...(moments >= 1 ? { m: zeros() } : {}),
-    ...(moments >= 2 ? { v: zeros() } : {}),
-    bestX: progress.bestX.map((x) => x.slice()),
-    bestValue: Float32Array.from(progress.bestValue),
-  };
-  const t = new Int32Array(rows);
-  const features = sizes.reduce((a, b) => a + b, 0) * rows;
-  const maxChunk = opts.chunk ?? ascent.stepsPerCall ?? (features >= 100_000 ? 10 : 25);
-  // Equal chunks (at most one other length), so at most two native graphs are built.
-  const first = Math.max(1, Math.ceil(steps / Math.max(1, Math.ceil(steps / maxChunk))));
-  let chunk = first;
-  // Where one graph serves any length and nobody fixed it, later calls are sized by time.
-  const timed = opts.chunk === undefined && ascent.stepsPerCall === undefined && !!ascent.anyLength;
-  const k1 = (1 - plan.b1) / Math.sqrt(1 - plan.b2);
-  const alphasFor = (step: number, count: number) =>
-    p.inputs.map((inp) => {
+class FusedRun {
+  state: AscentState;
+  /** Steps taken per row since its last (re-)initialisation. */
+  readonly t: Int32Array;
+  private readonly sizes: number[];
+  private readonly k1: number;
+
+  constructor(
+    private readonly p: Problem,
+    private readonly ascent: Ascent,
+    private readonly plan: AscentPlan,
+    private readonly progress: Progress,
+  ) {
+    const rows = p.rows;
+    this.sizes = p.inputs.map((i) => i.size);
+    const moments = plan.optimizer === 'adam' ? 2 : plan.optimizer === 'sgd' ? 1 : 0;
+    const zeros = () => this.sizes.map((n) => new Float32Array(rows * n));
+    this.state = {
+      x: progress.xs.map((x) => x.slice()),
+      ...(moments >= 1 ? { m: zeros() } : {}),
+      ...(moments >= 2 ? { v: zeros() } : {}),
+      bestX: progress.bestX.map((x) => x.slice()),
+      bestValue: Float32Array.from(progress.bestValue),
+    };
+    this.t = new Int32Array(rows);
+    this.k1 = (1 - plan.b1) / Math.sqrt(1 - plan.b2);
+  }
+
+  /** Values per call: rows × the optimised values of a row. */
+  get features(): number {
+    return this.sizes.reduce((a, b) => a + b, 0) * this.p.rows;
+  }
+
+  /** Per input, the step size of every row at steps `step`…`step + count − 1` (Adam's bias corrections folded in). */
+  alphas(step: number, count: number): Float32Array[] {
+    const { p, plan, t, k1 } = this;
+    const rows = p.rows;
+    return p.inputs.map((inp) => {
       const a = new Float32Array(count * rows);
       for (let j = 0; j < count; j++) {
         const lr = p.lrAt(step + j) * inp.stepScale;
@@ -110,18 +118,23 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
       }
       return a;
     });
-  // The caller's x, bestX (and, per step, bestValue) show the latest state: onStep reads them.
-  const publish = (s: AscentState) => {
-    progress.xs.forEach((x, k) => x.set(s.x[k]));
-    progress.bestX.forEach((x, k) => x.set(s.bestX[k]));
-    for (let r = 0; r < rows; r++) progress.bestValue[r] = s.bestValue[r];
-  };
-  /** One step, with the per-step loop's handling of rows whose value or gradient is not finite. */
-  const singleStep = async (step: number, draws: StepDraws | undefined, report: boolean): Promise<boolean> => {
-    const before = state;
-    const o = await ascent.run(before, alphasFor(step, 1), draws);
+  }
+
+  /** The caller's x, bestX and bestValue show the latest state (onStep reads them). */
+  publish(): void {
+    const { progress, state } = this;
+    progress.xs.forEach((x, k) => x.set(state.x[k]));
+    progress.bestX.forEach((x, k) => x.set(state.bestX[k]));
+    for (let r = 0; r < this.p.rows; r++) progress.bestValue[r] = state.bestValue[r];
+  }
+
+  /** One step, with the per-step loop's handling of rows whose value or gradient is not finite; false when onStep stops the run. */
+  async singleStep(step: number, draws: StepDraws | undefined, report: boolean): Promise<boolean> {
+    const { p, progress, sizes, t } = this;
+    const before = this.state;
+    const o = await this.ascent.run(before, this.alphas(step, 1), draws);
     const next = o.state;
-    for (let r = 0; r < rows; r++) {
+    for (let r = 0; r < p.rows; r++) {
       t[r]++;
       if (Number.isFinite(o.bad[r])) continue;
       // Re-initialise the row, forget its optimiser state, do not record its value; the per-step
@@ -137,12 +150,73 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
       });
       t[r] = 1;
     }
-    state = next;
+    this.state = next;
     if (!report) return true;
-    publish(state);
+    this.publish();
     return progress.afterStep(step, o.values);
-  };
+  }
 
+  /**
+   * A chunk's `count` steps from `step`, as the engine ran them: each reported to onStep in turn.
+   * Returns how many steps count — all, or up to a stop (onStep, or an abort before the last),
+   * after which the chunk's first steps are redone one at a time so the run ends exactly there.
+   */
+  async take(step: number, count: number, out: { state: AscentState; values: Float32Array; best: Float32Array }, draws: StepDraws | undefined, signal?: AbortSignal): Promise<{ done: number; stop: boolean }> {
+    const { progress, p } = this;
+    const rows = p.rows;
+    progress.xs.forEach((x, k) => x.set(out.state.x[k]));
+    progress.bestX.forEach((x, k) => x.set(out.state.bestX[k]));
+    let stop = false;
+    for (let j = 0; j < count && !stop; j++) {
+      for (let r = 0; r < rows; r++) progress.bestValue[r] = out.best[j * rows + r];
+      const last = j === count - 1;
+      if (!progress.afterStep(step + j, out.values.subarray(j * rows, (j + 1) * rows)) || (!last && signal?.aborted)) {
+        progress.interrupted = !!signal?.aborted;
+        stop = true;
+        if (last) break;
+        // Stopped inside the chunk: redo its first steps from the chunk's start.
+        for (let i = 0; i <= j; i++) await this.singleStep(step + i, sliceDraws(draws, rows, i, 1), false);
+        return { done: j + 1, stop };
+      }
+    }
+    for (let r = 0; r < rows; r++) this.t[r] += count;
+    this.state = out.state;
+    return { done: count, stop };
+  }
+
+  /** A chunk in which some row went non-finite, replayed step by step (re-initialising such rows). */
+  async replay(step: number, count: number, draws: StepDraws | undefined, signal?: AbortSignal): Promise<{ done: number; stop: boolean }> {
+    for (let j = 0; j < count; j++) {
+      if (j > 0 && signal?.aborted) {
+        this.progress.interrupted = true;
+        return { done: j, stop: true };
+      }
+      if (!(await this.singleStep(step + j, sliceDraws(draws, this.p.rows, j, 1), true))) return { done: j + 1, stop: true };
+    }
+    return { done: count, stop: false };
+  }
+}
+
+/**
+ * Run the steps through the engine's fused ascent. onStep-style callbacks still see every step
+ * (values, best), but they arrive after each chunk (with `x` at the chunk's end); a stop (onStep
+ * returning false) or an abort ends the run exactly after that step, as in the per-step loop (the
+ * chunk's first steps are replayed one at a time). Rows whose value or gradient turns non-finite
+ * are handled as in the per-step loop: that chunk is replayed one step at a time and those rows
+ * re-initialised.
+ *
+ * @example
+ * await runFused(problem, await engine.ascent!(plan), plan, progress, pipelineRng, {});
+ */
+export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, progress: Progress, pipelineRng: Rng, opts: { signal?: AbortSignal; chunk?: number }): Promise<void> {
+  const run = new FusedRun(p, ascent, plan, progress);
+  const { rows, steps } = p;
+  const maxChunk = opts.chunk ?? ascent.stepsPerCall ?? (run.features >= 100_000 ? 10 : 25);
+  // Equal chunks (at most one other length), so at most two native graphs are built.
+  const first = Math.max(1, Math.ceil(steps / Math.max(1, Math.ceil(steps / maxChunk))));
+  let chunk = first;
+  // Where one graph serves any length and nobody fixed it, later calls are sized by time.
+  const timed = opts.chunk === undefined && ascent.stepsPerCall === undefined && !!ascent.anyLength;
   let step = 0, stop = false;
   while (step < steps && !stop) {
     if (opts.signal?.aborted) {
@@ -152,43 +226,12 @@ export async function runFused(p: Problem, ascent: Ascent, plan: AscentPlan, pro
     const count = Math.min(chunk, steps - step);
     const draws = p.pipeline ? drawSteps(p.pipeline.spec, pipelineRng, rows, count) : undefined;
     const started = performance.now();
-    const out = await ascent.run(state, alphasFor(step, count), draws);
+    const out = await ascent.run(run.state, run.alphas(step, count), draws);
     if (timed) chunk = timedChunk((performance.now() - started) / 1000 / count, first);
-    if (!out.bad.every(Number.isFinite)) {
-      // Some row went non-finite: replay this chunk step by step, re-initialising such rows.
-      for (let j = 0; j < count && !stop; j++) {
-        if (j > 0 && opts.signal?.aborted) {
-          progress.interrupted = stop = true;
-          break;
-        }
-        stop = !(await singleStep(step, sliceDraws(draws, rows, j, 1), true));
-        step++;
-      }
-      continue;
-    }
-    progress.xs.forEach((x, k) => x.set(out.state.x[k]));
-    progress.bestX.forEach((x, k) => x.set(out.state.bestX[k]));
-    let done = count;
-    for (let j = 0; j < count; j++) {
-      for (let r = 0; r < rows; r++) progress.bestValue[r] = out.best[j * rows + r];
-      const last = j === count - 1;
-      if (!progress.afterStep(step + j, out.values.subarray(j * rows, (j + 1) * rows)) || (!last && opts.signal?.aborted)) {
-        progress.interrupted = !!opts.signal?.aborted;
-        stop = true;
-        done = j + 1;
-        break;
-      }
-    }
-    if (done < count) {
-      // Stopped inside the chunk: redo its first steps from the chunk's start, so the run ends
-      // exactly where the per-step loop would.
-      for (let j = 0; j < done; j++) await singleStep(step + j, sliceDraws(draws, rows, j, 1), false);
-    } else {
-      for (let r = 0; r < rows; r++) t[r] += count;
-      state = out.state;
-    }
-    step += done;
+    const taken = out.bad.every(Number.isFinite) ? await run.take(step, count, out, draws, opts.signal) : await run.replay(step, count, draws, opts.signal);
+    step += taken.done;
+    stop = taken.stop;
   }
   progress.stepsRun = step;
-  publish(state);
+  run.publish();
 }
