@@ -151,154 +151,216 @@ export async function solveUnion(ctx: ExactContext, boxes: UnionBox[], start: Pl
 }
 
 async function solveBoxes(ctx: ExactContext, boxes: UnionBox[], start: Placed | null, poly: CodePolytope | null): Promise<UnionAnswer> {
-  const prune = Math.max(ctx.gapTolerance, 1e-6);
-  let best: { box: number; value: number; x: Float64Array | null; solverValue: number | null } | null = start ? { box: start.box, value: start.value, x: null, solverValue: null } : null;
-  const target = () => (best ? best.value + prune * Math.max(Math.abs(best.value), 1e-12) : -Infinity);
-  const info: UnionBoxesInfo = { total: boxes.length, pruned: 0, solved: 0, tightened: 0, open: [] };
-  let bound = -Infinity, nodes = 0, infeasible = 0, allClosed = true;
-  let bnb = null as BnbInfo | null;
-  const routes = new Set<SolverAnswer['method']>();
-  const t0 = ctx.seconds();
-  const spent = () => ctx.seconds() - t0;
-  const take = (found: Placed | null) => {
-    if (found && (!best || found.value > best.value)) best = { box: found.box, value: found.value, x: found.x, solverValue: null };
-  };
+  const run = new UnionSolve(ctx, boxes, start, poly);
   if (poly) {
-    take(polytopeBounds(poly, boxes, target, ctx.timeLimit, spent, ctx.options.signal));
-    take(polishBoxes(poly.highs, boxes, target, ctx.timeLimit, spent, ctx.options.signal));
+    run.take(polytopeBounds(poly, boxes, () => run.target(), ctx.timeLimit, () => run.spent(), ctx.options.signal));
+    run.take(polishBoxes(poly.highs, boxes, () => run.target(), ctx.timeLimit, () => run.spent(), ctx.options.signal));
   }
-  const order = [...boxes].sort((a, b) => b.bound - a.bound);
-  const open = (box: UnionBox, boxBound: number) => {
-    info.open.push({ box: box.index, bound: boxBound });
-    bound = Math.max(bound, boxBound);
-    allClosed = false;
-  };
-  /** A box closed by its bound (not beating the incumbent). */
-  const pruned = (box: UnionBox) => {
-    info.pruned++;
-    bound = Math.max(bound, box.bound);
-  };
-  let q = 0;
-  /** A point a box's solve found: the incumbent when it beats it. */
-  const record = (box: UnionBox, ans: SolverAnswer) => {
-    if (!ans.x) return;
-    const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, ans.x));
-    if (!best || value > best.value) best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
-  };
-  /**
-   * A box's first pass: a quick MILP try (skipped when its bound is far above the incumbent); if
-   * that does not settle it, its units' ranges tightened (tightenBox) and its cut bound (cutBound),
-   * then 'closed' or 'deferred' to its long MILP. Without tightening, the MILP with all the time left.
-   */
-  const firstPass = async (box: UnionBox, solver: HighsSolver | null, left: number): Promise<SolverAnswer | 'closed' | 'deferred' | null> => {
-    const tighten = poly && solver && ctx.options.tighten !== false;
-    const far = best !== null && box.bound - best.value > unionTuning.farGap * Math.max(Math.abs(best.value), 1e-12);
-    const ans = tighten && far ? null : await solveBox(boxContext(ctx, box, tighten ? Math.min(unionTuning.quickTry, left) : left, start), box, best?.value, solver);
-    nodes += ans?.nodes ?? 0;
-    if (!tighten || (ans && (ans.infeasible !== null || ans.proven)) || spent() >= ctx.timeLimit || ctx.options.signal?.aborted) return ans;
-    if (ans) {
-      record(box, ans);
-      if (ans.bound !== null) box.bound = Math.min(box.bound, ans.bound);
-    }
-    info.tightened++;
-    const floor = best ? loweredFloor(best.value) : null;
-    if ((await tightenBox(poly, solver, box, floor, ctx.timeLimit - spent(), ctx.options.signal)) <= target()) return 'closed';
-    return cutBound(poly, box, floor) <= target() ? 'closed' : 'deferred';
-  };
-  // Boxes neither closed nor solved in their first pass (quick try, tightening, cut bound) wait
-  // here for their long MILP until every box had its first pass: the cheap closes come first.
-  const deferred: UnionBox[] = [];
-  let firstPasses = 0;
-  const next = async (): Promise<{ box: UnionBox; again: boolean } | null> => {
-    for (;;) {
-      if (q < order.length) return { box: order[q++], again: false };
-      if (deferred.length > 0) {
-        deferred.sort((a, b) => b.bound - a.bound);
-        return { box: deferred.shift()!, again: true };
-      }
-      // Another lane may still defer a box.
-      if (firstPasses === 0) return null;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const lane = async (solver: HighsSolver | null) => {
-    for (let item = await next(); item; item = await next()) {
-      const { box, again } = item;
-      const left = ctx.timeLimit - spent();
-      if (box.bound <= target()) {
-        pruned(box);
-        continue;
-      }
-      if (left <= 0 || ctx.options.signal?.aborted) {
-        open(box, box.bound);
-        continue;
-      }
-      let ans: SolverAnswer | null;
-      if (again) {
-        ans = await solveBox(boxContext(ctx, box, left, start), box, best?.value, solver);
-        nodes += ans.nodes;
-      } else {
-        firstPasses++;
-        try {
-          const first = await firstPass(box, solver, left);
-          if (first === 'closed') {
-            pruned(box);
-            continue;
-          }
-          if (first === 'deferred') {
-            deferred.push(box);
-            continue;
-          }
-          ans = first;
-        } finally {
-          firstPasses--;
-        }
-      }
-      if (!ans) {
-        open(box, box.bound);
-        continue;
-      }
-      if (ans.infeasible !== null) {
-        infeasible++;
-        info.solved++;
-        continue;
-      }
-      if (ans.bnb && (!bnb || ans.x)) bnb = ans.bnb;
-      routes.add(ans.method);
-      const boxBound = Math.min(ans.bound ?? Infinity, box.bound);
-      if (ans.proven) {
-        info.solved++;
-        bound = Math.max(bound, boxBound);
-      } else open(box, boxBound);
-      record(box, ans);
-    }
-  };
   // Compact-MILP boxes: two lanes, each with its own solver thread; otherwise one lane (the
   // branch-and-bound runs its own worker pool, the lifted MILP its own solver).
   const compact = boxes.length > 0 && !!boxes[0].shallow() && boxes[0].shallow()!.rows > 0 && ctx.options.method !== 'bnb';
   const lanes = compact ? Math.max(1, Math.min(MILP_LANES, ctx.options.threads || MILP_LANES)) : 1;
   const solvers = compact ? await Promise.all(Array.from({ length: lanes }, () => HighsSolver.start())) : [null];
   try {
-    await Promise.all(solvers.map((s) => lane(s)));
+    await Promise.all(solvers.map((s) => run.lane(s)));
   } finally {
     await Promise.all(solvers.map((s) => s?.close()));
   }
-  // The route that solved boxes (the branch-and-bound only when it solved them all).
-  const method = routes.size > 0 ? (routes.has('milp') ? 'milp' : 'bnb') : boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
-  const answer: SolverAnswer = {
-    method,
-    x: best?.x ?? null,
-    solverValue: best?.solverValue ?? null,
-    bound: Number.isFinite(bound) ? bound : null,
-    proven: allClosed && !!best,
-    nodes,
-    solveSeconds: ctx.seconds() - t0,
-    encoding: null,
-    bnb: bnb ? { ...bnb, boxes: info } : null,
-    union: info,
-    infeasible: infeasible === boxes.length ? `the constraints admit no input in any of the prior's ${boxes.length} code boxes` : null,
-  };
-  return { box: best?.box ?? 0, answer, boxes: info };
+  return run.answer();
+}
+
+/** What a box's first pass ends in: a solve's answer, closed by its bounds, deferred to its long MILP, or nothing (no time). */
+type FirstPass = SolverAnswer | 'closed' | 'deferred' | null;
+
+/**
+ * One solve of a union: the incumbent, the boxes' queue (by decreasing bound, then the deferred
+ * ones), and the tally of closed, solved and open boxes. Lanes (one per solver thread) take boxes
+ * from it until none is left.
+ */
+class UnionSolve {
+  private best: { box: number; value: number; x: Float64Array | null; solverValue: number | null } | null;
+  private readonly prune: number;
+  private readonly info: UnionBoxesInfo;
+  private bound = -Infinity;
+  private nodes = 0;
+  private infeasible = 0;
+  private allClosed = true;
+  private bnb: BnbInfo | null = null;
+  private readonly routes = new Set<SolverAnswer['method']>();
+  private readonly t0: number;
+  private readonly order: UnionBox[];
+  private q = 0;
+  /**
+   * Boxes neither closed nor solved in their first pass (quick try, tightening, cut bound) wait
+   * here for their long MILP until every box had its first pass: the cheap closes come first.
+   */
+  private readonly deferred: UnionBox[] = [];
+  private firstPasses = 0;
+
+  constructor(
+    private readonly ctx: ExactContext,
+    private readonly boxes: UnionBox[],
+    private readonly start: Placed | null,
+    private readonly poly: CodePolytope | null,
+  ) {
+    this.prune = Math.max(ctx.gapTolerance, 1e-6);
+    this.best = start ? { box: start.box, value: start.value, x: null, solverValue: null } : null;
+    this.info = { total: boxes.length, pruned: 0, solved: 0, tightened: 0, open: [] };
+    this.t0 = ctx.seconds();
+    this.order = [...boxes].sort((a, b) => b.bound - a.bound);
+  }
+
+  /** Seconds since the solve began. */
+  spent(): number {
+    return this.ctx.seconds() - this.t0;
+  }
+
+  /** The value a box's bound must beat to stay open: the incumbent plus the gap tolerance. */
+  target(): number {
+    const { best } = this;
+    return best ? best.value + this.prune * Math.max(Math.abs(best.value), 1e-12) : -Infinity;
+  }
+
+  /** A point found before the boxes are solved: the incumbent when it beats it. */
+  take(found: Placed | null): void {
+    if (found && (!this.best || found.value > this.best.value)) this.best = { box: found.box, value: found.value, x: found.x, solverValue: null };
+  }
+
+  private open(box: UnionBox, boxBound: number): void {
+    this.info.open.push({ box: box.index, bound: boxBound });
+    this.bound = Math.max(this.bound, boxBound);
+    this.allClosed = false;
+  }
+
+  /** A box closed by its bound (not beating the incumbent). */
+  private pruned(box: UnionBox): void {
+    this.info.pruned++;
+    this.bound = Math.max(this.bound, box.bound);
+  }
+
+  /** A point a box's solve found: the incumbent when it beats it. */
+  private record(box: UnionBox, ans: SolverAnswer): void {
+    if (!ans.x) return;
+    const value = exactObjectiveValue(box.obj, forwardValues(box.problem.net, ans.x));
+    if (!this.best || value > this.best.value) this.best = { box: box.index, value, x: ans.x, solverValue: ans.solverValue };
+  }
+
+  /**
+   * A box's first pass: a quick MILP try (skipped when its bound is far above the incumbent); if
+   * that does not settle it, its units' ranges tightened (tightenBox) and its cut bound (cutBound),
+   * then 'closed' or 'deferred' to its long MILP. Without tightening, the MILP with all the time left.
+   */
+  private async firstPass(box: UnionBox, solver: HighsSolver | null, left: number): Promise<FirstPass> {
+    const { ctx, poly, best } = this;
+    const tighten = poly && solver && ctx.options.tighten !== false;
+    const far = best !== null && box.bound - best.value > unionTuning.farGap * Math.max(Math.abs(best.value), 1e-12);
+    const ans = tighten && far ? null : await solveBox(boxContext(ctx, box, tighten ? Math.min(unionTuning.quickTry, left) : left, this.start), box, best?.value, solver);
+    this.nodes += ans?.nodes ?? 0;
+    if (!tighten || (ans && (ans.infeasible !== null || ans.proven)) || this.spent() >= ctx.timeLimit || ctx.options.signal?.aborted) return ans;
+    if (ans) {
+      this.record(box, ans);
+      if (ans.bound !== null) box.bound = Math.min(box.bound, ans.bound);
+    }
+    this.info.tightened++;
+    const floor = this.best ? loweredFloor(this.best.value) : null;
+    if ((await tightenBox(poly, solver, box, floor, ctx.timeLimit - this.spent(), ctx.options.signal)) <= this.target()) return 'closed';
+    return cutBound(poly, box, floor) <= this.target() ? 'closed' : 'deferred';
+  }
+
+  /** The next box for a lane (`again`: a deferred box's long MILP), or null when none is left. */
+  private async next(): Promise<{ box: UnionBox; again: boolean } | null> {
+    for (;;) {
+      if (this.q < this.order.length) return { box: this.order[this.q++], again: false };
+      if (this.deferred.length > 0) {
+        this.deferred.sort((a, b) => b.bound - a.bound);
+        return { box: this.deferred.shift()!, again: true };
+      }
+      // Another lane may still defer a box.
+      if (this.firstPasses === 0) return null;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** A box's first pass, counted while it runs (so that idle lanes wait for its deferral); a deferred box joins the queue. */
+  private async counted(box: UnionBox, solver: HighsSolver | null, left: number): Promise<FirstPass> {
+    this.firstPasses++;
+    try {
+      const first = await this.firstPass(box, solver, left);
+      if (first === 'deferred') this.deferred.push(box);
+      return first;
+    } finally {
+      this.firstPasses--;
+    }
+  }
+
+  /** One lane: boxes from the queue, each pruned, deferred, or solved on this lane's solver. */
+  async lane(solver: HighsSolver | null): Promise<void> {
+    const { ctx } = this;
+    for (let item = await this.next(); item; item = await this.next()) {
+      const { box, again } = item;
+      const left = ctx.timeLimit - this.spent();
+      if (box.bound <= this.target()) {
+        this.pruned(box);
+        continue;
+      }
+      if (left <= 0 || ctx.options.signal?.aborted) {
+        this.open(box, box.bound);
+        continue;
+      }
+      let ans: FirstPass;
+      if (again) {
+        ans = await solveBox(boxContext(ctx, box, left, this.start), box, this.best?.value, solver);
+        this.nodes += ans.nodes;
+      } else {
+        ans = await this.counted(box, solver, left);
+        if (ans === 'closed') {
+          this.pruned(box);
+          continue;
+        }
+        if (ans === 'deferred') continue;
+      }
+      if (!ans) this.open(box, box.bound);
+      else this.solved(box, ans);
+    }
+  }
+
+  /** A box's solve: infeasible, proven (its bound counts), or left open; its point recorded. */
+  private solved(box: UnionBox, ans: SolverAnswer): void {
+    if (ans.infeasible !== null) {
+      this.infeasible++;
+      this.info.solved++;
+      return;
+    }
+    if (ans.bnb && (!this.bnb || ans.x)) this.bnb = ans.bnb;
+    this.routes.add(ans.method);
+    const boxBound = Math.min(ans.bound ?? Infinity, box.bound);
+    if (ans.proven) {
+      this.info.solved++;
+      this.bound = Math.max(this.bound, boxBound);
+    } else this.open(box, boxBound);
+    this.record(box, ans);
+  }
+
+  /** The union's answer once the lanes are done. */
+  answer(): UnionAnswer {
+    const { boxes, best, bnb, info, bound } = this;
+    // The route that solved boxes (the branch-and-bound only when it solved them all).
+    const method = this.routes.size > 0 ? (this.routes.has('milp') ? 'milp' : 'bnb') : boxes.length > 0 && boxes[0].shallow() ? 'bnb' : 'milp';
+    const answer: SolverAnswer = {
+      method,
+      x: best?.x ?? null,
+      solverValue: best?.solverValue ?? null,
+      bound: Number.isFinite(bound) ? bound : null,
+      proven: this.allClosed && !!best,
+      nodes: this.nodes,
+      solveSeconds: this.spent(),
+      encoding: null,
+      bnb: bnb ? { ...bnb, boxes: info } : null,
+      union: info,
+      infeasible: this.infeasible === boxes.length ? `the constraints admit no input in any of the prior's ${boxes.length} code boxes` : null,
+    };
+    return { box: best?.box ?? 0, answer, boxes: info };
+  }
 }
 
 /**
