@@ -41,8 +41,11 @@ function packageVersion(): string {
   }
 }
 
-/** Build the CLI program (exported for tests). */
-export function buildProgram(io: { out: (s: string) => void; err: (s: string) => void }): Command {
+/** Where the CLI writes: standard output and standard error (tests pass their own). */
+type CliIo = { out: (s: string) => void; err: (s: string) => void };
+
+/** Build the CLI program (exported for tests): one register function per command. */
+export function buildProgram(io: CliIo): Command {
   const program = new Command();
   program
     .name('actmax')
@@ -52,6 +55,19 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
 
+  registerInspect(program, io);
+  registerPredict(program, io);
+  registerMaximize(program, io);
+  registerExact(program, io);
+  registerConvert(program, io);
+  registerServe(program, io);
+  registerDemo(program, io);
+  registerAtlasCommands(program, io);
+  return program;
+}
+
+/** `actmax inspect MODEL`: inputs, layers, outputs, objective specs, engine. */
+function registerInspect(program: Command, io: CliIo): void {
   program
     .command('inspect')
     .description('show inputs (shape, range), layers, outputs (with class names) and objective specs valid for a model')
@@ -68,7 +84,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
         io.out(renderInspect(model, !!o.json, exists ? prior : null) + '\n');
       });
     });
+}
 
+/** `actmax predict MODEL --input FILE`: the outputs, or one layer's activation. */
+function registerPredict(program: Command, io: CliIo): void {
   program
     .command('predict')
     .description("run the model on an input: all outputs, or one layer's activation")
@@ -99,7 +118,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
         }
       });
     });
+}
 
+/** `actmax maximize MODEL --objective SPEC …`: gradient search (src/cli/commands/search.ts). */
+function registerMaximize(program: Command, io: CliIo): void {
   program
     .command('maximize')
     .description('find inputs that maximise an objective by projected gradient ascent')
@@ -133,7 +155,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
       const { maximizeCommand } = await import('./commands/search.js');
       await withModel(file, o, (model) => maximizeCommand(model, o, io));
     });
+}
 
+/** `actmax exact MODEL --objective SPEC …`: the certified maximum (src/cli/commands/search.ts). */
+function registerExact(program: Command, io: CliIo): void {
   program
     .command('exact')
     .description('the certified global maximum for piecewise-linear (ReLU) networks: branch-and-bound with SDP bounds (one hidden ReLU layer) or mixed-integer programming (HiGHS)')
@@ -158,7 +183,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
       const { exactCommand } = await import('./commands/search.js');
       await withModel(file, o, (model) => exactCommand(model, o, io));
     });
+}
 
+/** `actmax convert MODEL OUTDIR`: a TF.js layers model for the browser. */
+function registerConvert(program: Command, io: CliIo): void {
   program
     .command('convert')
     .description('write a model (.keras, .h5, TF.js) as a TF.js layers model (model.json + weights.bin) for the browser')
@@ -177,7 +205,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
         io.out(`wrote ${path.join(outDir, 'model.json')} and weights.bin (${files['weights.bin'].byteLength} bytes) from ${model.format}\n`);
       });
     });
+}
 
+/** `actmax serve [DIR]`: the playground, or a folder, on this machine. */
+function registerServe(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('serve the web playground (and the bundled model), or a folder such as an atlas, on this machine; prints the URL')
@@ -194,7 +225,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
         process.once('SIGTERM', stop);
       });
     });
+}
 
+/** `actmax demo`: every class of the bundled model in one batched run. */
+function registerDemo(program: Command, io: CliIo): void {
   program
     .command('demo')
     .description('every class of the bundled Fashion-MNIST model, maximised in one batched run; writes grid.png and report.json')
@@ -212,8 +246,6 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
       const weak = rows.filter((r) => r.probability < 0.99);
       if (weak.length) io.err(`warning: ${weak.map((r) => r.name).join(', ')} reached p < 0.99\n`);
     });
-  registerAtlasCommands(program, io);
-  return program;
 }
 
 /**
