@@ -55,6 +55,33 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
   if (obj.margins.length > 0) return { reason: 'the objective is a margin (not linear in the logits)' };
   if (rc.l1.length > 0 || rc.l2.length > 0) return { reason: 'an L1 or L2 ball constrains the input' };
   if (rc.oneHot.length > 0 || rc.levels !== null) return { reason: 'the input is discrete (one-hot groups or levels)' };
+  const terms = objectiveTerms(net, obj, rc);
+  if ('reason' in terms) return terms;
+  const space = freeFeatures(rc, net.inputSize);
+  if ('reason' in space) return space;
+  const { n, features, lo, span, x0 } = space;
+  // The direct term, then the units (stable ones fold into it), then the rows.
+  const direct = directTerm(terms, rc, space);
+  const units = unstableUnits(net, terms.unitCoef, rc, space, direct);
+  const { A, r } = rowsInS(rc, space);
+  return {
+    problem: { n, m: units.c.length, W: units.W, b: units.b, c: units.c, a: direct.a, d: direct.d, A, r, rows: rc.linear.length, features: Int32Array.from(features), lo, span, x0, unitVar: units.vars },
+  };
+}
+
+/** The objective as input terms, weighted ReLU units and a constant. */
+interface ObjectiveTerms {
+  inputCoef: Float64Array;
+  /** Weight of each ReLU unit (its network variable). */
+  unitCoef: Map<number, number>;
+  constant: number;
+}
+
+/**
+ * The objective expanded down to the input features and the first layer's ReLUs, or why it does
+ * not expand so: a deeper ReLU that can change sign over the input set, or a maximum.
+ */
+function objectiveTerms(net: PLNetwork, obj: ExactObjective, rc: ExactInputSet): ObjectiveTerms | { reason: string } {
   const nIn = net.inputSize;
   // Interval bounds over the input set: a ReLU deeper than the first layer is allowed when its
   // sign is fixed there (it is then linear or zero).
@@ -65,12 +92,10 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
     if (bounds.lo[src] >= 0) return 'linear';
     return 'unstable';
   };
-  // The objective as input terms plus weighted ReLU units.
-  const inputCoef = new Float64Array(nIn);
-  const unitCoef = new Map<number, number>();
-  let constant = 0;
+  const terms: ObjectiveTerms = { inputCoef: new Float64Array(nIn), unitCoef: new Map(), constant: 0 };
+  const { inputCoef, unitCoef } = terms;
   const expand = (e: LinExpr, w: number): string | null => {
-    constant += w * e.c;
+    terms.constant += w * e.c;
     for (let k = 0; k < e.idx.length; k++) {
       const v = e.idx[k], cw = w * e.coef[k];
       if (cw === 0) continue;
@@ -100,9 +125,21 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
     return null;
   };
   const why = expand(obj.linear, 1);
-  if (why) return { reason: why };
+  return why ? { reason: why } : terms;
+}
 
-  // Free features and their scaling.
+/** The free features (lo < hi) and the map x_f = lo_f + span_f · s_{col[f]}; fixed features sit at lo (x0). */
+interface FeatureSpace {
+  n: number;
+  features: number[];
+  /** Column of each input feature in s (−1: fixed). */
+  col: Int32Array;
+  lo: Float64Array;
+  span: Float64Array;
+  x0: Float64Array;
+}
+
+function freeFeatures(rc: ExactInputSet, nIn: number): FeatureSpace | { reason: string } {
   const features: number[] = [];
   const x0 = new Float64Array(nIn);
   for (let i = 0; i < nIn; i++) {
@@ -110,22 +147,29 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
     x0[i] = rc.lo[i];
     if (rc.hi[i] > rc.lo[i]) features.push(i);
   }
-  const n = features.length;
   const col = new Int32Array(nIn).fill(-1);
   features.forEach((f, i) => (col[f] = i));
-  const lo = Float64Array.from(features, (f) => rc.lo[f]);
-  const span = Float64Array.from(features, (f) => rc.hi[f] - rc.lo[f]);
+  return { n: features.length, features, col, lo: Float64Array.from(features, (f) => rc.lo[f]), span: Float64Array.from(features, (f) => rc.hi[f] - rc.lo[f]), x0 };
+}
 
-  // Direct term.
+/** The objective's input terms in s: a·s + d. */
+function directTerm(terms: ObjectiveTerms, rc: ExactInputSet, { n, col, span }: FeatureSpace): { a: Float64Array; d: number } {
   const a = new Float64Array(n);
-  let d = constant;
-  for (let f = 0; f < nIn; f++) {
-    if (inputCoef[f] === 0) continue;
-    d += inputCoef[f] * rc.lo[f];
-    if (col[f] >= 0) a[col[f]] += inputCoef[f] * span[col[f]];
-  }
+  let d = terms.constant;
+  terms.inputCoef.forEach((w, f) => {
+    if (w === 0) return;
+    d += w * rc.lo[f];
+    if (col[f] >= 0) a[col[f]] += w * span[col[f]];
+  });
+  return { a, d };
+}
 
-  // Units: rescaled weights; stable units folded away.
+/**
+ * The ReLU units in s (rescaled weights), those that can change sign over the box; a unit always
+ * active is linear and folds into the direct term `direct`, one never active drops.
+ */
+function unstableUnits(net: PLNetwork, unitCoef: Map<number, number>, rc: ExactInputSet, { n, col, span }: FeatureSpace, direct: { a: Float64Array; d: number }): { W: Float64Array; b: Float64Array; c: Float64Array; vars: Int32Array } {
+  const nIn = net.inputSize;
   const Ws: Float64Array[] = [], bs: number[] = [], cs: number[] = [], vars: number[] = [];
   for (const [v, cw] of unitCoef) {
     if (cw === 0) continue;
@@ -148,8 +192,8 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
     if (up <= 0) continue; // never active
     if (down >= 0) {
       // always active: linear
-      d += cw * bias;
-      for (let i = 0; i < n; i++) a[i] += cw * row[i];
+      direct.d += cw * bias;
+      for (let i = 0; i < n; i++) direct.a[i] += cw * row[i];
       continue;
     }
     Ws.push(row);
@@ -157,27 +201,26 @@ export function shallowProblem(net: PLNetwork, obj: ExactObjective, rc: ExactInp
     cs.push(cw);
     vars.push(v);
   }
-  const m = Ws.length;
-  const W = new Float64Array(m * n);
+  const W = new Float64Array(Ws.length * n);
   Ws.forEach((row, j) => W.set(row, j * n));
+  return { W, b: Float64Array.from(bs), c: Float64Array.from(cs), vars: Int32Array.from(vars) };
+}
 
-  // Linear constraints in s: Σ a_f (lo_f + span_f s_f) ≤ b.
+/** The linear constraints in s: Σ a_f (lo_f + span_f s_f) ≤ b. */
+function rowsInS(rc: ExactInputSet, { n, col, span }: FeatureSpace): { A: Float64Array; r: Float64Array } {
   const rows = rc.linear.length;
   const A = new Float64Array(rows * n);
   const r = new Float64Array(rows);
   rc.linear.forEach((h, k) => {
     let rhs = h.b;
-    for (let f = 0; f < nIn; f++) {
-      const af = h.a[f];
-      if (af === 0) continue;
+    h.a.forEach((af, f) => {
+      if (af === 0) return;
       rhs -= af * rc.lo[f];
       if (col[f] >= 0) A[k * n + col[f]] = af * span[col[f]];
-    }
+    });
     r[k] = rhs;
   });
-  return {
-    problem: { n, m, W, b: Float64Array.from(bs), c: Float64Array.from(cs), a, d, A, r, rows, features: Int32Array.from(features), lo, span, x0, unitVar: Int32Array.from(vars) },
-  };
+  return { A, r };
 }
 
 const atomOf = (v: number): LinExpr => ({ idx: [v], coef: [1], c: 0 });
