@@ -15,8 +15,10 @@ import { joinInputConstraints, type ExactInputSet } from './inputs.js';
 import { solveByMilp } from './milpPath.js';
 import { extractNetwork, forwardValues, type PLNetwork } from './network.js';
 import { exactObjective, exactObjectiveValue } from './objective.js';
-import type { ExactOptions, ExactProgress, ExactResult } from './types.js';
-import { milpProblem } from './prior.js';
+import type { ExactMethodChoice, ExactOptions, ExactResult } from './types.js';
+import { milpProblem, type MilpProblem } from './prior.js';
+import type { ExactObjective } from './encode.js';
+import type { SubspacePrior } from '../prior/types.js';
 import { boxContext, liftUnion, placeStart, solveUnion, unionPriors } from './union.js';
 
 export type { ExactProgress, ExactOptions, ExactEncodingInfo, ExactResult, ExactMethod, ExactMethodChoice, BnbInfo } from './types.js';
@@ -46,6 +48,45 @@ export { tightenBounds } from './milpPath.js';
  * // A model with inputs a and b: { optimize: ['a'], inputs: { b: [0.2, 0.4] } } holds b and optimises a.
  */
 export async function maximizeExact(model: ActmaxModel, objective: Objective | ObjectiveSpec, options: ExactOptions = {}): Promise<ExactResult> {
+  const run = exactRun(model, objective, options);
+  // Held inputs enter as float32, the value TF.js sees.
+  const inputNet = extractNetwork(model, { optimize: run.optimize, fixed: run.fixed });
+  let parts: ResolvedConstraints[];
+  let rc: ExactInputSet;
+  try {
+    parts = run.optimize.map((i) => resolveConstraints(run.constraints, model.inputs[i], i));
+    rc = joinInputConstraints(parts);
+  } catch (e) {
+    if (isActmaxError(e) && e.code === 'infeasible') return run.empty('infeasible', e.message);
+    throw e;
+  }
+  if (rc.l2.length > 0) throw new ActmaxError('unsupported', 'exact mode cannot use an L2 ball (it is not linear); use an L∞ or L1 ball, or gradient search');
+  // A prior whose code set is a union of boxes: the maximum over the boxes (src/exact/union.ts).
+  const priors = unionPriors(parts);
+  return priors ? overUnion(run, inputNet, parts, rc, priors) : overOneSet(run, inputNet, parts, rc);
+}
+
+/** One exact maximisation's checked options and what every route shares. */
+interface ExactRun {
+  model: ActmaxModel;
+  spec: ObjectiveSpec;
+  name: string;
+  options: ExactOptions;
+  constraints: Constraint[];
+  timeLimit: number;
+  gapTolerance: number;
+  method: ExactMethodChoice;
+  /** Inputs optimised (the solvers' variables) and held (constants in the network). */
+  optimize: number[];
+  fixed: Map<number, Float32Array>;
+  seconds: () => number;
+  progress: ExactContext['progress'];
+  /** A result without an answer (no solver ran), with its status and message. */
+  empty(status: ExactResult['status'], message: string): ExactResult;
+}
+
+/** The options checked (one `bad-option`/`bad-input` line each), the held inputs read. */
+function exactRun(model: ActmaxModel, objective: Objective | ObjectiveSpec, options: ExactOptions): ExactRun {
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
   const spec = asObjective(objective).spec;
@@ -54,7 +95,6 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   if (!(timeLimit > 0)) throw new ActmaxError('bad-option', `timeLimit must be a positive number of seconds, got ${options.timeLimit}`);
   const gapTolerance = options.gapTolerance ?? 0;
   if (!(gapTolerance >= 0)) throw new ActmaxError('bad-option', `gapTolerance must be ≥ 0, got ${options.gapTolerance}`);
-  const constraints = options.constraints ?? [];
   // Which inputs are optimised (MILP variables), which are held (constants in the network).
   const optimize = (options.optimize ?? model.inputs.map((_, i) => i)).map((o) => resolveInputIndex(model, o));
   if (optimize.length === 0) throw new ActmaxError('bad-option', 'no input to optimise');
@@ -69,57 +109,58 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
     if (!Array.from(given).every(Number.isFinite)) throw new ActmaxError('bad-input', `input "${inp.name}" holds a value that is not a finite number`);
     fixed.set(i, Float32Array.from(given));
   });
-  const info = model.inputs[optimize[0]];
-  const base = { objective: name, spec, shape: info.shape, totalSeconds: 0, interrupted: false };
-  const empty = (status: ExactResult['status'], message: string, extra: Partial<ExactResult> = {}): ExactResult => ({
-    ...base, status, value: null, upperBound: null, gap: null, input: [], inputs: {}, outputs: {}, residuals: {}, nodes: 0, solveSeconds: 0,
-    method: options.method === 'bnb' ? 'bnb' : 'milp', methodReason: 'no solver ran', bnb: null,
-    warmStartValue: null, source: null, encoding: null, check: null, message, ...extra, totalSeconds: seconds(),
-  });
-
-  // Held inputs enter as float32, the value TF.js sees.
-  const inputNet = extractNetwork(model, { optimize, fixed });
-  let parts: ResolvedConstraints[];
-  let rc: ExactInputSet;
-  try {
-    parts = optimize.map((i) => resolveConstraints(constraints, model.inputs[i], i));
-    rc = joinInputConstraints(parts);
-  } catch (e) {
-    if (isActmaxError(e) && e.code === 'infeasible') return empty('infeasible', e.message);
-    throw e;
-  }
-  if (rc.l2.length > 0) throw new ActmaxError('unsupported', 'exact mode cannot use an L2 ball (it is not linear); use an L∞ or L1 ball, or gradient search');
-  const progress = (p: Omit<ExactProgress, 'seconds'>) => options.onProgress?.({ ...p, seconds: seconds() });
   const method = options.method ?? 'auto';
   if (method !== 'auto' && method !== 'bnb' && method !== 'milp') throw new ActmaxError('bad-option', `method must be auto, bnb or milp, got ${String(method)}`);
   if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 0)) throw new ActmaxError('bad-option', `threads must be an integer ≥ 0, got ${options.threads}`);
-  const warmOptions = { optimize, fixed, constraints, progress };
+  const base = { objective: name, spec, shape: model.inputs[optimize[0]].shape, totalSeconds: 0, interrupted: false };
+  return {
+    model, spec, name, options, constraints: options.constraints ?? [], timeLimit, gapTolerance, method, optimize, fixed, seconds,
+    progress: (p) => options.onProgress?.({ ...p, seconds: seconds() }),
+    empty: (status, message) => ({
+      ...base, status, value: null, upperBound: null, gap: null, input: [], inputs: {}, outputs: {}, residuals: {}, nodes: 0, solveSeconds: 0,
+      method: options.method === 'bnb' ? 'bnb' : 'milp', methodReason: 'no solver ran', bnb: null,
+      warmStartValue: null, source: null, encoding: null, check: null, message, totalSeconds: seconds(),
+    }),
+  };
+}
 
-  // A prior whose code set is a union of boxes: the maximum over the boxes (src/exact/union.ts).
-  const priors = unionPriors(parts);
-  if (priors) {
-    const boxes = liftUnion({ model, spec, net: inputNet, rc }, priors, method);
-    // Each box's polished LP maximiser is the union's incumbent (unionBounds.ts): on the bundled
-    // model's prior better than gradient search (Pullover 13.1995 against 11.72) and 4.9 s sooner,
-    // so gradient search runs only when asked for (true, a budget, or an input).
-    const x0 = options.warmStart === undefined ? null : await warmStart(model, spec, options, inputNet, rc, warmOptions);
-    if (x0 === 'infeasible') return empty('infeasible', 'the constraints admit no input');
-    const placed = x0 ? placeStart(boxes, priors, x0, rc.lo, rc.hi) : null;
-    const first = boxes[placed?.box ?? 0];
-    const ctx0: ExactContext = { model, spec, name, net: first.problem.net, obj: first.obj, rc: first.problem.set, problem: first.problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
-    const { box, answer, boxes: info } = await solveUnion(ctx0, boxes, placed);
-    const why = `a union of ${boxes.length} code boxes: the largest of their maxima (${info.pruned} closed by their interval or polytope bound, ${info.solved} by a solve, ${info.open.length} open; ${info.tightened} with their units' ranges tightened by LP)`;
-    return finishAnswer(boxContext(ctx0, boxes[box], timeLimit, placed), answer, why);
-  }
+/** The solvers' shared context for a problem. */
+function contextOf(run: ExactRun, inputNet: PLNetwork, parts: ResolvedConstraints[], problem: MilpProblem, obj: ExactObjective): ExactContext {
+  const { model, spec, name, optimize, fixed, options, timeLimit, gapTolerance, progress, seconds } = run;
+  return { model, spec, name, net: problem.net, obj, rc: problem.set, problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
+}
 
+/** A warm start by gradient search (or the one given), in the inputs. */
+function warmFor(run: ExactRun, inputNet: PLNetwork, rc: ExactInputSet): Promise<Float64Array | null | 'infeasible'> {
+  return warmStart(run.model, run.spec, run.options, inputNet, rc, { optimize: run.optimize, fixed: run.fixed, constraints: run.constraints, progress: run.progress });
+}
+
+/** The maximum over a prior's union of code boxes: each box lifted, the boxes solved as one search (union.ts). */
+async function overUnion(run: ExactRun, inputNet: PLNetwork, parts: ResolvedConstraints[], rc: ExactInputSet, priors: SubspacePrior[]): Promise<ExactResult> {
+  const boxes = liftUnion({ model: run.model, spec: run.spec, net: inputNet, rc }, priors, run.method);
+  // Each box's polished LP maximiser is the union's incumbent (unionBounds.ts): on the bundled
+  // model's prior better than gradient search (Pullover 13.1995 against 11.72) and 4.9 s sooner,
+  // so gradient search runs only when asked for (true, a budget, or an input).
+  const x0 = run.options.warmStart === undefined ? null : await warmFor(run, inputNet, rc);
+  if (x0 === 'infeasible') return run.empty('infeasible', 'the constraints admit no input');
+  const placed = x0 ? placeStart(boxes, priors, x0, rc.lo, rc.hi) : null;
+  const first = boxes[placed?.box ?? 0];
+  const ctx0 = contextOf(run, inputNet, parts, first.problem, first.obj);
+  const { box, answer, boxes: info } = await solveUnion(ctx0, boxes, placed);
+  const why = `a union of ${boxes.length} code boxes: the largest of their maxima (${info.pruned} closed by their interval or polytope bound, ${info.solved} by a solve, ${info.open.length} open; ${info.tightened} with their units' ranges tightened by LP)`;
+  return finishAnswer(boxContext(ctx0, boxes[box], run.timeLimit, placed), answer, why);
+}
+
+/** The maximum over one constraint set: the branch-and-bound where it applies, else the MILP. */
+async function overOneSet(run: ExactRun, inputNet: PLNetwork, parts: ResolvedConstraints[], rc: ExactInputSet): Promise<ExactResult> {
   // The solvers' variables: the input, or a subspace prior's code z (src/exact/prior.ts).
   const problem = milpProblem(inputNet, parts, rc);
   const net = problem.net;
-  const obj = exactObjective(model, net, spec);
+  const obj = exactObjective(run.model, net, run.spec);
 
   // 1. The solver: branch-and-bound where it applies, else the MILP.
-  const shallow = method === 'milp' ? null : shallowProblem(net, obj, problem.set);
-  if (method === 'bnb' && shallow && 'reason' in shallow) {
+  const shallow = run.method === 'milp' ? null : shallowProblem(net, obj, problem.set);
+  if (run.method === 'bnb' && shallow && 'reason' in shallow) {
     throw new ActmaxError('unsupported', `exact mode: the branch-and-bound needs one hidden ReLU layer, a linear objective, and box or linear constraints; here ${shallow.reason} (use method milp)`);
   }
   const bnb = shallow && 'problem' in shallow ? shallow.problem : null;
@@ -127,20 +168,20 @@ export async function maximizeExact(model: ActmaxModel, objective: Objective | O
   // 2. Warm start: a good feasible input (gradient search with its polish, which often reaches the
   // optimum), so the solver has a strong incumbent early. The branch-and-bound does not wait for
   // it: its tree runs meanwhile, and the start, when it arrives, is offered and polished again.
-  const warm = warmStart(model, spec, options, inputNet, rc, warmOptions).then((x): { x: Float64Array; value: number } | null | 'infeasible' => {
+  const warm = warmFor(run, inputNet, rc).then((x): { x: Float64Array; value: number } | null | 'infeasible' => {
     if (x === null || x === 'infeasible') return x;
     // In the solvers' variables (a prior's code when there is one).
     const v = problem.toVariables(x);
     return { x: v, value: exactObjectiveValue(obj, forwardValues(net, v)) };
   });
-  const ctx: ExactContext = { model, spec, name, net, obj, rc: problem.set, problem, inputParts: inputNet.inputParts, parts, optimize, fixed, options, timeLimit, gapTolerance, start: null, progress, seconds };
+  const ctx = contextOf(run, inputNet, parts, problem, obj);
   if (bnb) {
     const started = warm.then((w) => (w === 'infeasible' ? null : w));
     const answer = await solveByBnb(ctx, bnb, started);
     return finishAnswer({ ...ctx, start: await started }, answer, 'one hidden ReLU layer, a linear objective and linear constraints: branch-and-bound');
   }
   const start = await warm;
-  if (start === 'infeasible') return empty('infeasible', 'the constraints admit no input');
+  if (start === 'infeasible') return run.empty('infeasible', 'the constraints admit no input');
 
   // 3. Solve, then check the answer three ways.
   const why = shallow && 'reason' in shallow ? `the MILP, since ${shallow.reason}` : 'the MILP, as asked';
