@@ -11,6 +11,7 @@ import { floatValue, OnnxBuilder } from './builder.js';
 import { networkSupport, type LayoutMode } from './net.js';
 import { objectiveValues, tapValue } from './objective.js';
 import { drawFormat } from './pipeline/warp.js';
+import { networkGraph, pipelineKernels, stepwiseSpec } from './pipeline/stepwise.js';
 import { dynamicOutputs, dynamicOutputValues } from './dynamic-outputs.js';
 import { DataType, encodeModel, type ModelDef } from './proto.js';
 import { engineName, loadOnnxRuntime, sessionOptions, stepsPerCall, type OrtModule } from './runtime.js';
@@ -93,6 +94,8 @@ export interface OnnxEngineOptions {
   shards?: boolean;
   /** Worker threads for the runs of rows of a split run (default: `threads`): more than two where more cores are free. */
   runThreads?: number;
+  /** Runs of rows with jitter and TV on small one-channel pictures run stepwise (pipeline/stepwise.ts; default true; false: the Loop graph). */
+  stepwise?: boolean;
 }
 
 /**
@@ -214,9 +217,9 @@ export async function createOnnxEngine(req: EngineRequest, opts: OnnxEngineOptio
     },
     async ascent(plan) {
       const graphs: AscentGraphs = shards
-        ? shardedGraphs(shards, runThreads, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardThreads)
+        ? shardedGraphs(shards, runThreads, (r) => stepProblem(r, ir, opts.layout ?? 'propagate'), plan, rows, shardThreads, opts.stepwise ?? true)
         : { layout, sessionFor: (K) => open(buildAscentGraph(new OnnxBuilder(), problem, plan, layout, K)) };
-      const a = Object.assign(onnxAscent(ort, problem, plan, sizes, graphs), { runsOfRows: shards?.length ?? 1 });
+      const a = Object.assign(onnxAscent(ort, problem, plan, sizes, graphs), { runsOfRows: shards?.length ?? 1, stepwise: !!graphs.stepwise });
       // The Loop graph serves every chunk length: build it now, so setup is not counted as steps.
       if (layout === 'loop') await a.prepare();
       return a;
@@ -239,13 +242,19 @@ interface GraphRunner {
   run(feeds: Record<string, Ort.Tensor>): Promise<Record<string, { data: unknown }>>;
 }
 
-/** The ONNX engine's fused ascent: `runsOfRows` sessions in threads of their own share the batch (1: one session). */
-export type OnnxAscent = Ascent & { runsOfRows: number };
+/**
+ * The ONNX engine's fused ascent: `runsOfRows` sessions in threads of their own share the batch (1:
+ * one session); `stepwise`: those sessions run a network call a step between the pipeline's
+ * WebAssembly kernels (pipeline/stepwise.ts) instead of the Loop graph.
+ */
+export type OnnxAscent = Ascent & { runsOfRows: number; stepwise: boolean };
 
 /** Where the fused ascent's graphs come from: one per chunk length K (a Loop graph serves every K). */
 interface AscentGraphs {
   layout: StepLayout;
   sessionFor(K: number): Promise<GraphRunner>;
+  /** The runs of rows run stepwise (pipeline/stepwise.ts). */
+  stepwise?: boolean;
 }
 
 /**
@@ -253,14 +262,23 @@ interface AscentGraphs {
  * threads (each runs its own one after another, one intra-op thread each), all run together as
  * one; `opened` collects the threads (the engine releases them).
  */
-function shardedGraphs(shards: Shard[], threads: number, problemOf: (req: EngineRequest) => StepProblem, plan: AscentPlan, rows: number, opened: ShardThread[]): AscentGraphs {
+function shardedGraphs(shards: Shard[], threads: number, problemOf: (req: EngineRequest) => StepProblem, plan: AscentPlan, rows: number, opened: ShardThread[], allowStepwise = true): AscentGraphs {
   const pool = Array.from({ length: Math.min(threads, shards.length) }, () => openShardThread());
   opened.push(...pool);
   // Contiguous runs to each thread (runs i·n/T …): neighbouring rows share a thread.
-  const sessions = Promise.all(shards.map((sh, i) => pool[Math.floor((i * pool.length) / shards.length)].open(encodeModel(buildAscentGraph(new OnnxBuilder(), problemOf(sh.request), plan, 'loop')), sessionOptions(1))));
+  // Jitter and TV on small one-channel pictures: a network call a step between WebAssembly kernels
+  // (the runs share one pipeline, so the first run's spec says whether all go stepwise).
+  const stepwise = allowStepwise && stepwiseSpec(problemOf(shards[0].request), plan) !== null;
+  const sessions = Promise.all(shards.map((sh, i) => {
+    const thread = pool[Math.floor((i * pool.length) / shards.length)];
+    const problem = problemOf(sh.request);
+    const spec = stepwise ? stepwiseSpec(problem, plan) : null;
+    if (spec) return thread.openStepwise(encodeModel(networkGraph(problem)), sessionOptions(1), { ...spec, wasm: pipelineKernels() });
+    return thread.open(encodeModel(buildAscentGraph(new OnnxBuilder(), problem, plan, 'loop')), sessionOptions(1));
+  }));
   // The ascent's feeds are numeric tensors, as the threads take them.
   const runner = sessions.then((ss) => ({ run: shardedRun(ss, shards, rows, ascentRowAxis) as GraphRunner['run'] }));
-  return { layout: 'loop', sessionFor: () => runner };
+  return { layout: 'loop', sessionFor: () => runner, stepwise };
 }
 
 /**

@@ -79,21 +79,23 @@ describe('the fused ascent in runs of rows, one thread each', () => {
     mlp = await loadModel(path.join(repoRoot, 'models/fashion-mnist-mlp'));
   });
 
-  /** The two-thread ONNX engine, recording how many runs of rows its fused ascents used. */
-  const recording = (shards: boolean, runs: number[]): EngineFactory => async (req) => {
+  /** The two-thread ONNX engine, recording how many runs of rows its fused ascents used (and whether they ran stepwise). */
+  const recording = (shards: boolean, runs: number[], stepwise: boolean[] = []): EngineFactory => async (req) => {
     const e = await onnxEngineFactory({ threads: 2, shards })(req);
     const ascent = e.ascent!.bind(e);
-    return { ...e, ascent: async (plan) => { const a = (await ascent(plan)) as OnnxAscent; runs.push(a.runsOfRows); return a; } };
+    return { ...e, ascent: async (plan) => { const a = (await ascent(plan)) as OnnxAscent; runs.push(a.runsOfRows); stepwise.push(a.stepwise); return a; } };
   };
 
   it('gives one session\'s answers (image defaults: per-row jitter + TV; 9 targets × 15 restarts in runs of 67 and 68 rows, cutting target 4)', async () => {
     const targets = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(logit);
     // 135 rows × 750 steps: ≈ 10¹⁰ multiply-adds, long enough to split.
     const opts: MaximizeOptions = { steps: 750, restarts: 15, seed: 3, image: 'auto', constraints: [box(0, 1)] };
-    const runs: number[] = [], single: number[] = [];
-    const a = await maximize(mlp, targets, { ...opts, engine: recording(true, runs) });
+    const runs: number[] = [], single: number[] = [], stepwise: boolean[] = [];
+    const a = await maximize(mlp, targets, { ...opts, engine: recording(true, runs, stepwise) });
     const b = await maximize(mlp, targets, { ...opts, engine: recording(false, single) });
     expect(runs).toEqual([2]);
+    // The runs take a network call a step between the pipeline's WebAssembly kernels; one session runs the Loop graph.
+    expect(stepwise).toEqual([true]);
     expect(single).toEqual([1]);
     expect(a.engine).toBe('onnx-2t');
     a.results.forEach((r, t) => {

@@ -5,7 +5,7 @@ import type { ShardThread } from './shards.js';
  * the page already runs the library in a worker).
  */
 
-export type { ShardSession, ShardThread, WireTensor } from './shards.js';
+export type { ShardSession, ShardThread, StepwiseSpec, WireTensor } from './shards.js';
 
 /** Whether sessions can run in worker threads here (the browser: no). @example shardsAvailable() // false */
 export function shardsAvailable(): boolean {

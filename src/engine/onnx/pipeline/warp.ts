@@ -26,8 +26,8 @@ export interface DrawFormat {
   encode(draws: Float64Array): Float64Array | Int32Array;
 }
 
-/** The largest whole-pixel shift a chain can draw (its jitters added up). */
-function reach(stage: InputStage): number {
+/** The largest whole-pixel shift a chain can draw (its jitters added up). @example reach(stage) // 2 for the small-image default */
+export function reach(stage: InputStage): number {
   return stage.transforms.reduce((a, t) => a + (t.kind === 'jitter' ? t.pixels : 0), 0);
 }
 
@@ -66,8 +66,8 @@ export function drawFormat(stage: InputStage): DrawFormat {
 /** Index tables of every shift (2 × (2P+1)² rows of the image's size) up to this many entries each. */
 const MAX_TABLE = 1 << 21;
 
-/** Whether a shift stage reads its gather indices from per-shift tables (small images) rather than adding offsets. */
-function shiftTables(stage: InputStage): boolean {
+/** Whether a shift stage reads its gather indices from per-shift tables (small images) rather than adding offsets. @example shiftTables(stage) // true at 28×28 */
+export function shiftTables(stage: InputStage): boolean {
   const side = 2 * reach(stage) + 1;
   return side * side * stage.dims!.reduce((a, v) => a * v, 1) <= MAX_TABLE;
 }
