@@ -265,15 +265,15 @@ interface AscentGraphs {
 function shardedGraphs(shards: Shard[], threads: number, problemOf: (req: EngineRequest) => StepProblem, plan: AscentPlan, rows: number, opened: ShardThread[], allowStepwise = true): AscentGraphs {
   const pool = Array.from({ length: Math.min(threads, shards.length) }, () => openShardThread());
   opened.push(...pool);
-  // Contiguous runs to each thread (runs i·n/T …): neighbouring rows share a thread.
-  // Jitter and TV on small one-channel pictures: a network call a step between WebAssembly kernels
-  // (the runs share one pipeline, so the first run's spec says whether all go stepwise).
-  const stepwise = allowStepwise && stepwiseSpec(problemOf(shards[0].request), plan) !== null;
-  const sessions = Promise.all(shards.map((sh, i) => {
+  // Jitter and TV on small one-channel pictures: a network call a step between WebAssembly kernels.
+  const problems = shards.map((sh) => problemOf(sh.request));
+  const specs = problems.map((problem) => (allowStepwise ? stepwiseSpec(problem, plan) : null));
+  const stepwise = specs.every((spec) => spec !== null);
+  const sessions = Promise.all(problems.map((problem, i) => {
+    // Contiguous runs to each thread (runs i·n/T …): neighbouring rows share a thread.
     const thread = pool[Math.floor((i * pool.length) / shards.length)];
-    const problem = problemOf(sh.request);
-    const spec = stepwise ? stepwiseSpec(problem, plan) : null;
-    if (spec) return thread.openStepwise(encodeModel(networkGraph(problem)), sessionOptions(1), { ...spec, wasm: pipelineKernels() });
+    const spec = specs[i];
+    if (stepwise && spec) return thread.openStepwise(encodeModel(networkGraph(problem)), sessionOptions(1), { ...spec, wasm: pipelineKernels() });
     return thread.open(encodeModel(buildAscentGraph(new OnnxBuilder(), problem, plan, 'loop')), sessionOptions(1));
   }));
   // The ascent's feeds are numeric tensors, as the threads take them.

@@ -90,7 +90,8 @@ async function stepwise(net, spec) {
     x.set(feeds.x0.data);
     m.set(feeds.m0.data);
     v.set(feeds.v0.data);
-    const bestX = Float32Array.from(feeds.best_x0.data), bestV = Float32Array.from(feeds.best_value.data);
+    // The feeds are this thread's own copies: best-so-far is kept in them.
+    const bestX = feeds.best_x0.data, bestV = feeds.best_value.data;
     const values = new Float32Array(steps * rows), best = new Float32Array(steps * rows), bad = new Float32Array(rows);
     const draws = feeds.draws0.data, alpha = feeds.alpha0.data;
     // The network reads the shifted rows and writes the gradient in the kernels' memory: no copies.

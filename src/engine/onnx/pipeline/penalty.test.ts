@@ -8,6 +8,7 @@ import { floatValue, OnnxBuilder } from '../builder.js';
 import { encodeModel } from '../proto.js';
 import { loadOnnxRuntime } from '../runtime.js';
 import { uniforms } from '../testing.js';
+import { tvDifferences } from './testing.js';
 import { emitPenalty } from './penalty.js';
 
 /*
@@ -39,25 +40,6 @@ async function onnxTvGradient(x: Float32Array, rows: number, shape: number[], sc
 /** TF.js's gradient of Σ_rows `scale`·TV. */
 function tfjsTvGradient(x: Float32Array, rows: number, shape: number[], scale: number): Float32Array {
   return tf.tidy(() => tf.grad((t: tf.Tensor) => totalVariation(t, shape.length === 3).sum().mul(scale))(tf.tensor(x, [rows, ...shape])).dataSync() as Float32Array);
-}
-
-/** Central differences (step 1e-4) of one row's TV in float64. */
-function tvDifferences(row: Float64Array, shape: number[], scale: number): Float64Array {
-  const [h, w] = shape;
-  const c = shape[2] ?? 1;
-  const tv = (p: Float64Array) => {
-    let v = 0;
-    for (const [dy, dx, count] of [[1, 0, (h - 1) * w * c], [0, 1, h * (w - 1) * c]]) {
-      for (let y = 0; y + dy < h; y++) for (let xx = 0; xx + dx < w; xx++) for (let k = 0; k < c; k++) v += Math.abs(p[(y * w + xx) * c + k] - p[((y + dy) * w + xx + dx) * c + k]) / count;
-    }
-    return scale * v;
-  };
-  return Float64Array.from(row, (_, i) => {
-    const up = Float64Array.from(row), down = Float64Array.from(row);
-    up[i] += 1e-4;
-    down[i] -= 1e-4;
-    return (tv(up) - tv(down)) / 2e-4;
-  });
 }
 
 beforeAll(async () => {

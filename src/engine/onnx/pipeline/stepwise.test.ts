@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../../backend.js';
 import { totalVariation } from '../../tfjs-pipeline.js';
 import { pipelineKernels, stepwiseSpec } from './stepwise.js';
+import { tvDifferences } from './testing.js';
 import type { StepProblem } from '../step.js';
 import type { AscentPlan } from '../../engine.js';
 
@@ -75,7 +76,7 @@ describe('stepwise pipeline kernels', () => {
     const want = tf.tidy(() => tf.grad((t: tf.Tensor) => totalVariation(t, false).sum().mul(scale))(tf.tensor(x, [rows, h, w])).dataSync() as Float32Array);
     for (let i = 0; i < rows * n; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i])));
     for (let r = 1; r < rows; r++) {
-      const fd = tvDifferences(Float64Array.from(x.subarray(r * n, (r + 1) * n)), h, w, scale);
+      const fd = tvDifferences(Float64Array.from(x.subarray(r * n, (r + 1) * n)), [h, w], scale);
       for (let i = 0; i < n; i++) expect(Math.abs(got[r * n + i] - fd[i])).toBeLessThan(1e-4);
     }
   });
@@ -133,20 +134,4 @@ function problemFor(h: number, w: number, tv: number, stage: Record<string, unkn
       diversity: null,
     },
   } as unknown as StepProblem;
-}
-
-/** Central differences (step 1e-4) of one h×w row's `scale`·TV in float64. */
-function tvDifferences(row: Float64Array, h: number, w: number, scale: number): Float64Array {
-  const tv = (p: Float64Array) => {
-    let v = 0;
-    for (let y = 0; y < h; y++) for (let x = 0; x + 1 < w; x++) v += Math.abs(p[y * w + x] - p[y * w + x + 1]) / (h * (w - 1));
-    for (let y = 0; y + 1 < h; y++) for (let x = 0; x < w; x++) v += Math.abs(p[y * w + x] - p[(y + 1) * w + x]) / ((h - 1) * w);
-    return scale * v;
-  };
-  return Float64Array.from(row, (_, i) => {
-    const up = Float64Array.from(row), down = Float64Array.from(row);
-    up[i] += 1e-4;
-    down[i] -= 1e-4;
-    return (tv(up) - tv(down)) / 2e-4;
-  });
 }

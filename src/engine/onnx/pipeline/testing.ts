@@ -71,3 +71,28 @@ export async function onnxStages(stage: InputStage, parts: StageParts, x: Float3
     await session.release();
   }
 }
+
+/**
+ * Central differences (step 1e-4) of one row's `scale`·TV in float64 (TF's mean over the pairs of
+ * each axis), for checking TV gradients where no two neighbours are close.
+ *
+ * @example
+ * const fd = tvDifferences(Float64Array.from(row), [28, 28], 0.5);
+ */
+export function tvDifferences(row: Float64Array, shape: number[], scale: number): Float64Array {
+  const [h, w] = shape;
+  const c = shape[2] ?? 1;
+  const tv = (p: Float64Array) => {
+    let v = 0;
+    for (const [dy, dx, count] of [[1, 0, (h - 1) * w * c], [0, 1, h * (w - 1) * c]]) {
+      for (let y = 0; y + dy < h; y++) for (let xx = 0; xx + dx < w; xx++) for (let k = 0; k < c; k++) v += Math.abs(p[(y * w + xx) * c + k] - p[((y + dy) * w + xx + dx) * c + k]) / count;
+    }
+    return scale * v;
+  };
+  return Float64Array.from(row, (_, i) => {
+    const up = Float64Array.from(row), down = Float64Array.from(row);
+    up[i] += 1e-4;
+    down[i] -= 1e-4;
+    return (tv(up) - tv(down)) / 2e-4;
+  });
+}
