@@ -90,6 +90,11 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
         expect(Array.from(lifted.toInput(few.x!)).every((v) => v >= -1e-7 && v <= 1 + 1e-7)).toBe(true);
         const fewAbove = await solveShallowByMilpRows(ctx, r.problem, solver, best + 0.05 * Math.max(1, Math.abs(best)), centre, 1);
         expect([fewAbove.proven, fewAbove.x]).toEqual([true, null]);
+        // A floor below the optimum: the first MILP stops at its first point above the floor, rows come in until one keeps them all, then the box's optimum.
+        const fewBelow = await solveShallowByMilpRows(ctx, r.problem, solver, best - 0.05 * Math.max(1, Math.abs(best)), centre, 1);
+        expect(fewBelow.proven).toBe(true);
+        expect(Math.abs(fewBelow.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
+        expect(Array.from(lifted.toInput(fewBelow.x!)).every((v) => v >= -1e-7 && v <= 1 + 1e-7)).toBe(true);
       } finally {
         await solver.close();
       }
@@ -117,6 +122,9 @@ describe('a prior box as the compact MILP (code, units, pixel rows, floor)', () 
         expect(Array.from(lifted.toInput(few.x!)).every((v) => v >= -1e-7 && v <= 1 + 1e-7)).toBe(true);
         const fewAbove = await solveShallowByMilpRows(ctx, p, solver, best + 0.05 * Math.max(1, Math.abs(best)), centre, 1, range);
         expect([fewAbove.proven, fewAbove.x]).toEqual([true, null]);
+        const fewBelow = await solveShallowByMilpRows(ctx, p, solver, best - 0.05 * Math.max(1, Math.abs(best)), centre, 1, range);
+        expect(fewBelow.proven).toBe(true);
+        expect(Math.abs(fewBelow.solverValue! - best)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(best)));
         // No pixel row at all: the MILP's point must still be valued as the network values it (the solve checks that).
         const rowless = await solveShallowByMilp(ctx, { ...p, A: new Float64Array(0), r: new Float64Array(0), rows: 0 }, solver, undefined, range);
         expect(rowless.x).not.toBeNull();

@@ -34,12 +34,12 @@ const ROW_TOL = 1e-7;
  * @example
  * const answer = await solveShallowByMilp(boxCtx, problem, solver, incumbent);
  */
-export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number, range?: UnitRanges): Promise<SolverAnswer> {
+export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor?: number, range?: UnitRanges, stopAtSolution = false): Promise<SolverAnswer> {
   const lowered = floor === undefined ? undefined : loweredFloor(floor);
   const milp = shallowMilp(p, lowered, range);
   // With a floor the MILP is there to prove the box below it: primal heuristics only cost time.
   const solverOptions = lowered !== undefined ? { ...WARM_MIP_OPTIONS, ...ctx.options.solverOptions } : ctx.options.solverOptions;
-  const out = await solver.solveMip(milp, { timeLimit: ctx.timeLimit, gapTolerance: Math.max(ctx.gapTolerance, 1e-6), signal: ctx.options.signal, solverOptions });
+  const out = await solver.solveMip(milp, { timeLimit: ctx.timeLimit, gapTolerance: Math.max(ctx.gapTolerance, 1e-6), signal: ctx.options.signal, solverOptions, stopAtSolution });
   const encoding = { columns: milp.columns.length, rows: milp.rows.length, binaries: milp.stats.binaries, integers: milp.stats.integers, unstable: milp.stats.unstable, stable: 0, withoutBinary: milp.stats.withoutBinary, tightened: 0, boundsSeconds: 0 };
   const base = { method: 'milp' as const, nodes: out.nodes, solveSeconds: out.seconds, encoding, bnb: null };
   if (out.status === 'infeasible') {
@@ -86,6 +86,13 @@ const FIRST_ROWS = 200;
  * rows it breaks in, and the MILP runs again in the time left; a point that keeps every row is the
  * box's (and optimal for it when proven: the relaxation's optimum lies in the box).
  *
+ * With a floor, two things keep the rounds that only find missing rows short: the rows the
+ * floored LP relaxation breaks come in first ({@link discoverRows}), and each MILP stops at its
+ * first point above the floor until one keeps every row (from then on the box's MILP runs to
+ * its optimum). Measured on Dress's hardest box (47 binaries, floor = the class's maximum): a
+ * first MILP that ran 58 s to find a point breaking 55 rows, then 53 s to prove the box, becomes
+ * LP rounds of 0.1 s and one 47–59 s proof.
+ *
  * @example
  * const answer = await solveShallowByMilpRows(boxCtx, problem, solver, incumbent, lpPoint); // firstRows: 200 by default
  */
@@ -93,15 +100,48 @@ export async function solveShallowByMilpRows(ctx: ExactContext, p: ShallowProble
   if (!near || p.rows <= firstRows) return solveShallowByMilp(ctx, p, solver, floor, range);
   const keep = new Set(leastSlack(p, near, firstRows));
   const t0 = performance.now();
+  const left = () => ctx.timeLimit - (performance.now() - t0) / 1000;
+  if (floor !== undefined) {
+    const closed = await discoverRows(ctx, p, solver, floor, keep, range, left);
+    if (closed) return closed;
+  }
+  let stopAtSolution = floor !== undefined;
   for (;;) {
-    const left = ctx.timeLimit - (performance.now() - t0) / 1000;
-    const ans = await solveShallowByMilp({ ...ctx, timeLimit: Math.max(left, 0.01) }, withRows(p, [...keep]), solver, floor, range);
+    const ans = await solveShallowByMilp({ ...ctx, timeLimit: Math.max(left(), 0.01) }, withRows(p, [...keep]), solver, floor, range, stopAtSolution);
     if (!ans.x) return ans;
     const broken = brokenRows(p, shallowPoint(p, ans.x));
-    if (broken.length === 0) return ans;
-    if (left <= 0 || ctx.options.signal?.aborted) return { ...ans, x: null, solverValue: null, proven: false };
+    if (broken.length === 0 && !stopAtSolution) return ans;
+    if (left() <= 0 || ctx.options.signal?.aborted) return broken.length === 0 ? ans : { ...ans, x: null, solverValue: null, proven: false };
+    // A point of the box above the floor: from now on the MILP runs to the box's optimum.
+    if (broken.length === 0) stopAtSolution = false;
     for (const k of broken) keep.add(k);
   }
+}
+
+/** Rounds of the floored LP relaxation that bring in the rows it breaks (it settles in 1–3). */
+const DISCOVERY_ROUNDS = 8;
+
+/**
+ * Brings into `keep` the rows of p that the floored LP relaxation of the kept ones breaks, until
+ * it breaks none (or after {@link DISCOVERY_ROUNDS}); cheap next to a MILP round, which would
+ * otherwise search a branch-and-bound tree only to find such a point. Returns the box closed
+ * when the relaxation has no point above the floor, else null.
+ */
+async function discoverRows(ctx: ExactContext, p: ShallowProblem, solver: HighsSolver, floor: number, keep: Set<number>, range: UnitRanges | undefined, left: () => number): Promise<SolverAnswer | null> {
+  for (let round = 0; round < DISCOVERY_ROUNDS && left() > 0; round++) {
+    const milp = shallowMilp(withRows(p, [...keep]), loweredFloor(floor), range);
+    const lp = { ...milp, columns: milp.columns.map((c) => ({ ...c, integer: false })) };
+    const out = await solver.solveMip(lp, { timeLimit: Math.max(left(), 0.01), gapTolerance: 0, signal: ctx.options.signal });
+    if (out.status === 'infeasible') {
+      const encoding = { columns: lp.columns.length, rows: lp.rows.length, binaries: 0, integers: 0, unstable: milp.stats.unstable, stable: 0, withoutBinary: milp.stats.unstable, tightened: 0, boundsSeconds: 0 };
+      return { method: 'milp', nodes: 0, solveSeconds: out.seconds, encoding, bnb: null, x: null, solverValue: null, bound: floor, proven: true, infeasible: null };
+    }
+    if (!out.colValue) return null;
+    const broken = brokenRows(p, Float64Array.from({ length: p.n }, (_, i) => Math.min(1, Math.max(0, out.colValue![i]))));
+    if (broken.length === 0) return null;
+    for (const k of broken) keep.add(k);
+  }
+  return null;
 }
 
 /**

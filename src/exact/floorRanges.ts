@@ -11,8 +11,9 @@ import { codeDualBound, type CodeRows, type UnitRanges } from './polytopeBound.j
  * (49 with its ranges over the polytope alone), its MILP 30.6 → 20.3 s.
  *
  * The range LP is the box's triangle relaxation: the code s ∈ [0,1]^n and the problem's rows
- * A s ≤ r, a column h_j ∈ [0, u_j] per unstable unit with h_j ≥ W_j s + b_j and the chord
- * h_j ≤ u_j (W_j s + b_j − l_j) / (u_j − l_j), a row W_j s + b_j ≤ 0 per unit already surely
+ * A s ≤ r, a column h_j ∈ [0, u_j] per unstable unit with the chord
+ * h_j ≤ u_j (W_j s + b_j − l_j) / (u_j − l_j) where c_j > 0 and h_j ≥ W_j s + b_j where c_j < 0
+ * (the floor row leans on no other side), a row W_j s + b_j ≤ 0 per unit already surely
  * inactive, and the floor row "objective ≥ floor" (its surely active units as linear terms).
  * Every range is certified from that LP's row duals (weak duality, src/exact/polytopeBound.ts), so
  * an early-stopped or rounded LP still gives a valid range. Each round rebuilds the relaxation
@@ -52,17 +53,21 @@ export async function floorRanges(run: LpRunner, p: ShallowProblem, start: UnitR
     const units: number[] = [];
     for (let j = 0; j < p.m; j++) if (p.c[j] > 0 && lo[j] < 0 && hi[j] > 0) units.push(j);
     // Two LPs a unit: max W_j s, max −W_j s (the offsets ±b_j enter in the certificate).
-    const costs = units.flatMap((j) => [1, -1].map((sign) => {
+    const cost = (j: number, sign: number) => {
       const g = new Float64Array(lp.rows.k);
       for (let i = 0; i < p.n; i++) g[i] = sign * p.W[j * p.n + i];
       return g;
-    }));
+    };
+    // Every maximum first, then every minimum: each LP starts from the last one's basis, which is
+    // nearer for a cost in the same direction (box by box on Dress's hardest boxes: 8–14 % faster).
+    const costs = [...units.map((j) => cost(j, 1)), ...units.map((j) => cost(j, -1))];
+    const at = (u: number, down: boolean) => u + (down ? units.length : 0);
     const duals = await run(lp.rows, lp.lo, lp.hi, costs);
     lps += costs.length;
     const certified = (t: number, offset: number) => (duals[t] ? codeDualBound(lp.rows, costs[t], offset, lp.lo, lp.hi, duals[t]!) : Infinity);
     let changed = false;
     units.forEach((j, u) => {
-      const up = certified(2 * u, p.b[j]), down = -certified(2 * u + 1, -p.b[j]);
+      const up = certified(at(u, false), p.b[j]), down = -certified(at(u, true), -p.b[j]);
       if (up < hi[j]) (hi[j] = up), (changed = true);
       if (down > lo[j]) (lo[j] = down), (changed = true);
     });
@@ -111,8 +116,13 @@ function triangleLp(p: ShallowProblem, range: UnitRanges, floor: number): Triang
     const l = range.lo[j], u = range.hi[j];
     const slope = u / (u - l);
     obj[n + t] = c[j];
-    row(unit(j, 1, t), b[j], Infinity); // h ≥ W s + b
-    row(unit(j, slope, t), -Infinity, slope * (b[j] - l)); // h ≤ chord
+    // Only the side the floor row can lean on: a unit that adds to the objective (c_j > 0) is
+    // limited by its chord, one that takes away (c_j < 0) by h ≥ W s + b (and h ≥ 0). The other
+    // side never binds (h can move towards it without lowering the objective), so the
+    // relaxation's points s are the same with fewer rows (the ranges of Dress's hardest boxes: the
+    // same; their LPs ≈ 35 % faster).
+    if (c[j] < 0) row(unit(j, 1, t), b[j], Infinity); // h ≥ W s + b
+    if (c[j] > 0) row(unit(j, slope, t), -Infinity, slope * (b[j] - l)); // h ≤ chord
   });
   if (floor > -Infinity) row(obj, floor - constant, Infinity);
   const lo = new Float64Array(k), hi = new Float64Array(k);

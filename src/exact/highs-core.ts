@@ -8,7 +8,7 @@
  * - `stop`: an Int32Array whose element 0 becomes non-zero when the owner asks HiGHS to stop,
  * - `ready`: a promise of the loaded `highs` module.
  *
- * Messages in: `{ type: 'mip', model, timeLimit, gap, start?, options }`,
+ * Messages in: `{ type: 'mip', model, timeLimit, gap, start?, stopAtSolution?, options }`,
  * `{ type: 'bounds', model, targets, seconds }` and `{ type: 'lps', model, costs, seconds, lpSeconds }`
  * (one LP per cost vector, warm-started from the last; the row duals of each), dispatched by `handle(msg)`.
  * Messages out: `progress`, `incumbent`, `done`, `bounds`, `lps`, `error`.
@@ -39,7 +39,7 @@ function runMip(h, msg) {
     m.options.set({ output_flag: false, time_limit: msg.timeLimit, mip_rel_gap: msg.gap, ...msg.options });
     if (msg.start) safe(() => m.setSolution({ colValue: msg.start }));
     const ct = h.constants.callbackType;
-    let lastPost = 0;
+    let lastPost = 0, found = false;
     const progress = (d) => {
       post({ type: 'progress', incumbent: d.mip_primal_bound ?? null, bound: d.mip_dual_bound ?? null, gap: d.mip_gap ?? null,
         nodes: Number(d.mip_node_count ?? 0), seconds: (Date.now() - t0) / 1000 });
@@ -47,10 +47,11 @@ function runMip(h, msg) {
     const r = m.run({
       [ct.mipImprovingSolution](e) {
         post({ type: 'incumbent', objective: e.data.objective_function_value, colValue: e.data.mip_solution });
+        found = true;
       },
       [ct.mipLogging](e) { progress(e.data); lastPost = Date.now(); },
       [ct.mipInterrupt](e) {
-        if (Atomics.load(stop, 0) !== 0 || (Date.now() - t0) / 1000 > msg.timeLimit) e.interrupt();
+        if (Atomics.load(stop, 0) !== 0 || (Date.now() - t0) / 1000 > msg.timeLimit || (found && msg.stopAtSolution)) e.interrupt();
         if (Date.now() - lastPost > 500) { progress(e.data); lastPost = Date.now(); }
       },
     });

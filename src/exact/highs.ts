@@ -44,6 +44,8 @@ export interface MipOptions {
   onProgress?: (p: SolveProgress) => void;
   onIncumbent?: (objective: number, colValue: Float64Array) => void;
   signal?: AbortSignal;
+  /** Stop at the first feasible solution HiGHS finds (status 'interrupted' with that solution). */
+  stopAtSolution?: boolean;
   /** Extra HiGHS options (names as in HiGHS, e.g. `mip_heuristic_effort`); they override actmax's defaults. */
   solverOptions?: Record<string, number | string | boolean>;
 }
@@ -297,7 +299,7 @@ export class HighsSolver {
       });
       const offError = this.thread.onError((e) => settle(() => reject(e)));
       options.signal?.addEventListener('abort', onAbort);
-      this.thread.post({ type: 'mip', model, timeLimit: options.timeLimit, gap: options.gapTolerance, start: options.start, options: { ...DEFAULT_MIP_OPTIONS, ...(options.start ? WARM_MIP_OPTIONS : {}), ...options.solverOptions } });
+      this.thread.post({ type: 'mip', model, timeLimit: options.timeLimit, gap: options.gapTolerance, start: options.start, stopAtSolution: options.stopAtSolution ?? false, options: { ...DEFAULT_MIP_OPTIONS, ...(options.start ? WARM_MIP_OPTIONS : {}), ...options.solverOptions } });
       if (options.signal?.aborted) onAbort();
     });
   }
