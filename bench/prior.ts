@@ -33,7 +33,8 @@ export const PRIOR_SETTINGS: Array<{ name: string; prior?: string; image?: 'auto
   { name: 'box only (--image none)' },
   { name: 'image defaults', image: 'auto' },
   { name: '--prior dataset:subspace:32:box=0.5-99.5 (one box)', prior: 'dataset:subspace:32:box=0.5-99.5', image: 'auto' },
-  { name: '--prior dataset:subspace:32 (one of 100 cluster boxes: 5–95 %, half-diagonal ≤ 6.25)', prior: 'dataset:subspace:32', image: 'auto' },
+  { name: '--prior dataset:subspace:32:clusters=5-95 (one of 100 cluster boxes: 5–95 %, half-diagonal ≤ 6.25; the default before core examples)', prior: 'dataset:subspace:32:clusters=5-95', image: 'auto' },
+  { name: '--prior dataset:subspace:32 (one of 500 boxes of half-diagonal 3 around the 5 core examples of each cluster)', prior: 'dataset:subspace:32', image: 'auto' },
   { name: '--prior decoder:models/fashion-mnist-decoder:box=0.5-99.5 (one box around all codes)', prior: 'decoder:models/fashion-mnist-decoder:box=0.5-99.5', image: 'auto' },
   { name: '--prior decoder:models/fashion-mnist-decoder (one of 40 cluster boxes: 0.5–99.5 %)', prior: 'decoder:models/fashion-mnist-decoder', image: 'auto' },
 ];

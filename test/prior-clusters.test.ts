@@ -50,6 +50,38 @@ describe('cluster boxes of a data prior', () => {
     }
   });
 
+  it('core examples: each cluster records its members nearest its centre; the default code set is a box of half-diagonal R around each, and survives storage', () => {
+    const withCores = { ...stored, clusters: classClusters(codes, labels, 400, 4, { perClass: 2, seed: 1, cores: 3 }) };
+    const c = withCores.clusters!;
+    expect(c.cores!.perCluster).toBe(3);
+    expect(c.cores!.codes).toHaveLength(4 * 3 * 4);
+    // Each core is a member's code (of the cluster's class), nearer the centre than most members.
+    for (let j = 0; j < c.count; j++) {
+      for (let e = 0; e < 3; e++) {
+        const core = c.cores!.codes.slice((j * 3 + e) * 4, (j * 3 + e + 1) * 4);
+        const r = Array.from({ length: 400 }, (_, i) => i).find((i) => core.every((v, k) => v === codes[i * 4 + k]));
+        expect(r !== undefined && labels[r]).toBe(c.labels[j]);
+        const d = Math.hypot(...core.map((v, k) => v - c.centres[j * 4 + k]));
+        const members = Array.from({ length: 400 }, (_, i) => i).filter((i) => labels[i] === c.labels[j]).map((i) => Math.hypot(...[0, 1, 2, 3].map((k) => codes[i * 4 + k] - c.centres[j * 4 + k])));
+        expect(members.filter((m) => m < d).length).toBeLessThan(members.length / 4);
+      }
+    }
+    const prior = subspacePrior(withCores, 4);
+    expect([prior.latent.union!.boxes.length, prior.latent.union!.cores, prior.latent.union!.radius]).toEqual([12, 3, 3]);
+    const b = prior.latent.union!.boxes[4];
+    expect(b.centre).toEqual(c.cores!.codes.slice(4 * 4, 5 * 4));
+    expect(Math.hypot(...b.lo.map((l, k) => (b.hi[k] - l) / 2))).toBeCloseTo(3, 12);
+    expect(subspacePrior(withCores, 4, { near: 1 }).latent.union!.boxes[4].hi[0]).toBeCloseTo(b.centre[0] + 0.5, 12);
+    expect(subspacePrior(withCores, 4, { clusterBox: [5, 95] }).latent.union!.boxes).toHaveLength(4);
+    const { header, binary } = encodeStoredPrior(withCores, 'p.bin');
+    const back = decodeStoredPrior(JSON.parse(JSON.stringify(header)), binary, 'p.json');
+    expect(back.clusters!.cores!.perCluster).toBe(3);
+    expect(back.clusters!.cores!.codes).toEqual(c.cores!.codes.map((v) => Math.fround(v)));
+    // Without cores (an older prior): percentile boxes, and near= is refused in one line.
+    expect(subspacePrior(stored, 4).latent.union!.percentiles).toEqual([5, 95]);
+    expect(() => subspacePrior(stored, 4, { near: 2 })).toThrow(/records no core examples/);
+  });
+
   it('caps a box\'s half-diagonal at the given radius, shrinking it about its middle; narrower boxes stay as they are', () => {
     const full = clusterBoxes(stored.clusters!, 4, [5, 95]);
     const half = (b: { lo: number[]; hi: number[] }) => Math.hypot(...b.lo.map((l, c) => (b.hi[c] - l) / 2));

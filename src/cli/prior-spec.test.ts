@@ -13,19 +13,27 @@ beforeAll(async () => {
 });
 
 describe('--prior', () => {
-  it('dataset:subspace:K reads the prior stored with the bundled model (K components, one of its 100 cluster boxes; box=, ball=, cluster=J)', async () => {
+  it('dataset:subspace:K reads the prior stored with the bundled model (K components, one of 500 boxes of half-diagonal 3 around its clusters\' core examples; near=, clusters=, box=, ball=, cluster=J)', async () => {
     const model = await loadModel(BUNDLED_MODEL);
     const { constraint } = await parsePrior('dataset:subspace:32', model);
     if (constraint.kind !== 'prior' || constraint.prior.type !== 'subspace') throw new Error('expected a subspace prior');
     expect(constraint.prior.components).toBe(32);
     expect(constraint.prior.basis).toHaveLength(32 * 784);
-    expect(constraint.prior.latent.union!.boxes).toHaveLength(100);
-    expect(constraint.prior.latent.union!.percentiles).toEqual([5, 95]);
-    expect(constraint.prior.latent.union!.radius).toBe(6.25);
+    const union = constraint.prior.latent.union!;
+    expect([union.boxes.length, union.cores, union.radius, union.percentiles]).toEqual([500, 5, 3, undefined]);
+    // Each box: half-diagonal 3 around a training image's code.
+    for (const b of union.boxes.slice(0, 20)) expect(Math.hypot(...b.lo.map((l, c) => (b.hi[c] - l) / 2))).toBeCloseTo(3, 9);
+    const near = (await parsePrior('dataset:subspace:32:near=4.5', model)).constraint;
+    expect(near.kind === 'prior' && near.prior.latent.union!.radius).toBe(4.5);
+    const clustered = (await parsePrior('dataset:subspace:32:clusters=5-95', model)).constraint;
+    if (clustered.kind !== 'prior') throw new Error('expected a prior');
+    expect([clustered.prior.latent.union!.boxes.length, clustered.prior.latent.union!.percentiles, clustered.prior.latent.union!.radius]).toEqual([100, [5, 95], 6.25]);
     const box = (await parsePrior('dataset:subspace:32:box=0.5-99.5', model)).constraint;
     expect(box.kind === 'prior' && box.prior.latent.box!.lo[0]).toBeLessThan(0);
     const one = (await parsePrior('dataset:subspace:32:cluster=7', model)).constraint;
-    expect(one.kind === 'prior' && one.prior.latent.box!.lo).toEqual(constraint.prior.latent.union!.boxes[7].lo);
+    expect(one.kind === 'prior' && one.prior.latent.box!.lo).toEqual(clustered.prior.latent.union!.boxes[7].lo);
+    await expect(parsePrior('dataset:subspace:32:near=0', model)).rejects.toThrow(/near=0: give a positive half-diagonal/);
+    await expect(parsePrior('dataset:subspace:32:near=x', model)).rejects.toThrow(/R must be a number/);
     const ball = (await parsePrior('dataset:subspace:8:ball=p50', model)).constraint;
     expect(ball.kind === 'prior' && ball.prior.latent.ball?.radius).toBeGreaterThan(1);
     model.dispose();

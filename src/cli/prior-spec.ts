@@ -19,13 +19,13 @@ function bad(spec: string, why: string): never {
 
 /** Splits `SOURCE:opt:opt…` where options are `subspace:K`, `box=…`, `ball=…` (SOURCE may hold colons, e.g. a URL). */
 function splitOptions(spec: string, rest: string): { source: string; options: Array<[string, string]> } {
-  const m = /:(subspace:|box=|ball=|clusters?=)/.exec(rest);
+  const m = /:(subspace:|box=|ball=|near=|clusters?=)/.exec(rest);
   const source = m ? rest.slice(0, m.index) : rest;
   const options: Array<[string, string]> = [];
   let tail = m ? rest.slice(m.index + 1) : '';
   while (tail) {
     const sub = /^subspace:([^:]*)(?::|$)/.exec(tail);
-    const kv = /^(box|ball|clusters?)=([^:]*)(?::|$)/.exec(tail);
+    const kv = /^(box|ball|near|clusters?)=([^:]*)(?::|$)/.exec(tail);
     const hit = sub ? (['subspace', sub[1]] as [string, string]) : kv ? ([kv[1], kv[2]] as [string, string]) : null;
     if (!hit) bad(spec, `unknown option "${tail.split(':')[0]}"`);
     if (options.some(([k]) => k === hit[0])) bad(spec, `${hit[0]} given twice`);
@@ -63,6 +63,7 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
   if (text.startsWith('decoder:')) {
     const { source, options } = splitOptions(text, text.slice('decoder:'.length));
     if (options.some(([k]) => k === 'subspace')) bad(text, 'subspace:K is for example priors, not decoders');
+    if (options.some(([k]) => k === 'near')) bad(text, 'near=R is for the boxes around a subspace prior\'s core examples, not decoders');
     const box = options.find(([k]) => k === 'box')?.[1];
     const ball = options.find(([k]) => k === 'ball')?.[1];
     const cluster = options.find(([k]) => k === 'cluster')?.[1];
@@ -97,6 +98,8 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
   if (clusters !== undefined) opts.clusterBox = percentiles(text, clusters, 'clusters');
   const cluster = get('cluster');
   if (cluster !== undefined) opts.cluster = number(text, cluster, 'J');
+  const near = get('near');
+  if (near !== undefined) opts.near = number(text, near, 'R');
   const ball = get('ball');
   if (ball !== undefined) opts.ball = ball.startsWith('p') ? { percentile: number(text, ball.slice(1), 'the percentile') } : number(text, ball, 'R');
   if (source !== 'dataset' && !(await fs.stat(source).then(() => true, () => false))) bad(text, `"${source}" is neither "dataset" nor an existing file or folder of examples`);

@@ -81,8 +81,9 @@ function runBounds(h, msg) {
       m.changeColCost(c, 1);
       for (const sense of ['min', 'max']) {
         m.changeObjectiveSense(sense === 'min' ? h.constants.objectiveSense.minimize : h.constants.objectiveSense.maximize);
-        const r = m.run();
-        if (r.modelStatus === optimal) {
+        const r = safe(() => m.run(), null);
+        if (!r) safe(() => m.clearSolver());
+        if (r && r.modelStatus === optimal) {
           const v = m.getObjectiveValue();
           if (sense === 'min') lo[k] = v; else hi[k] = v;
         }
@@ -106,8 +107,11 @@ function runLps(h, msg) {
       m.changeColsCost(all, cost);
       // HiGHS's time_limit counts from the model's first run unless its clocks are zeroed: per LP here.
       m.zeroAllClocks();
-      const r = m.run();
-      duals.push(r.modelStatus === optimal ? Float64Array.from(m.getSolution().rowDual) : null);
+      // HiGHS can fail on an LP it finds numerically hard (kError): that LP has no duals, and the
+      // next one starts afresh.
+      const r = safe(() => m.run(), null);
+      if (!r) safe(() => m.clearSolver());
+      duals.push(r && r.modelStatus === optimal ? Float64Array.from(m.getSolution().rowDual) : null);
     }
   } finally { m.dispose(); }
   post({ type: 'lps', duals, seconds: (Date.now() - t0) / 1000 });

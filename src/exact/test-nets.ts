@@ -3,7 +3,7 @@ import { describeModel } from '../model/describe.js';
 import { loadModel } from '../model/load.js';
 import type { ActmaxModel } from '../model/types.js';
 import { loadDatasetPrior } from '../prior/dataset.js';
-import { subspacePrior } from '../prior/subspace.js';
+import { subspacePrior, type SubspaceOptions } from '../prior/subspace.js';
 import type { SubspacePrior } from '../prior/types.js';
 
 /**
@@ -98,12 +98,14 @@ export function preActivation(p: { n: number; W: Float64Array; b: Float64Array }
 
 /**
  * The bundled Fashion-MNIST model and its dataset prior with K components and the default code
- * set (the union of cluster boxes): tests on the real prior.
+ * set (the union of boxes around the clusters' core examples) or the one `options` ask for: tests
+ * on the real prior.
  *
  * @example
- * const { model, prior } = await bundledPrior(); // prior.latent.union!.boxes.length === 100
+ * const { model, prior } = await bundledPrior(); // prior.latent.union!.boxes.length === 500
+ * const clustered = await bundledPrior(32, { clusterBox: [5, 95] }); // 100 cluster boxes
  */
-export async function bundledPrior(k = 32): Promise<{ model: ActmaxModel; prior: SubspacePrior }> {
+export async function bundledPrior(k = 32, options: SubspaceOptions = {}): Promise<{ model: ActmaxModel; prior: SubspacePrior }> {
   const model = await loadModel('models/fashion-mnist-mlp');
-  return { model, prior: subspacePrior((await loadDatasetPrior(model)).stored, k) };
+  return { model, prior: subspacePrior((await loadDatasetPrior(model)).stored, k, options) };
 }

@@ -24,6 +24,14 @@ export const DEFAULT_CLUSTER_BOX: [number, number] = [5, 95];
  */
 export const DEFAULT_CLUSTER_RADIUS = 6.25;
 
+/**
+ * The default half-diagonal of the boxes around the clusters' core examples (input units for a
+ * subspace prior: the basis is orthonormal, so code distances are pixel distances). Measured on
+ * the bundled model (BENCHMARKS.md, *Data priors*): 5 cores a cluster, half-diagonal 3: every
+ * class's answer looks like data (10/10; 4.5: 10/10 with less room, Bag at 5.15 of 5.2).
+ */
+export const DEFAULT_CORE_RADIUS = 3;
+
 /** Clusters of codes with `dims` components (flat arrays, cluster-major). */
 export interface CodeClusters {
   count: number;
@@ -36,6 +44,8 @@ export interface CodeClusters {
   centres: number[];
   /** count × dims × 21: quantile 0, 5, …, 100 % of each component over the cluster's examples. */
   quantiles: number[];
+  /** The codes of each cluster's `perCluster` examples nearest its centre (count × perCluster × dims), where recorded. */
+  cores?: { perCluster: number; codes: number[] };
 }
 
 /** One box of a union: the code box and the cluster's mean code (a starting point). */
@@ -81,6 +91,34 @@ export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [nu
   });
 }
 
+/**
+ * One box per core example of each cluster (its code over the first `k` components ± radius/√k
+ * per component: a half-diagonal of `radius`): a union of small boxes around typical examples,
+ * so an answer stays within `radius` of one of them, however far the objective pulls. Where
+ * percentile boxes reach corners no example comes near (a Sandal cluster's reach boots), these
+ * do not.
+ *
+ * @example
+ * const clusters = { count: 1, dims: 2, labels: [5], sizes: [9], centres: [0, 0], quantiles: [], cores: { perCluster: 1, codes: [1, 2] } };
+ * coreBoxes(clusters, 2, Math.SQRT2)[0] // { lo: [0, 1], hi: [2, 3], centre: [1, 2], label: 5 }
+ */
+export function coreBoxes(clusters: CodeClusters, k: number, radius = DEFAULT_CORE_RADIUS): CodeBox[] {
+  if (!clusters.cores) throw new ActmaxError('bad-option', 'these clusters record no core examples; use clusters=LOW-HIGH for percentile boxes');
+  if (!(radius > 0) || !Number.isFinite(radius)) throw new ActmaxError('bad-option', `near=${radius}: give a positive half-diagonal, e.g. near=${DEFAULT_CORE_RADIUS}`);
+  if (k > clusters.dims) throw new ActmaxError('bad-option', `the clusters describe ${clusters.dims} components; K = ${k} needs more`);
+  const { perCluster, codes } = clusters.cores;
+  const h = radius / Math.sqrt(k);
+  const boxes: CodeBox[] = [];
+  for (let j = 0; j < clusters.count; j++) {
+    for (let e = 0; e < perCluster; e++) {
+      const off = (j * perCluster + e) * clusters.dims;
+      const centre = Array.from({ length: k }, (_, c) => codes[off + c]);
+      boxes.push({ lo: centre.map((v) => v - h), hi: centre.map((v) => v + h), centre, label: clusters.labels[j] });
+    }
+  }
+  return boxes;
+}
+
 /** Shrinks the box [lo, hi] about its middle so that its half-diagonal is at most `radius`. */
 function shrinkToRadius(lo: number[], hi: number[], radius: number): void {
   const half = Math.sqrt(lo.reduce((s, l, c) => s + ((hi[c] - l) / 2) ** 2, 0));
@@ -108,5 +146,12 @@ export function readClusters(v: unknown, dims: number, where: string): CodeClust
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || c.dims !== dims || !nums(c.labels, count) || !nums(c.sizes, count) || !nums(c.centres, count * dims) || !nums(c.quantiles, count * dims * LEVELS)) {
     throw new ActmaxError('bad-input', `${where}: clusters must be {count, dims: ${dims}, labels, sizes, centres: count×${dims}, quantiles: count×${dims}×${LEVELS}}`);
   }
-  return { count, dims, labels: c.labels, sizes: c.sizes, centres: c.centres, quantiles: c.quantiles };
+  const cores = c.cores;
+  if (cores !== undefined) {
+    const per = cores?.perCluster;
+    if (typeof per !== 'number' || !Number.isInteger(per) || per < 1 || !nums(cores.codes, count * per * dims)) {
+      throw new ActmaxError('bad-input', `${where}: clusters.cores must be {perCluster ≥ 1, codes: count×perCluster×${dims}}`);
+    }
+  }
+  return { count, dims, labels: c.labels, sizes: c.sizes, centres: c.centres, quantiles: c.quantiles, ...(cores ? { cores: { perCluster: cores.perCluster, codes: cores.codes } } : {}) };
 }

@@ -111,12 +111,12 @@ export interface StoredPriorHeader {
   /** The binary file (same folder), little-endian float32, arrays in this order and length. */
   binary: string;
   layout: Array<{ name: (typeof ARRAYS)[number] | (typeof CLUSTER_ARRAYS)[number]; length: number }>;
-  /** The clusters' small fields; their centres and quantile tables follow the other arrays in the binary. */
-  clusters?: Pick<CodeClusters, 'count' | 'dims' | 'labels' | 'sizes'>;
+  /** The clusters' small fields; their centres, quantile tables (and core examples' codes) follow the other arrays in the binary. */
+  clusters?: Pick<CodeClusters, 'count' | 'dims' | 'labels' | 'sizes'> & { /** Core examples per cluster, where recorded. */ cores?: number };
 }
 
 const ARRAYS = ['mean', 'basis', 'variances', 'codeQuantiles', 'normQuantiles'] as const;
-const CLUSTER_ARRAYS = ['clusterCentres', 'clusterQuantiles'] as const;
+const CLUSTER_ARRAYS = ['clusterCentres', 'clusterQuantiles', 'clusterCores'] as const;
 
 /**
  * Serialises a prior as a JSON header and a float32 binary (little-endian).
@@ -128,6 +128,7 @@ const CLUSTER_ARRAYS = ['clusterCentres', 'clusterQuantiles'] as const;
 export function encodeStoredPrior(p: StoredPrior, binaryName: string): { header: StoredPriorHeader; binary: Uint8Array } {
   const arrays: Array<[StoredPriorHeader['layout'][number]['name'], ArrayLike<number>]> = ARRAYS.map((name) => [name, p[name]]);
   if (p.clusters) arrays.push(['clusterCentres', p.clusters.centres], ['clusterQuantiles', p.clusters.quantiles]);
+  if (p.clusters?.cores) arrays.push(['clusterCores', p.clusters.cores.codes]);
   const layout = arrays.map(([name, a]) => ({ name, length: a.length }));
   const total = layout.reduce((s, l) => s + l.length, 0);
   const binary = new Uint8Array(total * 4);
@@ -137,7 +138,7 @@ export function encodeStoredPrior(p: StoredPrior, binaryName: string): { header:
   const header: StoredPriorHeader = {
     format: 'actmax-prior', version: 1, source: p.source, shape: p.shape, features: p.features, components: p.components,
     examples: p.examples, quantileStep: QUANTILE_STEP, binary: binaryName, layout,
-    ...(p.clusters ? { clusters: { count: p.clusters.count, dims: p.clusters.dims, labels: p.clusters.labels, sizes: p.clusters.sizes } } : {}),
+    ...(p.clusters ? { clusters: { count: p.clusters.count, dims: p.clusters.dims, labels: p.clusters.labels, sizes: p.clusters.sizes, ...(p.clusters.cores ? { cores: p.clusters.cores.perCluster } : {}) } } : {}),
   };
   return { header, binary };
 }
@@ -161,11 +162,13 @@ export function decodeStoredPrior(header: unknown, binary: Uint8Array, file: str
   if (h.quantileStep !== QUANTILE_STEP) bad(`quantileStep must be ${QUANTILE_STEP}`);
   const want: Record<string, number> = { mean: n, basis: k * n, variances: k, codeQuantiles: k * LEVELS, normQuantiles: k * LEVELS };
   const hc = h.clusters;
-  const names: readonly string[] = hc ? [...ARRAYS, ...CLUSTER_ARRAYS] : ARRAYS;
+  const names: readonly string[] = hc ? [...ARRAYS, ...CLUSTER_ARRAYS.slice(0, hc.cores === undefined ? 2 : 3)] : ARRAYS;
   if (hc) {
     if (!Number.isInteger(hc.count) || hc.count < 1 || hc.dims !== k) bad(`clusters must have a positive integer count and dims = components (${k})`);
+    if (hc.cores !== undefined && !(Number.isInteger(hc.cores) && hc.cores >= 1)) bad('clusters.cores must be a positive integer (core examples per cluster)');
     want.clusterCentres = hc.count * k;
     want.clusterQuantiles = hc.count * k * CLUSTER_LEVELS;
+    if (hc.cores !== undefined) want.clusterCores = hc.count * hc.cores * k;
   }
   const layout = h.layout ?? [];
   if (layout.length !== names.length || layout.some((l, i) => l.name !== names[i] || l.length !== want[l.name])) bad(`layout must list ${names.join(', ')} with lengths ${names.map((a) => want[a]).join(', ')}`);
@@ -180,7 +183,8 @@ export function decodeStoredPrior(header: unknown, binary: Uint8Array, file: str
     if (!a.every(Number.isFinite)) bad(`${name} holds a value that is not a finite number`);
     arrays[name] = a;
   }
-  const clusters = hc ? readClusters({ ...hc, centres: Array.from(arrays.clusterCentres), quantiles: Array.from(arrays.clusterQuantiles) }, k, file) : null;
+  const cores = hc?.cores !== undefined ? { perCluster: hc.cores, codes: Array.from(arrays.clusterCores) } : undefined;
+  const clusters = hc ? readClusters({ count: hc.count, dims: hc.dims, labels: hc.labels, sizes: hc.sizes, centres: Array.from(arrays.clusterCentres), quantiles: Array.from(arrays.clusterQuantiles), cores }, k, file) : null;
   return {
     shape: [...shape], features: n, components: k, examples: h.examples ?? 0, source: String(h.source ?? ''),
     mean: arrays.mean, basis: arrays.basis, variances: arrays.variances, codeQuantiles: arrays.codeQuantiles, normQuantiles: arrays.normQuantiles,

@@ -1,5 +1,5 @@
 import { ActmaxError } from '../errors.js';
-import { clusterBoxes, DEFAULT_CLUSTER_BOX, DEFAULT_CLUSTER_RADIUS } from './clusters.js';
+import { clusterBoxes, coreBoxes, DEFAULT_CLUSTER_BOX, DEFAULT_CLUSTER_RADIUS, DEFAULT_CORE_RADIUS } from './clusters.js';
 import { storedQuantile, type StoredPrior } from './store.js';
 import type { LatentSet, SubspacePrior } from './types.js';
 
@@ -15,6 +15,8 @@ export interface SubspaceOptions {
   clusterBox?: [number, number];
   /** Cap on each cluster box's half-diagonal, in input units (default {@link DEFAULT_CLUSTER_RADIUS}; Infinity: none). */
   clusterRadius?: number;
+  /** Half-diagonal of the boxes around the clusters' core examples, in input units (default {@link DEFAULT_CORE_RADIUS}). */
+  near?: number;
 }
 
 /** The default percentile box of a subspace prior. */
@@ -22,14 +24,17 @@ export const DEFAULT_PERCENTILE_BOX: [number, number] = [0.5, 99.5];
 
 /**
  * A subspace prior x = mean + basisᵀ·z over the top `k` components of a stored prior. The code
- * set: by default, when the stored prior has clusters (the bundled model's does), the union of
- * one percentile box per cluster (5–95 %, each shrunk about its middle to a half-diagonal of at most
- * 6.25 where wider), else the examples' percentile box (0.5–99.5 %); or,
- * when asked, the percentile box `box`, a Mahalanobis ball `ball` (or both), or one cluster's box.
+ * set: by default, when the stored prior records its clusters' core examples (the bundled model's
+ * does), the union of one box of half-diagonal `near` (3) around each of them; with `clusterBox`,
+ * or when it records clusters alone, one percentile box per cluster (5–95 %, each shrunk about its
+ * middle to a half-diagonal of at most 6.25 where wider); else the examples' percentile box
+ * (0.5–99.5 %); or, when asked, the percentile box `box`, a Mahalanobis ball `ball` (or both), or
+ * one cluster's box.
  *
  * @example
  * const { stored } = await loadDatasetPrior(model);
- * const prior = subspacePrior(stored, 32);                        // one of the cluster boxes
+ * const prior = subspacePrior(stored, 32);                        // one of the boxes around core examples
+ * const clustered = subspacePrior(stored, 32, { clusterBox: [5, 95] }); // one of the cluster boxes
  * const box = subspacePrior(stored, 32, { box: [0.5, 99.5] });    // the whole percentile box
  * const ball = subspacePrior(stored, 32, { ball: { percentile: 50 } }); // the median norm
  */
@@ -47,8 +52,14 @@ export function subspacePrior(stored: StoredPrior, k: number, options: SubspaceO
     const b = clusterBoxes(clusters, k, options.clusterBox, boxRadius)[options.cluster];
     latent.box = { lo: b.lo, hi: b.hi };
   } else if (clusters && options.box === undefined && options.ball === undefined) {
-    const percentiles = options.clusterBox ?? DEFAULT_CLUSTER_BOX;
-    latent.union = { boxes: clusterBoxes(clusters, k, percentiles, boxRadius), percentiles, ...(Number.isFinite(boxRadius) ? { radius: boxRadius } : {}) };
+    if (clusters.cores && options.clusterBox === undefined) {
+      const radius = options.near ?? DEFAULT_CORE_RADIUS;
+      latent.union = { boxes: coreBoxes(clusters, k, radius), radius, cores: clusters.cores.perCluster };
+    } else {
+      if (options.near !== undefined) throw new ActmaxError('bad-option', `near=${options.near}: this prior records no core examples of its clusters; use clusters=LOW-HIGH`);
+      const percentiles = options.clusterBox ?? DEFAULT_CLUSTER_BOX;
+      latent.union = { boxes: clusterBoxes(clusters, k, percentiles, boxRadius), percentiles, ...(Number.isFinite(boxRadius) ? { radius: boxRadius } : {}) };
+    }
   }
   const box = options.box ?? (options.ball === undefined && !latent.box && !latent.union ? DEFAULT_PERCENTILE_BOX : undefined);
   if (box) {

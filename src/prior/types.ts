@@ -14,8 +14,12 @@ import type { CodeBox } from './clusters.js';
 export interface LatentSet {
   box?: { lo: number[]; hi: number[] };
   ball?: { radius: number; scale: number[] };
-  /** The union of these boxes (not combined with `box` or `ball`): the [low, high] % box of each cluster. */
-  union?: { boxes: CodeBox[]; percentiles: [number, number]; /** Cap on each box's half-diagonal (absent: none). */ radius?: number };
+  /**
+   * The union of these boxes (not combined with `box` or `ball`): the [low, high] % box of each
+   * cluster (`percentiles`), or a box of half-diagonal `radius` around each of each cluster's
+   * `cores` examples nearest its centre.
+   */
+  union?: { boxes: CodeBox[]; percentiles?: [number, number]; /** Cap on each box's half-diagonal (absent: none). */ radius?: number; /** Core examples per cluster (boxes around them). */ cores?: number };
 }
 
 /** x = mean + Σ_k z_k · basis_k: the mean and top-K principal directions of the examples (orthonormal rows). */
@@ -54,7 +58,7 @@ export function latentSize(prior: DataPrior): number {
  *
  * @example
  * const p = subspacePrior((await loadDatasetPrior(model)).stored, 32, {}, 'the dataset');
- * describePrior(p) // 'subspace K=32 of the dataset; z in one of 100 cluster boxes (5–95 % of each cluster of the examples, half-diagonal ≤ 6.25)'
+ * describePrior(p) // 'subspace K=32 of the dataset; z in one of 500 boxes of half-diagonal 3 around the 5 examples nearest the centre of each cluster'
  */
 export function describePrior(prior: DataPrior): string {
   const set = describeLatentSet(prior.latent);
@@ -64,9 +68,13 @@ export function describePrior(prior: DataPrior): string {
 /** The code set in words. @example describeLatentSet({ ball: { radius: 5, scale } }) // 'the Mahalanobis ball of radius 5' */
 export function describeLatentSet(set: LatentSet): string {
   const parts: string[] = [];
-  if (set.union) {
-    const cap = set.union.radius !== undefined && Number.isFinite(set.union.radius) ? `, half-diagonal ≤ ${set.union.radius}` : '';
-    parts.push(`one of ${set.union.boxes.length} cluster boxes (${set.union.percentiles[0]}–${set.union.percentiles[1]} % of each cluster of the examples${cap})`);
+  const u = set.union;
+  if (u?.cores !== undefined) {
+    parts.push(`one of ${u.boxes.length} boxes of half-diagonal ${u.radius} around the ${u.cores} examples nearest the centre of each cluster`);
+  } else if (u) {
+    const cap = u.radius !== undefined && Number.isFinite(u.radius) ? `, half-diagonal ≤ ${u.radius}` : '';
+    const [pl, ph] = u.percentiles ?? [0, 100];
+    parts.push(`one of ${u.boxes.length} cluster boxes (${pl}–${ph} % of each cluster of the examples${cap})`);
   }
   if (set.box) parts.push('a per-component box');
   if (set.ball) parts.push(`the Mahalanobis ball of radius ${Number(set.ball.radius.toPrecision(4))}`);

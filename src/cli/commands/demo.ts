@@ -21,8 +21,8 @@ export interface DemoRow {
 export const DEMO_SETTINGS = { steps: 150, restarts: 2, seed: 0 } as const;
 
 /**
- * Restarts with a data prior: `maximize`'s default. Over a union of cluster boxes each restart
- * searches one box, and 2 miss Pullover's best ones (p 0.986 instead of 0.997 under dataset:subspace:32).
+ * Restarts with a data prior: `maximize`'s default. Over a union of boxes each restart searches
+ * one box, and 2 missed Pullover's best ones (p 0.986 instead of 0.997 under the 100 cluster boxes).
  */
 const PRIOR_RESTARTS = 6;
 
