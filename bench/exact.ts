@@ -13,7 +13,7 @@
  * (b)  L∞ balls of radius ε around test images, the logit of class (label + 1) mod 10: the
  *      automatic choice (branch-and-bound) and the MILP side by side, `--time-b` s (default 30).
  * (c)  every class under the bundled data prior with its defaults (`--prior dataset:subspace:32`:
- *      z in one of 100 cluster boxes, solved as the max over the boxes), `--time` s: the solvers'
+ *      z in one of 500 boxes around the clusters' core examples, solved as the max over the boxes), `--time` s: the solvers'
  *      variables are the 32 code values; boxes closed by their interval bound / by a solve / left
  *      open, the largest open box's bound, and the answer's distance to the prior's set.
  * (q)  time to quality of gradient search (`maximize` with its defaults: polish on, and off)
@@ -181,7 +181,7 @@ if (has('c')) {
     train ??= loadFashionMnist({ split: 'train' });
     const looks = r.input.length ? realism(r.input, train) : null;
     const judge = looks ? { p: (Object.values(r.outputs)[0] as number[])[k], distance: looks.distance, majority: looks.majority, majorityCount: looks.majorityCount } : null;
-    line({ part: 'c', constraint: 'prior dataset:subspace:32 (union of cluster boxes) ∩ box [0,1]^784', objective: `logit:${k}`, timeLimit, priorResidual: residual, boxes: boxes ? { total: boxes.total, pruned: boxes.pruned, solved: boxes.solved, open: open.length, worstOpen: open[0] ?? null } : null, judge }, r);
+    line({ part: 'c', constraint: 'prior dataset:subspace:32 (union of boxes around core examples) ∩ box [0,1]^784', objective: `logit:${k}`, timeLimit, priorResidual: residual, boxes: boxes ? { total: boxes.total, pruned: boxes.pruned, solved: boxes.solved, open: open.length, worstOpen: open[0] ?? null } : null, judge }, r);
   }
 }
 
