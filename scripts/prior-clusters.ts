@@ -56,7 +56,7 @@ export function classClusters(codes: ArrayLike<number>, labels: ArrayLike<number
   return out;
 }
 
-/** The `take` members whose first `cd` components lie nearest the centroid (repeating the last where a cluster has fewer). */
+/** The `take` members whose codes lie nearest the centroid over its components (repeating the last where a cluster has fewer). */
 function nearestMembers(codes: ArrayLike<number>, dims: number, members: number[], centroid: number[], take: number): number[] {
   const d2 = (r: number) => centroid.reduce((s, v, c) => s + (codes[r * dims + c] - v) ** 2, 0);
   const near = members.map((r) => ({ r, d: d2(r) })).sort((a, b) => a.d - b.d || a.r - b.r).map((o) => o.r);
