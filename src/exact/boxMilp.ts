@@ -5,6 +5,7 @@ import { WARM_MIP_OPTIONS, type HighsSolver } from './highs.js';
 import { forwardValues } from './network.js';
 import { exactObjectiveValue } from './objective.js';
 import { shallowMilp } from './shallowMilp.js';
+import type { Milp } from './encode.js';
 import type { UnitRanges } from './polytopeBound.js';
 
 /** The floor row is lowered by this (relative) so "infeasible" proves the box below the floor with room for HiGHS's tolerances. */
@@ -40,8 +41,7 @@ export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, s
   // With a floor the MILP is there to prove the box below it: primal heuristics only cost time.
   const solverOptions = lowered !== undefined ? { ...WARM_MIP_OPTIONS, ...ctx.options.solverOptions } : ctx.options.solverOptions;
   const out = await solver.solveMip(milp, { timeLimit: ctx.timeLimit, gapTolerance: Math.max(ctx.gapTolerance, 1e-6), signal: ctx.options.signal, solverOptions, stopAtSolution });
-  const encoding = { columns: milp.columns.length, rows: milp.rows.length, binaries: milp.stats.binaries, integers: milp.stats.integers, unstable: milp.stats.unstable, stable: 0, withoutBinary: milp.stats.withoutBinary, tightened: 0, boundsSeconds: 0 };
-  const base = { method: 'milp' as const, nodes: out.nodes, solveSeconds: out.seconds, encoding, bnb: null };
+  const base = { method: 'milp' as const, nodes: out.nodes, solveSeconds: out.seconds, encoding: milpEncoding(milp), bnb: null };
   if (out.status === 'infeasible') {
     // Below the floor everywhere (or no point at all): closed, the floor bounds it.
     if (lowered !== undefined) return { ...base, x: null, solverValue: null, bound: floor!, proven: true, infeasible: null };
@@ -50,7 +50,7 @@ export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, s
   if (out.status === 'unbounded') throw new ActmaxError('internal-check', `exact mode: HiGHS reports a box's MILP unbounded for ${ctx.name}, but every variable is bounded`);
   let x: Float64Array | null = null, solverValue: number | null = null;
   if (out.colValue) {
-    const s = Float64Array.from({ length: p.n }, (_, i) => Math.min(1, Math.max(0, out.colValue![i])));
+    const s = codePoint(p, out.colValue);
     if (rowsHold(p, s)) {
       x = shallowInput(p, s);
       solverValue = shallowValue(p, s);
@@ -62,6 +62,17 @@ export async function solveShallowByMilp(ctx: ExactContext, p: ShallowProblem, s
   }
   const bound = out.bound === null ? null : Math.max(out.bound, lowered ?? -Infinity);
   return { ...base, x, solverValue, bound, proven: out.status === 'optimal' && x !== null, infeasible: null };
+}
+
+/** A compact MILP's size, as a box's answer reports it. */
+function milpEncoding(milp: Milp) {
+  const { binaries, integers, unstable, withoutBinary } = milp.stats;
+  return { columns: milp.columns.length, rows: milp.rows.length, binaries, integers, unstable, stable: 0, withoutBinary, tightened: 0, boundsSeconds: 0 };
+}
+
+/** The code s of a solver's columns (its first n), clamped into [0, 1]. */
+function codePoint(p: ShallowProblem, colValue: ArrayLike<number>): Float64Array {
+  return Float64Array.from({ length: p.n }, (_, i) => Math.min(1, Math.max(0, colValue[i])));
 }
 
 /**
@@ -133,11 +144,11 @@ async function discoverRows(ctx: ExactContext, p: ShallowProblem, solver: HighsS
     const lp = { ...milp, columns: milp.columns.map((c) => ({ ...c, integer: false })) };
     const out = await solver.solveMip(lp, { timeLimit: Math.max(left(), 0.01), gapTolerance: 0, signal: ctx.options.signal });
     if (out.status === 'infeasible') {
-      const encoding = { columns: lp.columns.length, rows: lp.rows.length, binaries: 0, integers: 0, unstable: milp.stats.unstable, stable: 0, withoutBinary: milp.stats.unstable, tightened: 0, boundsSeconds: 0 };
+      const encoding = { ...milpEncoding(milp), binaries: 0, integers: 0, withoutBinary: milp.stats.unstable };
       return { method: 'milp', nodes: 0, solveSeconds: out.seconds, encoding, bnb: null, x: null, solverValue: null, bound: floor, proven: true, infeasible: null };
     }
     if (!out.colValue) return null;
-    const broken = brokenRows(p, Float64Array.from({ length: p.n }, (_, i) => Math.min(1, Math.max(0, out.colValue![i]))));
+    const broken = brokenRows(p, codePoint(p, out.colValue));
     if (broken.length === 0) return null;
     for (const k of broken) keep.add(k);
   }

@@ -32,6 +32,13 @@ function build(h, w) {
   return model;
 }
 function safe(f, d) { try { const v = f(); return v === undefined ? d : v; } catch { return d; } }
+// One LP of a batch: HiGHS can fail on an LP it finds numerically hard (kError); that LP then has
+// no answer (null) and the next starts from a cleared solver.
+function runOrReset(m) {
+  const r = safe(() => m.run(), null);
+  if (!r) safe(() => m.clearSolver());
+  return r;
+}
 function runMip(h, msg) {
   const m = build(h, msg.model);
   const t0 = Date.now();
@@ -81,8 +88,7 @@ function runBounds(h, msg) {
       m.changeColCost(c, 1);
       for (const sense of ['min', 'max']) {
         m.changeObjectiveSense(sense === 'min' ? h.constants.objectiveSense.minimize : h.constants.objectiveSense.maximize);
-        const r = safe(() => m.run(), null);
-        if (!r) safe(() => m.clearSolver());
+        const r = runOrReset(m);
         if (r && r.modelStatus === optimal) {
           const v = m.getObjectiveValue();
           if (sense === 'min') lo[k] = v; else hi[k] = v;
@@ -107,10 +113,7 @@ function runLps(h, msg) {
       m.changeColsCost(all, cost);
       // HiGHS's time_limit counts from the model's first run unless its clocks are zeroed: per LP here.
       m.zeroAllClocks();
-      // HiGHS can fail on an LP it finds numerically hard (kError): that LP has no duals, and the
-      // next one starts afresh.
-      const r = safe(() => m.run(), null);
-      if (!r) safe(() => m.clearSolver());
+      const r = runOrReset(m);
       duals.push(r && r.modelStatus === optimal ? Float64Array.from(m.getSolution().rowDual) : null);
     }
   } finally { m.dispose(); }
