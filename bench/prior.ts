@@ -35,8 +35,8 @@ export const PRIOR_SETTINGS: Array<{ name: string; prior?: string; image?: 'auto
   { name: '--prior dataset:subspace:32:box=0.5-99.5 (one box)', prior: 'dataset:subspace:32:box=0.5-99.5', image: 'auto' },
   { name: '--prior dataset:subspace:32:clusters=5-95 (one of 100 cluster boxes: 5–95 %, half-diagonal ≤ 6.25; the default before core examples)', prior: 'dataset:subspace:32:clusters=5-95', image: 'auto' },
   { name: '--prior dataset:subspace:32 (one of 500 boxes of half-diagonal 3 around the 5 core examples of each cluster)', prior: 'dataset:subspace:32', image: 'auto' },
-  { name: '--prior decoder:models/fashion-mnist-decoder:box=0.5-99.5 (one box around all codes)', prior: 'decoder:models/fashion-mnist-decoder:box=0.5-99.5', image: 'auto' },
-  { name: '--prior decoder:models/fashion-mnist-decoder (one of 40 cluster boxes: 0.5–99.5 %)', prior: 'decoder:models/fashion-mnist-decoder', image: 'auto' },
+  { name: '--prior decoder:models/fashion-mnist-decoder:clusters=0.5-99.5 (one of 40 cluster boxes: 0.5–99.5 %, the class code fixed)', prior: 'decoder:models/fashion-mnist-decoder:clusters=0.5-99.5', image: 'auto' },
+  { name: '--prior decoder:models/fashion-mnist-decoder (one of 400 boxes of half-diagonal 1 around the 10 core codes of each cluster, the class code fixed)', prior: 'decoder:models/fashion-mnist-decoder', image: 'auto' },
 ];
 
 /**

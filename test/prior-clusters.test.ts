@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { classClusters } from '../scripts/prior-clusters.js';
 import { mulberry32, Rng } from '../src/optimize/rng.js';
 import { chooseBoxes } from '../src/prior/choose.js';
-import { clusterBoxes, readClusters } from '../src/prior/clusters.js';
-import { createPriorParam } from '../src/prior/param.js';
+import { clusterBoxes, coreBoxes, readClusters } from '../src/prior/clusters.js';
+import { decoderPrior } from '../src/prior/decoder.js';
+import { createPriorParam, priorStepScale } from '../src/prior/param.js';
 import { buildStoredPrior, decodeStoredPrior, encodeStoredPrior } from '../src/prior/store.js';
 import { latentViolation, subspaceCode, subspaceInput, subspacePrior, subspaceResidual } from '../src/prior/subspace.js';
 import type { ActmaxModel } from '../src/model/types.js';
 import { mlp } from '../src/exact/test-nets.js';
 import { maximize } from '../src/optimize/maximize.js';
 import { maximizeExact } from '../src/exact/index.js';
-import type { DecoderPrior } from '../src/prior/types.js';
+import { describePrior, type DecoderPrior } from '../src/prior/types.js';
 
 /** Two classes of 4×4 "images": class 0 bright on the left, class 1 bright on the right, each in two styles. */
 function twoClasses(count: number): { data: Float32Array; labels: Uint8Array } {
@@ -168,6 +169,43 @@ describe('cluster boxes of a data prior', () => {
     expect(latentViolation({ box: boxes[1] }, z)).toBeLessThan(1e-5);
     expect(run.results[0].value).toBeCloseTo(0.8, 4); // the corner (0.4, −0.4) of the better box
     expect(run.prior).toMatchObject({ type: 'decoder', latent: 'union of 2 boxes' });
+    m.dispose();
+    g.dispose();
+  });
+
+  it('a conditional decoder (class code after z): the boxes around its core examples hold each cluster\'s class code fixed, and the search moves z only', async () => {
+    // Codes [z, one-hot class]: class 0's z near −1, class 1's near +1; G(z, y) = [z + y1, y0].
+    const rand = mulberry32(3);
+    const n = 200;
+    const codes = new Float64Array(n * 3), classOf = new Uint8Array(n);
+    for (let r = 0; r < n; r++) {
+      const y = r % 2;
+      classOf[r] = y;
+      codes.set([(y ? 1 : -1) + 0.5 * (rand() - 0.5), y ? 0 : 1, y ? 1 : 0], r * 3);
+    }
+    const clusters = classClusters(codes, classOf, n, 3, { perClass: 1, seed: 1, clusterDims: 1, cores: 2 });
+    const boxes = coreBoxes(clusters, 3, 0.5);
+    expect(boxes).toHaveLength(4);
+    for (const b of boxes) {
+      expect(b.hi[0] - b.lo[0]).toBeCloseTo(1, 12); // the half-diagonal over the one component that varies
+      expect([b.lo[1], b.lo[2]]).toEqual([b.hi[1], b.hi[2]]);
+      expect([b.lo[1], b.lo[2]]).toEqual(b.label ? [0, 1] : [1, 0]);
+    }
+    const g = mlp(3, [[[1, 0, 0, 1, 1, 0], [0, 0]]], 'linear', [-10, 10]);
+    (g.metadata as Record<string, unknown>).actmaxLatent = { lo: [-1.3, 0, 0], hi: [1.3, 1, 1], scale: [1, 0.5, 0.5], clusters };
+    const prior = decoderPrior(g);
+    expect([prior.latent.union!.boxes.length, prior.latent.union!.radius, prior.latent.union!.cores]).toEqual([4, 1, 2]);
+    expect(describePrior(prior)).toBe('decoder test-net (3 latent, 2 held fixed within each box); z in one of 4 boxes of half-diagonal 1 around the 2 examples nearest the centre of each cluster');
+    // The step follows z's spread (width 2 / 5 × 2.5), not diluted by the two fixed components.
+    expect(priorStepScale(prior)).toBeCloseTo(1, 12);
+    const m = mlp(2, [[[1, -1], [0]]], 'linear', [-10, 10]); // logit x0 − x1 = z + y1 − y0
+    const run = await maximize(m, { kind: 'logit', index: 0 }, { constraints: [{ kind: 'prior', prior }], steps: 40, restarts: 4, seed: 0 });
+    const best = Math.max(...[0, 1].map((e) => clusters.cores!.codes[(1 * 2 + e) * 3])) + 1 + 1;
+    expect(run.results[0].value).toBeCloseTo(best, 4); // the far end of class 1's best core box
+    const x = run.results[0].input;
+    expect(x[1]).toBe(0); // y0 stayed exactly 0 at every step's projection
+    expect(() => decoderPrior(g, { near: 0.5 })).not.toThrow();
+    expect(decoderPrior(g, { clusterBox: [5, 95] }).latent.union!.percentiles).toEqual([5, 95]);
     m.dispose();
     g.dispose();
   });

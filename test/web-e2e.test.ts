@@ -314,7 +314,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 180_000);
 
-  it('draws with the bundled decoder: its default code set (one of the 40 cluster boxes) runs in the page and the result reports it', async () => {
+  it('draws with the bundled decoder: its default code set (one of the 400 boxes around its core codes) runs in the page and the result reports it', async () => {
     const query = new URLSearchParams({ obj: 'logit:7', steps: '60', restarts: '2', prior: 'decoder' });
     await page.goto(`${server.url}?${query}`);
     await page.waitForFunction(() => /Model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 90_000 });
@@ -324,7 +324,7 @@ describe.skipIf(!hasChromium)('web playground in Chromium', () => {
     expect(await page.textContent('#run-info')).toContain('prior: decoder');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).click()]);
     const run = JSON.parse(readFileSync(await download.path(), 'utf8'));
-    expect(run.prior).toMatchObject({ type: 'decoder', components: 8, latent: 'union of 40 boxes' });
+    expect(run.prior).toMatchObject({ type: 'decoder', components: 18, latent: 'union of 400 boxes' });
     expect(run.engine).toMatch(/^tfjs/);
     const doc = run.results[0];
     expect(doc.input.every((v: number) => v >= 0 && v <= 1)).toBe(true);

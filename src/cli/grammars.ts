@@ -10,4 +10,4 @@ export const CONSTRAINT_GRAMMAR =
 export const PRIOR_GRAMMAR =
   'prior specs: dataset[:subspace:K] (the prior stored with the model) | EXAMPLES[:subspace:K] (a folder of .png/.json/.csv inputs, or one JSON/CSV file of many) ' +
   'with options :box=LOW-HIGH (one percentile box, e.g. 0.5-99.5), :ball=R (Mahalanobis radius; pQ = the examples\' Q-th percentile norm) or :cluster=J (one cluster\'s box), :clusters=LOW-HIGH (the percentiles of every cluster\'s box), :near=R (the half-diagonal of the boxes around the clusters\' core examples, default 3); ' +
-  'decoder:MODEL[:box=LO,HI|:box=0.5-99.5][:ball=R][:cluster=J][:clusters=LOW-HIGH] (x = G(z)); default K = 32 and, where stored, z in one of the boxes around the clusters\' core examples, else in one of the clusters\' percentile boxes';
+  'decoder:MODEL[:box=LO,HI|:box=0.5-99.5][:ball=R][:cluster=J][:clusters=LOW-HIGH][:near=R] (x = G(z); near= in latent units, default 1); default K = 32 and, where stored, z in one of the boxes around the clusters\' core examples, else in one of the clusters\' percentile boxes';

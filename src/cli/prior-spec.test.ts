@@ -39,29 +39,35 @@ describe('--prior', () => {
     model.dispose();
   });
 
-  it('decoder:MODEL takes z in one of the clusters\' 0.5–99.5 % boxes where the decoder records clusters; box=0.5-99.5 is the box of all its codes', async () => {
+  it('decoder:MODEL takes z in one of the boxes around its clusters\' core codes (class code fixed); near=, clusters=, box=0.5-99.5 (the box of all its codes)', async () => {
     const model = await loadModel(BUNDLED_MODEL);
     const spec = `decoder:${path.join(path.dirname(BUNDLED_MODEL), 'fashion-mnist-decoder')}`;
     const { constraint, dispose } = await parsePrior(spec, model);
     if (constraint.kind !== 'prior' || constraint.prior.type !== 'decoder') throw new Error('expected a decoder prior');
     const union = constraint.prior.latent.union!;
-    expect(union.boxes).toHaveLength(40);
-    expect(union.percentiles).toEqual([0.5, 99.5]);
+    // 40 clusters (4 a class) × 10 core examples; each box: z ± 1/√8, the class code one-hot and fixed.
+    expect([union.boxes.length, union.cores, union.radius]).toEqual([400, 10, 1]);
+    for (const b of union.boxes) {
+      expect(b.lo).toHaveLength(18);
+      expect(Math.hypot(...b.lo.map((l, i) => (b.hi[i] - l) / 2))).toBeCloseTo(1, 4);
+      expect(b.lo.slice(8)).toEqual(b.hi.slice(8));
+      expect(b.lo.slice(8)).toEqual(Array.from({ length: 10 }, (_, c) => (c === b.label ? 1 : 0)));
+    }
     expect(constraint.prior.latent.box).toBeUndefined();
+    const near = await parsePrior(`${spec}:near=2`, model);
+    expect(near.constraint.kind === 'prior' && near.constraint.prior.latent.union!.radius).toBe(2);
+    const clusters = await parsePrior(`${spec}:clusters=0.5-99.5`, model);
+    const percentile = clusters.constraint.kind === 'prior' ? clusters.constraint.prior.latent.union! : null;
+    expect([percentile!.boxes.length, percentile!.percentiles]).toEqual([40, [0.5, 99.5]]);
     const all = await parsePrior(`${spec}:box=0.5-99.5`, model);
     const box = all.constraint.kind === 'prior' ? all.constraint.prior.latent.box! : null;
-    // The codes' box holds every cluster's middle, and some cluster box reaches beyond it.
-    expect(box!.lo).toHaveLength(8);
-    for (const b of union.boxes) {
-      b.centre.forEach((c, i) => {
-        expect(c).toBeGreaterThan(box!.lo[i]);
-        expect(c).toBeLessThan(box!.hi[i]);
-      });
-    }
-    expect(union.boxes.some((b) => b.hi.some((h, i) => h > box!.hi[i]) || b.lo.some((l, i) => l < box!.lo[i]))).toBe(true);
+    // The codes' box holds every cluster's middle (its class code at a corner of [0, 1]).
+    expect(box!.lo).toHaveLength(18);
+    for (const b of percentile!.boxes) b.centre.forEach((c, i) => expect(c >= box!.lo[i] && c <= box!.hi[i]).toBe(true));
+    await expect(parsePrior(`${spec}:near=0`, model)).rejects.toThrow(/near=0: give a positive half-diagonal/);
     await expect(parsePrior(`${spec}:box=1-99`, model)).rejects.toThrow(/records only its codes' 0.5–99.5 % box: give box=0.5-99.5, or box=LO,HI/);
     await expect(parsePrior(`${spec}:box=3`, model)).rejects.toThrow(/box=LO,HI in latent units, or box=0.5-99.5/);
-    all.dispose();
+    for (const p of [all, near, clusters]) p.dispose();
     dispose();
     model.dispose();
   });

@@ -63,11 +63,11 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
   if (text.startsWith('decoder:')) {
     const { source, options } = splitOptions(text, text.slice('decoder:'.length));
     if (options.some(([k]) => k === 'subspace')) bad(text, 'subspace:K is for example priors, not decoders');
-    if (options.some(([k]) => k === 'near')) bad(text, 'near=R is for the boxes around a subspace prior\'s core examples, not decoders');
     const box = options.find(([k]) => k === 'box')?.[1];
     const ball = options.find(([k]) => k === 'ball')?.[1];
     const cluster = options.find(([k]) => k === 'cluster')?.[1];
     const clusters = options.find(([k]) => k === 'clusters')?.[1];
+    const near = options.find(([k]) => k === 'near')?.[1];
     let boxRange: [number, number] | undefined;
     // box=0.5-99.5: the box of all training codes the decoder records (the only percentiles it keeps).
     const allCodes = box !== undefined && !box.includes(',') && /^[\d.]+-[\d.]+$/.test(box);
@@ -80,7 +80,7 @@ export async function parsePrior(spec: string, model: ActmaxModel): Promise<{ co
     }
     const decoder = await loadModel(source);
     try {
-      const prior = decoderPrior(decoder, { box: boxRange, ...(allCodes ? { allCodes } : {}), ball: ball === undefined ? undefined : number(text, ball, 'R'), cluster: cluster === undefined ? undefined : number(text, cluster, 'J'), ...(clusters === undefined ? {} : { clusterBox: percentiles(text, clusters, 'clusters') }) });
+      const prior = decoderPrior(decoder, { box: boxRange, ...(allCodes ? { allCodes } : {}), ball: ball === undefined ? undefined : number(text, ball, 'R'), cluster: cluster === undefined ? undefined : number(text, cluster, 'J'), ...(clusters === undefined ? {} : { clusterBox: percentiles(text, clusters, 'clusters') }), ...(near === undefined ? {} : { near: number(text, near, 'R') }) });
       return { constraint: { kind: 'prior', prior }, dispose: () => decoder.dispose() };
     } catch (e) {
       decoder.dispose();

@@ -92,8 +92,10 @@ export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [nu
 }
 
 /**
- * One box per core example of each cluster (its code over the first `k` components ± radius/√k
- * per component: a half-diagonal of `radius`): a union of small boxes around typical examples,
+ * One box per core example of each cluster (its code over the first `k` components ± radius/√m
+ * on each of the m components the cluster's examples vary in: a half-diagonal of `radius`; a
+ * component they all share, e.g. a conditional decoder's class code, stays fixed): a union of
+ * small boxes around typical examples,
  * so an answer stays within `radius` of one of them, however far the objective pulls. Where
  * percentile boxes reach corners no example comes near (a Sandal cluster's reach boots), these
  * do not.
@@ -107,16 +109,23 @@ export function coreBoxes(clusters: CodeClusters, k: number, radius = DEFAULT_CO
   if (!(radius > 0) || !Number.isFinite(radius)) throw new ActmaxError('bad-option', `near=${radius}: give a positive half-diagonal, e.g. near=${DEFAULT_CORE_RADIUS}`);
   if (k > clusters.dims) throw new ActmaxError('bad-option', `the clusters describe ${clusters.dims} components; K = ${k} needs more`);
   const { perCluster, codes } = clusters.cores;
-  const h = radius / Math.sqrt(k);
   const boxes: CodeBox[] = [];
   for (let j = 0; j < clusters.count; j++) {
+    const moving = Array.from({ length: k }, (_, c) => varies(clusters, j, c));
+    const h = radius / Math.sqrt(Math.max(1, moving.filter(Boolean).length));
     for (let e = 0; e < perCluster; e++) {
       const off = (j * perCluster + e) * clusters.dims;
       const centre = Array.from({ length: k }, (_, c) => codes[off + c]);
-      boxes.push({ lo: centre.map((v) => v - h), hi: centre.map((v) => v + h), centre, label: clusters.labels[j] });
+      boxes.push({ lo: centre.map((v, c) => (moving[c] ? v - h : v)), hi: centre.map((v, c) => (moving[c] ? v + h : v)), centre, label: clusters.labels[j] });
     }
   }
   return boxes;
+}
+
+/** Whether component `c` varies over cluster `j`'s examples (a conditional decoder's class code does not). */
+function varies(clusters: CodeClusters, j: number, c: number): boolean {
+  const off = (j * clusters.dims + c) * LEVELS;
+  return clusters.quantiles.length === 0 || clusters.quantiles[off] !== clusters.quantiles[off + LEVELS - 1];
 }
 
 /** Shrinks the box [lo, hi] about its middle so that its half-diagonal is at most `radius`. */

@@ -1,6 +1,6 @@
 import { ActmaxError } from '../errors.js';
 import type { ActmaxModel } from '../model/types.js';
-import { clusterBoxes, readClusters, type CodeClusters } from './clusters.js';
+import { clusterBoxes, coreBoxes, readClusters, type CodeClusters } from './clusters.js';
 import type { DecoderPrior, LatentSet } from './types.js';
 
 /**
@@ -13,38 +13,48 @@ export interface LatentMetadata {
   scale: number[];
   /** Median Mahalanobis norm of the training codes. */
   radius?: number;
-  /** Clusters of the training codes (k-means within each class): the default code set is one box per cluster. */
+  /** Clusters of the training codes (k-means within each class), with their core examples' codes where recorded: the default code set is built from them. */
   clusters?: CodeClusters;
 }
 
 /**
- * The percentile box of each cluster of a decoder's codes: the default code set is the union of
- * these boxes (where the decoder records clusters), and `cluster=J` is one of them. Measured on the
- * bundled decoder (bench/prior.ts's judge, CLI defaults, seeds 0–5): 9/10 classes look like data
- * with the union of 0.5–99.5 % cluster boxes, 8/10 with the one 0.5–99.5 % box around all codes
- * (Sneaker's maximum there sits 5.7 from the data, 4.95 in the union); 1–99 % and 2–98 % boxes
- * draw Pullover at p 0.984–0.986 for some seeds, 5–95 % Pullover and Sandal worse still.
+ * The percentile box of each cluster of a decoder's codes, for a decoder that records no core
+ * examples, and for `clusters=LOW-HIGH` (`cluster=J` is one of them). Measured on the unconditional
+ * decoder bundled before the conditional one (bench/prior.ts's judge, CLI defaults, seeds 0–5): 9/10 classes
+ * look like data with the union of 0.5–99.5 % cluster boxes (Sandal's maximum, a high heel, sits
+ * 6.7 from the data), 8/10 with the one box around all codes.
  */
 export const DEFAULT_DECODER_CLUSTER_BOX: [number, number] = [0.5, 99.5];
+
+/**
+ * The default half-diagonal (latent units, over the components a cluster's codes vary in) of the
+ * boxes around a decoder's core examples. Measured on the bundled conditional decoder, 10 cores a
+ * cluster (BENCHMARKS.md, *Data priors*): 10/10 classes look like data at 1 (seeds 0–5; Shirt's
+ * p 0.991 the closest to its limit); 9/10 at 0.75, 1.25 and 1.5 (Shirt p 0.985–0.988) and at 2
+ * (Sandal 5.39 from the data).
+ */
+export const DEFAULT_DECODER_CORE_RADIUS = 1;
 
 /** The box assumed for a decoder whose metadata names no latent ranges (a standard-normal latent). */
 export const DEFAULT_LATENT_BOX: [number, number] = [-3, 3];
 
 /**
- * A decoder prior x = G(z). The code set: by default, where the decoder's metadata records clusters
- * of its training codes (`actmaxLatent.clusters`), z lies in one of the clusters' 0.5–99.5 % boxes
- * (the typical range of one group of similar examples, not the corners of one box around all of
- * them); else the 0.5–99.5 % box of the training codes it records (`allCodes`, also the set it
- * names as `box=0.5-99.5`), else ±3 per latent. Or, when given: the box `box` (latent units, every
+ * A decoder prior x = G(z). The code set: by default, where the decoder's metadata records its
+ * clusters' core examples (`actmaxLatent.clusters.cores`, the training images nearest each
+ * cluster's centre), z lies in one of the boxes of half-diagonal 1 around their codes (`near`
+ * sets it); a component a cluster's codes share, such as a conditional decoder's class code, stays
+ * at its value. Else, where it records clusters, one of their 0.5–99.5 % boxes; else the
+ * 0.5–99.5 % box of the training codes it records (`allCodes`, also the set it names as
+ * `box=0.5-99.5`), else ±3 per latent. Or, when given: the box `box` (latent units, every
  * component), a Mahalanobis ball of radius `ball`, one cluster's box (`cluster`), or the union of
  * every cluster's `clusterBox` percentile box.
  *
  * @example
  * const prior = decoderPrior(await loadModel('models/fashion-mnist-decoder'));
- * prior.latent.union!.boxes.length // 40
- * decoderPrior(prior.decoder, { allCodes: true }).latent.box!.lo.length // 8
+ * prior.latent.union!.boxes.length // 400
+ * decoderPrior(prior.decoder, { allCodes: true }).latent.box!.lo.length // 18
  */
-export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, number]; allCodes?: boolean; ball?: number; cluster?: number; clusterBox?: [number, number] } = {}): DecoderPrior {
+export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, number]; allCodes?: boolean; ball?: number; cluster?: number; clusterBox?: [number, number]; near?: number } = {}): DecoderPrior {
   if (decoder.inputs.length !== 1) throw new ActmaxError('bad-model', `decoder ${decoder.source} must have one input (the latent code); it has ${decoder.inputs.length}`);
   const k = decoder.inputs[0].shape.reduce((a, b) => a * b, 1);
   const meta = readLatentMetadata(decoder.metadata.actmaxLatent, k);
@@ -57,6 +67,9 @@ export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, num
     if (!Number.isInteger(options.cluster) || options.cluster < 0 || options.cluster >= clusters.count) throw new ActmaxError('bad-option', `cluster=${options.cluster}: decoder ${decoder.source} has clusters 0…${clusters.count - 1}`);
     const b = clusterBoxes(clusters, k, options.clusterBox ?? DEFAULT_DECODER_CLUSTER_BOX)[options.cluster];
     latent.box = { lo: b.lo, hi: b.hi };
+  } else if (options.near !== undefined) {
+    if (!clusters?.cores) throw new ActmaxError('bad-option', `near=${options.near}: decoder ${decoder.source} records no core examples of its clusters; use clusters=LOW-HIGH or box=…`);
+    latent.union = { boxes: coreBoxes(clusters, k, options.near), radius: options.near, cores: clusters.cores.perCluster };
   } else if (options.clusterBox) {
     if (!clusters) throw new ActmaxError('bad-option', `clusters=${options.clusterBox.join('-')}: decoder ${decoder.source} records no clusters of its codes`);
     latent.union = { boxes: clusterBoxes(clusters, k, options.clusterBox), percentiles: options.clusterBox };
@@ -65,7 +78,8 @@ export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, num
     if (!meta) throw new ActmaxError('bad-option', `box=0.5-99.5: decoder ${decoder.source} records no box of its codes (actmaxLatent); give box=LO,HI in latent units`);
     latent.box = codesBox();
   } else if (options.ball === undefined) {
-    if (clusters) latent.union = { boxes: clusterBoxes(clusters, k, DEFAULT_DECODER_CLUSTER_BOX), percentiles: DEFAULT_DECODER_CLUSTER_BOX };
+    if (clusters?.cores) latent.union = { boxes: coreBoxes(clusters, k, DEFAULT_DECODER_CORE_RADIUS), radius: DEFAULT_DECODER_CORE_RADIUS, cores: clusters.cores.perCluster };
+    else if (clusters) latent.union = { boxes: clusterBoxes(clusters, k, DEFAULT_DECODER_CLUSTER_BOX), percentiles: DEFAULT_DECODER_CLUSTER_BOX };
     else latent.box = codesBox();
   }
   if (options.ball !== undefined) {

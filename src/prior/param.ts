@@ -60,8 +60,9 @@ function spread(set: LatentSet, k: number): number[] {
 
 /** The step multiplier of a prior's code (`lr` is in units of the code's typical spread). @example priorStepScale(prior) // 2.5 for a unit-scale ball */
 export function priorStepScale(prior: DataPrior): number {
-  const k = latentSize(prior);
-  return (spread(prior.latent, k).reduce((a, b) => a + b, 0) / k) * 2.5;
+  // Components the set fixes (zero spread, e.g. a conditional decoder's class code) take no steps.
+  const moving = spread(prior.latent, latentSize(prior)).filter((s) => s > 0);
+  return moving.length ? (moving.reduce((a, b) => a + b, 0) / moving.length) * 2.5 : 1;
 }
 
 /**

@@ -62,7 +62,16 @@ export function latentSize(prior: DataPrior): number {
  */
 export function describePrior(prior: DataPrior): string {
   const set = describeLatentSet(prior.latent);
-  return prior.type === 'subspace' ? `subspace K=${prior.components} of ${prior.source}; z in ${set}` : `decoder ${prior.source} (${latentSize(prior)} latent); z in ${set}`;
+  if (prior.type === 'subspace') return `subspace K=${prior.components} of ${prior.source}; z in ${set}`;
+  const fixed = fixedComponents(prior.latent);
+  return `decoder ${prior.source} (${latentSize(prior)} latent${fixed ? `, ${fixed} held fixed within each box` : ''}); z in ${set}`;
+}
+
+/** Components every box of a union holds at one value (a conditional decoder's class code); 0 without a union. */
+function fixedComponents(set: LatentSet): number {
+  const boxes = set.union?.boxes ?? [];
+  if (!boxes.length) return 0;
+  return boxes[0].lo.filter((_, c) => boxes.every((b) => b.lo[c] === b.hi[c])).length;
 }
 
 /** The code set in words. @example describeLatentSet({ ball: { radius: 5, scale } }) // 'the Mahalanobis ball of radius 5' */
