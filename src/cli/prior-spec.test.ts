@@ -64,7 +64,7 @@ describe('--prior', () => {
     // The codes' box holds every cluster's middle (its class code at a corner of [0, 1]).
     expect(box!.lo).toHaveLength(18);
     for (const b of percentile!.boxes) b.centre.forEach((c, i) => expect(c >= box!.lo[i] && c <= box!.hi[i]).toBe(true));
-    await expect(parsePrior(`${spec}:near=0`, model)).rejects.toThrow(/near=0: give a positive half-diagonal/);
+    await expect(parsePrior(`${spec}:near=0`, model)).rejects.toThrow(/near=0: give a positive half-diagonal in latent units, e.g. near=1/);
     await expect(parsePrior(`${spec}:box=1-99`, model)).rejects.toThrow(/records only its codes' 0.5–99.5 % box: give box=0.5-99.5, or box=LO,HI/);
     await expect(parsePrior(`${spec}:box=3`, model)).rejects.toThrow(/box=LO,HI in latent units, or box=0.5-99.5/);
     for (const p of [all, near, clusters]) p.dispose();

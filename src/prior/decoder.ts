@@ -69,6 +69,7 @@ export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, num
     latent.box = { lo: b.lo, hi: b.hi };
   } else if (options.near !== undefined) {
     if (!clusters?.cores) throw new ActmaxError('bad-option', `near=${options.near}: decoder ${decoder.source} records no core examples of its clusters; use clusters=LOW-HIGH or box=…`);
+    if (!(options.near > 0) || !Number.isFinite(options.near)) throw new ActmaxError('bad-option', `near=${options.near}: give a positive half-diagonal in latent units, e.g. near=${DEFAULT_DECODER_CORE_RADIUS}`);
     latent.union = { boxes: coreBoxes(clusters, k, options.near), radius: options.near, cores: clusters.cores.perCluster };
   } else if (options.clusterBox) {
     if (!clusters) throw new ActmaxError('bad-option', `clusters=${options.clusterBox.join('-')}: decoder ${decoder.source} records no clusters of its codes`);
