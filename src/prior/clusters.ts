@@ -104,9 +104,9 @@ export function clusterBoxes(clusters: CodeClusters, k: number, percentiles: [nu
  * const clusters = { count: 1, dims: 2, labels: [5], sizes: [9], centres: [0, 0], quantiles: [], cores: { perCluster: 1, codes: [1, 2] } };
  * coreBoxes(clusters, 2, Math.SQRT2)[0] // { lo: [0, 1], hi: [2, 3], centre: [1, 2], label: 5 }
  */
-export function coreBoxes(clusters: CodeClusters, k: number, radius = DEFAULT_CORE_RADIUS): CodeBox[] {
+export function coreBoxes(clusters: CodeClusters, k: number, radius = DEFAULT_CORE_RADIUS, advice = `, e.g. near=${DEFAULT_CORE_RADIUS}`): CodeBox[] {
   if (!clusters.cores) throw new ActmaxError('bad-option', 'these clusters record no core examples; use clusters=LOW-HIGH for percentile boxes');
-  if (!(radius > 0) || !Number.isFinite(radius)) throw new ActmaxError('bad-option', `near=${radius}: give a positive half-diagonal, e.g. near=${DEFAULT_CORE_RADIUS}`);
+  if (!(radius > 0) || !Number.isFinite(radius)) throw new ActmaxError('bad-option', `near=${radius}: give a positive half-diagonal${advice}`);
   if (k > clusters.dims) throw new ActmaxError('bad-option', `the clusters describe ${clusters.dims} components; K = ${k} needs more`);
   const { perCluster, codes } = clusters.cores;
   const boxes: CodeBox[] = [];
@@ -120,6 +120,18 @@ export function coreBoxes(clusters: CodeClusters, k: number, radius = DEFAULT_CO
     }
   }
   return boxes;
+}
+
+/**
+ * The union of {@link coreBoxes} as a prior's code set records it (boxes, half-diagonal, cores a
+ * cluster); `advice` ends the line a bad radius gets.
+ *
+ * @example
+ * const clusters = { count: 1, dims: 2, labels: [5], sizes: [9], centres: [0, 0], quantiles: [], cores: { perCluster: 1, codes: [1, 2] } };
+ * coreUnion(clusters, 2, 1).cores // 1
+ */
+export function coreUnion(clusters: CodeClusters, k: number, radius: number, advice?: string): { boxes: CodeBox[]; radius: number; cores: number } {
+  return { boxes: coreBoxes(clusters, k, radius, advice), radius, cores: clusters.cores?.perCluster ?? 0 };
 }
 
 /** Whether component `c` varies over cluster `j`'s examples (a conditional decoder's class code does not). */

@@ -1,6 +1,6 @@
 import { ActmaxError } from '../errors.js';
 import type { ActmaxModel } from '../model/types.js';
-import { clusterBoxes, coreBoxes, readClusters, type CodeClusters } from './clusters.js';
+import { clusterBoxes, coreUnion, readClusters, type CodeClusters } from './clusters.js';
 import type { DecoderPrior, LatentSet } from './types.js';
 
 /**
@@ -69,8 +69,7 @@ export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, num
     latent.box = { lo: b.lo, hi: b.hi };
   } else if (options.near !== undefined) {
     if (!clusters?.cores) throw new ActmaxError('bad-option', `near=${options.near}: decoder ${decoder.source} records no core examples of its clusters; use clusters=LOW-HIGH or box=…`);
-    if (!(options.near > 0) || !Number.isFinite(options.near)) throw new ActmaxError('bad-option', `near=${options.near}: give a positive half-diagonal in latent units, e.g. near=${DEFAULT_DECODER_CORE_RADIUS}`);
-    latent.union = { boxes: coreBoxes(clusters, k, options.near), radius: options.near, cores: clusters.cores.perCluster };
+    latent.union = coreUnion(clusters, k, options.near, ` in latent units, e.g. near=${DEFAULT_DECODER_CORE_RADIUS}`);
   } else if (options.clusterBox) {
     if (!clusters) throw new ActmaxError('bad-option', `clusters=${options.clusterBox.join('-')}: decoder ${decoder.source} records no clusters of its codes`);
     latent.union = { boxes: clusterBoxes(clusters, k, options.clusterBox), percentiles: options.clusterBox };
@@ -79,7 +78,7 @@ export function decoderPrior(decoder: ActmaxModel, options: { box?: [number, num
     if (!meta) throw new ActmaxError('bad-option', `box=0.5-99.5: decoder ${decoder.source} records no box of its codes (actmaxLatent); give box=LO,HI in latent units`);
     latent.box = codesBox();
   } else if (options.ball === undefined) {
-    if (clusters?.cores) latent.union = { boxes: coreBoxes(clusters, k, DEFAULT_DECODER_CORE_RADIUS), radius: DEFAULT_DECODER_CORE_RADIUS, cores: clusters.cores.perCluster };
+    if (clusters?.cores) latent.union = coreUnion(clusters, k, DEFAULT_DECODER_CORE_RADIUS);
     else if (clusters) latent.union = { boxes: clusterBoxes(clusters, k, DEFAULT_DECODER_CLUSTER_BOX), percentiles: DEFAULT_DECODER_CLUSTER_BOX };
     else latent.box = codesBox();
   }

@@ -1,5 +1,5 @@
 import { ActmaxError } from '../errors.js';
-import { clusterBoxes, coreBoxes, DEFAULT_CLUSTER_BOX, DEFAULT_CLUSTER_RADIUS, DEFAULT_CORE_RADIUS } from './clusters.js';
+import { clusterBoxes, coreUnion, DEFAULT_CLUSTER_BOX, DEFAULT_CLUSTER_RADIUS, DEFAULT_CORE_RADIUS } from './clusters.js';
 import { storedQuantile, type StoredPrior } from './store.js';
 import type { LatentSet, SubspacePrior } from './types.js';
 
@@ -53,8 +53,7 @@ export function subspacePrior(stored: StoredPrior, k: number, options: SubspaceO
     latent.box = { lo: b.lo, hi: b.hi };
   } else if (clusters && options.box === undefined && options.ball === undefined) {
     if (clusters.cores && options.clusterBox === undefined) {
-      const radius = options.near ?? DEFAULT_CORE_RADIUS;
-      latent.union = { boxes: coreBoxes(clusters, k, radius), radius, cores: clusters.cores.perCluster };
+      latent.union = coreUnion(clusters, k, options.near ?? DEFAULT_CORE_RADIUS);
     } else {
       if (options.near !== undefined) throw new ActmaxError('bad-option', `near=${options.near}: this prior records no core examples of its clusters; use clusters=LOW-HIGH`);
       const percentiles = options.clusterBox ?? DEFAULT_CLUSTER_BOX;
